@@ -1,0 +1,200 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+// Opt-in targets keep the everyday build small: the benchmark client (and the stock
+// Hummingbird WebSocket server it compares against) only builds with GATEWAY_BENCH=1,
+// the libFuzzer harness only with GATEWAY_FUZZ=1.
+let environment = ProcessInfo.processInfo.environment
+let withBenchmarks = environment["GATEWAY_BENCH"] == "1"
+let withFuzzer = environment["GATEWAY_FUZZ"] == "1"
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+var products: [Product] = [
+    .executable(name: "gateway", targets: ["App"]),
+    .library(name: "SocketIOCodec", targets: ["SocketIOCodec"]),
+]
+
+var dependencies: [Package.Dependency] = [
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+]
+
+var targets: [Target] = [
+    // Pure Engine.IO v4 / Socket.IO v5 codec: bytes in, packets out. No I/O, no clocks.
+    .target(
+        name: "SocketIOCodec",
+        dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+        swiftSettings: upcoming
+    ),
+    // SPEC §7 metric catalogue on swift-metrics, exposed through swift-prometheus.
+    .target(
+        name: "GatewayMetrics",
+        dependencies: [
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ],
+        path: "Sources/Metrics",
+        swiftSettings: upcoming
+    ),
+    // Transport-agnostic engine: sessions, heartbeats, namespaces, rooms, broadcaster.
+    .target(
+        name: "GatewayCore",
+        dependencies: [
+            "SocketIOCodec",
+            "GatewayMetrics",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: upcoming
+    ),
+    // The network edge: Hummingbird HTTP routes, Engine.IO polling, WebSocket upgrade into a
+    // synchronous NIO handler.
+    .target(
+        name: "GatewayServer",
+        dependencies: [
+            "GatewayCore",
+            "SocketIOCodec",
+            "GatewayMetrics",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: upcoming
+    ),
+    // The namespace handlers (/, /prices, /market, /user, /admin).
+    .target(
+        name: "Namespaces",
+        dependencies: [
+            "GatewayCore",
+            "SocketIOCodec",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: upcoming
+    ),
+    // Test-support echo server: the app the official Engine.IO / Socket.IO protocol test
+    // suites expect, built on the same core and edge as the gateway.
+    .executableTarget(
+        name: "ConformanceServer",
+        dependencies: [
+            "GatewayCore",
+            "GatewayServer",
+            "SocketIOCodec",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        swiftSettings: upcoming
+    ),
+    // The `gateway` executable: configuration, CLI, wiring, lifecycle.
+    .executableTarget(
+        name: "App",
+        dependencies: [
+            "GatewayCore",
+            "GatewayServer",
+            "GatewayMetrics",
+            "Namespaces",
+            "SocketIOCodec",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ],
+        swiftSettings: upcoming
+    ),
+    .testTarget(
+        name: "SocketIOCodecTests",
+        dependencies: ["SocketIOCodec", .product(name: "NIOCore", package: "swift-nio")],
+        swiftSettings: upcoming
+    ),
+    .testTarget(
+        name: "GatewayCoreTests",
+        dependencies: [
+            "GatewayCore", "SocketIOCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ],
+        swiftSettings: upcoming
+    ),
+]
+
+if withBenchmarks {
+    dependencies.append(.package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"))
+    targets.append(
+        .executableTarget(
+            name: "GatewayBench",
+            dependencies: [
+                "SocketIOCodec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/GatewayBench",
+            swiftSettings: upcoming
+        )
+    )
+    targets.append(
+        .executableTarget(
+            name: "StockWebSocketServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/StockWebSocketServer",
+            swiftSettings: upcoming
+        )
+    )
+    products.append(.executable(name: "gateway-bench", targets: ["GatewayBench"]))
+}
+
+if withFuzzer {
+    targets.append(
+        .executableTarget(
+            name: "CodecFuzzer",
+            dependencies: ["SocketIOCodec", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/CodecFuzzer",
+            swiftSettings: [.unsafeFlags(["-parse-as-library", "-sanitize=fuzzer,address"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        )
+    )
+}
+
+let package = Package(
+    name: "realtime-gateway",
+    platforms: [.macOS(.v15)],
+    products: products,
+    dependencies: dependencies,
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)
