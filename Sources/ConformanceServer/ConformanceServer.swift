@@ -1,0 +1,60 @@
+import ArgumentParser
+import GatewayCore
+import GatewayMetrics
+import GatewayServer
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Serves the protocol test-suite apps on one port: Socket.IO (`/` and `/custom`) on
+/// `/socket.io/` and a plain Engine.IO echo on `/engine.io/`, on the gateway's own core and
+/// network edge. Test support only; the product is `gateway`.
+@main
+struct ConformanceServer: AsyncParsableCommand {
+    @Option(help: "Port on 127.0.0.1") var port: Int = 3000
+    @Option(help: "pingInterval in ms") var pingInterval: Int64 = 300
+    @Option(help: "pingTimeout in ms") var pingTimeout: Int64 = 200
+    @Option(help: "connectTimeout in ms") var connectTimeout: Int64 = 1000
+    @Option(help: "maxPayload in bytes") var maxPayload: Int = 1_000_000
+    @Option(help: "slow-consumer limit in bytes") var slowConsumerBytes: Int = 4 * 1024 * 1024
+    @Option(help: "allowed origins, comma separated (default any)") var corsOrigin: String?
+
+    func run() async throws {
+        var logger = Logger(label: "conformance")
+        logger.logLevel = .warning
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let metrics = GatewayMetrics()
+        let broadcaster = Broadcaster(group: group, metrics: metrics)
+        let configuration = EngineConfiguration(
+            pingInterval: .milliseconds(pingInterval),
+            pingTimeout: .milliseconds(pingTimeout),
+            maxPayload: maxPayload,
+            connectTimeout: .milliseconds(connectTimeout),
+            slowConsumerBytes: slowConsumerBytes,
+            allowedOrigins: corsOrigin.map { $0.split(separator: ",").map(String.init) }
+        )
+        let registry = NamespaceRegistry([
+            EchoNamespace(name: "/", broadcaster: broadcaster),
+            EchoNamespace(name: "/custom", broadcaster: broadcaster),
+        ])
+        let socketIO = EngineServer(configuration: configuration, registry: registry, broadcaster: broadcaster, metrics: metrics, logger: logger)
+        let engineIO = EngineServer(configuration: configuration, broadcaster: broadcaster, metrics: metrics, logger: logger) { _ in
+            EngineEchoHandler()
+        }
+        let router = Router(context: GatewayRequestContext.self)
+        router.get("health") { _, _ in "ok" }
+        let app = GatewayHTTPServer.makeApplication(
+            mounts: [EngineMount(path: "/socket.io/", engine: socketIO), EngineMount(path: "/engine.io/", engine: engineIO)],
+            router: router,
+            host: "127.0.0.1",
+            port: port,
+            eventLoopGroup: group,
+            logger: logger,
+            onServerRunning: { channel in
+                print("conformance server listening on \(channel.localAddress?.port ?? 0)")
+            }
+        )
+        try await app.runService()
+    }
+}

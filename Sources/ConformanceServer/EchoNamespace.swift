@@ -1,0 +1,42 @@
+import GatewayCore
+import SocketIOCodec
+
+/// The app the socket.io-protocol test suite expects: on connect emit `auth` with the CONNECT
+/// payload; `message` → `message-back` with the same arguments; `message-with-ack` → an ack with
+/// the same arguments. Two extras for interop tests: `join` a room and `broadcast` to one.
+final class EchoNamespace: NamespaceHandler {
+    let name: String
+    private let broadcaster: Broadcaster
+
+    init(name: String, broadcaster: Broadcaster) {
+        self.name = name
+        self.broadcaster = broadcaster
+    }
+
+    func connected(_ socket: NamespaceSocket) {
+        socket.emit("auth", [socket.auth])
+    }
+
+    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {
+        switch event {
+        case "message":
+            socket.emit("message-back", arguments)
+        case "message-with-ack":
+            ack?.send(arguments)
+        case "join":
+            if let room = arguments.first?.stringValue { socket.join(room) }
+            ack?.send([.bool(true)])
+        case "broadcast":
+            guard arguments.count >= 2, let room = arguments[0].stringValue, let eventName = arguments[1].stringValue else {
+                ack?.send([.bool(false)])
+                return
+            }
+            broadcaster.emit(namespace: name, room: room, event: eventName, arguments: Array(arguments.dropFirst(2)))
+            ack?.send([.bool(true)])
+        case "disconnect-me":
+            socket.disconnect()
+        default:
+            break
+        }
+    }
+}

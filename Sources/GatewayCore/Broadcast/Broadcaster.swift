@@ -1,0 +1,53 @@
+import GatewayMetrics
+import NIOCore
+import SocketIOCodec
+
+/// Fans a message out to a room on every event loop: the packet is encoded once by the caller,
+/// each loop gets one hop, and each loop writes the same buffers to its own members.
+public final class Broadcaster: Sendable {
+    public let contexts: [LoopContext]
+    private let metrics: GatewayMetrics
+
+    public init(group: any EventLoopGroup, metrics: GatewayMetrics) {
+        contexts = group.makeIterator().map { LoopContext(eventLoop: $0) }
+        self.metrics = metrics
+    }
+
+    /// The context of the loop that owns a channel or session.
+    public func context(for eventLoop: any EventLoop) -> LoopContext {
+        for context in contexts where context.eventLoop === eventLoop { return context }
+        preconditionFailure("event loop is not part of the broadcaster's group")
+    }
+
+    /// Emits `event` with an already-encoded JSON payload to a room (or the whole namespace).
+    public func emit(namespace: String, room: String? = nil, event: String, payloadJSON: String) {
+        broadcast(.event(namespace: namespace, name: event, payloadJSON: payloadJSON), namespace: namespace, rooms: [room ?? ""])
+    }
+
+    /// Emits an event built from JSON values (encoded here, once).
+    public func emit(namespace: String, room: String? = nil, event: String, arguments: [JSONValue]) {
+        broadcast(OutboundMessage(.event(event, arguments, namespace: namespace)), namespace: namespace, rooms: [room ?? ""])
+    }
+
+    /// Delivers `message` to the members of `rooms` (`""` = everyone in the namespace).
+    public func broadcast(_ message: OutboundMessage, namespace: String, rooms: [String]) {
+        let keys = rooms.map { RoomKey(namespace: namespace, room: $0) }
+        let sent = metrics.namespace(namespace).messagesSent
+        for context in contexts {
+            if context.eventLoop.inEventLoop {
+                let count = context.deliver(message, to: keys)
+                if count > 0 { sent.increment(by: Int64(count)) }
+            } else {
+                context.eventLoop.execute {
+                    let count = context.deliver(message, to: keys)
+                    if count > 0 { sent.increment(by: Int64(count)) }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on every loop with its context (admin operations such as kick, stats).
+    public func forEachLoop(_ body: @escaping @Sendable (LoopContext) -> Void) {
+        for context in contexts { context.eventLoop.execute { body(context) } }
+    }
+}

@@ -1,0 +1,32 @@
+import NIOCore
+import SocketIOCodec
+
+/// A Socket.IO packet encoded once: the Engine.IO message frame and, for binary packets, the
+/// attachment frames that follow it.
+public struct OutboundMessage: Sendable {
+    public let header: EncodedFrame
+    public let attachments: [EncodedFrame]
+
+    public init(header: EncodedFrame, attachments: [EncodedFrame] = []) {
+        self.header = header
+        self.attachments = attachments
+    }
+
+    public init(_ packet: SocketPacket, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        let encoded = packet.encode()
+        header = EncodedFrame(text: "4" + encoded.text, allocator: allocator)
+        attachments = encoded.attachments.map { EncodedFrame(binary: $0, allocator: allocator) }
+    }
+
+    /// An event whose payload is already JSON text (the broadcast fast path).
+    public static func event(namespace: String, name: String, payloadJSON: String) -> OutboundMessage {
+        OutboundMessage(header: EncodedFrame(text: "4" + SocketPacket.eventText(namespace: namespace, event: name, payloadJSON: payloadJSON)))
+    }
+}
+
+extension EngineSession {
+    public func send(_ message: OutboundMessage) {
+        send(message.header)
+        for attachment in message.attachments { send(attachment) }
+    }
+}

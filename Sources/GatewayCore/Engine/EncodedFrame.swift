@@ -1,0 +1,70 @@
+import NIOCore
+import SocketIOCodec
+
+/// An Engine.IO packet encoded once for both transports: the complete server-to-client WebSocket
+/// frame (unmasked, so byte-identical for every subscriber) whose payload slice is also what a
+/// polling response carries. Copies share storage, so a broadcast writes one buffer everywhere.
+public struct EncodedFrame: Sendable {
+    public let frame: ByteBuffer
+    public let headerLength: Int
+    public let isBinary: Bool
+
+    /// A text packet: `4` + Socket.IO text, `2`, `3probe`, …
+    public init(text: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        let length = text.utf8.count
+        var buffer = allocator.buffer(capacity: length + 10)
+        headerLength = Self.writeHeader(opcode: 0x1, length: length, into: &buffer)
+        buffer.writeString(text)
+        frame = buffer
+        isBinary = false
+    }
+
+    public init(packet: EnginePacket, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        if case .binaryMessage(let bytes) = packet {
+            self.init(binary: bytes, allocator: allocator)
+        } else {
+            self.init(text: packet.encodedText, allocator: allocator)
+        }
+    }
+
+    /// A binary message (a Socket.IO attachment): raw bytes, no type byte in Engine.IO v4.
+    public init(binary: ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        var buffer = allocator.buffer(capacity: binary.readableBytes + 10)
+        headerLength = Self.writeHeader(opcode: 0x2, length: binary.readableBytes, into: &buffer)
+        var copy = binary
+        buffer.writeBuffer(&copy)
+        frame = buffer
+        isBinary = true
+    }
+
+    /// Bytes on the wire for a WebSocket; used for slow-consumer accounting.
+    public var byteCount: Int { frame.readableBytes }
+
+    /// The Engine.IO packet bytes without the WebSocket header.
+    public var payload: ByteBuffer {
+        frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength)!
+    }
+
+    /// The record a polling response carries: the text itself, or `b<base64>` for binary.
+    public var pollingRecord: EnginePacket {
+        isBinary ? .binaryMessage(payload) : (try? EnginePacket.decode(textFrame: payload)) ?? .noop
+    }
+
+    /// Writes an unmasked frame header (FIN set) and returns its length.
+    @discardableResult
+    public static func writeHeader(opcode: UInt8, length: Int, into buffer: inout ByteBuffer) -> Int {
+        buffer.writeInteger(0x80 | opcode)
+        if length < 126 {
+            buffer.writeInteger(UInt8(length))
+            return 2
+        } else if length <= Int(UInt16.max) {
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(length))
+            return 4
+        } else {
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(length))
+            return 10
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import NIOCore
+
+/// Engine.IO settings shared by every session (SPEC §1). Defaults are the SPEC's.
+public struct EngineConfiguration: Sendable {
+    /// The server pings every `pingInterval`…
+    public var pingInterval: TimeAmount
+    /// …and closes a session whose pong has not arrived `pingTimeout` later.
+    public var pingTimeout: TimeAmount
+    /// Largest WebSocket message and polling POST body, in bytes.
+    public var maxPayload: Int
+    /// A probing WebSocket must send `5` within this time or it is closed.
+    public var upgradeTimeout: TimeAmount
+    /// A session that joins no namespace within this time is closed.
+    public var connectTimeout: TimeAmount
+    /// A socket whose unsent data passes this many bytes is closed as a slow consumer.
+    public var slowConsumerBytes: Int
+    /// Packets per polling GET response (python-engineio refuses more than 16).
+    public var maxPacketsPerPoll: Int
+    /// Enabled transports.
+    public var allowPolling: Bool
+    public var allowWebSocket: Bool
+    /// Origins allowed to open a WebSocket and to read polling responses; nil allows any.
+    public var allowedOrigins: [String]?
+
+    public init(
+        pingInterval: TimeAmount = .milliseconds(25_000),
+        pingTimeout: TimeAmount = .milliseconds(20_000),
+        maxPayload: Int = 1_000_000,
+        upgradeTimeout: TimeAmount = .seconds(10),
+        connectTimeout: TimeAmount = .seconds(45),
+        slowConsumerBytes: Int = 4 * 1024 * 1024,
+        maxPacketsPerPoll: Int = 16,
+        allowPolling: Bool = true,
+        allowWebSocket: Bool = true,
+        allowedOrigins: [String]? = nil
+    ) {
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
+        self.maxPayload = maxPayload
+        self.upgradeTimeout = upgradeTimeout
+        self.connectTimeout = connectTimeout
+        self.slowConsumerBytes = slowConsumerBytes
+        self.maxPacketsPerPoll = maxPacketsPerPoll
+        self.allowPolling = allowPolling
+        self.allowWebSocket = allowWebSocket
+        self.allowedOrigins = allowedOrigins
+    }
+
+    /// True when a request from `origin` may use the gateway (no Origin header: not a browser).
+    public func allows(origin: String?) -> Bool {
+        guard let allowedOrigins, let origin else { return true }
+        return allowedOrigins.contains(origin)
+    }
+}

@@ -1,0 +1,36 @@
+import NIOCore
+
+/// The layer above Engine.IO (Socket.IO, or the echo app of the Engine.IO test suite).
+/// Every call arrives on the session's event loop.
+public protocol EngineMessageHandler: AnyObject {
+    func sessionOpened(_ session: EngineSession)
+    func received(text: String, on session: EngineSession)
+    func received(binary: ByteBuffer, on session: EngineSession)
+    func sessionClosed(_ session: EngineSession, reason: DisconnectReason)
+}
+
+/// What the handshake request told us, kept for namespace authorisation.
+public struct HandshakeInfo: Sendable {
+    public var query: [String: String]
+    /// Header names in lower case.
+    public var headers: [String: String]
+    public var remoteAddress: String?
+
+    public init(query: [String: String] = [:], headers: [String: String] = [:], remoteAddress: String? = nil) {
+        self.query = query
+        self.headers = headers
+        self.remoteAddress = remoteAddress
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    public var bearerToken: String? {
+        guard let value = headers["authorization"] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        var token = Substring(parts[1])
+        while token.last == " " || token.last == "\t" { token.removeLast() }
+        while token.first == " " { token.removeFirst() }
+        return token.isEmpty ? nil : String(token)
+    }
+}
+

@@ -1,0 +1,151 @@
+import GatewayMetrics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SocketIOCodec
+
+/// The Engine.IO server: creates sessions for both transports, finds them by sid for later
+/// polling requests and upgrades, and forgets them when they close. Transport-agnostic: the
+/// edge (GatewayServer) turns HTTP and WebSocket traffic into these calls.
+public final class EngineServer: Sendable {
+    public let configuration: EngineConfiguration
+    public let broadcaster: Broadcaster
+    public let metrics: GatewayMetrics
+    private let logger: Logger
+    private let makeHandler: @Sendable (EngineSession) -> any EngineMessageHandler
+    private let sessions = NIOLockedValueBox<[String: EngineSession]>([:])
+    private let accepting = NIOLockedValueBox(true)
+
+    public init(
+        configuration: EngineConfiguration,
+        broadcaster: Broadcaster,
+        metrics: GatewayMetrics,
+        logger: Logger,
+        makeHandler: @escaping @Sendable (EngineSession) -> any EngineMessageHandler
+    ) {
+        self.configuration = configuration
+        self.broadcaster = broadcaster
+        self.metrics = metrics
+        self.logger = logger
+        self.makeHandler = makeHandler
+    }
+
+    /// A Socket.IO server over `registry`.
+    public convenience init(
+        configuration: EngineConfiguration,
+        registry: NamespaceRegistry,
+        broadcaster: Broadcaster,
+        metrics: GatewayMetrics,
+        logger: Logger
+    ) {
+        self.init(configuration: configuration, broadcaster: broadcaster, metrics: metrics, logger: logger) { _ in
+            SocketIOConnection(registry: registry, metrics: metrics, connectTimeout: configuration.connectTimeout, logger: logger)
+        }
+    }
+
+    public var sessionCount: Int { sessions.withLockedValue { $0.count } }
+
+    public var isAccepting: Bool { accepting.withLockedValue { $0 } }
+
+    public func session(_ sid: String) -> EngineSession? {
+        sessions.withLockedValue { $0[sid] }
+    }
+
+    /// Every live session (for shutdown and admin operations).
+    public func allSessions() -> [EngineSession] {
+        sessions.withLockedValue { Array($0.values) }
+    }
+
+    private func makeSession(transport: EngineSession.Transport, on eventLoop: any EventLoop, handshake: HandshakeInfo) -> EngineSession {
+        let session = EngineSession(
+            sid: SessionID.make(),
+            transport: transport,
+            loopContext: broadcaster.context(for: eventLoop),
+            handshake: handshake,
+            configuration: configuration,
+            metrics: metrics,
+            logger: logger
+        ) { [weak self] closed in
+            _ = self?.sessions.withLockedValue { $0.removeValue(forKey: closed.sid) }
+        }
+        session.handler = makeHandler(session)
+        sessions.withLockedValue { $0[session.sid] = session }
+        return session
+    }
+
+    // MARK: Polling
+
+    /// `GET ?EIO=4&transport=polling`: a new session answered with its open packet.
+    public func openPollingSession(on eventLoop: any EventLoop, handshake: HandshakeInfo) -> EventLoopFuture<PollResponse> {
+        guard isAccepting else { return eventLoop.makeSucceededFuture(.error(.forbidden)) }
+        return eventLoop.submit { [self] in
+            let session = makeSession(transport: .polling, on: eventLoop, handshake: handshake)
+            metrics.engineConnectionsPolling.increment(by: 1)
+            let open = ByteBuffer(string: session.handshakePacket().packet.encodedText)
+            session.start()
+            return .payload(open)
+        }
+    }
+
+    /// `GET ?sid=…`: the session's queued packets, or a wait for the next ones.
+    public func poll(sid: String) -> EventLoopFuture<PollResponse>? {
+        guard let session = session(sid) else { return nil }
+        return session.eventLoop.flatSubmit { session.poll() }
+    }
+
+    /// `POST ?sid=…`: `readBody` returns the body, or nil when it exceeded maxPayload.
+    public func post(sid: String, readBody: () async throws -> ByteBuffer?) async throws -> PollResponse {
+        guard let session = session(sid) else { return .error(.unknownSession) }
+        if let refusal = try await session.eventLoop.submit({ session.beginPost() }).get() {
+            return refusal
+        }
+        let body: ByteBuffer?
+        do {
+            body = try await readBody()
+        } catch {
+            _ = try? await session.eventLoop.submit { session.finishPost(body: nil) }.get()
+            throw error
+        }
+        return try await session.eventLoop.submit { session.finishPost(body: body) }.get()
+    }
+
+    // MARK: WebSocket
+
+    /// A WebSocket handshake without sid: a WebSocket-only session. Call on the channel's loop,
+    /// then ``startWebSocketSession(_:channel:)`` once the pipeline is ready.
+    public func makeWebSocketSession(channel: any Channel, handshake: HandshakeInfo) -> EngineSession? {
+        channel.eventLoop.preconditionInEventLoop()
+        guard isAccepting else { return nil }
+        let session = makeSession(transport: .websocket(channel), on: channel.eventLoop, handshake: handshake)
+        metrics.engineConnectionsWebSocket.increment(by: 1)
+        return session
+    }
+
+    /// Writes the open packet (before anything else) and starts the heartbeat.
+    public func startWebSocketSession(_ session: EngineSession, channel: any Channel) {
+        channel.write(EncodedFrame(packet: session.handshakePacket().packet, allocator: channel.allocator).frame, promise: nil)
+        session.start()
+        session.scheduleFlush()
+    }
+
+    /// A WebSocket with `sid`: a probe for upgrading that polling session. Nil when the session
+    /// is unknown, already upgraded or already probing; the caller closes the socket.
+    public func attachProbe(sid: String, channel: any Channel) -> EventLoopFuture<EngineSession?> {
+        guard let session = session(sid) else { return channel.eventLoop.makeSucceededFuture(nil) }
+        return session.eventLoop.submit { session.attachProbe(channel) ? session : nil }
+    }
+
+    // MARK: Lifecycle
+
+    /// Stops accepting new sessions (handshakes are refused from now on).
+    public func stopAccepting() {
+        accepting.withLockedValue { $0 = false }
+    }
+
+    /// Closes every session; `prepare` runs first on each session's loop (e.g. a notice).
+    public func closeAll(reason: DisconnectReason) {
+        for session in allSessions() {
+            session.execute { session.close(reason: reason) }
+        }
+    }
+}

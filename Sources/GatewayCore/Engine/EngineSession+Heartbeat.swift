@@ -1,0 +1,38 @@
+import NIOCore
+
+extension EngineSession {
+    /// The next ping goes out `pingInterval` after the last pong (or the open).
+    func schedulePing() {
+        pingTask?.cancel()
+        pingTask = eventLoop.scheduleTask(in: configuration.pingInterval) { [self] in
+            sendPing()
+        }
+    }
+
+    /// Pings jump the queue: on a WebSocket they bypass the backlog, on polling they go first,
+    /// so a busy socket is never timed out by its own backlog. The pong deadline starts now,
+    /// even if no GET is waiting to carry the ping.
+    func sendPing() {
+        guard !isClosed else { return }
+        let ping = EncodedFrame(text: "2")
+        switch transport {
+        case .websocket(let channel):
+            channel.writeAndFlush(ping.frame, promise: nil)
+        case .polling:
+            backlog.prepend(ping)
+            backlogBytes += ping.byteCount
+            scheduleFlush()
+        }
+        pongDeadline?.cancel()
+        pongDeadline = eventLoop.scheduleTask(in: configuration.pingTimeout) { [self] in
+            logger.debug("No pong within pingTimeout")
+            close(reason: .pingTimeout)
+        }
+    }
+
+    func receivedPong() {
+        pongDeadline?.cancel()
+        pongDeadline = nil
+        schedulePing()
+    }
+}

@@ -1,0 +1,254 @@
+import DequeModule
+import GatewayMetrics
+import Logging
+import NIOCore
+import SocketIOCodec
+
+/// One Engine.IO session: its transport (polling, or a WebSocket after the handshake or an
+/// upgrade), heartbeat, and bounded outbound backlog.
+///
+/// A session is confined to `eventLoop`: every method must be called there (the edge hops with
+/// ``execute(_:)``). It is `@unchecked Sendable` only so it can be captured by the closures that
+/// run on that loop; nothing touches its state from elsewhere.
+public final class EngineSession: @unchecked Sendable {
+    public let sid: String
+    public let eventLoop: any EventLoop
+    public let loopContext: LoopContext
+    public let handshake: HandshakeInfo
+    let configuration: EngineConfiguration
+    let metrics: GatewayMetrics
+    let logger: Logger
+    private let onClosed: @Sendable (EngineSession) -> Void
+
+    public var handler: (any EngineMessageHandler)?
+
+    enum Transport {
+        case polling
+        case websocket(any Channel)
+    }
+
+    var transport: Transport
+    /// A WebSocket that is probing an upgrade, and whether it already answered `3probe`.
+    var probe: (any Channel)?
+    var probeAnswered = false
+    var upgradeDeadline: Scheduled<Void>?
+
+    /// Frames not yet handed to the transport: all of them while polling, and the overflow of a
+    /// WebSocket that is not writable. Bounded by `slowConsumerBytes`.
+    var backlog = Deque<EncodedFrame>()
+    var backlogBytes = 0
+    var pendingPoll: EventLoopPromise<PollResponse>?
+    var postInFlight = false
+
+    var pingTask: Scheduled<Void>?
+    var pongDeadline: Scheduled<Void>?
+    var needsFlush = false
+    public private(set) var isClosed = false
+    public private(set) var closeReason: DisconnectReason?
+
+    init(
+        sid: String,
+        transport: Transport,
+        loopContext: LoopContext,
+        handshake: HandshakeInfo,
+        configuration: EngineConfiguration,
+        metrics: GatewayMetrics,
+        logger: Logger,
+        onClosed: @escaping @Sendable (EngineSession) -> Void
+    ) {
+        self.sid = sid
+        self.eventLoop = loopContext.eventLoop
+        self.loopContext = loopContext
+        self.transport = transport
+        self.handshake = handshake
+        self.configuration = configuration
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "engine.sid.suffix"] = "\(sid.suffix(4))"
+        self.logger = logger
+        self.onClosed = onClosed
+    }
+
+    public var transportName: String {
+        if case .websocket = transport { return "websocket" }
+        return "polling"
+    }
+
+    /// Runs `body` on the session's loop: at once when already there, else after one hop.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
+    }
+
+    /// The open packet for this session.
+    func handshakePacket() -> Handshake {
+        Handshake(
+            sid: sid,
+            upgrades: (configuration.allowWebSocket && transportName == "polling") ? ["websocket"] : [],
+            pingInterval: Int(configuration.pingInterval.nanoseconds / 1_000_000),
+            pingTimeout: Int(configuration.pingTimeout.nanoseconds / 1_000_000),
+            maxPayload: configuration.maxPayload
+        )
+    }
+
+    /// Starts the heartbeat and tells the handler; called once the open packet is on its way.
+    func start() {
+        eventLoop.preconditionInEventLoop()
+        schedulePing()
+        handler?.sessionOpened(self)
+    }
+
+    // MARK: Inbound
+
+    /// One packet from the client, on either transport.
+    func receive(_ packet: EnginePacket) {
+        guard !isClosed else { return }
+        switch packet {
+        case .message(let text):
+            handler?.received(text: text, on: self)
+        case .binaryMessage(let bytes):
+            handler?.received(binary: bytes, on: self)
+        case .pong:
+            receivedPong()
+        case .close:
+            close(reason: .transportClose)
+        case .ping:
+            // v4 heartbeats go server → client; a client ping is a protocol error.
+            logger.debug("Client sent a ping; closing", metadata: ["error.type": "invalid heartbeat direction"])
+            close(reason: .transportError)
+        case .noop:
+            break
+        case .upgrade, .open:
+            close(reason: .parseError)
+        }
+    }
+
+    /// A frame that could not be decoded: the reference server closes the session.
+    func receivedMalformed(_ error: CodecError) {
+        metrics.malformedPackets.increment(by: 1)
+        logger.debug("Malformed Engine.IO packet", metadata: ["error.type": "\(error.code.rawValue)"])
+        close(reason: .parseError)
+    }
+
+    // MARK: Outbound
+
+    /// Queues a frame for the client. On a writable WebSocket with nothing queued it goes
+    /// straight to the channel; the flush happens once per loop tick for all sessions.
+    public func send(_ frame: EncodedFrame) {
+        guard !isClosed else { return }
+        if case .websocket(let channel) = transport, backlog.isEmpty, channel.isWritable {
+            channel.write(frame.frame, promise: nil)
+            scheduleFlush()
+            return
+        }
+        appendToBacklog(frame)
+    }
+
+    /// Encodes and sends one text packet (unicast replies, acks, CONNECT answers).
+    public func send(text: String) {
+        send(EncodedFrame(text: text))
+    }
+
+    private func appendToBacklog(_ frame: EncodedFrame) {
+        backlog.append(frame)
+        backlogBytes += frame.byteCount
+        if backlogBytes > configuration.slowConsumerBytes {
+            metrics.slowConsumerDisconnects.increment(by: 1)
+            logger.info("Closing slow consumer", metadata: ["queue.bytes": "\(backlogBytes)"])
+            close(reason: .slowConsumer)
+            return
+        }
+        scheduleFlush()
+    }
+
+    func scheduleFlush() {
+        guard !needsFlush else { return }
+        needsFlush = true
+        loopContext.enqueueFlush(self)
+    }
+
+    /// Called once per loop tick by ``LoopContext`` for every session that sent something.
+    func flush() {
+        needsFlush = false
+        guard !isClosed else { return }
+        switch transport {
+        case .websocket(let channel):
+            drainBacklog(into: channel)
+            channel.flush()
+        case .polling:
+            if let promise = pendingPoll, !backlog.isEmpty {
+                pendingPoll = nil
+                promise.succeed(.payload(takePollingBatch()))
+            }
+        }
+    }
+
+    /// Moves queued frames to a WebSocket while it accepts them.
+    func drainBacklog(into channel: any Channel) {
+        while let frame = backlog.first, channel.isWritable {
+            backlog.removeFirst()
+            backlogBytes -= frame.byteCount
+            channel.write(frame.frame, promise: nil)
+        }
+    }
+
+    /// Up to `maxPacketsPerPoll` records and about `maxPayload` bytes (always at least one).
+    func takePollingBatch() -> ByteBuffer {
+        var body = ByteBufferAllocator().buffer(capacity: min(backlogBytes, configuration.maxPayload) + 16)
+        var count = 0
+        while let frame = backlog.first, count < configuration.maxPacketsPerPoll {
+            let payload = frame.payload
+            if count > 0 && body.readableBytes + payload.readableBytes > configuration.maxPayload { break }
+            backlog.removeFirst()
+            backlogBytes -= frame.byteCount
+            if count > 0 { body.writeInteger(PollingPayload.recordSeparator) }
+            if frame.isBinary {
+                body.writeString(EnginePacket.binaryMessage(payload).encodedText)
+            } else {
+                var copy = payload
+                body.writeBuffer(&copy)
+            }
+            count += 1
+        }
+        return body
+    }
+
+    // MARK: Close
+
+    /// Ends the session: namespaces are told, the transport is closed, the sid is forgotten.
+    public func close(reason: DisconnectReason) {
+        guard !isClosed else { return }
+        isClosed = true
+        closeReason = reason
+        pingTask?.cancel()
+        pongDeadline?.cancel()
+        upgradeDeadline?.cancel()
+        handler?.sessionClosed(self, reason: reason)
+        handler = nil
+        switch transport {
+        case .websocket(let channel):
+            if reason == .slowConsumer {
+                channel.close(promise: nil)
+            } else {
+                drainBacklog(into: channel)
+                var closeFrame = channel.allocator.buffer(capacity: 4)
+                EncodedFrame.writeHeader(opcode: 0x8, length: 2, into: &closeFrame)
+                closeFrame.writeInteger(UInt16(1000))
+                channel.writeAndFlush(closeFrame).whenComplete { _ in channel.close(promise: nil) }
+            }
+            metrics.engineConnectionsWebSocket.decrement(by: 1)
+        case .polling:
+            if let promise = pendingPoll {
+                pendingPoll = nil
+                // A client-requested close answers the pending GET with a noop, as the reference does.
+                promise.succeed(.payload(ByteBuffer(string: reason == .transportClose ? "6" : "1")))
+            }
+            metrics.engineConnectionsPolling.decrement(by: 1)
+        }
+        probe?.close(promise: nil)
+        probe = nil
+        backlog.removeAll()
+        backlogBytes = 0
+        logger.debug("Engine.IO session closed", metadata: ["close.reason": "\(reason.rawValue)"])
+        onClosed(self)
+    }
+}

@@ -1,0 +1,12 @@
+/// Session and socket ids: 20 base64url characters from 15 random bytes, as the reference
+/// server makes them. Engine.IO sids are secrets (whoever holds one can poll the session).
+public enum SessionID {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    public static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 20)
+        for index in 0..<20 { bytes[index] = alphabet[Int(generator.next(upperBound: UInt8(64)))] }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

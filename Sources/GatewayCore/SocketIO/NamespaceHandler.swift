@@ -1,0 +1,66 @@
+import SocketIOCodec
+
+/// One namespace's behaviour. Every call arrives on the socket's event loop and must not block:
+/// python clients give up on a namespace whose CONNECT answer takes over a second.
+public protocol NamespaceHandler: AnyObject, Sendable {
+    /// The namespace name, starting with `/`.
+    var name: String { get }
+
+    /// Decides a CONNECT. Refusals become CONNECT_ERROR `{"message","data"}`.
+    func authorize(_ request: ConnectRequest) -> ConnectDecision
+
+    /// The socket is connected and its CONNECT reply is queued.
+    func connected(_ socket: NamespaceSocket)
+
+    /// A client event. `ack` is set when the client asked for an acknowledgement.
+    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket)
+
+    /// The socket left the namespace (it has already left its rooms).
+    func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason)
+}
+
+extension NamespaceHandler {
+    public func authorize(_ request: ConnectRequest) -> ConnectDecision { .accept() }
+    public func connected(_ socket: NamespaceSocket) {}
+    public func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason) {}
+}
+
+/// A namespace CONNECT as the handler sees it.
+public struct ConnectRequest: Sendable {
+    public let namespace: String
+    /// The CONNECT payload (`{}` when the client sent none).
+    public let auth: JSONValue
+    public let handshake: HandshakeInfo
+
+    public init(namespace: String, auth: JSONValue, handshake: HandshakeInfo) {
+        self.namespace = namespace
+        self.auth = auth
+        self.handshake = handshake
+    }
+}
+
+/// The answer to a CONNECT.
+public enum ConnectDecision: Sendable {
+    /// Accepts; `context` is stored on the socket (e.g. the authenticated principal).
+    case accept(context: (any Sendable)? = nil)
+    /// Refuses with CONNECT_ERROR `{"message": message, "data": data}`.
+    case reject(message: String, data: JSONValue? = nil)
+}
+
+/// Answers one client event that carried an ack id; only the first call sends anything.
+public final class Acknowledgement {
+    private weak var socket: NamespaceSocket?
+    public let id: UInt64
+    public private(set) var isSent = false
+
+    init(socket: NamespaceSocket, id: UInt64) {
+        self.socket = socket
+        self.id = id
+    }
+
+    public func send(_ arguments: [JSONValue]) {
+        guard !isSent, let socket else { return }
+        isSent = true
+        socket.sendPacket(.ack(arguments, namespace: socket.namespace, ackID: id))
+    }
+}

@@ -1,0 +1,106 @@
+import NIOCore
+import SocketIOCodec
+
+/// A client's membership of one namespace: what handlers emit to, join to rooms and disconnect.
+/// Confined to its session's event loop.
+public final class NamespaceSocket: @unchecked Sendable {
+    /// The public Socket.IO id (not the secret Engine.IO sid).
+    public let id: String
+    public let namespace: String
+    public let session: EngineSession
+    /// What the namespace's `authorize` attached (e.g. the authenticated principal).
+    public let context: (any Sendable)?
+    /// The CONNECT payload.
+    public let auth: JSONValue
+    public private(set) var rooms: Set<String> = []
+    public private(set) var isConnected = true
+    /// Namespace-specific state, owned by the handler.
+    public var userState: AnyObject?
+
+    private var nextAckID: UInt64 = 0
+    private var pendingAcks: [UInt64: ([JSONValue]) -> Void] = [:]
+    static let maximumPendingAcks = 256
+
+    init(id: String, namespace: String, session: EngineSession, context: (any Sendable)?, auth: JSONValue) {
+        self.id = id
+        self.namespace = namespace
+        self.session = session
+        self.context = context
+        self.auth = auth
+    }
+
+    public var eventLoop: any EventLoop { session.eventLoop }
+
+    // MARK: Sending
+
+    public func emit(_ event: String, _ arguments: [JSONValue] = []) {
+        sendPacket(.event(event, arguments, namespace: namespace))
+    }
+
+    /// Emits with an ack request; `callback` runs with the client's ack arguments.
+    public func emit(_ event: String, _ arguments: [JSONValue], ack callback: @escaping ([JSONValue]) -> Void) {
+        guard isConnected, pendingAcks.count < Self.maximumPendingAcks else { return }
+        let ackID = nextAckID
+        nextAckID += 1
+        pendingAcks[ackID] = callback
+        sendPacket(.event(event, arguments, namespace: namespace, ackID: ackID))
+    }
+
+    /// Emits an event whose payload is already JSON text.
+    public func emit(_ event: String, payloadJSON: String) {
+        guard isConnected else { return }
+        session.send(.event(namespace: namespace, name: event, payloadJSON: payloadJSON))
+    }
+
+    public func send(_ message: OutboundMessage) {
+        guard isConnected else { return }
+        session.send(message)
+    }
+
+    func sendPacket(_ packet: SocketPacket) {
+        guard isConnected else { return }
+        session.send(OutboundMessage(packet))
+    }
+
+    func receivedAck(id: UInt64, arguments: [JSONValue]) {
+        pendingAcks.removeValue(forKey: id)?(arguments)
+    }
+
+    // MARK: Rooms
+
+    public func join(_ room: String) {
+        guard isConnected, !room.isEmpty, rooms.insert(room).inserted else { return }
+        session.loopContext.join(self, key: RoomKey(namespace: namespace, room: room))
+    }
+
+    public func leave(_ room: String) {
+        guard rooms.remove(room) != nil else { return }
+        session.loopContext.leave(self, key: RoomKey(namespace: namespace, room: room))
+    }
+
+    func joinNamespaceRoom() {
+        session.loopContext.join(self, key: .everyone(in: namespace))
+    }
+
+    /// Leaves every room; called once when the socket goes.
+    func detach() {
+        isConnected = false
+        for room in rooms { session.loopContext.leave(self, key: RoomKey(namespace: namespace, room: room)) }
+        rooms.removeAll()
+        session.loopContext.leave(self, key: .everyone(in: namespace))
+        pendingAcks.removeAll()
+    }
+
+    // MARK: Disconnecting
+
+    /// Server-side namespace disconnect: the client gets DISCONNECT for this namespace.
+    public func disconnect() {
+        guard isConnected else { return }
+        (session.handler as? SocketIOConnection)?.disconnectFromServer(self)
+    }
+
+    /// Closes the whole Engine.IO connection (every namespace of this client).
+    public func closeConnection(reason: DisconnectReason = .forcedServerClose) {
+        session.close(reason: reason)
+    }
+}

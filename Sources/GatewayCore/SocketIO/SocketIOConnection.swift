@@ -1,0 +1,170 @@
+import GatewayMetrics
+import Logging
+import NIOCore
+import SocketIOCodec
+
+/// The Socket.IO v5 layer of one Engine.IO session: decodes packets, assembles binary ones,
+/// keeps the namespace sockets and enforces the protocol's state rules (any violation closes
+/// the connection, as the reference server does).
+public final class SocketIOConnection: EngineMessageHandler {
+    private let registry: NamespaceRegistry
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private var sockets: [String: NamespaceSocket] = [:]
+    private var assembler: BinaryAssembler?
+    private var connectDeadline: Scheduled<Void>?
+    private let connectTimeout: TimeAmount
+
+    public init(registry: NamespaceRegistry, metrics: GatewayMetrics, connectTimeout: TimeAmount, logger: Logger) {
+        self.registry = registry
+        self.metrics = metrics
+        self.connectTimeout = connectTimeout
+        self.logger = logger
+    }
+
+    public func socket(for namespace: String) -> NamespaceSocket? { sockets[namespace] }
+
+    public func sessionOpened(_ session: EngineSession) {
+        // A client that never joins a namespace is closed after connectTimeout.
+        connectDeadline = session.eventLoop.scheduleTask(in: connectTimeout) { [weak session, weak self] in
+            guard let self, let session, self.sockets.isEmpty else { return }
+            session.close(reason: .connectTimeout)
+        }
+    }
+
+    public func received(text: String, on session: EngineSession) {
+        guard assembler == nil else {
+            return violation(session, "text packet while binary attachments were expected")
+        }
+        let packet: SocketPacket
+        do {
+            packet = try SocketPacket.decode(text)
+        } catch {
+            return malformed(session, error)
+        }
+        if (packet.type == .binaryEvent || packet.type == .binaryAck) && packet.attachmentCount > 0 {
+            assembler = BinaryAssembler(header: packet)
+            return
+        }
+        if packet.type == .binaryEvent || packet.type == .binaryAck {
+            do {
+                return handle(try BinaryAssembler(header: packet).assemble(), on: session)
+            } catch {
+                return malformed(session, error)
+            }
+        }
+        handle(packet, on: session)
+    }
+
+    public func received(binary: ByteBuffer, on session: EngineSession) {
+        guard var pending = assembler else {
+            return violation(session, "binary message without a binary packet header")
+        }
+        do {
+            let packet = try pending.add(binary)
+            assembler = packet == nil ? pending : nil
+            if let packet { handle(packet, on: session) }
+        } catch {
+            malformed(session, error)
+        }
+    }
+
+    public func sessionClosed(_ session: EngineSession, reason: DisconnectReason) {
+        connectDeadline?.cancel()
+        let open = sockets.values
+        sockets.removeAll()
+        for socket in open { remove(socket, reason: reason) }
+    }
+
+    // MARK: Packets
+
+    private func handle(_ packet: SocketPacket, on session: EngineSession) {
+        switch packet.type {
+        case .connect:
+            connect(packet, on: session)
+        case .disconnect:
+            guard let socket = sockets.removeValue(forKey: packet.namespace) else {
+                return violation(session, "DISCONNECT for a namespace that is not joined")
+            }
+            remove(socket, reason: .clientNamespaceDisconnect)
+        case .event, .binaryEvent:
+            guard let socket = sockets[packet.namespace] else {
+                return violation(session, "EVENT for a namespace that is not joined")
+            }
+            guard let handler = registry.handler(for: packet.namespace), let name = packet.eventName else { return }
+            metrics.namespace(packet.namespace).messagesReceived.increment(by: 1)
+            let ack = packet.ackID.map { Acknowledgement(socket: socket, id: $0) }
+            handler.received(event: name, arguments: packet.eventArguments, ack: ack, from: socket)
+        case .ack, .binaryAck:
+            guard let socket = sockets[packet.namespace] else {
+                return violation(session, "ACK for a namespace that is not joined")
+            }
+            if let id = packet.ackID, case .array(let arguments)? = packet.data {
+                socket.receivedAck(id: id, arguments: arguments)
+            }
+        case .connectError:
+            violation(session, "CONNECT_ERROR sent by a client")
+        }
+    }
+
+    private func connect(_ packet: SocketPacket, on session: EngineSession) {
+        let namespace = packet.namespace
+        guard sockets[namespace] == nil else {
+            return violation(session, "second CONNECT for a joined namespace")
+        }
+        guard let handler = registry.handler(for: namespace) else {
+            metrics.connectErrors(namespace: namespace, code: "INVALID_NAMESPACE").increment(by: 1)
+            session.send(OutboundMessage(.connectError("Invalid namespace", namespace: namespace)))
+            return
+        }
+        let auth = packet.data ?? .object([])
+        switch handler.authorize(ConnectRequest(namespace: namespace, auth: auth, handshake: session.handshake)) {
+        case .reject(let message, let data):
+            let code = data?["code"]?.stringValue ?? "REJECTED"
+            metrics.connectErrors(namespace: namespace, code: code).increment(by: 1)
+            session.send(OutboundMessage(.connectError(message, data: data, namespace: namespace)))
+        case .accept(let context):
+            let socket = NamespaceSocket(id: SessionID.make(), namespace: namespace, session: session, context: context, auth: auth)
+            sockets[namespace] = socket
+            connectDeadline?.cancel()
+            connectDeadline = nil
+            socket.joinNamespaceRoom()
+            let namespaceMetrics = metrics.namespace(namespace)
+            namespaceMetrics.connections.increment(by: 1)
+            namespaceMetrics.connectionsTotal.increment(by: 1)
+            session.send(OutboundMessage(SocketPacket(type: .connect, namespace: namespace, data: .object(["sid": .string(socket.id)]))))
+            handler.connected(socket)
+        }
+    }
+
+    /// Server-initiated namespace disconnect: DISCONNECT to the client, then cleanup. When it
+    /// was the last namespace the client closes the connection itself (python does).
+    func disconnectFromServer(_ socket: NamespaceSocket) {
+        guard sockets[socket.namespace] === socket else { return }
+        sockets[socket.namespace] = nil
+        socket.session.send(OutboundMessage(SocketPacket(type: .disconnect, namespace: socket.namespace)))
+        remove(socket, reason: .serverNamespaceDisconnect)
+    }
+
+    private func remove(_ socket: NamespaceSocket, reason: DisconnectReason) {
+        socket.detach()
+        metrics.namespace(socket.namespace).connections.decrement(by: 1)
+        registry.handler(for: socket.namespace)?.disconnected(socket, reason: reason)
+    }
+
+    // MARK: Errors
+
+    private func malformed(_ session: EngineSession, _ error: CodecError) {
+        assembler = nil
+        metrics.malformedPackets.increment(by: 1)
+        logger.debug("Malformed Socket.IO packet", metadata: ["error.type": "\(error.code.rawValue)"])
+        session.close(reason: .parseError)
+    }
+
+    private func violation(_ session: EngineSession, _ what: String) {
+        assembler = nil
+        metrics.malformedPackets.increment(by: 1)
+        logger.debug("Socket.IO state violation", metadata: ["error.type": "\(what)"])
+        session.close(reason: .invalidState)
+    }
+}

@@ -1,0 +1,50 @@
+import GatewayCore
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Builds the Hummingbird application that serves Engine.IO / Socket.IO on `path` (both
+/// transports) next to whatever other routes `router` holds.
+public enum GatewayHTTPServer {
+    public static func makeApplication(
+        mounts: [EngineMount],
+        router: Router<GatewayRequestContext>,
+        host: String,
+        port: Int,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        for mount in mounts {
+            PollingRoutes(engine: mount.engine, cors: CORSPolicy(allowedOrigins: mount.engine.configuration.allowedOrigins))
+                .register(on: router, path: mount.path)
+        }
+        return Application(
+            router: router,
+            server: HTTPServerBuilder { responder in
+                SocketIOChildChannel(responder: responder, mounts: mounts, logger: logger)
+            },
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: onServerRunning,
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger
+        )
+    }
+}
+
+/// An Engine.IO server served under a path prefix (`/socket.io/`).
+public struct EngineMount: Sendable {
+    public let path: String
+    public let engine: EngineServer
+
+    public init(path: String, engine: EngineServer) {
+        self.path = path.hasSuffix("/") ? path : path + "/"
+        self.engine = engine
+    }
+
+    /// True for `/socket.io/…` and for `/socket.io` itself.
+    func matches(_ target: String) -> Bool {
+        target.hasPrefix(path) || target + "/" == path
+    }
+}

@@ -1,0 +1,81 @@
+import GatewayCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// HTTP long-polling on the Engine.IO path: handshake, GET (server → client), POST
+/// (client → server), and CORS preflight. Every answer carries the CORS headers in force.
+public struct PollingRoutes: Sendable {
+    let engine: EngineServer
+    let cors: CORSPolicy
+
+    public init(engine: EngineServer, cors: CORSPolicy) {
+        self.engine = engine
+        self.cors = cors
+    }
+
+    public func register(on router: Router<GatewayRequestContext>, path: String) {
+        let route = RouterPath(path)
+        for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
+            router.on(route, method: method) { request, context in
+                try await respond(to: request, context: context)
+            }
+        }
+        router.on(route, method: .options) { request, _ in
+            cors.preflight(request)
+        }
+    }
+
+    func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
+        let method: EngineRequest.Method =
+            switch request.method {
+            case .get: .get
+            case .post: .post
+            default: .other
+            }
+        let query = QueryString.parse(request.uri.query)
+        let engineRequest = EngineRequest(method: method, query: query, origin: request.headers[.origin], isWebSocketUpgrade: false)
+        let answer: PollResponse
+        switch engineRequest.validate(engine.configuration) {
+        case .failure(let error):
+            answer = .error(error)
+        case .success(.pollingHandshake):
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: context.channel.remoteAddress?.ipAddress)
+            answer = try await engine.openPollingSession(on: context.channel.eventLoop, handshake: handshake).get()
+        case .success(.poll(let sid)):
+            answer = try await engine.poll(sid: sid)?.get() ?? .error(.unknownSession)
+        case .success(.post(let sid)):
+            let maxPayload = engine.configuration.maxPayload
+            answer = try await engine.post(sid: sid) {
+                do {
+                    return try await request.body.collect(upTo: maxPayload)
+                } catch is NIOTooManyBytesError {
+                    return nil
+                }
+            }
+        case .success:
+            answer = .error(.badRequest)
+        }
+        return response(for: answer, origin: request.headers[.origin])
+    }
+
+    func response(for answer: PollResponse, origin: String?) -> Response {
+        var headers = cors.headers(origin: origin)
+        switch answer {
+        case .payload(let body):
+            headers[.contentType] = "text/plain; charset=UTF-8"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        case .ok:
+            headers[.contentType] = "text/html"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        case .error(let error):
+            headers[.contentType] = "application/json"
+            return Response(status: .init(code: error.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
+        case .emptyError(let status):
+            return Response(status: .init(code: status), headers: headers)
+        }
+    }
+}

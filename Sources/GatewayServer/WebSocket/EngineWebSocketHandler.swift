@@ -1,0 +1,92 @@
+import GatewayCore
+import NIOCore
+import NIOWebSocket
+import SocketIOCodec
+
+/// The last handler of an upgraded connection: turns WebSocket frames into Engine.IO packets
+/// for its session. Synchronous and loop-confined; outbound traffic does not pass through it:
+/// sessions write pre-encoded frames (ByteBuffers) straight to the channel.
+final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+
+    private let session: EngineSession
+    private var closing = false
+
+    init(session: EngineSession) {
+        self.session = session
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let channel = context.channel
+        let session = session
+        switch frame.opcode {
+        case .text:
+            do {
+                let packet = try EnginePacket.decode(textFrame: frame.unmaskedData)
+                session.execute { session.webSocketReceived(packet, from: channel) }
+            } catch {
+                session.execute { session.webSocketMalformed(error, from: channel) }
+            }
+        case .binary:
+            let packet = EnginePacket.binaryMessage(frame.unmaskedData)
+            session.execute { session.webSocketReceived(packet, from: channel) }
+        case .ping:
+            var pong = context.channel.allocator.buffer(capacity: frame.length + 2)
+            var payload = frame.unmaskedData
+            EncodedFrame.writeHeader(opcode: 0xA, length: payload.readableBytes, into: &pong)
+            pong.writeBuffer(&payload)
+            context.writeAndFlush(NIOAny(pong), promise: nil)
+        case .connectionClose:
+            close(context: context, code: 1000)
+        default:
+            break
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            let channel = context.channel
+            let session = session
+            session.execute { session.webSocketWritable(channel) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let session = session
+        session.execute { session.webSocketClosed(channel) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let channel = context.channel
+        let session = session
+        let tooLarge: Bool
+        switch error {
+        case NIOWebSocketError.invalidFrameLength, NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
+            tooLarge = true
+        default:
+            tooLarge = false
+        }
+        if tooLarge {
+            session.execute { session.webSocketTooLarge(from: channel) }
+        }
+        // 1009: message too big; 1002: protocol error.
+        close(context: context, code: tooLarge ? 1009 : 1002)
+    }
+
+    private func close(context: ChannelHandlerContext, code: UInt16) {
+        guard !closing else { return }
+        closing = true
+        var frame = context.channel.allocator.buffer(capacity: 4)
+        EncodedFrame.writeHeader(opcode: 0x8, length: 2, into: &frame)
+        frame.writeInteger(code)
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(frame)).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+@available(*, unavailable)
+extension EngineWebSocketHandler: Sendable {}

@@ -1,0 +1,169 @@
+import GatewayCore
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// Hummingbird child channel for the gateway: plain HTTP goes to the router; a WebSocket upgrade
+/// on the Engine.IO path ends in a synchronous ``EngineWebSocketHandler`` instead of
+/// Hummingbird's actor-and-async-writer WebSocket path, so broadcasts write straight to the
+/// channel (modelled on hummingbird-websocket's `HTTP1WebSocketUpgradeChannel`).
+public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
+    public enum UpgradeResult: Sendable {
+        case websocket
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, EngineRequestError)
+    }
+
+    public struct Value: ServerChildChannelValue {
+        let result: EventLoopFuture<UpgradeResult>
+        public let channel: any Channel
+    }
+
+    public let responder: HTTPChannelHandler.Responder
+    let mounts: [EngineMount]
+    let logger: Logger
+
+    /// Outbound buffer watermarks: past `high` a socket counts as not writable and its data
+    /// waits in the session backlog (where market data may conflate).
+    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 128 * 1024, high: 512 * 1024)
+
+    public init(responder: @escaping HTTPChannelHandler.Responder, mounts: [EngineMount], logger: Logger) {
+        self.responder = responder
+        self.mounts = mounts
+        self.logger = logger
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: Self.writeBufferWaterMark)
+            let refusal = NIOLoopBoundBox<EngineRequestError?>(nil, eventLoop: channel.eventLoop)
+            let intent = NIOLoopBoundBox<(EngineRequest.Intent, EngineServer)?>(nil, eventLoop: channel.eventLoop)
+            let mounts = mounts
+            let upgrader = EngineWebSocketUpgrader<UpgradeResult>(
+                maxFrameSize: max(mounts.map(\.engine.configuration.maxPayload).max() ?? 0, 1 << 14),
+                shouldUpgrade: { channel, head in
+                    let (target, query) = Self.split(head.uri)
+                    guard let engine = mounts.first(where: { $0.matches(target) })?.engine else {
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
+                    let request = EngineRequest(method: .get, query: query, origin: head.headers.first(name: "origin"), isWebSocketUpgrade: true)
+                    switch request.validate(engine.configuration) {
+                    case .success(let validated):
+                        intent.value = (validated, engine)
+                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    case .failure(let error):
+                        refusal.value = error
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
+                },
+                upgradePipelineHandler: { channel, head in
+                    guard let (validated, engine) = intent.value else {
+                        return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                    }
+                    return Self.startEngine(on: channel, head: head, intent: validated, engine: engine)
+                }
+            )
+            let configuration = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true)
+                        )
+                        if let error = refusal.value { return .refused(asyncChannel, error) }
+                        return .notUpgraded(asyncChannel)
+                    }
+                }
+            )
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: configuration)
+            pipeline.enablePipelining = false
+            pipeline.enableErrorHandling = false
+            pipeline.enableResponseHeaderValidation = false
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            return Value(result: result, channel: channel)
+        }
+    }
+
+    /// Puts the Engine.IO handler at the end of the upgraded pipeline: a new WebSocket-only
+    /// session, or a probe that may take over a polling session.
+    private static func startEngine(
+        on channel: any Channel,
+        head: HTTPRequestHead,
+        intent: EngineRequest.Intent,
+        engine: EngineServer
+    ) -> EventLoopFuture<UpgradeResult> {
+        let (_, query) = split(head.uri)
+        var headers: [String: String] = [:]
+        for (name, value) in head.headers { headers[name.lowercased()] = value }
+        let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: channel.remoteAddress?.ipAddress)
+        let maxPayload = engine.configuration.maxPayload
+
+        // The aggregator joins fragmented client messages up to maxPayload.
+        func preparePipeline() throws {
+            try channel.pipeline.syncOperations.addHandler(
+                NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: maxPayload)
+            )
+        }
+
+        switch intent {
+        case .webSocketUpgrade(let sid):
+            return engine.attachProbe(sid: sid, channel: channel).hop(to: channel.eventLoop).flatMapThrowing { session in
+                guard let session else {
+                    // Unknown, upgraded or already probing: accepted, then closed, as the reference does.
+                    channel.close(promise: nil)
+                    return .websocket
+                }
+                try preparePipeline()
+                try channel.pipeline.syncOperations.addHandler(EngineWebSocketHandler(session: session))
+                return .websocket
+            }
+        default:
+            return channel.eventLoop.makeCompletedFuture {
+                try preparePipeline()
+                guard let session = engine.makeWebSocketSession(channel: channel, handshake: handshake) else {
+                    channel.close(promise: nil)
+                    return .websocket
+                }
+                try channel.pipeline.syncOperations.addHandler(EngineWebSocketHandler(session: session))
+                engine.startWebSocketSession(session, channel: channel)
+                return .websocket
+            }
+        }
+    }
+
+    public func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.result.get() {
+            case .websocket:
+                try? await value.channel.closeFuture.get()
+            case .notUpgraded(let http1):
+                await handleHTTP(asyncChannel: http1, logger: logger)
+            case .refused(let http1, let error):
+                try await http1.executeThenClose { _, outbound in
+                    let body = ByteBuffer(string: error.json)
+                    let head = HTTPResponse(
+                        status: .init(code: error.status),
+                        headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.readableBytes)"]
+                    )
+                    try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
+                }
+            }
+        } catch {
+            logger.trace("Connection ended during upgrade", metadata: ["error.type": "\(error)"])
+        }
+    }
+
+    package static func split(_ uri: String) -> (path: String, query: [String: String]) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        return (String(uri[..<mark]), QueryString.parse(String(uri[uri.index(after: mark)...])))
+    }
+}

@@ -1,0 +1,79 @@
+"""Shared fixtures: start the gateway's conformance server (the protocol test-suite app, built on
+the gateway's own core and network edge) on a free loopback port, once per test session."""
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+BIN_DIR = os.environ.get("GATEWAY_BIN_DIR", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not listen on {port}")
+
+
+class Server:
+    def __init__(self, binary, args, port=None):
+        self.port = port or free_port()
+        self.process = subprocess.Popen(
+            [os.path.join(BIN_DIR, binary), "--port", str(self.port), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wait_for_port(self.port, self.process)
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_base(self):
+        return f"ws://127.0.0.1:{self.port}"
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The protocol test-suite configuration: pingInterval 300, pingTimeout 200, connectTimeout 1000."""
+    srv = Server("ConformanceServer", [])
+    yield srv
+    assert srv.alive(), "the server must survive every test"
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def slow_server():
+    """Default-like heartbeat (so python clients stay connected) and a small slow-consumer limit."""
+    srv = Server("ConformanceServer", ["--ping-interval", "25000", "--ping-timeout", "20000",
+                                       "--connect-timeout", "45000", "--slow-consumer-bytes", "262144",
+                                       "--max-payload", "100000"])
+    yield srv
+    assert srv.alive(), "the server must survive every test"
+    srv.stop()
