@@ -78,7 +78,7 @@ extension EngineSession {
         if let probe, probe === channel {
             abandonProbe()
         } else if case .websocket(let current) = transport, current === channel {
-            close(reason: .transportClose)
+            close(reason: .transportClose, transportGone: true)
         }
     }
 

@@ -215,7 +215,8 @@ public final class EngineSession: @unchecked Sendable {
     // MARK: Close
 
     /// Ends the session: namespaces are told, the transport is closed, the sid is forgotten.
-    public func close(reason: DisconnectReason) {
+    /// `transportGone`: the socket is already closed, so nothing is written to it.
+    public func close(reason: DisconnectReason, transportGone: Bool = false) {
         guard !isClosed else { return }
         isClosed = true
         closeReason = reason
@@ -228,6 +229,8 @@ public final class EngineSession: @unchecked Sendable {
         case .websocket(let channel):
             if reason == .slowConsumer {
                 channel.close(promise: nil)
+            } else if reason == .payloadTooLarge || transportGone {
+                // The edge answers an oversized message with its own close frame (1009).
             } else {
                 drainBacklog(into: channel)
                 var closeFrame = channel.allocator.buffer(capacity: 4)
