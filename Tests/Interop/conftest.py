@@ -33,7 +33,7 @@ class Server:
     def __init__(self, binary, args, port=None):
         self.port = port or free_port()
         self.process = subprocess.Popen(
-            [os.path.join(BIN_DIR, binary), "--port", str(self.port), *args],
+            [os.path.join(BIN_DIR, binary), *args, "--port", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

@@ -149,3 +149,14 @@ public final class EngineServer: Sendable {
         }
     }
 }
+
+extension EngineServer {
+    /// Bytes queued in session backlogs, summed on each session's loop (for shutdown draining).
+    public func pendingOutboundBytes() async -> Int {
+        var total = 0
+        for session in allSessions() {
+            total += (try? await session.eventLoop.submit { session.isClosed ? 0 : session.backlogBytes }.get()) ?? 0
+        }
+        return total
+    }
+}

@@ -1,0 +1,62 @@
+# One-command set-up on a fresh Debian machine: `make run` and `make test` install what they
+# need (system packages through apt-get, a Python venv for the interop tests) and then work.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV := .venv
+PYTHON ?= python3
+SYSTEM_PACKAGES := libhiredis-dev libjwt-dev libssl-dev pkg-config
+TEST_PACKAGES := redis-server
+PY_PACKAGES := python-socketio[client]==5.18.1 python-engineio==4.15.1 websocket-client==1.9.2 requests==2.34.2 pytest==9.2.0
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: run build test unit-test interop-test bench fuzz system-deps test-deps venv clean
+
+# Installs the listed Debian packages that are missing (apt-get update first, once).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+system-deps:
+	$(call apt_install,$(SYSTEM_PACKAGES))
+
+test-deps: system-deps
+	$(call apt_install,$(TEST_PACKAGES))
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: Makefile
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(call apt_install,python3-venv) ; $(PYTHON) -m venv $(VENV); }
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(PY_PACKAGES)
+	@touch $@
+
+build: system-deps
+	$(SWIFT) build -c release --product gateway
+
+run: build
+	.build/release/gateway serve --config config/gateway.yaml
+
+unit-test: system-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+interop-test: test-deps venv
+	$(SWIFT) build --product ConformanceServer
+	$(SWIFT) build --product gateway
+	$(VENV)/bin/pytest -q Tests/Interop
+
+test: unit-test interop-test
+
+bench: system-deps
+	GATEWAY_BENCH=1 $(SWIFT) build -c release --product gateway-bench --product StockWebSocketServer --product ConformanceServer
+	Benchmarks/run-fanout.sh
+
+fuzz: system-deps
+	Fuzz/run-fuzzer.sh
+
+clean:
+	rm -rf .build $(VENV)

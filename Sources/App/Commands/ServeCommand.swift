@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import GatewayCore
+import GatewayMetrics
+import GatewayServer
+import Hummingbird
+import Logging
+import Namespaces
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway.")
+
+    @Option(name: .long, help: "Configuration file (default config/gateway.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Port (overrides server.port and WS_PORT).")
+    var port: Int?
+
+    func run() async throws {
+        var configuration: GatewayConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(path: config)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(2)
+        }
+        if let port { configuration.port = port }
+        LoggingBootstrap.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+        let logger = Logger(label: "gateway")
+        try await GatewayApplication(configuration: configuration, logger: logger).run()
+    }
+}

@@ -1,0 +1,97 @@
+import GatewayCore
+import Logging
+import NIOCore
+
+/// The gateway's whole configuration, typed and validated. Built from config/gateway.yaml and
+/// the environment (SPEC §9); a bad value stops start-up with every problem listed.
+struct GatewayConfiguration: Sendable {
+    enum LogFormat: String, Sendable { case text, json }
+
+    var host: String
+    var port: Int
+    var path: String
+    var allowedOrigins: [String]?
+    var pingIntervalMs: Int
+    var pingTimeoutMs: Int
+    var maxPayload: Int
+    var connectTimeoutMs: Int
+    var upgradeTimeoutMs: Int
+    var drainSeconds: Int
+    var eventLoopThreads: Int
+    var slowConsumerBytes: Int
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+
+    var engine: EngineConfiguration {
+        EngineConfiguration(
+            pingInterval: .milliseconds(Int64(pingIntervalMs)),
+            pingTimeout: .milliseconds(Int64(pingTimeoutMs)),
+            maxPayload: maxPayload,
+            upgradeTimeout: .milliseconds(Int64(upgradeTimeoutMs)),
+            connectTimeout: .milliseconds(Int64(connectTimeoutMs)),
+            slowConsumerBytes: slowConsumerBytes,
+            allowedOrigins: allowedOrigins
+        )
+    }
+
+    init(source: ConfigurationSource) throws(ConfigurationError) {
+        var reader = Reader(source: source)
+        host = reader.string("server.host")
+        port = reader.int("server.port", in: 1...65535)
+        path = reader.string("server.path")
+        let cors = reader.list("server.corsOrigin")
+        allowedOrigins = cors.contains("*") ? nil : cors
+        pingIntervalMs = reader.int("server.pingInterval", in: 50...3_600_000)
+        pingTimeoutMs = reader.int("server.pingTimeout", in: 50...3_600_000)
+        maxPayload = reader.int("server.maxPayload", in: 1024...100_000_000)
+        connectTimeoutMs = reader.int("server.connectTimeout", in: 100...3_600_000)
+        upgradeTimeoutMs = reader.int("server.upgradeTimeout", in: 100...600_000)
+        drainSeconds = reader.int("server.drainSeconds", in: 0...600)
+        eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
+        slowConsumerBytes = reader.int("limits.slowConsumerBytes", in: 65_536...1_073_741_824)
+        logLevel = reader.choice("logging.level", Logger.Level.allCases.map(\.rawValue)).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logFormat = reader.choice("logging.format", ["text", "json"]).flatMap(LogFormat.init(rawValue:)) ?? .text
+        if !path.hasPrefix("/") { reader.problem("server.path", "must start with /") }
+        if cors.isEmpty { reader.problem("server.corsOrigin", "must be * or a comma-separated list of origins") }
+        let problems = source.problems + reader.problems
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+    }
+
+    /// Typed access with one problem line per bad value.
+    private struct Reader {
+        let source: ConfigurationSource
+        var problems: [String] = []
+
+        func raw(_ path: String) -> String {
+            source.values[path] ?? ConfigurationKey.byPath[path]!.defaultValue
+        }
+
+        mutating func problem(_ path: String, _ message: String) {
+            let origin = source.origins[path].map { " (from \($0))" } ?? ""
+            problems.append("\(path) = '\(raw(path))'\(origin): \(message)")
+        }
+
+        mutating func string(_ path: String) -> String { raw(path) }
+
+        mutating func int(_ path: String, in range: ClosedRange<Int>) -> Int {
+            guard let value = Int(raw(path).trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+                problem(path, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+                return Int(ConfigurationKey.byPath[path]!.defaultValue)!
+            }
+            return value
+        }
+
+        mutating func list(_ path: String) -> [String] {
+            raw(path).split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+
+        mutating func choice(_ path: String, _ allowed: [String]) -> String? {
+            let value = raw(path).lowercased()
+            guard allowed.contains(value) else {
+                problem(path, "expected one of \(allowed.joined(separator: ", "))")
+                return nil
+            }
+            return value
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import GatewayCore
+import GatewayMetrics
+import GatewayServer
+import Hummingbird
+import Logging
+import Namespaces
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The composition root: builds the engine, namespaces and HTTP routes from a configuration
+/// and runs them as one service group.
+struct GatewayApplication {
+    let configuration: GatewayConfiguration
+    let logger: Logger
+
+    func run() async throws {
+        let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let metrics = GatewayMetrics()
+        let broadcaster = Broadcaster(group: group, metrics: metrics)
+        let registry = NamespaceRegistry([RootNamespace()])
+        let engine = EngineServer(
+            configuration: configuration.engine,
+            registry: registry,
+            broadcaster: broadcaster,
+            metrics: metrics,
+            logger: logger
+        )
+        let router = Router(context: GatewayRequestContext.self)
+        OperationalRoutes.register(on: router, engine: engine, metrics: metrics, startedAt: Date())
+        let logger = logger
+        let configuration = configuration
+        let application = GatewayHTTPServer.makeApplication(
+            mounts: [EngineMount(path: configuration.path, engine: engine)],
+            router: router,
+            host: configuration.host,
+            port: configuration.port,
+            eventLoopGroup: group,
+            logger: logger,
+            onServerRunning: { channel in
+                logger.info(
+                    "Gateway listening",
+                    metadata: ["address": "\(channel.localAddress?.description ?? "?")", "path": "\(configuration.path)"]
+                )
+            }
+        )
+        let shutdown = ShutdownService(
+            engine: engine,
+            namespaces: registry.names,
+            drainSeconds: configuration.drainSeconds,
+            reconnectAfterMs: 1000,
+            logger: logger
+        )
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: [application, shutdown],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await serviceGroup.run()
+        try await group.shutdownGracefully()
+    }
+}
