@@ -1,0 +1,125 @@
+import GatewayCore
+import GatewayMetrics
+import Logging
+import NIOCore
+import NIOEmbedded
+import SocketIOCodec
+import Testing
+
+/// A namespace whose clients join the room they name.
+final class RoomNamespace: NamespaceHandler {
+    let name = "/prices"
+    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {
+        if event == "join", let room = arguments.first?.stringValue { socket.join(room) }
+    }
+}
+
+/// An engine on one embedded loop, with WebSocket sessions on embedded channels.
+struct Harness {
+    let loop = EmbeddedEventLoop()
+    let metrics = GatewayMetrics()
+    let engine: EngineServer
+
+    init(configuration: EngineConfiguration = EngineConfiguration()) {
+        let broadcaster = Broadcaster(group: loop, metrics: metrics)
+        engine = EngineServer(
+            configuration: configuration,
+            registry: NamespaceRegistry([RoomNamespace()]),
+            broadcaster: broadcaster,
+            metrics: metrics,
+            logger: Logger(label: "test")
+        )
+    }
+
+    /// A connected `/prices` client; its outbound so far is drained.
+    func client(joining room: String? = nil) throws -> (EmbeddedChannel, EngineSession) {
+        let channel = EmbeddedChannel(loop: loop)
+        let session = try #require(engine.makeWebSocketSession(channel: channel, handshake: HandshakeInfo()))
+        engine.startWebSocketSession(session, channel: channel)
+        session.webSocketReceived(.message("0/prices,"), from: channel)
+        if let room { session.webSocketReceived(.message("2/prices,[\"join\",\"\(room)\"]"), from: channel) }
+        loop.run()
+        _ = try frames(channel)
+        return (channel, session)
+    }
+
+    func frames(_ channel: EmbeddedChannel) throws -> [ByteBuffer] {
+        var out: [ByteBuffer] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { out.append(buffer) }
+        return out
+    }
+}
+
+@Suite("Broadcaster")
+struct BroadcastTests {
+    @Test("a room emit reaches members only, as the same pre-encoded frame")
+    func roomMembersOnly() throws {
+        let harness = Harness()
+        let (first, _) = try harness.client(joining: "prices:BTC/USDT")
+        let (second, _) = try harness.client(joining: "prices:BTC/USDT")
+        let (outsider, _) = try harness.client(joining: "prices:ETH/USDT")
+        harness.engine.broadcaster.emit(namespace: "/prices", room: "prices:BTC/USDT", event: "price.update", payloadJSON: #"{"price":"1"}"#)
+        harness.loop.run()
+        let expected = EncodedFrame(text: #"42/prices,["price.update",{"price":"1"}]"#).frame
+        #expect(try harness.frames(first) == [expected])
+        #expect(try harness.frames(second) == [expected])
+        #expect(try harness.frames(outsider).isEmpty)
+    }
+
+    @Test("a namespace-wide emit reaches every socket of that namespace")
+    func namespaceWide() throws {
+        let harness = Harness()
+        let clients = try (0..<5).map { _ in try harness.client() }
+        harness.engine.broadcaster.emit(namespace: "/prices", event: "system.broadcast", payloadJSON: #"{"level":"info"}"#)
+        harness.loop.run()
+        for (channel, _) in clients { #expect(try harness.frames(channel).count == 1) }
+    }
+
+    @Test("a socket that stops reading is closed once its backlog passes slowConsumerBytes")
+    func slowConsumer() throws {
+        let harness = Harness(configuration: EngineConfiguration(slowConsumerBytes: 64 * 1024))
+        let (stalled, stalledSession) = try harness.client(joining: "r")
+        let (healthy, _) = try harness.client(joining: "r")
+        stalled.isWritable = false
+        let payload = "\"" + String(repeating: "x", count: 10_000) + "\""
+        for _ in 0..<10 {
+            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: payload)
+            harness.loop.run()
+        }
+        #expect(stalledSession.isClosed)
+        #expect(stalledSession.closeReason == .slowConsumer)
+        #expect(try harness.frames(healthy).count == 10)
+        #expect(harness.engine.sessionCount == 1)
+    }
+
+    @Test("pings go out ahead of a backlog, and a missing pong closes the session")
+    func pingsJumpTheQueue() throws {
+        let harness = Harness(configuration: EngineConfiguration(pingInterval: .seconds(1), pingTimeout: .seconds(1)))
+        let (channel, session) = try harness.client(joining: "r")
+        channel.isWritable = false
+        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "1")
+        harness.loop.run()
+        #expect(try harness.frames(channel).isEmpty)
+        harness.loop.advanceTime(by: .seconds(1))
+        #expect(try harness.frames(channel) == [EncodedFrame(text: "2").frame])
+        harness.loop.advanceTime(by: .seconds(1))
+        #expect(session.isClosed)
+        #expect(session.closeReason == .pingTimeout)
+    }
+
+    @Test("queued frames follow in order once the socket is writable again")
+    func drainInOrder() throws {
+        let harness = Harness()
+        let (channel, session) = try harness.client(joining: "r")
+        channel.isWritable = false
+        for index in 0..<3 {
+            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "\(index)")
+        }
+        harness.loop.run()
+        #expect(try harness.frames(channel).isEmpty)
+        channel.isWritable = true
+        session.webSocketWritable(channel)
+        let texts = try harness.frames(channel).map { String(buffer: $0.getSlice(at: 2, length: $0.readableBytes - 2)!) }
+        #expect(texts == [#"42/prices,["tick",0]"#, #"42/prices,["tick",1]"#, #"42/prices,["tick",2]"#])
+    }
+}
