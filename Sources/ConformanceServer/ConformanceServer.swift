@@ -19,11 +19,12 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(help: "maxPayload in bytes") var maxPayload: Int = 1_000_000
     @Option(help: "slow-consumer limit in bytes") var slowConsumerBytes: Int = 4 * 1024 * 1024
     @Option(help: "allowed origins, comma separated (default any)") var corsOrigin: String?
+    @Option(help: "event-loop threads") var threads: Int = 2
 
     func run() async throws {
         var logger = Logger(label: "conformance")
         logger.logLevel = .warning
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let metrics = GatewayMetrics()
         let broadcaster = Broadcaster(group: group, metrics: metrics)
         let configuration = EngineConfiguration(
@@ -37,6 +38,7 @@ struct ConformanceServer: AsyncParsableCommand {
         let registry = NamespaceRegistry([
             EchoNamespace(name: "/", broadcaster: broadcaster),
             EchoNamespace(name: "/custom", broadcaster: broadcaster),
+            EchoNamespace(name: "/bench", broadcaster: broadcaster),
         ])
         let socketIO = EngineServer(configuration: configuration, registry: registry, broadcaster: broadcaster, metrics: metrics, logger: logger)
         let engineIO = EngineServer(configuration: configuration, broadcaster: broadcaster, metrics: metrics, logger: logger) { _ in

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Fan-out load client: N subscribers on one room, one sender emitting ~150-byte events at
+/// rising rates; reports deliveries per second and p50/p99 feed→socket latency per rate.
+@main
+struct GatewayBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gateway-bench", abstract: "Fan-out benchmark client.")
+
+    @Option(help: "Server port on 127.0.0.1") var port: Int = 3000
+    @Option(help: "socketio (gateway) or raw (stock WebSocket server)") var mode: String = "socketio"
+    @Option(help: "Subscriber connections") var subscribers: Int = 1000
+    @Option(help: "Broadcasts per second, comma separated steps") var rates: String = "250,500,1000,1500,2000"
+    @Option(help: "Seconds per step") var seconds: Double = 3
+    @Option(help: "Client event-loop threads") var threads: Int = 2
+    @Option(help: "Label printed with each result line") var label: String = "gateway"
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let statsByLoop = group.makeIterator().map { ($0, LoopStats()) }
+        func stats(for loop: any EventLoop) -> LoopStats { statsByLoop.first { $0.0 === loop }!.1 }
+        let proto: BenchConnection.Protocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: "bench")
+        let path = mode == "raw" ? "/" : "/socket.io/?EIO=4&transport=websocket"
+
+        func connect(_ proto: BenchConnection.Protocol) async throws -> any Channel {
+            let loop = group.next()
+            let ready = loop.makePromise(of: Void.self)
+            let channel = try await ClientBootstrap(group: loop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            BenchConnection(proto: proto, path: path, stats: stats(for: channel.eventLoop), ready: ready)
+                        )
+                    }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            try await ready.futureResult.get()
+            return channel
+        }
+
+        var channels: [any Channel] = []
+        for _ in 0..<subscribers { channels.append(try await connect(proto)) }
+        let senderProto: BenchConnection.Protocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: nil)
+        let sender = try await connect(senderProto)
+        try await Task.sleep(for: .milliseconds(500))
+
+        let pad = String(repeating: "x", count: 96)
+        for rate in rates.split(separator: ",").compactMap({ Int($0) }) {
+            for (loop, stats) in statsByLoop { try await loop.submit { stats.reset() }.get() }
+            let ticks = try await drive(sender: sender, rate: rate, seconds: seconds, pad: pad)
+            // Let in-flight deliveries land before reading the window.
+            try await Task.sleep(for: .milliseconds(300))
+            var result = WindowResult()
+            for (loop, stats) in statsByLoop { try await loop.submit { result.merge(stats) }.get() }
+            let expected = ticks * subscribers
+            let perSecond = Double(result.received) / seconds
+            print(
+                String(
+                    format: "%@ subscribers=%d rate=%d/s deliveries=%.0f/s delivered=%.1f%% p50=%.2fms p99=%.2fms",
+                    label, subscribers, rate, perSecond, 100 * Double(result.received) / Double(max(expected, 1)),
+                    result.quantile(0.5), result.quantile(0.99)
+                )
+            )
+            fflush(stdout)
+        }
+        for channel in channels { channel.close(promise: nil) }
+        sender.close(promise: nil)
+        try await group.shutdownGracefully()
+    }
+
+    /// Sends `rate` broadcasts per second for `seconds`, in 1 ms batches; returns how many.
+    func drive(sender: any Channel, rate: Int, seconds: Double, pad: String) async throws -> Int {
+        let total = Int(Double(rate) * seconds)
+        let start = NIODeadline.now()
+        var sent = 0
+        while sent < total {
+            let due = min(total, Int(Double(rate) * Double((NIODeadline.now() - start).nanoseconds) / 1e9) + 1)
+            if due > sent {
+                let batch = due - sent
+                let raw = mode == "raw"
+                try await sender.eventLoop.submit {
+                    for _ in 0..<batch {
+                        let t = NIODeadline.now().uptimeNanoseconds
+                        let event = #"42/bench,["tick",{"t":\#(t),"pad":"\#(pad)"}]"#
+                        let text = raw ? "B" + event : #"42/bench,["broadcast","bench","tick",{"t":\#(t),"pad":"\#(pad)"}]"#
+                        sender.write(BenchConnection.frame(text, allocator: sender.allocator), promise: nil)
+                    }
+                    sender.flush()
+                }.get()
+                sent = due
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        return total
+    }
+}
