@@ -7,11 +7,11 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum Protocol { case socketIO(namespace: String, room: String?), raw }
+    enum WireProtocol { case socketIO(namespace: String, room: String?), raw }
 
     private enum State { case upgrading, open, ready }
 
-    private let proto: Protocol
+    private let proto: WireProtocol
     private let stats: LoopStats
     private let ready: EventLoopPromise<Void>
     private let path: String
@@ -20,7 +20,7 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     static let tickPrefix = Array(#"42/bench,["tick",{"t":"#.utf8)
     static let rawTickPrefix = tickPrefix
 
-    init(proto: Protocol, path: String, stats: LoopStats, ready: EventLoopPromise<Void>) {
+    init(proto: WireProtocol, path: String, stats: LoopStats, ready: EventLoopPromise<Void>) {
         self.proto = proto
         self.path = path
         self.stats = stats

@@ -21,10 +21,10 @@ struct GatewayBench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let statsByLoop = group.makeIterator().map { ($0, LoopStats()) }
         func stats(for loop: any EventLoop) -> LoopStats { statsByLoop.first { $0.0 === loop }!.1 }
-        let proto: BenchConnection.Protocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: "bench")
+        let proto: BenchConnection.WireProtocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: "bench")
         let path = mode == "raw" ? "/" : "/socket.io/?EIO=4&transport=websocket"
 
-        func connect(_ proto: BenchConnection.Protocol) async throws -> any Channel {
+        func connect(_ proto: BenchConnection.WireProtocol) async throws -> any Channel {
             let loop = group.next()
             let ready = loop.makePromise(of: Void.self)
             let channel = try await ClientBootstrap(group: loop)
@@ -44,7 +44,7 @@ struct GatewayBench: AsyncParsableCommand {
 
         var channels: [any Channel] = []
         for _ in 0..<subscribers { channels.append(try await connect(proto)) }
-        let senderProto: BenchConnection.Protocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: nil)
+        let senderProto: BenchConnection.WireProtocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: nil)
         let sender = try await connect(senderProto)
         try await Task.sleep(for: .milliseconds(500))
 
@@ -58,14 +58,13 @@ struct GatewayBench: AsyncParsableCommand {
             for (loop, stats) in statsByLoop { try await loop.submit { result.merge(stats) }.get() }
             let expected = ticks * subscribers
             let perSecond = Double(result.received) / seconds
-            print(
+            let line =
                 String(
                     format: "%@ subscribers=%d rate=%d/s deliveries=%.0f/s delivered=%.1f%% p50=%.2fms p99=%.2fms",
                     label, subscribers, rate, perSecond, 100 * Double(result.received) / Double(max(expected, 1)),
                     result.quantile(0.5), result.quantile(0.99)
-                )
-            )
-            fflush(stdout)
+                ) + "\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
         }
         for channel in channels { channel.close(promise: nil) }
         sender.close(promise: nil)

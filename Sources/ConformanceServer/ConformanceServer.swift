@@ -20,13 +20,14 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(help: "slow-consumer limit in bytes") var slowConsumerBytes: Int = 4 * 1024 * 1024
     @Option(help: "allowed origins, comma separated (default any)") var corsOrigin: String?
     @Option(help: "event-loop threads") var threads: Int = 2
+    @Option(help: "least ms between flush rounds per event loop") var flushInterval: Int64 = 0
 
     func run() async throws {
         var logger = Logger(label: "conformance")
         logger.logLevel = .warning
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let metrics = GatewayMetrics()
-        let broadcaster = Broadcaster(group: group, metrics: metrics)
+        let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(flushInterval))
         let configuration = EngineConfiguration(
             pingInterval: .milliseconds(pingInterval),
             pingTimeout: .milliseconds(pingTimeout),

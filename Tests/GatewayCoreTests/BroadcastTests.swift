@@ -32,15 +32,16 @@ struct Harness {
     }
 
     /// A connected `/prices` client; its outbound so far is drained.
-    func client(joining room: String? = nil) throws -> (EmbeddedChannel, EngineSession) {
+    func client(joining room: String? = nil) throws -> (EmbeddedChannel, EngineSession, WebSocketWriter) {
         let channel = EmbeddedChannel(loop: loop)
-        let session = try #require(engine.makeWebSocketSession(channel: channel, handshake: HandshakeInfo()))
-        engine.startWebSocketSession(session, channel: channel)
-        session.webSocketReceived(.message("0/prices,"), from: channel)
-        if let room { session.webSocketReceived(.message("2/prices,[\"join\",\"\(room)\"]"), from: channel) }
+        let writer = WebSocketWriter(channel: channel)
+        let session = try #require(engine.makeWebSocketSession(writer: writer, handshake: HandshakeInfo()))
+        engine.startWebSocketSession(session, writer: writer)
+        session.webSocketReceived(.message("0/prices,"), from: writer)
+        if let room { session.webSocketReceived(.message("2/prices,[\"join\",\"\(room)\"]"), from: writer) }
         loop.run()
         _ = try frames(channel)
-        return (channel, session)
+        return (channel, session, writer)
     }
 
     func frames(_ channel: EmbeddedChannel) throws -> [ByteBuffer] {
@@ -55,9 +56,9 @@ struct BroadcastTests {
     @Test("a room emit reaches members only, as the same pre-encoded frame")
     func roomMembersOnly() throws {
         let harness = Harness()
-        let (first, _) = try harness.client(joining: "prices:BTC/USDT")
-        let (second, _) = try harness.client(joining: "prices:BTC/USDT")
-        let (outsider, _) = try harness.client(joining: "prices:ETH/USDT")
+        let (first, _, _) = try harness.client(joining: "prices:BTC/USDT")
+        let (second, _, _) = try harness.client(joining: "prices:BTC/USDT")
+        let (outsider, _, _) = try harness.client(joining: "prices:ETH/USDT")
         harness.engine.broadcaster.emit(namespace: "/prices", room: "prices:BTC/USDT", event: "price.update", payloadJSON: #"{"price":"1"}"#)
         harness.loop.run()
         let expected = EncodedFrame(text: #"42/prices,["price.update",{"price":"1"}]"#).frame
@@ -72,14 +73,14 @@ struct BroadcastTests {
         let clients = try (0..<5).map { _ in try harness.client() }
         harness.engine.broadcaster.emit(namespace: "/prices", event: "system.broadcast", payloadJSON: #"{"level":"info"}"#)
         harness.loop.run()
-        for (channel, _) in clients { #expect(try harness.frames(channel).count == 1) }
+        for (channel, _, _) in clients { #expect(try harness.frames(channel).count == 1) }
     }
 
     @Test("a socket that stops reading is closed once its backlog passes slowConsumerBytes")
     func slowConsumer() throws {
         let harness = Harness(configuration: EngineConfiguration(slowConsumerBytes: 64 * 1024))
-        let (stalled, stalledSession) = try harness.client(joining: "r")
-        let (healthy, _) = try harness.client(joining: "r")
+        let (stalled, stalledSession, _) = try harness.client(joining: "r")
+        let (healthy, _, _) = try harness.client(joining: "r")
         stalled.isWritable = false
         let payload = "\"" + String(repeating: "x", count: 10_000) + "\""
         for _ in 0..<10 {
@@ -95,7 +96,7 @@ struct BroadcastTests {
     @Test("pings go out ahead of a backlog, and a missing pong closes the session")
     func pingsJumpTheQueue() throws {
         let harness = Harness(configuration: EngineConfiguration(pingInterval: .seconds(1), pingTimeout: .seconds(1)))
-        let (channel, session) = try harness.client(joining: "r")
+        let (channel, session, _) = try harness.client(joining: "r")
         channel.isWritable = false
         harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "1")
         harness.loop.run()
@@ -110,7 +111,7 @@ struct BroadcastTests {
     @Test("queued frames follow in order once the socket is writable again")
     func drainInOrder() throws {
         let harness = Harness()
-        let (channel, session) = try harness.client(joining: "r")
+        let (channel, session, writer) = try harness.client(joining: "r")
         channel.isWritable = false
         for index in 0..<3 {
             harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "\(index)")
@@ -118,7 +119,7 @@ struct BroadcastTests {
         harness.loop.run()
         #expect(try harness.frames(channel).isEmpty)
         channel.isWritable = true
-        session.webSocketWritable(channel)
+        session.webSocketWritable(writer)
         let texts = try harness.frames(channel).map { String(buffer: $0.getSlice(at: 2, length: $0.readableBytes - 2)!) }
         #expect(texts == [#"42/prices,["tick",0]"#, #"42/prices,["tick",1]"#, #"42/prices,["tick",2]"#])
     }

@@ -8,8 +8,9 @@ public final class Broadcaster: Sendable {
     public let contexts: [LoopContext]
     private let metrics: GatewayMetrics
 
-    public init(group: any EventLoopGroup, metrics: GatewayMetrics) {
-        contexts = group.makeIterator().map { LoopContext(eventLoop: $0) }
+    /// `flushInterval`: the least time between two flush rounds on one loop (0: every tick).
+    public init(group: any EventLoopGroup, metrics: GatewayMetrics, flushInterval: TimeAmount = .zero) {
+        contexts = group.makeIterator().map { LoopContext(eventLoop: $0, flushInterval: flushInterval) }
         self.metrics = metrics
     }
 

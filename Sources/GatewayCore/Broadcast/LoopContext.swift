@@ -5,25 +5,35 @@ import NIOCore
 /// Sendable: it is captured by closures that run there and nowhere else).
 public final class LoopContext: @unchecked Sendable {
     public let eventLoop: any EventLoop
-    private var rooms: [RoomKey: [ObjectIdentifier: NamespaceSocket]] = [:]
+    private var rooms: [RoomKey: RoomMembers] = [:]
     private var flushQueue: [EngineSession] = []
     private var spareFlushQueue: [EngineSession] = []
     private var flushScheduled = false
+    private var lastFlush = NIODeadline.uptimeNanoseconds(0)
+    /// Flush rounds on this loop are at least this far apart; see ``enqueueFlush(_:)``.
+    let flushInterval: TimeAmount
 
-    public init(eventLoop: any EventLoop) {
+    public init(eventLoop: any EventLoop, flushInterval: TimeAmount = .zero) {
         self.eventLoop = eventLoop
+        self.flushInterval = flushInterval
     }
 
     // MARK: Rooms
 
     func join(_ socket: NamespaceSocket, key: RoomKey) {
-        rooms[key, default: [:]][ObjectIdentifier(socket)] = socket
+        if let members = rooms[key] {
+            members.insert(socket)
+        } else {
+            let members = RoomMembers()
+            members.insert(socket)
+            rooms[key] = members
+        }
     }
 
     func leave(_ socket: NamespaceSocket, key: RoomKey) {
-        guard var members = rooms[key] else { return }
-        members[ObjectIdentifier(socket)] = nil
-        rooms[key] = members.isEmpty ? nil : members
+        guard let members = rooms[key] else { return }
+        members.remove(socket)
+        if members.isEmpty { rooms[key] = nil }
     }
 
     /// Number of local members of a room (0 when it does not exist here).
@@ -37,8 +47,9 @@ public final class LoopContext: @unchecked Sendable {
     func deliver(_ message: OutboundMessage, to key: RoomKey, except: ObjectIdentifier? = nil) -> Int {
         guard let members = rooms[key] else { return 0 }
         var delivered = 0
-        for (id, socket) in members where id != except {
-            socket.session.send(message)
+        for session in members.sessions {
+            if let except, ObjectIdentifier(session) == except { continue }
+            session.send(message)
             delivered += 1
         }
         return delivered
@@ -50,8 +61,8 @@ public final class LoopContext: @unchecked Sendable {
         var seen = Set<ObjectIdentifier>()
         for key in keys {
             guard let members = rooms[key] else { continue }
-            for (id, socket) in members where seen.insert(id).inserted {
-                socket.session.send(message)
+            for session in members.sessions where seen.insert(ObjectIdentifier(session)).inserted {
+                session.send(message)
             }
         }
         return seen.count
@@ -59,17 +70,25 @@ public final class LoopContext: @unchecked Sendable {
 
     // MARK: Flushing
 
-    /// Sessions that wrote during this tick are flushed together once it ends, so a burst of
-    /// broadcasts costs one flush (one writev) per socket.
+    /// Sessions that wrote are flushed together in one round: at the end of the current tick
+    /// when the loop has been quiet for `flushInterval`, else `flushInterval` after the last
+    /// round. An idle gateway flushes at once; a busy one sends several messages per `writev`,
+    /// which is what keeps a loop from spending itself on one syscall per message per socket.
     func enqueueFlush(_ session: EngineSession) {
         flushQueue.append(session)
         guard !flushScheduled else { return }
         flushScheduled = true
-        eventLoop.execute { [self] in runFlush() }
+        let due = lastFlush + flushInterval
+        if flushInterval == .zero || NIODeadline.now() >= due {
+            eventLoop.execute { [self] in runFlush() }
+        } else {
+            eventLoop.scheduleTask(deadline: due) { [self] in runFlush() }
+        }
     }
 
     private func runFlush() {
         flushScheduled = false
+        lastFlush = NIODeadline.now()
         swap(&flushQueue, &spareFlushQueue)
         for session in spareFlushQueue { session.flush() }
         spareFlushQueue.removeAll(keepingCapacity: true)
@@ -87,4 +106,31 @@ public struct RoomKey: Hashable, Sendable {
     }
 
     public static func everyone(in namespace: String) -> RoomKey { RoomKey(namespace: namespace, room: "") }
+}
+
+/// The local members of one room: a dense array of sessions to iterate on every broadcast,
+/// plus positions for O(1) removal (swap with the last).
+final class RoomMembers {
+    private(set) var sessions: ContiguousArray<EngineSession> = []
+    private var positions: [ObjectIdentifier: Int] = [:]
+
+    var isEmpty: Bool { sessions.isEmpty }
+    var count: Int { sessions.count }
+
+    func insert(_ socket: NamespaceSocket) {
+        let id = ObjectIdentifier(socket.session)
+        guard positions[id] == nil else { return }
+        positions[id] = sessions.count
+        sessions.append(socket.session)
+    }
+
+    func remove(_ socket: NamespaceSocket) {
+        let id = ObjectIdentifier(socket.session)
+        guard let position = positions.removeValue(forKey: id) else { return }
+        let last = sessions.removeLast()
+        if position < sessions.count {
+            sessions[position] = last
+            positions[ObjectIdentifier(last)] = position
+        }
+    }
 }

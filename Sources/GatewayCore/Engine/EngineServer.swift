@@ -113,26 +113,27 @@ public final class EngineServer: Sendable {
 
     /// A WebSocket handshake without sid: a WebSocket-only session. Call on the channel's loop,
     /// then ``startWebSocketSession(_:channel:)`` once the pipeline is ready.
-    public func makeWebSocketSession(channel: any Channel, handshake: HandshakeInfo) -> EngineSession? {
+    public func makeWebSocketSession(writer: WebSocketWriter, handshake: HandshakeInfo) -> EngineSession? {
+        let channel = writer.channel
         channel.eventLoop.preconditionInEventLoop()
         guard isAccepting else { return nil }
-        let session = makeSession(transport: .websocket(channel), on: channel.eventLoop, handshake: handshake)
+        let session = makeSession(transport: .websocket(writer), on: channel.eventLoop, handshake: handshake)
         metrics.engineConnectionsWebSocket.increment(by: 1)
         return session
     }
 
     /// Writes the open packet (before anything else) and starts the heartbeat.
-    public func startWebSocketSession(_ session: EngineSession, channel: any Channel) {
-        channel.write(EncodedFrame(packet: session.handshakePacket().packet, allocator: channel.allocator).frame, promise: nil)
+    public func startWebSocketSession(_ session: EngineSession, writer: WebSocketWriter) {
+        writer.write(EncodedFrame(packet: session.handshakePacket().packet, allocator: writer.channel.allocator).frame)
         session.start()
         session.scheduleFlush()
     }
 
     /// A WebSocket with `sid`: a probe for upgrading that polling session. Nil when the session
     /// is unknown, already upgraded or already probing; the caller closes the socket.
-    public func attachProbe(sid: String, channel: any Channel) -> EventLoopFuture<EngineSession?> {
-        guard let session = session(sid) else { return channel.eventLoop.makeSucceededFuture(nil) }
-        return session.eventLoop.submit { session.attachProbe(channel) ? session : nil }
+    public func attachProbe(sid: String, writer: WebSocketWriter) -> EventLoopFuture<EngineSession?> {
+        guard let session = session(sid) else { return writer.channel.eventLoop.makeSucceededFuture(nil) }
+        return session.eventLoop.submit { session.attachProbe(writer) ? session : nil }
     }
 
     // MARK: Lifecycle

@@ -16,8 +16,9 @@ extension EngineSession {
         guard !isClosed else { return }
         let ping = EncodedFrame(text: "2")
         switch transport {
-        case .websocket(let channel):
-            channel.writeAndFlush(ping.frame, promise: nil)
+        case .websocket(let writer):
+            writer.write(ping.frame)
+            writer.flush()
         case .polling:
             backlog.prepend(ping)
             backlogBytes += ping.byteCount

@@ -4,7 +4,7 @@ import SocketIOCodec
 extension EngineSession {
     /// A WebSocket that wants to take over this polling session. Refused (and closed by the
     /// caller) when the session is already upgraded or another probe is running.
-    package func attachProbe(_ channel: any Channel) -> Bool {
+    package func attachProbe(_ channel: WebSocketWriter) -> Bool {
         eventLoop.preconditionInEventLoop()
         guard !isClosed, case .polling = transport, probe == nil else { return false }
         probe = channel
@@ -18,13 +18,13 @@ extension EngineSession {
     func abandonProbe() {
         upgradeDeadline?.cancel()
         upgradeDeadline = nil
-        probe?.close(promise: nil)
+        probe?.close()
         probe = nil
         probeAnswered = false
     }
 
     /// A packet from a WebSocket of this session (the transport, or a probe).
-    package func webSocketReceived(_ packet: EnginePacket, from channel: any Channel) {
+    package func webSocketReceived(_ packet: EnginePacket, from channel: WebSocketWriter) {
         guard !isClosed else { return }
         if let probe, probe === channel {
             probeReceived(packet, from: channel)
@@ -35,11 +35,12 @@ extension EngineSession {
 
     /// Upgrade: `2probe` → `3probe` (and nothing else on that socket), GETs get `6`, then `5`
     /// switches transports and the backlog continues on the WebSocket.
-    private func probeReceived(_ packet: EnginePacket, from channel: any Channel) {
+    private func probeReceived(_ packet: EnginePacket, from channel: WebSocketWriter) {
         switch packet {
         case .ping("probe") where !probeAnswered:
             probeAnswered = true
-            channel.writeAndFlush(EncodedFrame(text: "3probe").frame, promise: nil)
+            channel.write(EncodedFrame(text: "3probe").frame)
+            channel.flush()
             if let promise = pendingPoll {
                 pendingPoll = nil
                 promise.succeed(.payload(ByteBuffer(string: "6")))
@@ -65,7 +66,7 @@ extension EngineSession {
     }
 
     /// A WebSocket frame that was not a valid Engine.IO packet.
-    package func webSocketMalformed(_ error: CodecError, from channel: any Channel) {
+    package func webSocketMalformed(_ error: CodecError, from channel: WebSocketWriter) {
         if let probe, probe === channel {
             abandonProbe()
         } else {
@@ -74,7 +75,7 @@ extension EngineSession {
     }
 
     /// The WebSocket's TCP connection went away.
-    package func webSocketClosed(_ channel: any Channel) {
+    package func webSocketClosed(_ channel: WebSocketWriter) {
         if let probe, probe === channel {
             abandonProbe()
         } else if case .websocket(let current) = transport, current === channel {
@@ -83,14 +84,14 @@ extension EngineSession {
     }
 
     /// The WebSocket drained below its low watermark: move queued frames on.
-    package func webSocketWritable(_ channel: any Channel) {
+    package func webSocketWritable(_ channel: WebSocketWriter) {
         guard !isClosed, case .websocket(let current) = transport, current === channel else { return }
         drainBacklog(into: channel)
         channel.flush()
     }
 
     /// A message bigger than maxPayload: the connection is closed (WebSocket code 1009).
-    package func webSocketTooLarge(from channel: any Channel) {
+    package func webSocketTooLarge(from channel: WebSocketWriter) {
         if let probe, probe === channel {
             abandonProbe()
         } else {

@@ -24,12 +24,12 @@ public final class EngineSession: @unchecked Sendable {
 
     enum Transport {
         case polling
-        case websocket(any Channel)
+        case websocket(WebSocketWriter)
     }
 
     var transport: Transport
     /// A WebSocket that is probing an upgrade, and whether it already answered `3probe`.
-    var probe: (any Channel)?
+    var probe: WebSocketWriter?
     var probeAnswered = false
     var upgradeDeadline: Scheduled<Void>?
 
@@ -135,8 +135,8 @@ public final class EngineSession: @unchecked Sendable {
     /// straight to the channel; the flush happens once per loop tick for all sessions.
     public func send(_ frame: EncodedFrame) {
         guard !isClosed else { return }
-        if case .websocket(let channel) = transport, backlog.isEmpty, channel.isWritable {
-            channel.write(frame.frame, promise: nil)
+        if case .websocket(let writer) = transport, backlog.isEmpty, writer.isWritable {
+            writer.write(frame.frame)
             scheduleFlush()
             return
         }
@@ -171,9 +171,9 @@ public final class EngineSession: @unchecked Sendable {
         needsFlush = false
         guard !isClosed else { return }
         switch transport {
-        case .websocket(let channel):
-            drainBacklog(into: channel)
-            channel.flush()
+        case .websocket(let writer):
+            drainBacklog(into: writer)
+            writer.flush()
         case .polling:
             if let promise = pendingPoll, !backlog.isEmpty {
                 pendingPoll = nil
@@ -183,11 +183,11 @@ public final class EngineSession: @unchecked Sendable {
     }
 
     /// Moves queued frames to a WebSocket while it accepts them.
-    func drainBacklog(into channel: any Channel) {
-        while let frame = backlog.first, channel.isWritable {
+    func drainBacklog(into writer: WebSocketWriter) {
+        while let frame = backlog.first, writer.isWritable {
             backlog.removeFirst()
             backlogBytes -= frame.byteCount
-            channel.write(frame.frame, promise: nil)
+            writer.write(frame.frame)
         }
     }
 
@@ -226,13 +226,14 @@ public final class EngineSession: @unchecked Sendable {
         handler?.sessionClosed(self, reason: reason)
         handler = nil
         switch transport {
-        case .websocket(let channel):
+        case .websocket(let writer):
+            let channel = writer.channel
             if reason == .slowConsumer {
                 channel.close(promise: nil)
             } else if reason == .payloadTooLarge || transportGone {
                 // The edge answers an oversized message with its own close frame (1009).
             } else {
-                drainBacklog(into: channel)
+                drainBacklog(into: writer)
                 var closeFrame = channel.allocator.buffer(capacity: 4)
                 EncodedFrame.writeHeader(opcode: 0x8, length: 2, into: &closeFrame)
                 closeFrame.writeInteger(UInt16(1000))
@@ -247,7 +248,7 @@ public final class EngineSession: @unchecked Sendable {
             }
             metrics.engineConnectionsPolling.decrement(by: 1)
         }
-        probe?.close(promise: nil)
+        probe?.close()
         probe = nil
         backlog.removeAll()
         backlogBytes = 0

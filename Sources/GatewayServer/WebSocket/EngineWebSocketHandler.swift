@@ -10,15 +10,25 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     typealias InboundIn = WebSocketFrame
 
     private let session: EngineSession
+    private let writer: WebSocketWriter
     private var closing = false
 
-    init(session: EngineSession) {
+    init(session: EngineSession, writer: WebSocketWriter) {
         self.session = session
+        self.writer = writer
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        writer.attach(context, sessionLoop: session.eventLoop)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        writer.detach()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        let channel = context.channel
+        let channel = writer
         let session = session
         switch frame.opcode {
         case .text:
@@ -46,7 +56,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            let channel = context.channel
+            let channel = writer
             let session = session
             session.execute { session.webSocketWritable(channel) }
         }
@@ -54,14 +64,14 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let channel = context.channel
+        let channel = writer
         let session = session
         session.execute { session.webSocketClosed(channel) }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let channel = context.channel
+        let channel = writer
         let session = session
         let tooLarge: Bool
         switch error {

@@ -42,6 +42,8 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: Self.writeBufferWaterMark)
+            // Realtime traffic: no Nagle delay behind an unacknowledged segment.
+            try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             let refusal = NIOLoopBoundBox<EngineRequestError?>(nil, eventLoop: channel.eventLoop)
             let intent = NIOLoopBoundBox<(EngineRequest.Intent, EngineServer)?>(nil, eventLoop: channel.eventLoop)
             let mounts = mounts
@@ -114,27 +116,28 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             )
         }
 
+        let writer = WebSocketWriter(channel: channel)
         switch intent {
         case .webSocketUpgrade(let sid):
-            return engine.attachProbe(sid: sid, channel: channel).hop(to: channel.eventLoop).flatMapThrowing { session in
+            return engine.attachProbe(sid: sid, writer: writer).hop(to: channel.eventLoop).flatMapThrowing { session in
                 guard let session else {
                     // Unknown, upgraded or already probing: accepted, then closed, as the reference does.
                     channel.close(promise: nil)
                     return .websocket
                 }
                 try preparePipeline()
-                try channel.pipeline.syncOperations.addHandler(EngineWebSocketHandler(session: session))
+                try channel.pipeline.syncOperations.addHandler(EngineWebSocketHandler(session: session, writer: writer))
                 return .websocket
             }
         default:
             return channel.eventLoop.makeCompletedFuture {
                 try preparePipeline()
-                guard let session = engine.makeWebSocketSession(channel: channel, handshake: handshake) else {
+                guard let session = engine.makeWebSocketSession(writer: writer, handshake: handshake) else {
                     channel.close(promise: nil)
                     return .websocket
                 }
-                try channel.pipeline.syncOperations.addHandler(EngineWebSocketHandler(session: session))
-                engine.startWebSocketSession(session, channel: channel)
+                try channel.pipeline.syncOperations.addHandler(EngineWebSocketHandler(session: session, writer: writer))
+                engine.startWebSocketSession(session, writer: writer)
                 return .websocket
             }
         }

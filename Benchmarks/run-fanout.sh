@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Fan-out design gate: 1,000 WebSocket subscribers on one room, ~150-byte events at rising
+# rates, against (1) the gateway's fan-out path and (2) Hummingbird's stock WebSocket write path,
+# in the same run on 127.0.0.1. Bounded: about 5 steps × 3 s per server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.build-bench/release
+SUBSCRIBERS="${BENCH_SUBSCRIBERS:-1000}"
+RATES="${BENCH_RATES:-250,500,1000,1500,2000}"
+SECONDS_PER_STEP="${BENCH_SECONDS:-3}"
+ulimit -n 65536 2>/dev/null || true
+
+GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product gateway-bench
+GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product StockWebSocketServer
+GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product ConformanceServer
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+run() { # label, server command..., -- bench mode
+    local label=$1 mode=$2; shift 2
+    local port; port=$(free_port)
+    "$@" --port "$port" > /dev/null 2>&1 &
+    local pid=$!
+    wait_port "$port"
+    "$BIN/gateway-bench" --port "$port" --mode "$mode" --subscribers "$SUBSCRIBERS" --rates "$RATES" \
+        --seconds "$SECONDS_PER_STEP" --label "$label" || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $SUBSCRIBERS subscribers, ${SECONDS_PER_STEP}s per rate"
+run gateway socketio "$BIN/ConformanceServer" --ping-interval 25000 --ping-timeout 20000 --connect-timeout 45000 \
+    --slow-consumer-bytes 67108864
+run stock-hummingbird-ws raw "$BIN/StockWebSocketServer"
