@@ -19,7 +19,7 @@ struct GatewayApplication {
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let metrics = GatewayMetrics()
-        let broadcaster = Broadcaster(group: group, metrics: metrics)
+        let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.flushIntervalMs)))
         let registry = NamespaceRegistry([RootNamespace()])
         let engine = EngineServer(
             configuration: configuration.engine,

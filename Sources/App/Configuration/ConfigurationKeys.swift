@@ -17,6 +17,7 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.upgradeTimeout", environment: nil, defaultValue: "10000"),
         .init(path: "server.drainSeconds", environment: nil, defaultValue: "10"),
         .init(path: "server.eventLoopThreads", environment: nil, defaultValue: "0"),
+        .init(path: "server.flushInterval", environment: nil, defaultValue: "0"),
         .init(path: "limits.slowConsumerBytes", environment: nil, defaultValue: "4194304"),
         .init(path: "logging.level", environment: "LOG_LEVEL", defaultValue: "info"),
         .init(path: "logging.format", environment: "LOG_FORMAT", defaultValue: "text"),

@@ -18,6 +18,7 @@ struct GatewayConfiguration: Sendable {
     var upgradeTimeoutMs: Int
     var drainSeconds: Int
     var eventLoopThreads: Int
+    var flushIntervalMs: Int
     var slowConsumerBytes: Int
     var logLevel: Logger.Level
     var logFormat: LogFormat
@@ -48,6 +49,7 @@ struct GatewayConfiguration: Sendable {
         upgradeTimeoutMs = reader.int("server.upgradeTimeout", in: 100...600_000)
         drainSeconds = reader.int("server.drainSeconds", in: 0...600)
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
+        flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
         slowConsumerBytes = reader.int("limits.slowConsumerBytes", in: 65_536...1_073_741_824)
         logLevel = reader.choice("logging.level", Logger.Level.allCases.map(\.rawValue)).flatMap(Logger.Level.init(rawValue:)) ?? .info
         logFormat = reader.choice("logging.format", ["text", "json"]).flatMap(LogFormat.init(rawValue:)) ?? .text
