@@ -87,6 +87,14 @@ var targets: [Target] = [
         ],
         swiftSettings: upcoming
     ),
+    // libjwt through pkg-config (Debian: libjwt-dev).
+    .systemLibrary(name: "CLibJWT", pkgConfig: "libjwt", providers: [.apt(["libjwt-dev"])]),
+    // Token verification: libjwt for signatures, Swift for the algorithm rule and the claims.
+    .target(
+        name: "JWTAuth",
+        dependencies: ["CLibJWT", "SocketIOCodec"],
+        swiftSettings: upcoming
+    ),
     // The namespace handlers (/, /prices, /market, /user, /admin).
     .target(
         name: "Namespaces",
@@ -138,6 +146,12 @@ var targets: [Target] = [
         swiftSettings: upcoming
     ),
     .testTarget(
+        name: "JWTAuthTests",
+        dependencies: ["JWTAuth", "SocketIOCodec"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: upcoming
+    ),
+    .testTarget(
         name: "GatewayCoreTests",
         dependencies: [
             "GatewayCore", "SocketIOCodec",
@@ -183,13 +197,16 @@ if withBenchmarks {
 }
 
 if withFuzzer {
+    // Coverage instrumentation + ASan; libFuzzer's driver without its main (Fuzz/run-fuzzer.sh
+    // passes the toolchain's libclang_rt.fuzzer_no_main archive in GATEWAY_FUZZ_LIB).
+    let fuzzerLibrary = environment["GATEWAY_FUZZ_LIB"] ?? ""
     targets.append(
         .executableTarget(
             name: "CodecFuzzer",
             dependencies: ["SocketIOCodec", .product(name: "NIOCore", package: "swift-nio")],
             path: "Fuzz/CodecFuzzer",
-            swiftSettings: [.unsafeFlags(["-parse-as-library", "-sanitize=fuzzer,address"])],
-            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=address", "-Xlinker", fuzzerLibrary, "-lstdc++"])]
         )
     )
 }

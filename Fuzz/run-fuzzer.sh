@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN="${FUZZ_SECONDS:-120}"
+toolchain_lib="$(dirname "$(readlink -f "$(command -v swift)")")/../lib"
+GATEWAY_FUZZ_LIB="$(ls "$toolchain_lib"/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a "$toolchain_lib"/swift/clang/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -1)"
+export GATEWAY_FUZZ_LIB
 GATEWAY_FUZZ=1 swift build -c release --product CodecFuzzer --scratch-path .build-fuzz
 corpus=fuzz-corpus
 mkdir -p "$corpus"

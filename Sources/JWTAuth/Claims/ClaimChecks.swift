@@ -1,0 +1,63 @@
+import SocketIOCodec
+
+/// The claim rules of SPEC §2, applied to verified claims at an injected time.
+public struct ClaimChecks: Sendable {
+    public var issuer: String?
+    public var audience: String?
+    public var leewaySeconds: Double
+
+    public init(issuer: String? = nil, audience: String? = nil, leewaySeconds: Double = 5) {
+        self.issuer = issuer
+        self.audience = audience
+        self.leewaySeconds = leewaySeconds
+    }
+
+    public func principal(from claims: JSONValue, now: Double) throws(JWTAuthError) -> Principal {
+        guard claims.isObject else { throw .unauthorized("The token carries no claims.") }
+        guard let exp = number(claims["exp"]) else { throw .unauthorized("The token has no expiry (exp).") }
+        if now > exp + leewaySeconds { throw JWTAuthError(.tokenExpired, "The token has expired.") }
+        if let nbfValue = claims["nbf"] {
+            guard let nbf = number(nbfValue) else { throw .unauthorized("The token's nbf is not a number.") }
+            if now + leewaySeconds < nbf { throw .unauthorized("The token is not valid yet (nbf).") }
+        }
+        if let issuer {
+            guard claims["iss"]?.stringValue == issuer else { throw .unauthorized("The token was issued by someone else (iss).") }
+        }
+        if let audience {
+            let accepted: Bool
+            switch claims["aud"] {
+            case .string(let value)?: accepted = value == audience
+            case .array(let values)?: accepted = values.contains(.string(audience))
+            default: accepted = false
+            }
+            guard accepted else { throw .unauthorized("The token is meant for another audience (aud).") }
+        }
+        guard let userId = claims["userId"]?.stringValue ?? claims["sub"]?.stringValue, !userId.isEmpty else {
+            throw .unauthorized("The token names no user (userId or sub).")
+        }
+        let role: Principal.Role
+        if let value = claims["role"] {
+            guard let name = value.stringValue, let parsed = Principal.Role(rawValue: name) else {
+                throw .unauthorized("The token's role is not one of user, admin, service.")
+            }
+            role = parsed
+        } else {
+            role = .user
+        }
+        let tier: Principal.Tier
+        if let value = claims["tier"] {
+            guard let name = value.stringValue, let parsed = Principal.Tier(rawValue: name) else {
+                throw .unauthorized("The token's tier is not one of free, premium.")
+            }
+            tier = parsed
+        } else {
+            tier = .free
+        }
+        return Principal(userId: userId, role: role, tier: tier, expiresAt: exp)
+    }
+
+    private func number(_ value: JSONValue?) -> Double? {
+        if case .number(let text)? = value { return Double(text) }
+        return nil
+    }
+}
