@@ -100,7 +100,10 @@ var targets: [Target] = [
         name: "Namespaces",
         dependencies: [
             "GatewayCore",
+            "GatewayMetrics",
+            "JWTAuth",
             "SocketIOCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: upcoming
@@ -128,6 +131,7 @@ var targets: [Target] = [
             "GatewayCore",
             "GatewayServer",
             "GatewayMetrics",
+            "JWTAuth",
             "Namespaces",
             "SocketIOCodec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@ import Foundation
 import GatewayCore
 import GatewayMetrics
 import GatewayServer
+import JWTAuth
 import Hummingbird
 import Logging
 import Namespaces
@@ -20,7 +21,15 @@ struct GatewayApplication {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let metrics = GatewayMetrics()
         let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.flushIntervalMs)))
-        let registry = NamespaceRegistry([RootNamespace()])
+        let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
+        let services = GatewayServices(
+            settings: configuration.namespaces,
+            authenticator: authenticator,
+            broadcaster: broadcaster,
+            metrics: metrics,
+            logger: logger
+        )
+        let registry = NamespaceRegistry(GatewayNamespaces.make(services: services))
         let engine = EngineServer(
             configuration: configuration.engine,
             registry: registry,

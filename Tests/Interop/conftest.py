@@ -30,14 +30,21 @@ def wait_for_port(port, process, timeout=20.0):
 
 
 class Server:
-    def __init__(self, binary, args, port=None):
+    def __init__(self, binary, args, port=None, env=None):
+        import tempfile
         self.port = port or free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix=f"{binary}-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             [os.path.join(BIN_DIR, binary), *args, "--port", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self.log,
+            stderr=self.log,
+            env={**os.environ, **(env or {})},
         )
         wait_for_port(self.port, self.process)
+
+    def output(self):
+        with open(self.log.name) as f:
+            return f.read()
 
     @property
     def base(self):

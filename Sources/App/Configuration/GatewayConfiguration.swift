@@ -1,5 +1,8 @@
+import Foundation
 import GatewayCore
+import JWTAuth
 import Logging
+import Namespaces
 import NIOCore
 
 /// The gateway's whole configuration, typed and validated. Built from config/gateway.yaml and
@@ -20,6 +23,11 @@ struct GatewayConfiguration: Sendable {
     var eventLoopThreads: Int
     var flushIntervalMs: Int
     var slowConsumerBytes: Int
+    var namespaces: NamespaceSettings
+    /// nil: development mode (a random secret is generated at start-up).
+    var jwtKey: JWTKey?
+    var jwtSecret: String?
+    var claimChecks: ClaimChecks
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
@@ -51,6 +59,54 @@ struct GatewayConfiguration: Sendable {
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
         flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
         slowConsumerBytes = reader.int("limits.slowConsumerBytes", in: 65_536...1_073_741_824)
+        var namespaces = NamespaceSettings(
+            symbols: reader.list("feed.symbols"),
+            maxSymbolsPerConnection: reader.int("limits.maxSymbolsPerConnection", in: 1...10_000),
+            maxChannelsPerUser: reader.int("limits.maxChannelsPerUser", in: 1...100_000),
+            maxRoomsPerNamespace: reader.int("limits.maxRoomsPerNamespace", in: 1...10_000),
+            maxConnectionsPerUser: reader.int("limits.maxConnectionsPerUser", in: 1...10_000),
+            maxConnectionsPerIp: reader.int("limits.maxConnectionsPerIp", in: 1...1_000_000),
+            premiumChannels: Set(reader.list("tiers.premiumChannels")),
+            expiryWarningSeconds: Double(reader.int("jwt.expiryWarningSeconds", in: 0...86_400))
+        )
+        let block = Double(reader.int("rateLimits.blockDuration", in: 0...86_400))
+        let allPoints = reader.optionalInt("rateLimits.points", in: 1...1_000_000)
+        let allDuration = reader.optionalInt("rateLimits.duration", in: 1...86_400)
+        for (namespace, key) in [("/", "root"), ("/prices", "prices"), ("/market", "market"), ("/user", "user"), ("/admin", "admin")] {
+            namespaces.rateLimits[namespace] = TokenBucket.Policy(
+                points: allPoints ?? reader.int("rateLimits.\(key).points", in: 1...1_000_000),
+                duration: Double(allDuration ?? reader.int("rateLimits.\(key).duration", in: 1...86_400)),
+                blockDuration: block
+            )
+        }
+        if namespaces.symbols.isEmpty { reader.problem("feed.symbols", "must list at least one symbol") }
+        if let unknown = namespaces.premiumChannels.first(where: { !NamespaceSettings.marketChannels.contains($0) }) {
+            reader.problem("tiers.premiumChannels", "'\(unknown)' is not a market channel (\(NamespaceSettings.marketChannels.joined(separator: ", ")))")
+        }
+        self.namespaces = namespaces
+        claimChecks = ClaimChecks(
+            issuer: reader.string("jwt.issuer").nonEmpty,
+            audience: reader.string("jwt.audience").nonEmpty,
+            leewaySeconds: Double(reader.int("jwt.leewaySeconds", in: 0...3600))
+        )
+        jwtSecret = reader.string("jwt.secret").nonEmpty
+        jwtKey = nil
+        if let file = reader.string("jwt.publicKeyFile").nonEmpty {
+            if jwtSecret != nil {
+                reader.problem("jwt.publicKeyFile", "set either JWT_SECRET or JWT_PUBLIC_KEY_FILE, not both")
+            } else if let pem = try? String(contentsOfFile: file, encoding: .utf8) {
+                do {
+                    jwtKey = try JWTKey.publicKey(pem: pem)
+                } catch {
+                    reader.problem("jwt.publicKeyFile", error.message)
+                }
+            } else {
+                reader.problem("jwt.publicKeyFile", "cannot read the file")
+            }
+        } else if let secret = jwtSecret {
+            if secret.utf8.count < 16 { reader.problem("jwt.secret", "must be at least 16 bytes") }
+            jwtKey = .secret(secret)
+        }
         logLevel = reader.choice("logging.level", Logger.Level.allCases.map(\.rawValue)).flatMap(Logger.Level.init(rawValue:)) ?? .info
         logFormat = reader.choice("logging.format", ["text", "json"]).flatMap(LogFormat.init(rawValue:)) ?? .text
         if !path.hasPrefix("/") { reader.problem("server.path", "must start with /") }
@@ -70,7 +126,9 @@ struct GatewayConfiguration: Sendable {
 
         mutating func problem(_ path: String, _ message: String) {
             let origin = source.origins[path].map { " (from \($0))" } ?? ""
-            problems.append("\(path) = '\(raw(path))'\(origin): \(message)")
+            // Secrets are never echoed back.
+            let shown = path == "jwt.secret" ? "<hidden>" : raw(path)
+            problems.append("\(path) = '\(shown)'\(origin): \(message)")
         }
 
         mutating func string(_ path: String) -> String { raw(path) }
@@ -79,6 +137,16 @@ struct GatewayConfiguration: Sendable {
             guard let value = Int(raw(path).trimmingCharacters(in: .whitespaces)), range.contains(value) else {
                 problem(path, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
                 return Int(ConfigurationKey.byPath[path]!.defaultValue)!
+            }
+            return value
+        }
+
+        mutating func optionalInt(_ path: String, in range: ClosedRange<Int>) -> Int? {
+            let text = raw(path).trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                problem(path, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+                return nil
             }
             return value
         }
@@ -96,4 +164,8 @@ struct GatewayConfiguration: Sendable {
             return value
         }
     }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

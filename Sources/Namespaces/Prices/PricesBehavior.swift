@@ -1,0 +1,57 @@
+import GatewayCore
+import SocketIOCodec
+
+/// `/prices`: public ticks and trades per symbol, rooms `prices:{symbol}`.
+struct PricesBehavior: NamespaceBehavior {
+    let name = "/prices"
+    let access = Access.anyone
+    let announcesConnection = true
+    static let example = #"{"symbols":["BTC/USDT"]}"#
+
+    func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {
+        switch event {
+        case "subscribe": subscribe(payload, socket: socket, state: state, services: services)
+        case "unsubscribe": unsubscribe(payload, socket: socket, state: state, services: services)
+        default: nil
+        }
+    }
+
+    private func subscribe(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome {
+        let symbols: [String]
+        switch Payload.strings(payload, key: "symbols", example: Self.example) {
+        case .failure(let error): return .failure(error)
+        case .success(let values): symbols = values
+        }
+        if let error = RoomSubscriptions.unknownSymbol(symbols, services: services) { return .failure(error) }
+        let held = RoomSubscriptions.symbols(of: socket, prefix: "prices:")
+        let limit = services.settings.maxSymbolsPerConnection
+        guard held.union(symbols).count <= limit else {
+            return .failure(ClientError(.subscriptionLimit, "At most \(limit) symbols per connection; nothing was subscribed."))
+        }
+        if let error = RoomSubscriptions.join(symbols.map { "prices:" + $0 }, socket: socket, state: state, services: services) {
+            return .failure(error)
+        }
+        let list = JSONValue.array(symbols.map { .string($0) })
+        // The latest price.update per symbol arrives with the market-feed work; until then
+        // there is no state to send.
+        return .success(
+            fields: [JSONMember("symbols", list), JSONMember("latest", .array([]))],
+            confirmation: ("subscription.confirmed", .object(["namespace": .string(name), "symbols": list]))
+        )
+    }
+
+    private func unsubscribe(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome {
+        let symbols: [String]
+        switch Payload.strings(payload, key: "symbols", example: Self.example) {
+        case .failure(let error): return .failure(error)
+        case .success(let values): symbols = values
+        }
+        if let error = RoomSubscriptions.unknownSymbol(symbols, services: services) { return .failure(error) }
+        RoomSubscriptions.leave(symbols.map { "prices:" + $0 }, socket: socket, state: state, services: services)
+        let list = JSONValue.array(symbols.map { .string($0) })
+        return .success(
+            fields: [JSONMember("symbols", list)],
+            confirmation: ("subscription.confirmed", .object(["namespace": .string(name), "unsubscribed": list]))
+        )
+    }
+}

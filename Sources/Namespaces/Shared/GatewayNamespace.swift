@@ -1,0 +1,173 @@
+import GatewayCore
+import JWTAuth
+import NIOCore
+import SocketIOCodec
+
+/// A namespace handler built from a ``NamespaceBehavior`` plus what every namespace does:
+/// authenticate the CONNECT, hold connection slots, rate-limit events, answer `ping`, send
+/// acks or `error` events, and watch the token's expiry.
+final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
+    let behavior: Behavior
+    let services: GatewayServices
+    var name: String { behavior.name }
+
+    init(_ behavior: Behavior, services: GatewayServices) {
+        self.behavior = behavior
+        self.services = services
+    }
+
+    /// Slots taken during `authorize`, handed to the socket's state on connect.
+    struct Admission: Sendable {
+        let principal: Principal?
+        let ipSlot: String
+        let userSlot: String?
+    }
+
+    // MARK: Connect
+
+    func authorize(_ request: ConnectRequest) -> ConnectDecision {
+        var principal: Principal?
+        switch Authentication.authenticate(request, services: services) {
+        case .refused(let decision): return decision
+        case .anonymous: principal = nil
+        case .authenticated(let verified): principal = verified
+        }
+        if case .roles(let roles) = behavior.access {
+            guard let principal else {
+                return Authentication.refusal("This namespace needs a token: pass auth {\"token\": \"<JWT>\"}.", code: "UNAUTHORIZED")
+            }
+            guard roles.contains(principal.role) else {
+                return Authentication.refusal("Your role '\(principal.role.rawValue)' may not use \(name).", code: "FORBIDDEN")
+            }
+        }
+        let ipSlot = name + "|" + (request.handshake.remoteAddress ?? "unknown")
+        guard services.ipSockets.acquire(ipSlot) else {
+            return Authentication.refusal("Too many connections from your address.", code: "CONNECTION_LIMIT")
+        }
+        var userSlot: String?
+        if behavior.limitsSocketsPerUser, let principal {
+            guard services.userSockets.acquire(principal.userId) else {
+                services.ipSockets.release(ipSlot)
+                let limit = services.settings.maxConnectionsPerUser
+                return Authentication.refusal("You already have \(limit) connections to \(name); close one first.", code: "CONNECTION_LIMIT")
+            }
+            userSlot = principal.userId
+        }
+        return .accept(context: Admission(principal: principal, ipSlot: ipSlot, userSlot: userSlot))
+    }
+
+    func connected(_ socket: NamespaceSocket) {
+        let admission = socket.context as? Admission
+        let state = SocketState(principal: admission?.principal, socket: socket)
+        state.heldIpSlot = admission?.ipSlot
+        state.heldUserSlot = admission?.userSlot
+        socket.userState = state
+        if behavior.announcesConnection {
+            socket.emit("connection.authenticated", [
+                .object([
+                    "sid": .string(socket.id), "namespace": .string(name),
+                    "userId": state.principal.map { .string($0.userId) } ?? .null,
+                ])
+            ])
+        }
+        if behavior.enforcesTokenExpiry, let principal = state.principal {
+            scheduleExpiry(socket, state: state, principal: principal)
+        }
+        behavior.connected(socket, state: state, services: services)
+    }
+
+    func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason) {
+        guard let state = socket.state else { return }
+        state.cancelTimers()
+        if let principal = state.principal, state.quotaRooms > 0 {
+            services.userChannels.release(principal.userId, amount: state.quotaRooms)
+        }
+        if let slot = state.heldIpSlot { services.ipSockets.release(slot) }
+        if let slot = state.heldUserSlot { services.userSockets.release(slot) }
+        socket.userState = nil
+    }
+
+    // MARK: Events
+
+    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {
+        guard let state = socket.state else { return }
+        let policy = services.settings.rateLimits[name] ?? NamespaceSettings.defaultRateLimits["/"]!
+        if case .refused(let retryAfterMs) = services.rateLimits.take(key: state.rateKey, policy: policy, now: services.now()) {
+            services.metrics.namespace(name).rateLimited.increment(by: 1)
+            let error = ClientError(.rateLimit, "Too many requests; wait \(retryAfterMs) ms.", retryAfterMs: retryAfterMs)
+            EventReply.failure(error, event: event, ack: ack, socket: socket)
+            return
+        }
+        let payload = arguments.first
+        let outcome: EventOutcome
+        switch event {
+        case "ping":
+            outcome = .success(fields: [JSONMember("ts", .number(String(WallClock.milliseconds())))])
+        case "auth.refresh" where behavior.enforcesTokenExpiry:
+            outcome = refresh(payload, socket: socket, state: state)
+        default:
+            outcome = behavior.handle(event, payload: payload, socket: socket, state: state, services: services)
+                ?? .failure(.unknownEvent(event))
+        }
+        switch outcome {
+        case .success(let fields, let confirmation, let followUps):
+            if let ack {
+                EventReply.success(fields, ack: ack)
+            } else if let (name, body) = confirmation {
+                socket.emit(name, [body])
+            }
+            for (name, body) in followUps { socket.emit(name, [body]) }
+        case .failure(let error):
+            EventReply.failure(error, event: event, ack: ack, socket: socket)
+        }
+    }
+
+    // MARK: Token lifetime
+
+    private func refresh(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState) -> EventOutcome {
+        guard let token = payload?["token"]?.stringValue else {
+            return .failure(ClientError(.invalidPayload, "Send {\"token\":\"<JWT>\"} with a newer token."))
+        }
+        let principal: Principal
+        do {
+            principal = try services.authenticator.verify(token, now: services.now())
+        } catch {
+            return .failure(ClientError(.invalidPayload, "The new token is not valid: \(error.message)"))
+        }
+        guard principal.userId == state.principal?.userId else {
+            return .failure(ClientError(.forbidden, "The new token belongs to another user."))
+        }
+        if case .roles(let roles) = behavior.access, !roles.contains(principal.role) {
+            return .failure(ClientError(.forbidden, "The new token's role may not use \(name)."))
+        }
+        state.principal = principal
+        scheduleExpiry(socket, state: state, principal: principal)
+        return .success(fields: [JSONMember("expiresAt", .int(Int(principal.expiresAt * 1000)))])
+    }
+
+    /// `auth.expiring` `expiryWarningSeconds` before `exp`, then TOKEN_EXPIRED and a
+    /// disconnect at `exp`, unless `auth.refresh` moved them.
+    private func scheduleExpiry(_ socket: NamespaceSocket, state: SocketState, principal: Principal) {
+        state.cancelTimers()
+        let services = services
+        let remaining = principal.expiresAt - services.now()
+        let warnIn = remaining - services.settings.expiryWarningSeconds
+        let warn: @Sendable () -> Void = { [weak socket] in
+            guard let socket, socket.isConnected else { return }
+            let left = max(0, Int((principal.expiresAt - services.now()) * 1000))
+            socket.emit("auth.expiring", [.object(["expiresInMs": .int(left)])])
+        }
+        if warnIn > 0 {
+            state.expiryWarning = socket.eventLoop.scheduleTask(in: .milliseconds(Int64(warnIn * 1000)), warn)
+        } else {
+            warn()
+        }
+        state.expiry = socket.eventLoop.scheduleTask(in: .milliseconds(Int64(max(0, remaining) * 1000))) { [weak socket] in
+            guard let socket, socket.isConnected else { return }
+            socket.emit("error", [
+                .object(["code": "TOKEN_EXPIRED", "message": "Your token expired; reconnect with a new one or send auth.refresh before it expires."])
+            ])
+            socket.disconnect()
+        }
+    }
+}

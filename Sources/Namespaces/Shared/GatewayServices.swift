@@ -1,0 +1,48 @@
+import Foundation
+import GatewayCore
+import GatewayMetrics
+import JWTAuth
+import Logging
+
+/// What every namespace shares: token verification, limits and their counters, the rate-limit
+/// store, the broadcaster, metrics and the clock.
+public final class GatewayServices: Sendable {
+    public let settings: NamespaceSettings
+    public let authenticator: JWTAuthenticator
+    public let rateLimits: any RateLimitStore
+    public let broadcaster: Broadcaster
+    public let metrics: GatewayMetrics
+    public let logger: Logger
+    /// Seconds since the epoch; injectable for tests.
+    public let now: @Sendable () -> Double
+
+    let userSockets: ConnectionCounter
+    let ipSockets: ConnectionCounter
+    let userChannels: QuotaCounter
+    let symbolSet: Set<String>
+
+    public init(
+        settings: NamespaceSettings,
+        authenticator: JWTAuthenticator,
+        rateLimits: any RateLimitStore = LocalRateLimitStore(),
+        broadcaster: Broadcaster,
+        metrics: GatewayMetrics,
+        logger: Logger,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.settings = settings
+        self.authenticator = authenticator
+        self.rateLimits = rateLimits
+        self.broadcaster = broadcaster
+        self.metrics = metrics
+        self.logger = logger
+        self.now = now
+        userSockets = ConnectionCounter(limit: settings.maxConnectionsPerUser)
+        ipSockets = ConnectionCounter(limit: settings.maxConnectionsPerIp)
+        userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
+        symbolSet = Set(settings.symbols)
+    }
+
+    /// Unique users with a live `/user` socket.
+    public var uniqueUsers: Int { userSockets.activeKeys }
+}

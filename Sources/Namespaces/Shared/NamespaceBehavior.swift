@@ -1,0 +1,63 @@
+import GatewayCore
+import JWTAuth
+import SocketIOCodec
+
+/// Who may connect to a namespace.
+enum Access: Sendable {
+    case anyone
+    case roles(Set<Principal.Role>)
+}
+
+/// The result of one client event.
+enum EventOutcome {
+    /// Success: `fields` go into the ack (`{"ok":true,…}`); without an ack id the
+    /// `confirmation` event is emitted instead, followed by `followUps` (current state).
+    case success(fields: [JSONMember] = [], confirmation: (String, JSONValue)? = nil, followUps: [(String, JSONValue)] = [])
+    case failure(ClientError)
+}
+
+/// What makes one namespace different; ``GatewayNamespace`` does the shared work (tokens,
+/// connection caps, rate limits, `ping`, acks and errors, token expiry).
+protocol NamespaceBehavior: Sendable {
+    var name: String { get }
+    var access: Access { get }
+    /// `/user` and `/admin`: `auth.refresh`, `auth.expiring`, TOKEN_EXPIRED disconnect.
+    var enforcesTokenExpiry: Bool { get }
+    /// `/user`: at most `maxConnectionsPerUser` sockets per user.
+    var limitsSocketsPerUser: Bool { get }
+    /// `/prices`, `/market`: `connection.authenticated` on connect.
+    var announcesConnection: Bool { get }
+
+    func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices)
+    /// nil: this namespace has no such event.
+    func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome?
+}
+
+extension NamespaceBehavior {
+    var enforcesTokenExpiry: Bool { false }
+    var limitsSocketsPerUser: Bool { false }
+    var announcesConnection: Bool { false }
+    func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {}
+}
+
+/// Payload helpers shared by the subscription events.
+enum Payload {
+    /// A non-empty array of distinct strings under `key`, or INVALID_PAYLOAD with an example.
+    static func strings(_ payload: JSONValue?, key: String, example: String) -> Result<[String], ClientError> {
+        guard let payload, payload.isObject else {
+            return .failure(ClientError(.invalidPayload, "Send an object such as \(example)."))
+        }
+        guard case .array(let items)? = payload[key], !items.isEmpty else {
+            return .failure(ClientError(.invalidPayload, "'\(key)' must be a non-empty array, as in \(example)."))
+        }
+        var seen = Set<String>()
+        var values: [String] = []
+        for item in items {
+            guard let text = item.stringValue else {
+                return .failure(ClientError(.invalidPayload, "Every entry of '\(key)' must be a string, as in \(example)."))
+            }
+            if seen.insert(text).inserted { values.append(text) }
+        }
+        return .success(values)
+    }
+}

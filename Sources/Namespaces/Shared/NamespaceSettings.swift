@@ -1,0 +1,58 @@
+import GatewayCore
+
+/// What the namespaces enforce (SPEC §2–§4), one value for the whole gateway. Defaults are the
+/// SPEC's; App fills it from config/gateway.yaml and the environment.
+public struct NamespaceSettings: Sendable {
+    /// Symbols clients may subscribe to (`feed.symbols`).
+    public var symbols: [String]
+    /// Distinct symbols per connection per namespace.
+    public var maxSymbolsPerConnection: Int
+    /// Rooms across all sockets of one user.
+    public var maxChannelsPerUser: Int
+    /// Channel × symbol rooms per `/market` connection.
+    public var maxRoomsPerNamespace: Int
+    /// `/user` sockets per user.
+    public var maxConnectionsPerUser: Int
+    /// Sockets per client IP per namespace.
+    public var maxConnectionsPerIp: Int
+    /// Token bucket per namespace name.
+    public var rateLimits: [String: TokenBucket.Policy]
+    /// `/market` channels only premium-tier tokens may subscribe to.
+    public var premiumChannels: Set<String>
+    /// `auth.expiring` goes out this long before a connected token expires.
+    public var expiryWarningSeconds: Double
+
+    public static let marketChannels = ["stats", "depth", "trades", "ticker"]
+    public static let userChannels = ["orders", "positions", "wallet"]
+    public static let depthCadences = ["raw", "100ms", "1000ms"]
+
+    public init(
+        symbols: [String] = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"],
+        maxSymbolsPerConnection: Int = 100,
+        maxChannelsPerUser: Int = 50,
+        maxRoomsPerNamespace: Int = 20,
+        maxConnectionsPerUser: Int = 5,
+        maxConnectionsPerIp: Int = 1000,
+        rateLimits: [String: TokenBucket.Policy] = NamespaceSettings.defaultRateLimits,
+        premiumChannels: Set<String> = [],
+        expiryWarningSeconds: Double = 30
+    ) {
+        self.symbols = symbols
+        self.maxSymbolsPerConnection = maxSymbolsPerConnection
+        self.maxChannelsPerUser = maxChannelsPerUser
+        self.maxRoomsPerNamespace = maxRoomsPerNamespace
+        self.maxConnectionsPerUser = maxConnectionsPerUser
+        self.maxConnectionsPerIp = maxConnectionsPerIp
+        self.rateLimits = rateLimits
+        self.premiumChannels = premiumChannels
+        self.expiryWarningSeconds = expiryWarningSeconds
+    }
+
+    public static let defaultRateLimits: [String: TokenBucket.Policy] = [
+        "/": .init(points: 100, duration: 1, blockDuration: 60),
+        "/prices": .init(points: 100, duration: 1, blockDuration: 60),
+        "/market": .init(points: 100, duration: 1, blockDuration: 60),
+        "/user": .init(points: 50, duration: 1, blockDuration: 60),
+        "/admin": .init(points: 200, duration: 1, blockDuration: 60),
+    ]
+}

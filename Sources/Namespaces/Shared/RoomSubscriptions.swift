@@ -1,0 +1,43 @@
+import GatewayCore
+import SocketIOCodec
+
+/// Applies a set of rooms to a socket all-or-nothing: limits are checked first (per socket and
+/// the user's quota across sockets), then every room is joined.
+enum RoomSubscriptions {
+    /// Joins `rooms`; `countsTowardsQuota` rooms are charged to the user's channel quota.
+    static func join(_ rooms: [String], socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> ClientError? {
+        let new = rooms.filter { !socket.rooms.contains($0) }
+        guard !new.isEmpty else { return nil }
+        if let principal = state.principal {
+            guard services.userChannels.reserve(principal.userId, amount: new.count) else {
+                let limit = services.settings.maxChannelsPerUser
+                return ClientError(.subscriptionLimit, "That would pass your limit of \(limit) subscriptions across all your connections; nothing was subscribed.")
+            }
+            state.quotaRooms += new.count
+        }
+        for room in new { socket.join(room) }
+        services.metrics.namespace(socket.namespace).subscriptions.increment(by: Double(new.count))
+        return nil
+    }
+
+    static func leave(_ rooms: [String], socket: NamespaceSocket, state: SocketState, services: GatewayServices) {
+        let held = rooms.filter { socket.rooms.contains($0) }
+        guard !held.isEmpty else { return }
+        for room in held { socket.leave(room) }
+        if let principal = state.principal {
+            services.userChannels.release(principal.userId, amount: held.count)
+            state.quotaRooms -= held.count
+        }
+        services.metrics.namespace(socket.namespace).subscriptions.decrement(by: Double(held.count))
+    }
+
+    /// The symbols of `prefix`-rooms a socket holds (`prices:BTC/USDT` → `BTC/USDT`).
+    static func symbols(of socket: NamespaceSocket, prefix: String) -> Set<String> {
+        Set(socket.rooms.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
+    }
+
+    static func unknownSymbol(_ symbols: [String], services: GatewayServices) -> ClientError? {
+        guard let unknown = symbols.first(where: { !services.symbolSet.contains($0) }) else { return nil }
+        return ClientError(.unknownSymbol, "Unknown symbol '\(unknown)'. Known symbols: \(services.settings.symbols.joined(separator: ", ")).")
+    }
+}

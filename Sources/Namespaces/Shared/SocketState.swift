@@ -1,0 +1,32 @@
+import GatewayCore
+import JWTAuth
+import NIOCore
+
+/// Per-socket state the namespaces keep on `NamespaceSocket.userState`.
+final class SocketState {
+    var principal: Principal?
+    /// Rate-limit key: the user when authenticated, else this connection.
+    let rateKey: String
+    /// Rooms this socket holds that count against its user's channel quota.
+    var quotaRooms = 0
+    var heldUserSlot: String?
+    var heldIpSlot: String?
+    var expiryWarning: Scheduled<Void>?
+    var expiry: Scheduled<Void>?
+    /// `/market` depth cadence per symbol.
+    var depthCadence: [String: String] = [:]
+
+    init(principal: Principal?, socket: NamespaceSocket) {
+        self.principal = principal
+        rateKey = socket.namespace + "|" + (principal.map { "user:" + $0.userId } ?? "conn:" + socket.id)
+    }
+
+    func cancelTimers() {
+        expiryWarning?.cancel()
+        expiry?.cancel()
+    }
+}
+
+extension NamespaceSocket {
+    var state: SocketState? { userState as? SocketState }
+}
