@@ -156,6 +156,16 @@ var targets: [Target] = [
         swiftSettings: upcoming
     ),
     .testTarget(
+        name: "NamespacesTests",
+        dependencies: [
+            "Namespaces", "GatewayCore", "GatewayMetrics", "JWTAuth", "SocketIOCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: upcoming
+    ),
+    .testTarget(
         name: "GatewayCoreTests",
         dependencies: [
             "GatewayCore", "SocketIOCodec",
