@@ -14,7 +14,9 @@ struct LimitsTests {
         #expect(bucket.take(policy: policy, now: 0) == .refused(retryAfterMs: 60_000))
         #expect(bucket.take(policy: policy, now: 30) == .refused(retryAfterMs: 30_000))
         #expect(bucket.take(policy: policy, now: 59.999) == .refused(retryAfterMs: 1))
-        #expect(bucket.take(policy: policy, now: 60) == .allowed)
+        // After the block the bucket is full again: `points` events, then a new block.
+        for _ in 0..<3 { #expect(bucket.take(policy: policy, now: 60) == .allowed) }
+        #expect(bucket.take(policy: policy, now: 60) == .refused(retryAfterMs: 60_000))
     }
 
     @Test("tokens refill evenly over the duration")

@@ -17,7 +17,10 @@ def section(title):
 
 
 def documented_events():
-    rows = re.findall(r"^\| `(/[a-z]*)` \| `([a-z.]+)` \|", section("Client → server events"), re.M)
+    rows = []
+    for block in section("Client → server events").split("### ")[1:]:
+        namespace = re.match(r"`(/[a-z]*)`", block).group(1)
+        rows += [(namespace, event) for event in re.findall(r"^\| `([a-z.]+)` \|", block, re.M)]
     assert len(rows) >= 10
     return rows
 

@@ -13,6 +13,15 @@ def sio(server):
     return ws
 
 
+def joined(server):
+    """A WebSocket already connected to `/` (CONNECT reply and the `auth` event consumed)."""
+    ws = sio(server)
+    ws.send("40")
+    recv(ws)
+    recv(ws)
+    return ws
+
+
 def recv(ws):
     """Next frame, answering heartbeats."""
     while True:
@@ -97,10 +106,7 @@ def test_no_connect_at_all_closes_the_connection(server):
 
 
 def test_disconnect_from_main_namespace_keeps_the_engine_connection(server):
-    ws = sio(server)
-    ws.send("40")
-    recv(ws)
-    recv(ws)
+    ws = joined(server)
     ws.send("41")
     assert ws.recv() == "2"
     ws.close()
@@ -121,20 +127,14 @@ def test_disconnect_then_message_to_main_namespace(server):
 
 
 def test_event_arguments_are_echoed_exactly(server):
-    ws = sio(server)
-    ws.send("40")
-    recv(ws)
-    recv(ws)
+    ws = joined(server)
     ws.send('42["message",1,"2",{"3":[true]}]')
     assert recv(ws) == '42["message-back",1,"2",{"3":[true]}]'
     ws.close()
 
 
 def test_binary_event_with_two_attachments_is_echoed(server):
-    ws = sio(server)
-    ws.send("40")
-    recv(ws)
-    recv(ws)
+    ws = joined(server)
     ws.send('452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
     ws.send_binary(bytes([1, 2, 3]))
     ws.send_binary(bytes([4, 5, 6]))
@@ -145,30 +145,21 @@ def test_binary_event_with_two_attachments_is_echoed(server):
 
 
 def test_event_with_ack_is_acked_with_same_arguments(server):
-    ws = sio(server)
-    ws.send("40")
-    recv(ws)
-    recv(ws)
+    ws = joined(server)
     ws.send('42456["message-with-ack",1,"2",{"3":[false]}]')
     assert recv(ws) == '43456[1,"2",{"3":[false]}]'
     ws.close()
 
 
 def test_ack_id_zero_is_acked(server):
-    ws = sio(server)
-    ws.send("40")
-    recv(ws)
-    recv(ws)
+    ws = joined(server)
     ws.send('420["message-with-ack","zero"]')
     assert recv(ws) == '430["zero"]'
     ws.close()
 
 
 def test_binary_event_with_ack_gets_binary_ack(server):
-    ws = sio(server)
-    ws.send("40")
-    recv(ws)
-    recv(ws)
+    ws = joined(server)
     ws.send('452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
     ws.send_binary(bytes([1, 2, 3]))
     ws.send_binary(bytes([4, 5, 6]))

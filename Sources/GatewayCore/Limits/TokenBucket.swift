@@ -1,6 +1,7 @@
 /// A token bucket with a block period (SPEC §4): `points` tokens refill evenly over `duration`;
 /// taking from an empty bucket refuses the event and blocks the key for `blockDuration`, during
-/// which every event is refused. Pure value type; time is passed in (seconds).
+/// which every event is refused; after the block the bucket is full again. Pure value type;
+/// time is passed in (seconds).
 public struct TokenBucket: Sendable, Hashable {
     public struct Policy: Sendable, Hashable {
         public var points: Int
@@ -35,6 +36,11 @@ public struct TokenBucket: Sendable, Hashable {
     public mutating func take(policy: Policy, now: Double) -> Decision {
         if now < blockedUntil {
             return .refused(retryAfterMs: Self.milliseconds(blockedUntil - now))
+        }
+        if blockedUntil.isFinite {
+            // The block was the penalty: the key starts again with a full bucket.
+            blockedUntil = -.infinity
+            tokens = Double(policy.points)
         }
         tokens = min(Double(policy.points), tokens + (now - updatedAt) * policy.refillPerSecond)
         updatedAt = now

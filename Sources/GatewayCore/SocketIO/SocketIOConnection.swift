@@ -25,9 +25,11 @@ public final class SocketIOConnection: EngineMessageHandler {
     public func socket(for namespace: String) -> NamespaceSocket? { sockets[namespace] }
 
     public func sessionOpened(_ session: EngineSession) {
-        // A client that never joins a namespace is closed after connectTimeout.
-        connectDeadline = session.eventLoop.scheduleTask(in: connectTimeout) { [weak session, weak self] in
-            guard let self, let session, self.sockets.isEmpty else { return }
+        // A client that never joins a namespace is closed after connectTimeout. The task holds
+        // the session strongly and is cancelled on connect or close: a weak reference would give
+        // every session a side table and slow each retain on the broadcast path.
+        connectDeadline = session.eventLoop.scheduleTask(in: connectTimeout) { [self] in
+            guard sockets.isEmpty else { return }
             session.close(reason: .connectTimeout)
         }
     }

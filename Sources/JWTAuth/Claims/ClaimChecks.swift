@@ -35,25 +35,21 @@ public struct ClaimChecks: Sendable {
         guard let userId = claims["userId"]?.stringValue ?? claims["sub"]?.stringValue, !userId.isEmpty else {
             throw .unauthorized("The token names no user (userId or sub).")
         }
-        let role: Principal.Role
-        if let value = claims["role"] {
-            guard let name = value.stringValue, let parsed = Principal.Role(rawValue: name) else {
-                throw .unauthorized("The token's role is not one of user, admin, service.")
-            }
-            role = parsed
-        } else {
-            role = .user
-        }
-        let tier: Principal.Tier
-        if let value = claims["tier"] {
-            guard let name = value.stringValue, let parsed = Principal.Tier(rawValue: name) else {
-                throw .unauthorized("The token's tier is not one of free, premium.")
-            }
-            tier = parsed
-        } else {
-            tier = .free
-        }
+        let role = try choice(claims["role"], default: Principal.Role.user, claim: "role")
+        let tier = try choice(claims["tier"], default: Principal.Tier.free, claim: "tier")
         return Principal(userId: userId, role: role, tier: tier, expiresAt: exp)
+    }
+
+    /// An optional string claim that must be one of `Value`'s cases.
+    private func choice<Value: RawRepresentable & CaseIterable>(_ value: JSONValue?, default fallback: Value, claim: String)
+        throws(JWTAuthError) -> Value where Value.RawValue == String
+    {
+        guard let value else { return fallback }
+        guard let name = value.stringValue, let parsed = Value(rawValue: name) else {
+            let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .unauthorized("The token's \(claim) is not one of \(allowed).")
+        }
+        return parsed
     }
 
     private func number(_ value: JSONValue?) -> Double? {

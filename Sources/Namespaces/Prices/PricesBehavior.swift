@@ -16,13 +16,19 @@ struct PricesBehavior: NamespaceBehavior {
         }
     }
 
+    /// The requested symbols, all configured, or the error to send.
+    private func symbols(_ payload: JSONValue?, services: GatewayServices) -> Result<[String], ClientError> {
+        Payload.strings(payload, key: "symbols", example: Self.example).flatMap { symbols in
+            RoomSubscriptions.unknownSymbol(symbols, services: services).map { .failure($0) } ?? .success(symbols)
+        }
+    }
+
     private func subscribe(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome {
         let symbols: [String]
-        switch Payload.strings(payload, key: "symbols", example: Self.example) {
+        switch self.symbols(payload, services: services) {
         case .failure(let error): return .failure(error)
         case .success(let values): symbols = values
         }
-        if let error = RoomSubscriptions.unknownSymbol(symbols, services: services) { return .failure(error) }
         let held = RoomSubscriptions.symbols(of: socket, prefix: "prices:")
         let limit = services.settings.maxSymbolsPerConnection
         guard held.union(symbols).count <= limit else {
@@ -42,11 +48,10 @@ struct PricesBehavior: NamespaceBehavior {
 
     private func unsubscribe(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome {
         let symbols: [String]
-        switch Payload.strings(payload, key: "symbols", example: Self.example) {
+        switch self.symbols(payload, services: services) {
         case .failure(let error): return .failure(error)
         case .success(let values): symbols = values
         }
-        if let error = RoomSubscriptions.unknownSymbol(symbols, services: services) { return .failure(error) }
         RoomSubscriptions.leave(symbols.map { "prices:" + $0 }, socket: socket, state: state, services: services)
         let list = JSONValue.array(symbols.map { .string($0) })
         return .success(
