@@ -7,6 +7,9 @@ import NIOCore
 public final class WebSocketWriter: @unchecked Sendable {
     public let channel: any Channel
     private var context: ChannelHandlerContext?
+    /// Writability as the handler last saw it; read instead of the channel's atomic on the
+    /// broadcast path when the socket is on the session's loop.
+    private var writable = true
 
     public init(channel: any Channel) {
         self.channel = channel
@@ -20,6 +23,11 @@ public final class WebSocketWriter: @unchecked Sendable {
 
     public func detach() {
         context = nil
+    }
+
+    /// Called by the edge handler from `channelWritabilityChanged`.
+    public func writabilityChanged(_ isWritable: Bool) {
+        writable = isWritable
     }
 
     /// Writes from the session's loop.
@@ -44,7 +52,7 @@ public final class WebSocketWriter: @unchecked Sendable {
         channel.writeAndFlush(buffer)
     }
 
-    var isWritable: Bool { channel.isWritable }
+    var isWritable: Bool { context != nil ? writable : channel.isWritable }
 
     func close() { channel.close(promise: nil) }
 }

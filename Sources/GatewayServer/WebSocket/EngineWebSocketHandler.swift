@@ -55,6 +55,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writer.writabilityChanged(context.channel.isWritable)
         if context.channel.isWritable {
             let channel = writer
             let session = session
