@@ -37,8 +37,10 @@ struct GatewayApplication {
             metrics: metrics,
             logger: logger
         )
+        services.attach(engine: engine)
         let router = Router(context: GatewayRequestContext.self)
-        OperationalRoutes.register(on: router, engine: engine, metrics: metrics, startedAt: Date())
+        router.add(middleware: JSONErrorMiddleware())
+        OperationalRoutes.register(on: router, services: services, configuration: configuration)
         let logger = logger
         let configuration = configuration
         let application = GatewayHTTPServer.makeApplication(
@@ -62,9 +64,10 @@ struct GatewayApplication {
             reconnectAfterMs: 1000,
             logger: logger
         )
+        let stats = AdminStatsService(services: services, interval: .seconds(5), slowConsumerStorm: 10)
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [application, shutdown],
+                services: [application, stats, shutdown],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 /// The SPEC §7 metric catalogue. Every handle is created once, up front or on first use of a
 /// label value, and kept; the hot path only touches relaxed atomics.
@@ -16,6 +17,22 @@ public final class GatewayMetrics: Sendable {
 
     private let perNamespace: NamespaceMetricsCache
 
+    /// Running totals over all namespaces, readable (Prometheus handles are write-only) for
+    /// `admin.stats` rates and `admin.metrics`.
+    public let totals = Totals()
+
+    public final class Totals: Sendable {
+        public let received = Atomic<Int>(0)
+        public let sent = Atomic<Int>(0)
+        public let rateLimited = Atomic<Int>(0)
+        public let slowConsumers = Atomic<Int>(0)
+        public let malformed = Atomic<Int>(0)
+    }
+
+    private let residentMemory: any MeterHandler
+    private let cpuSeconds: any MeterHandler
+    private let openFileDescriptors: any MeterHandler
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -30,6 +47,43 @@ public final class GatewayMetrics: Sendable {
         slowConsumerDisconnects = factory.makeCounter(label: "gateway_slow_consumer_disconnects_total", dimensions: [])
         malformedPackets = factory.makeCounter(label: "gateway_malformed_packets_total", dimensions: [])
         perNamespace = NamespaceMetricsCache(factory: factory)
+        residentMemory = factory.makeMeter(label: "process_resident_memory_bytes", dimensions: [])
+        cpuSeconds = factory.makeMeter(label: "process_cpu_seconds_total", dimensions: [])
+        openFileDescriptors = factory.makeMeter(label: "process_open_fds", dimensions: [])
+    }
+
+    public func countReceived(namespace: String) {
+        self.namespace(namespace).messagesReceived.increment(by: 1)
+        totals.received.add(1, ordering: .relaxed)
+    }
+
+    /// Once per broadcast per loop with the number of sockets written, never per recipient.
+    public func countSent(_ count: Int, handle: any CounterHandler) {
+        handle.increment(by: Int64(count))
+        totals.sent.add(count, ordering: .relaxed)
+    }
+
+    public func countRateLimited(namespace: String) {
+        self.namespace(namespace).rateLimited.increment(by: 1)
+        totals.rateLimited.add(1, ordering: .relaxed)
+    }
+
+    public func countSlowConsumer() {
+        slowConsumerDisconnects.increment(by: 1)
+        totals.slowConsumers.add(1, ordering: .relaxed)
+    }
+
+    public func countMalformed() {
+        malformedPackets.increment(by: 1)
+        totals.malformed.add(1, ordering: .relaxed)
+    }
+
+    /// Refreshes the process gauges from /proc; called right before each scrape.
+    public func refreshProcessMetrics() {
+        let sample = ProcessSample.read()
+        if let rss = sample.residentBytes { residentMemory.set(Double(rss)) }
+        if let cpu = sample.cpuSeconds { cpuSeconds.set(cpu) }
+        if let fds = sample.openFileDescriptors { openFileDescriptors.set(Double(fds)) }
     }
 
     /// Handles for one namespace label, created on first use and cached.
@@ -42,6 +96,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Prometheus text format 0.0.4 of everything registered here.
     public func exposition() -> [UInt8] {
+        refreshProcessMetrics()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)

@@ -3,11 +3,15 @@ import GatewayCore
 import GatewayMetrics
 import GatewayServer
 import Hummingbird
+import JWTAuth
+import Namespaces
 import NIOCore
+import SocketIOCodec
 
-/// `/metrics` (Prometheus text format) and `/health` for load balancers.
+/// `/metrics`, the health checks, the limits in force and the admin broadcast API.
 enum OperationalRoutes {
-    static func register(on router: Router<GatewayRequestContext>, engine: EngineServer, metrics: GatewayMetrics, startedAt: Date) {
+    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, configuration: GatewayConfiguration) {
+        let metrics = services.metrics
         router.get("metrics") { _, _ in
             Response(
                 status: .ok,
@@ -16,13 +20,85 @@ enum OperationalRoutes {
             )
         }
         router.get("health") { _, _ in
-            let uptime = Int(Date().timeIntervalSince(startedAt))
-            let status = engine.isAccepting ? "ok" : "degraded"
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"\(status)\",\"uptime\":\(uptime)}"))
-            )
+            let accepting = services.engine?.isAccepting ?? false
+            let status = accepting && !services.maintenance.isEnabled ? "ok" : "degraded"
+            return json(.object(["status": .string(status), "uptime": .int(uptime(services))]))
         }
+        router.get("health/websocket") { _, _ in
+            json(.object([
+                "status": .string(services.engine?.isAccepting == true ? "ok" : "degraded"),
+                "activeConnections": .int(services.engine?.sessionCount ?? 0),
+                "uniqueUsers": .int(services.uniqueUsers),
+                "uptime": .int(uptime(services)),
+            ]))
+        }
+        router.get("health/redis") { _, _ in
+            // Single-node mode until the cluster work lands.
+            json(.object(["status": "disabled"]))
+        }
+        router.get("api/v1/limits") { _, _ in
+            json(limits(configuration))
+        }
+        router.post("api/v1/broadcast") { request, _ in
+            try authorizeAdmin(request, services: services)
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard let payload = try? JSONParser.parse(body.readableBytesView) else {
+                throw APIError.badRequest("The body is not valid JSON.")
+            }
+            switch AdminOperations.Broadcast.parse(payload) {
+            case .failure(let error):
+                throw APIError.badRequest(error.message, code: error.code.rawValue)
+            case .success(let broadcast):
+                AdminOperations(services: services).broadcast(broadcast)
+                return json(.object(["accepted": true, "namespaces": .array(broadcast.namespaces.map { .string($0) })]), status: .accepted)
+            }
+        }
+    }
+
+    static func authorizeAdmin(_ request: Request, services: GatewayServices) throws {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthorized("Send Authorization: Bearer <admin token>.")
+        }
+        let principal: Principal
+        do {
+            principal = try services.authenticator.verify(String(header.dropFirst(7)), now: services.now())
+        } catch {
+            throw APIError.unauthorized(error.message)
+        }
+        guard principal.role == .admin else { throw APIError.forbidden("Only admin tokens may broadcast.") }
+    }
+
+    static func uptime(_ services: GatewayServices) -> Int { Int(Date().timeIntervalSince(services.startedAt)) }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: JSONSerializer.serialize(value))))
+    }
+
+    /// What clients need to adapt: payload size, rate limits, subscription caps, cadences, symbols.
+    static func limits(_ configuration: GatewayConfiguration) -> JSONValue {
+        let settings = configuration.namespaces
+        let rateLimits = AdminOperations.namespaces.map { namespace -> JSONMember in
+            let policy = settings.rateLimits[namespace] ?? NamespaceSettings.defaultRateLimits["/"]!
+            return JSONMember(namespace, .object([
+                "points": .int(policy.points), "durationSeconds": .double(policy.duration), "blockSeconds": .double(policy.blockDuration),
+            ]))
+        }
+        return .object([
+            "maxPayload": .int(configuration.maxPayload),
+            "pingInterval": .int(configuration.pingIntervalMs),
+            "pingTimeout": .int(configuration.pingTimeoutMs),
+            "rateLimits": .object(rateLimits),
+            "subscriptions": .object([
+                "maxSymbolsPerConnection": .int(settings.maxSymbolsPerConnection),
+                "maxChannelsPerUser": .int(settings.maxChannelsPerUser),
+                "maxRoomsPerNamespace": .int(settings.maxRoomsPerNamespace),
+                "maxConnectionsPerUser": .int(settings.maxConnectionsPerUser),
+                "maxConnectionsPerIp": .int(settings.maxConnectionsPerIp),
+            ]),
+            "depthCadences": .array(NamespaceSettings.depthCadences.map { .string($0) }),
+            "marketChannels": .array(NamespaceSettings.marketChannels.map { .string($0) }),
+            "premiumChannels": .array(settings.premiumChannels.sorted().map { .string($0) }),
+            "symbols": .array(settings.symbols.map { .string($0) }),
+        ])
     }
 }

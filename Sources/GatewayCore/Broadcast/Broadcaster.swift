@@ -34,14 +34,15 @@ public final class Broadcaster: Sendable {
     public func broadcast(_ message: OutboundMessage, namespace: String, rooms: [String]) {
         let keys = rooms.map { RoomKey(namespace: namespace, room: $0) }
         let sent = metrics.namespace(namespace).messagesSent
+        let metrics = metrics
         for context in contexts {
             if context.eventLoop.inEventLoop {
                 let count = context.deliver(message, to: keys)
-                if count > 0 { sent.increment(by: Int64(count)) }
+                if count > 0 { metrics.countSent(count, handle: sent) }
             } else {
                 context.eventLoop.execute {
                     let count = context.deliver(message, to: keys)
-                    if count > 0 { sent.increment(by: Int64(count)) }
+                    if count > 0 { metrics.countSent(count, handle: sent) }
                 }
             }
         }

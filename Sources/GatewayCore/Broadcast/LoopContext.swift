@@ -36,6 +36,12 @@ public final class LoopContext: @unchecked Sendable {
         if members.isEmpty { rooms[key] = nil }
     }
 
+    /// The local sessions in a room (admin operations; copies the list).
+    public func members(of key: RoomKey) -> [EngineSession] {
+        eventLoop.preconditionInEventLoop()
+        return rooms[key].map { Array($0.sessions) } ?? []
+    }
+
     /// Number of local members of a room (0 when it does not exist here).
     public func memberCount(_ key: RoomKey) -> Int {
         eventLoop.preconditionInEventLoop()

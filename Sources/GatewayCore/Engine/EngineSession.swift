@@ -124,7 +124,7 @@ public final class EngineSession: @unchecked Sendable {
 
     /// A frame that could not be decoded: the reference server closes the session.
     func receivedMalformed(_ error: CodecError) {
-        metrics.malformedPackets.increment(by: 1)
+        metrics.countMalformed()
         logger.debug("Malformed Engine.IO packet", metadata: ["error.type": "\(error.code.rawValue)"])
         close(reason: .parseError)
     }
@@ -152,7 +152,7 @@ public final class EngineSession: @unchecked Sendable {
         backlog.append(frame)
         backlogBytes += frame.byteCount
         if backlogBytes > configuration.slowConsumerBytes {
-            metrics.slowConsumerDisconnects.increment(by: 1)
+            metrics.countSlowConsumer()
             logger.info("Closing slow consumer", metadata: ["queue.bytes": "\(backlogBytes)"])
             close(reason: .slowConsumer)
             return

@@ -48,7 +48,8 @@ public enum ConnectDecision: Sendable {
 }
 
 /// Answers one client event that carried an ack id; only the first call sends anything.
-public final class Acknowledgement {
+/// Use it on the socket's event loop (it may be carried there from another loop).
+public final class Acknowledgement: @unchecked Sendable {
     private weak var socket: NamespaceSocket?
     public let id: UInt64
     public private(set) var isSent = false

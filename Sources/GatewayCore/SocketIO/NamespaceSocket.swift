@@ -48,18 +48,17 @@ public final class NamespaceSocket: @unchecked Sendable {
 
     /// Emits an event whose payload is already JSON text.
     public func emit(_ event: String, payloadJSON: String) {
-        guard isConnected else { return }
-        session.send(.event(namespace: namespace, name: event, payloadJSON: payloadJSON))
+        send(.event(namespace: namespace, name: event, payloadJSON: payloadJSON))
     }
 
     public func send(_ message: OutboundMessage) {
         guard isConnected else { return }
         session.send(message)
+        session.metrics.countSent(1, handle: session.metrics.namespace(namespace).messagesSent)
     }
 
     func sendPacket(_ packet: SocketPacket) {
-        guard isConnected else { return }
-        session.send(OutboundMessage(packet))
+        send(OutboundMessage(packet))
     }
 
     func receivedAck(id: UInt64, arguments: [JSONValue]) {

@@ -94,7 +94,7 @@ public final class SocketIOConnection: EngineMessageHandler {
                 return violation(session, "EVENT for a namespace that is not joined")
             }
             guard let handler = registry.handler(for: packet.namespace), let name = packet.eventName else { return }
-            metrics.namespace(packet.namespace).messagesReceived.increment(by: 1)
+            metrics.countReceived(namespace: packet.namespace)
             let ack = packet.ackID.map { Acknowledgement(socket: socket, id: $0) }
             handler.received(event: name, arguments: packet.eventArguments, ack: ack, from: socket)
         case .ack, .binaryAck:
@@ -158,14 +158,14 @@ public final class SocketIOConnection: EngineMessageHandler {
 
     private func malformed(_ session: EngineSession, _ error: CodecError) {
         assembler = nil
-        metrics.malformedPackets.increment(by: 1)
+        metrics.countMalformed()
         logger.debug("Malformed Socket.IO packet", metadata: ["error.type": "\(error.code.rawValue)"])
         session.close(reason: .parseError)
     }
 
     private func violation(_ session: EngineSession, _ what: String) {
         assembler = nil
-        metrics.malformedPackets.increment(by: 1)
+        metrics.countMalformed()
         logger.debug("Socket.IO state violation", metadata: ["error.type": "\(what)"])
         session.close(reason: .invalidState)
     }

@@ -26,6 +26,9 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
     // MARK: Connect
 
     func authorize(_ request: ConnectRequest) -> ConnectDecision {
+        if name != "/admin", let message = services.maintenance.message {
+            return Authentication.refusal(message, code: "MAINTENANCE")
+        }
         var principal: Principal?
         switch Authentication.authenticate(request, services: services) {
         case .refused(let decision): return decision
@@ -62,6 +65,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         state.heldIpSlot = admission?.ipSlot
         state.heldUserSlot = admission?.userSlot
         socket.userState = state
+        services.connections.acquire(name)
         if behavior.announcesConnection {
             socket.emit("connection.authenticated", [
                 .object([
@@ -78,6 +82,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
 
     func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason) {
         guard let state = socket.state else { return }
+        services.connections.release(name)
         state.cancelTimers()
         if let principal = state.principal, state.quotaRooms > 0 {
             services.userChannels.release(principal.userId, amount: state.quotaRooms)
@@ -93,7 +98,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         guard let state = socket.state else { return }
         let policy = services.settings.rateLimits[name] ?? NamespaceSettings.defaultRateLimits["/"]!
         if case .refused(let retryAfterMs) = services.rateLimits.take(key: state.rateKey, policy: policy, now: services.now()) {
-            services.metrics.namespace(name).rateLimited.increment(by: 1)
+            services.metrics.countRateLimited(namespace: name)
             let error = ClientError(.rateLimit, "Too many requests; wait \(retryAfterMs) ms.", retryAfterMs: retryAfterMs)
             EventReply.failure(error, event: event, ack: ack, socket: socket)
             return
@@ -109,7 +114,18 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             outcome = behavior.handle(event, payload: payload, socket: socket, state: state, services: services)
                 ?? .failure(.unknownEvent(event))
         }
+        reply(outcome, event: event, ack: ack, socket: socket)
+    }
+
+    private func reply(_ outcome: EventOutcome, event: String, ack: Acknowledgement?, socket: NamespaceSocket) {
         switch outcome {
+        case .deferred(let future):
+            future.hop(to: socket.eventLoop).whenComplete { [self] result in
+                switch result {
+                case .success(let outcome): reply(outcome, event: event, ack: ack, socket: socket)
+                case .failure: reply(.failure(ClientError(.invalidPayload, "The command could not complete.")), event: event, ack: ack, socket: socket)
+                }
+            }
         case .success(let fields, let confirmation, let followUps):
             if let ack {
                 EventReply.success(fields, ack: ack)

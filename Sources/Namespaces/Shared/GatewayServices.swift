@@ -3,6 +3,7 @@ import GatewayCore
 import GatewayMetrics
 import JWTAuth
 import Logging
+import NIOConcurrencyHelpers
 
 /// What every namespace shares: token verification, limits and their counters, the rate-limit
 /// store, the broadcaster, metrics and the clock.
@@ -16,6 +17,12 @@ public final class GatewayServices: Sendable {
     /// Seconds since the epoch; injectable for tests.
     public let now: @Sendable () -> Double
 
+    /// Live sockets per namespace (for stats and health).
+    public let connections = ConnectionCounter(limit: .max)
+    public let maintenance = MaintenanceMode()
+    public let trafficRates = TrafficRates()
+    public let startedAt = Date()
+    private let engineBox = NIOLockedValueBox<EngineServer?>(nil)
     let userSockets: ConnectionCounter
     let ipSockets: ConnectionCounter
     let userChannels: QuotaCounter
@@ -42,6 +49,13 @@ public final class GatewayServices: Sendable {
         userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
         symbolSet = Set(settings.symbols)
     }
+
+    /// The engine, once built (it needs the namespaces, which need these services).
+    public func attach(engine: EngineServer) {
+        engineBox.withLockedValue { $0 = engine }
+    }
+
+    public var engine: EngineServer? { engineBox.withLockedValue { $0 } }
 
     /// Unique users with a live `/user` socket.
     public var uniqueUsers: Int { userSockets.activeKeys }

@@ -1,4 +1,5 @@
 import GatewayCore
+import NIOCore
 import JWTAuth
 import SocketIOCodec
 
@@ -9,11 +10,13 @@ enum Access: Sendable {
 }
 
 /// The result of one client event.
-enum EventOutcome {
+enum EventOutcome: Sendable {
     /// Success: `fields` go into the ack (`{"ok":true,…}`); without an ack id the
     /// `confirmation` event is emitted instead, followed by `followUps` (current state).
     case success(fields: [JSONMember] = [], confirmation: (String, JSONValue)? = nil, followUps: [(String, JSONValue)] = [])
     case failure(ClientError)
+    /// Decided later, on other loops (admin commands that visit every socket).
+    case deferred(EventLoopFuture<EventOutcome>)
 }
 
 /// What makes one namespace different; ``GatewayNamespace`` does the shared work (tokens,

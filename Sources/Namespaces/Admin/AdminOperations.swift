@@ -1,0 +1,127 @@
+import Foundation
+import GatewayCore
+import GatewayMetrics
+import NIOCore
+import SocketIOCodec
+
+/// What operators can do, shared by `/admin` events, the HTTP API and the stats service:
+/// system broadcasts, kicks, maintenance mode and stats.
+public struct AdminOperations: Sendable {
+    public static let namespaces = ["/", "/prices", "/market", "/user", "/admin"]
+    public static let levels = ["info", "warning", "critical"]
+
+    let services: GatewayServices
+
+    public init(services: GatewayServices) {
+        self.services = services
+    }
+
+    /// A parsed `admin.broadcast` / `POST /api/v1/broadcast` body.
+    public struct Broadcast: Sendable {
+        public let message: String
+        public let level: String
+        public let namespaces: [String]
+
+        public static func parse(_ payload: JSONValue?) -> Result<Broadcast, ClientError> {
+            let example = #"{"message":"…","level":"info|warning|critical","namespaces":["/prices"]}"#
+            guard let payload, payload.isObject, let message = payload["message"]?.stringValue, !message.isEmpty else {
+                return .failure(ClientError(.invalidPayload, "Send \(example) with a non-empty message."))
+            }
+            guard message.utf8.count <= 2000 else {
+                return .failure(ClientError(.invalidPayload, "The message is longer than 2000 bytes."))
+            }
+            let level = payload["level"]?.stringValue ?? "info"
+            guard AdminOperations.levels.contains(level) else {
+                return .failure(ClientError(.invalidPayload, "'level' must be info, warning or critical."))
+            }
+            var namespaces = AdminOperations.namespaces
+            if let requested = payload["namespaces"] {
+                guard let list = requested.arrayValue?.compactMap(\.stringValue), !list.isEmpty else {
+                    return .failure(ClientError(.invalidPayload, "'namespaces' must be a non-empty list of namespace names."))
+                }
+                if let unknown = list.first(where: { !AdminOperations.namespaces.contains($0) }) {
+                    return .failure(ClientError(.invalidPayload, "Unknown namespace '\(unknown)'."))
+                }
+                namespaces = list
+            }
+            return .success(Broadcast(message: message, level: level, namespaces: namespaces))
+        }
+    }
+
+    /// `system.broadcast {level, message, ts}` to every socket of the chosen namespaces.
+    public func broadcast(_ broadcast: Broadcast) {
+        let payload = JSONSerializer.serialize(
+            .object(["level": .string(broadcast.level), "message": .string(broadcast.message), "ts": .number(String(WallClock.milliseconds()))])
+        )
+        for namespace in broadcast.namespaces {
+            services.broadcaster.emit(namespace: namespace, event: "system.broadcast", payloadJSON: payload)
+        }
+        services.logger.info("System broadcast", metadata: ["broadcast.level": "\(broadcast.level)", "broadcast.namespaces": "\(broadcast.namespaces)"])
+    }
+
+    public enum KickTarget: Sendable {
+        case user(String)
+        case socket(String)
+    }
+
+    /// Closes the connections of a user (every namespace) or of one socket id; the future holds
+    /// how many connections were closed.
+    public func kick(_ target: KickTarget, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
+        let counts = services.broadcaster.contexts.map { context in
+            context.eventLoop.submit {
+                var closed = Set<ObjectIdentifier>()
+                for namespace in AdminOperations.namespaces {
+                    for session in context.members(of: .everyone(in: namespace)) where !closed.contains(ObjectIdentifier(session)) {
+                        guard let socket = (session.handler as? SocketIOConnection)?.socket(for: namespace) else { continue }
+                        let matches: Bool
+                        switch target {
+                        case .user(let userId): matches = socket.state?.principal?.userId == userId
+                        case .socket(let id): matches = socket.id == id
+                        }
+                        if matches {
+                            closed.insert(ObjectIdentifier(session))
+                            session.close(reason: .forcedServerClose)
+                        }
+                    }
+                }
+                return closed.count
+            }
+        }
+        return EventLoopFuture.reduce(0, counts, on: eventLoop, +)
+    }
+
+    /// Turns maintenance on or off and tells every connected socket.
+    public func setMaintenance(enabled: Bool, message: String?) {
+        let text = message ?? (enabled ? "The gateway is in maintenance; please try again later." : "Maintenance is over.")
+        services.maintenance.set(enabled: enabled, message: text)
+        broadcast(Broadcast(message: text, level: enabled ? "warning" : "info", namespaces: AdminOperations.namespaces))
+        let status = enabled ? "maintenance" : "trading"
+        let ts = String(WallClock.milliseconds())
+        for symbol in services.settings.symbols {
+            let payload = JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": .number(ts)]))
+            services.broadcaster.emit(namespace: "/market", event: "market.status", payloadJSON: payload)
+        }
+        services.logger.notice("Maintenance mode changed", metadata: ["maintenance.enabled": "\(enabled)"])
+    }
+
+    /// Connections by namespace, unique users, traffic, limits hit, Redis state.
+    public func stats() -> JSONValue {
+        let totals = services.metrics.totals
+        let rates = services.trafficRates.current
+        return .object([
+            "connections": .object(AdminOperations.namespaces.map { JSONMember($0, .int(services.connections.count($0))) }),
+            "engineConnections": .int(services.engine?.sessionCount ?? 0),
+            "uniqueUsers": .int(services.uniqueUsers),
+            "messagesInPerSecond": .double(rates.inPerSecond),
+            "messagesOutPerSecond": .double(rates.outPerSecond),
+            "messagesIn": .int(totals.received.load(ordering: .relaxed)),
+            "messagesOut": .int(totals.sent.load(ordering: .relaxed)),
+            "rateLimited": .int(totals.rateLimited.load(ordering: .relaxed)),
+            "slowConsumers": .int(totals.slowConsumers.load(ordering: .relaxed)),
+            "maintenance": .bool(services.maintenance.isEnabled),
+            "redis": .string("disabled"),
+            "uptimeSeconds": .int(Int(Date().timeIntervalSince(services.startedAt))),
+            "ts": .number(String(WallClock.milliseconds())),
+        ])
+    }
+}
