@@ -38,6 +38,13 @@ struct GatewayApplication {
             logger: logger
         )
         services.attach(engine: engine)
+        // Every series exists from the start, so rate() and alerts work before the first event.
+        for namespace in registry.names {
+            _ = metrics.namespace(namespace)
+            for code in ["UNAUTHORIZED", "TOKEN_EXPIRED", "FORBIDDEN", "CONNECTION_LIMIT", "MAINTENANCE"] {
+                _ = metrics.connectErrors(namespace: namespace, code: code)
+            }
+        }
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         OperationalRoutes.register(on: router, services: services, configuration: configuration)

@@ -8,7 +8,7 @@ import Synchronization
 /// Each instance owns its registry, so tests build private ones and nothing is global.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
+    private let cpuSecondsSeen = Mutex<Double>(0)
 
     public let engineConnectionsPolling: any MeterHandler
     public let engineConnectionsWebSocket: any MeterHandler
@@ -30,26 +30,20 @@ public final class GatewayMetrics: Sendable {
     }
 
     private let residentMemory: any MeterHandler
-    private let cpuSeconds: any MeterHandler
+    private let cpuSeconds: Prometheus.Counter
     private let openFileDescriptors: any MeterHandler
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["gateway_delivery_latency_seconds"] = [
-            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
-            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
-        ]
-        self.factory = factory
-        engineConnectionsPolling = factory.makeMeter(label: "gateway_engine_connections", dimensions: [("transport", "polling")])
-        engineConnectionsWebSocket = factory.makeMeter(label: "gateway_engine_connections", dimensions: [("transport", "websocket")])
-        slowConsumerDisconnects = factory.makeCounter(label: "gateway_slow_consumer_disconnects_total", dimensions: [])
-        malformedPackets = factory.makeCounter(label: "gateway_malformed_packets_total", dimensions: [])
-        perNamespace = NamespaceMetricsCache(factory: factory)
-        residentMemory = factory.makeMeter(label: "process_resident_memory_bytes", dimensions: [])
-        cpuSeconds = factory.makeMeter(label: "process_cpu_seconds_total", dimensions: [])
-        openFileDescriptors = factory.makeMeter(label: "process_open_fds", dimensions: [])
+        let engine = MetricName.engineConnections
+        engineConnectionsPolling = registry.makeGauge(descriptor: engine, labels: [("transport", "polling")])
+        engineConnectionsWebSocket = registry.makeGauge(descriptor: engine, labels: [("transport", "websocket")])
+        slowConsumerDisconnects = registry.makeCounter(descriptor: MetricName.slowConsumers, labels: [])
+        malformedPackets = registry.makeCounter(descriptor: MetricName.malformed, labels: [])
+        perNamespace = NamespaceMetricsCache(registry: registry)
+        residentMemory = registry.makeGauge(descriptor: MetricName.residentMemory, labels: [])
+        cpuSeconds = registry.makeCounter(descriptor: MetricName.cpuSeconds, labels: [])
+        openFileDescriptors = registry.makeGauge(descriptor: MetricName.openFileDescriptors, labels: [])
     }
 
     public func countReceived(namespace: String) {
@@ -82,7 +76,15 @@ public final class GatewayMetrics: Sendable {
     public func refreshProcessMetrics() {
         let sample = ProcessSample.read()
         if let rss = sample.residentBytes { residentMemory.set(Double(rss)) }
-        if let cpu = sample.cpuSeconds { cpuSeconds.set(cpu) }
+        if let cpu = sample.cpuSeconds {
+            // A counter: add what was used since the last scrape.
+            let delta = cpuSecondsSeen.withLock { seen -> Double in
+                let delta = max(0, cpu - seen)
+                seen = max(seen, cpu)
+                return delta
+            }
+            if delta > 0 { cpuSeconds.increment(by: delta) }
+        }
         if let fds = sample.openFileDescriptors { openFileDescriptors.set(Double(fds)) }
     }
 

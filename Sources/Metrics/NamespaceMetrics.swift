@@ -13,33 +13,33 @@ public struct NamespaceMetrics: Sendable {
     public let conflated: any CounterHandler
     public let deliveryLatency: any TimerHandler
 
-    init(factory: PrometheusMetricsFactory, namespace: String) {
+    init(registry: PrometheusCollectorRegistry, namespace: String) {
         let labels = [("namespace", namespace)]
-        connections = factory.makeMeter(label: "gateway_connections", dimensions: labels)
-        connectionsTotal = factory.makeCounter(label: "gateway_connections_total", dimensions: labels)
-        messagesReceived = factory.makeCounter(label: "gateway_messages_received_total", dimensions: labels)
-        messagesSent = factory.makeCounter(label: "gateway_messages_sent_total", dimensions: labels)
-        subscriptions = factory.makeMeter(label: "gateway_subscriptions", dimensions: labels)
-        rateLimited = factory.makeCounter(label: "gateway_rate_limited_total", dimensions: labels)
-        conflated = factory.makeCounter(label: "gateway_conflated_total", dimensions: labels)
-        deliveryLatency = factory.makeTimer(label: "gateway_delivery_latency_seconds", dimensions: labels)
+        connections = registry.makeGauge(descriptor: MetricName.connections, labels: labels)
+        connectionsTotal = registry.makeCounter(descriptor: MetricName.connectionsTotal, labels: labels)
+        messagesReceived = registry.makeCounter(descriptor: MetricName.messagesReceived, labels: labels)
+        messagesSent = registry.makeCounter(descriptor: MetricName.messagesSent, labels: labels)
+        subscriptions = registry.makeGauge(descriptor: MetricName.subscriptions, labels: labels)
+        rateLimited = registry.makeCounter(descriptor: MetricName.rateLimited, labels: labels)
+        conflated = registry.makeCounter(descriptor: MetricName.conflated, labels: labels)
+        deliveryLatency = registry.makeDurationHistogram(descriptor: MetricName.deliveryLatency, labels: labels, buckets: MetricName.latencyBuckets)
     }
 }
 
 /// Label values are few (namespaces, error codes), so handles are cached forever.
 final class NamespaceMetricsCache: Sendable {
-    private let factory: PrometheusMetricsFactory
+    private let registry: PrometheusCollectorRegistry
     private let namespaces = Mutex<[String: NamespaceMetrics]>([:])
     private let errors = Mutex<[String: any CounterHandler]>([:])
 
-    init(factory: PrometheusMetricsFactory) {
-        self.factory = factory
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
     }
 
     func get(_ namespace: String) -> NamespaceMetrics {
         namespaces.withLock { cache in
             if let metrics = cache[namespace] { return metrics }
-            let metrics = NamespaceMetrics(factory: factory, namespace: namespace)
+            let metrics = NamespaceMetrics(registry: registry, namespace: namespace)
             cache[namespace] = metrics
             return metrics
         }
@@ -49,7 +49,7 @@ final class NamespaceMetricsCache: Sendable {
         errors.withLock { cache in
             let key = namespace + "\u{0}" + code
             if let counter = cache[key] { return counter }
-            let counter = factory.makeCounter(label: "gateway_connect_errors_total", dimensions: [("namespace", namespace), ("code", code)])
+            let counter = registry.makeCounter(descriptor: MetricName.connectErrors, labels: [("namespace", namespace), ("code", code)])
             cache[key] = counter
             return counter
         }

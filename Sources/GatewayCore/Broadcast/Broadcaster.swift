@@ -33,19 +33,30 @@ public final class Broadcaster: Sendable {
     /// Delivers `message` to the members of `rooms` (`""` = everyone in the namespace).
     public func broadcast(_ message: OutboundMessage, namespace: String, rooms: [String]) {
         let keys = rooms.map { RoomKey(namespace: namespace, room: $0) }
-        let sent = metrics.namespace(namespace).messagesSent
+        let handles = metrics.namespace(namespace)
         let metrics = metrics
+        let received = NIODeadline.now()
         for context in contexts {
             if context.eventLoop.inEventLoop {
-                let count = context.deliver(message, to: keys)
-                if count > 0 { metrics.countSent(count, handle: sent) }
+                Self.deliver(message, to: keys, on: context, receivedAt: received, metrics: metrics, handles: handles)
             } else {
                 context.eventLoop.execute {
-                    let count = context.deliver(message, to: keys)
-                    if count > 0 { metrics.countSent(count, handle: sent) }
+                    Self.deliver(message, to: keys, on: context, receivedAt: received, metrics: metrics, handles: handles)
                 }
             }
         }
+    }
+
+    /// Writes to one loop's members, then counts once: the number sent and the time from the
+    /// broadcast call (feed receipt) to the last socket write on this loop.
+    private static func deliver(
+        _ message: OutboundMessage, to keys: [RoomKey], on context: LoopContext, receivedAt: NIODeadline,
+        metrics: GatewayMetrics, handles: NamespaceMetrics
+    ) {
+        let count = context.deliver(message, to: keys)
+        guard count > 0 else { return }
+        metrics.countSent(count, handle: handles.messagesSent)
+        handles.deliveryLatency.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds)
     }
 
     /// Runs `body` on every loop with its context (admin operations such as kick, stats).

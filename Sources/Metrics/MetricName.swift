@@ -1,0 +1,30 @@
+import Prometheus
+
+/// Names and help texts of the SPEC §7 metrics (plus a few of our own), in one place.
+enum MetricName {
+    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    static var connections: MetricNameDescriptor { named("gateway_connections", "Sockets connected to each namespace.") }
+    static var engineConnections: MetricNameDescriptor { named("gateway_engine_connections", "Engine.IO connections by transport.") }
+    static var connectionsTotal: MetricNameDescriptor { named("gateway_connections_total", "Namespace connections accepted.") }
+    static var connectErrors: MetricNameDescriptor { named("gateway_connect_errors_total", "Namespace connections refused, by CONNECT_ERROR code.") }
+    static var messagesReceived: MetricNameDescriptor { named("gateway_messages_received_total", "Client events received.") }
+    static var messagesSent: MetricNameDescriptor { named("gateway_messages_sent_total", "Messages written to sockets (a broadcast counts once per recipient).") }
+    static var rateLimited: MetricNameDescriptor { named("gateway_rate_limited_total", "Client events refused by the token bucket.") }
+    static var subscriptions: MetricNameDescriptor { named("gateway_subscriptions", "Rooms joined through subscribe events.") }
+    static var conflated: MetricNameDescriptor { named("gateway_conflated_total", "Market messages replaced by a newer value for a slow socket.") }
+    static var deliveryLatency: MetricNameDescriptor { named("gateway_delivery_latency_seconds", "Time from feed receipt to the last socket write on an event loop.") }
+    static var slowConsumers: MetricNameDescriptor { named("gateway_slow_consumer_disconnects_total", "Sockets closed because their unsent data passed limits.slowConsumerBytes.") }
+    static var malformed: MetricNameDescriptor { named("gateway_malformed_packets_total", "Connections closed for malformed packets or protocol violations.") }
+    static var residentMemory: MetricNameDescriptor { named("process_resident_memory_bytes", "Resident memory of the gateway process.") }
+    static var cpuSeconds: MetricNameDescriptor { named("process_cpu_seconds_total", "User and system CPU time of the gateway process.") }
+    static var openFileDescriptors: MetricNameDescriptor { named("process_open_fds", "Open file descriptors of the gateway process.") }
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+    ]
+}
