@@ -110,6 +110,18 @@ var targets: [Target] = [
         ],
         swiftSettings: upcoming
     ),
+    // A small Socket.IO client (WebSocket transport) for tools such as `gateway admin`.
+    .target(
+        name: "GatewayClient",
+        dependencies: [
+            "SocketIOCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ],
+        swiftSettings: upcoming
+    ),
     // Test-support echo server: the app the official Engine.IO / Socket.IO protocol test
     // suites expect, built on the same core and edge as the gateway.
     .executableTarget(
@@ -133,6 +145,7 @@ var targets: [Target] = [
             "GatewayCore",
             "GatewayServer",
             "GatewayMetrics",
+            "GatewayClient",
             "JWTAuth",
             "Namespaces",
             "SocketIOCodec",

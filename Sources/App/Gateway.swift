@@ -1,12 +1,12 @@
 import ArgumentParser
 
-/// The `gateway` command: `serve`, `token`, `check-config`.
+/// The `gateway` command: `serve`, `token`, `check-config`, `admin`.
 @main
 struct Gateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "Socket.IO-compatible realtime gateway for crypto-trading platforms.",
-        subcommands: [ServeCommand.self, TokenCommand.self, CheckConfigCommand.self],
+        subcommands: [ServeCommand.self, TokenCommand.self, CheckConfigCommand.self, AdminCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }
