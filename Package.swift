@@ -89,6 +89,12 @@ var targets: [Target] = [
         ],
         swiftSettings: upcoming
     ),
+    // Market data: feed message validation, order books (seq, CRC32), sources.
+    .target(
+        name: "MarketFeed",
+        dependencies: ["SocketIOCodec"],
+        swiftSettings: upcoming
+    ),
     // libjwt through pkg-config (Debian: libjwt-dev).
     .systemLibrary(name: "CLibJWT", pkgConfig: "libjwt", providers: [.apt(["libjwt-dev"])]),
     // Token verification: libjwt for signatures, Swift for the algorithm rule and the claims.
@@ -104,6 +110,7 @@ var targets: [Target] = [
             "GatewayCore",
             "GatewayMetrics",
             "JWTAuth",
+            "MarketFeed",
             "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -147,6 +154,7 @@ var targets: [Target] = [
             "GatewayMetrics",
             "GatewayClient",
             "JWTAuth",
+            "MarketFeed",
             "Namespaces",
             "SocketIOCodec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -168,6 +176,11 @@ var targets: [Target] = [
         name: "JWTAuthTests",
         dependencies: ["JWTAuth", "SocketIOCodec"],
         resources: [.copy("Fixtures")],
+        swiftSettings: upcoming
+    ),
+    .testTarget(
+        name: "MarketFeedTests",
+        dependencies: ["MarketFeed", "SocketIOCodec"],
         swiftSettings: upcoming
     ),
     .testTarget(

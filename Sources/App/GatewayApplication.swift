@@ -29,7 +29,8 @@ struct GatewayApplication {
             metrics: metrics,
             logger: logger
         )
-        let registry = NamespaceRegistry(GatewayNamespaces.make(services: services))
+        let market = MarketState(services: services, feedLoop: group.next())
+        let registry = NamespaceRegistry(GatewayNamespaces.make(services: services, market: market))
         let engine = EngineServer(
             configuration: configuration.engine,
             registry: registry,
@@ -72,9 +73,18 @@ struct GatewayApplication {
             logger: logger
         )
         let stats = AdminStatsService(services: services, interval: .seconds(5), slowConsumerStorm: 10)
+        var running: [any Service] = [application, stats]
+        if configuration.feedSource == "simulator" {
+            let seed = configuration.simulatorSeed != 0 ? configuration.simulatorSeed : UInt64.random(in: 1...UInt64.max)
+            running.append(MarketFeedService(
+                market: market, symbols: configuration.namespaces.symbols, ticksPerSecond: configuration.simulatorTicksPerSecond,
+                seed: seed, logger: logger
+            ))
+        }
+        running.append(shutdown)
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [application, stats, shutdown],
+                services: running,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

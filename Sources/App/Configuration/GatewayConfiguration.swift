@@ -28,6 +28,11 @@ struct GatewayConfiguration: Sendable {
     var jwtKey: JWTKey?
     var jwtSecret: String?
     var claimChecks: ClaimChecks
+    /// `simulator` or `none` (redis, replay and HTTP-only come with the market-feed work).
+    var feedSource: String
+    var simulatorTicksPerSecond: Int
+    /// 0: a random seed per run.
+    var simulatorSeed: UInt64
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
@@ -84,6 +89,9 @@ struct GatewayConfiguration: Sendable {
             reader.problem("tiers.premiumChannels", "'\(unknown)' is not a market channel (\(NamespaceSettings.marketChannels.joined(separator: ", ")))")
         }
         self.namespaces = namespaces
+        feedSource = reader.choice("feed.source", ["simulator", "none"]) ?? "simulator"
+        simulatorTicksPerSecond = reader.int("feed.simulator.ticksPerSecond", in: 1...100_000)
+        simulatorSeed = UInt64(reader.int("feed.simulator.seed", in: 0...Int.max))
         claimChecks = ClaimChecks(
             issuer: reader.string("jwt.issuer").nonEmpty,
             audience: reader.string("jwt.audience").nonEmpty,

@@ -3,6 +3,7 @@ import SocketIOCodec
 
 /// `/market`: depth, trades, ticker and stats per symbol, rooms `market:{channel}:{symbol}`.
 struct MarketBehavior: NamespaceBehavior {
+    let market: MarketState?
     let name = "/market"
     let access = Access.anyone
     let announcesConnection = true
@@ -63,17 +64,49 @@ struct MarketBehavior: NamespaceBehavior {
         guard symbolsAfter.count <= symbolLimit else {
             return .failure(ClientError(.subscriptionLimit, "At most \(symbolLimit) symbols per connection; nothing was subscribed."))
         }
-        if let error = RoomSubscriptions.join(wanted, socket: socket, state: state, services: services) { return .failure(error) }
-        if channels.contains("depth") { for symbol in symbols { state.depthCadence[symbol] = cadence } }
         let body: [JSONMember] = [
             JSONMember("channels", .array(channels.map { .string($0) })),
             JSONMember("symbols", .array(symbols.map { .string($0) })),
         ]
-        // Book snapshots and latest ticker/stats arrive with the market-feed work.
-        var fields = body
-        if channels.contains("depth") { fields.append(JSONMember("snapshots", .array([]))) }
-        if channels.contains("ticker") || channels.contains("stats") { fields.append(JSONMember("latest", .array([]))) }
-        return .success(fields: fields, confirmation: ("subscription.confirmed", .object([JSONMember("namespace", .string(name))] + body)))
+        let confirmation = ("subscription.confirmed", JSONValue.object([JSONMember("namespace", .string(name))] + body))
+        guard channels.contains("depth"), let market else {
+            if let error = RoomSubscriptions.join(wanted, socket: socket, state: state, services: services) { return .failure(error) }
+            let latest = latestValues(channels: channels, symbols: symbols)
+            var fields = body
+            if channels.contains("depth") { fields.append(JSONMember("snapshots", .array([]))) }
+            if !latest.isEmpty || channels.contains("ticker") || channels.contains("stats") {
+                fields.append(JSONMember("latest", .array(latest.map(\.1))))
+            }
+            return .success(fields: fields, confirmation: confirmation, followUps: latest)
+        }
+        // Depth: the book snapshots are taken on the feed loop and the rooms joined on this
+        // socket's loop in one step, so the deltas that follow chain onto those snapshots.
+        let promise = socket.eventLoop.makePromise(of: EventOutcome.self)
+        let chosenCadence = cadence
+        market.withDepthSnapshots(symbols, socketLoop: socket.eventLoop) { [self] snapshots in
+            guard let state = socket.state else {
+                return promise.succeed(.failure(ClientError(.invalidPayload, "The socket disconnected.")))
+            }
+            if let error = RoomSubscriptions.join(wanted, socket: socket, state: state, services: services) {
+                return promise.succeed(.failure(error))
+            }
+            for symbol in symbols { state.depthCadence[symbol] = chosenCadence }
+            let latest = latestValues(channels: channels, symbols: symbols)
+            var fields = body + [JSONMember("snapshots", .array(snapshots))]
+            if channels.contains("ticker") || channels.contains("stats") { fields.append(JSONMember("latest", .array(latest.map(\.1)))) }
+            promise.succeed(.success(fields: fields, confirmation: confirmation, followUps: snapshots.map { ("market.depth", $0) } + latest))
+        }
+        return .deferred(promise.futureResult)
+    }
+
+    /// The latest ticker and stats for the channels asked for, as (event, payload).
+    private func latestValues(channels: [String], symbols: [String]) -> [(String, JSONValue)] {
+        guard let market else { return [] }
+        var values: [(String, JSONValue)] = []
+        for (channel, event) in [("ticker", "market.ticker"), ("stats", "market.stats")] where channels.contains(channel) {
+            values += market.latest(event, symbols: symbols).map { (event, $0) }
+        }
+        return values
     }
 
     private func unsubscribe(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome {

@@ -3,6 +3,7 @@ import SocketIOCodec
 
 /// `/prices`: public ticks and trades per symbol, rooms `prices:{symbol}`.
 struct PricesBehavior: NamespaceBehavior {
+    let market: MarketState?
     let name = "/prices"
     let access = Access.anyone
     let announcesConnection = true
@@ -38,11 +39,12 @@ struct PricesBehavior: NamespaceBehavior {
             return .failure(error)
         }
         let list = JSONValue.array(symbols.map { .string($0) })
-        // The latest price.update per symbol arrives with the market-feed work; until then
-        // there is no state to send.
+        // Read after joining, on this loop: any newer update is already queued behind us.
+        let latest = market?.latest("price.update", symbols: symbols) ?? []
         return .success(
-            fields: [JSONMember("symbols", list), JSONMember("latest", .array([]))],
-            confirmation: ("subscription.confirmed", .object(["namespace": .string(name), "symbols": list]))
+            fields: [JSONMember("symbols", list), JSONMember("latest", .array(latest))],
+            confirmation: ("subscription.confirmed", .object(["namespace": .string(name), "symbols": list])),
+            followUps: latest.map { ("price.update", $0) }
         )
     }
 

@@ -1,0 +1,165 @@
+import SocketIOCodec
+
+/// The default feed: a random walk per symbol producing ticks, trades, a 50-level book with
+/// deltas, tickers and stats. Pure and deterministic for a given seed: each `step(now:)`
+/// returns the messages of one tick, already validated by the same parser producers face.
+public struct MarketSimulator: Sendable {
+    struct SymbolState: Sendable {
+        let symbol: String
+        var mid: Double
+        let tick: Double
+        let decimals: Int
+        var seq: UInt64 = 0
+        var open: Double
+        var high: Double
+        var low: Double
+        var volume: Double = 0
+        var quoteVolume: Double = 0
+        var tradeId: Int = 0
+        var bids: [Double: Double] = [:]
+        var asks: [Double: Double] = [:]
+    }
+
+    public static let levels = 50
+    private var generator: SeededGenerator
+    private var states: [SymbolState]
+    private var next = 0
+    private let parser: FeedParser
+
+    public init(symbols: [String], seed: UInt64) {
+        generator = SeededGenerator(seed: seed)
+        parser = FeedParser(symbols: symbols)
+        states = symbols.map { symbol in
+            let mid = Self.startingPrice(symbol)
+            let decimals = mid >= 1000 ? 2 : mid >= 10 ? 3 : 5
+            let tick = 1 / Self.pow10(decimals)
+            return SymbolState(symbol: symbol, mid: mid, tick: tick, decimals: decimals, open: mid, high: mid, low: mid)
+        }
+    }
+
+    static func startingPrice(_ symbol: String) -> Double {
+        switch symbol.split(separator: "/").first {
+        case "BTC": 64_000
+        case "ETH": 3_000
+        case "SOL": 150
+        case "XRP": 0.5
+        case "DOGE": 0.15
+        default: 100
+        }
+    }
+
+    private static func pow10(_ exponent: Int) -> Double { (0..<exponent).reduce(1.0) { value, _ in value * 10 } }
+
+    /// The opening book snapshots, one per symbol.
+    public mutating func snapshots(now: Double) -> [FeedMessage] {
+        (0..<states.count).map { index in
+            var state = states[index]
+            state.bids = [:]
+            state.asks = [:]
+            for level in 1...Self.levels {
+                state.bids[round(state.mid - Double(level) * state.tick * 5, state)] = quantity()
+                state.asks[round(state.mid + Double(level) * state.tick * 5, state)] = quantity()
+            }
+            state.seq += 1
+            states[index] = state
+            return depth(state, kind: "snapshot", bids: state.bids, asks: state.asks, now: now)
+        }
+    }
+
+    /// One simulated tick for the next symbol (round robin): a price move, sometimes a trade, a
+    /// book delta; every 20th step a ticker and stats.
+    public mutating func step(now: Double) -> [FeedMessage] {
+        let index = next
+        next = (next + 1) % states.count
+        var state = states[index]
+        var messages: [FeedMessage] = []
+        let drift = (Double(generator.next() % 2001) - 1000) / 1000 * state.tick * 10
+        state.mid = max(state.tick * 100, state.mid + drift)
+        state.high = max(state.high, state.mid)
+        state.low = min(state.low, state.mid)
+        let bid = round(state.mid - state.tick * 2, state)
+        let ask = round(state.mid + state.tick * 2, state)
+        if generator.next() % 3 == 0 {
+            state.tradeId += 1
+            let qty = quantity()
+            state.volume += qty
+            state.quoteVolume += qty * state.mid
+            let side = generator.next() % 2 == 0 ? "buy" : "sell"
+            messages.append(parse([
+                "type": "trade", "symbol": .string(state.symbol), "tradeId": .int(state.tradeId),
+                "price": .string(text(state.mid, state)), "qty": .string(text4(qty)), "side": .string(side), "ts": .double(now),
+            ]))
+        }
+        messages.append(parse([
+            "type": "tick", "symbol": .string(state.symbol), "price": .string(text(state.mid, state)), "bid": .string(text(bid, state)),
+            "ask": .string(text(ask, state)), "volume": .string(text4(state.volume)), "ts": .double(now),
+        ]))
+        // Book delta: move a few levels near the top (some removed, some added or resized).
+        var bidChanges: [Double: Double] = [:]
+        var askChanges: [Double: Double] = [:]
+        for _ in 0..<(1 + Int(generator.next() % 3)) {
+            let offset = Double(1 + generator.next() % 10) * state.tick * 5
+            let remove = generator.next() % 4 == 0
+            if generator.next() % 2 == 0 {
+                let price = round(state.mid - offset, state)
+                bidChanges[price] = remove ? 0 : quantity()
+            } else {
+                let price = round(state.mid + offset, state)
+                askChanges[price] = remove ? 0 : quantity()
+            }
+        }
+        for (price, qty) in bidChanges { state.bids[price] = qty == 0 ? nil : qty }
+        for (price, qty) in askChanges { state.asks[price] = qty == 0 ? nil : qty }
+        state.seq += 1
+        messages.append(depth(state, kind: "delta", bids: bidChanges, asks: askChanges, now: now))
+        if state.seq % 20 == 0 {
+            let change = state.mid - state.open
+            messages.append(parse([
+                "type": "ticker", "symbol": .string(state.symbol), "last": .string(text(state.mid, state)), "bid": .string(text(bid, state)),
+                "ask": .string(text(ask, state)), "change24h": .string(text(change, state)), "volume24h": .string(text4(state.volume)),
+                "ts": .double(now),
+            ]))
+            messages.append(parse([
+                "type": "stats", "symbol": .string(state.symbol), "open": .string(text(state.open, state)),
+                "high": .string(text(state.high, state)), "low": .string(text(state.low, state)), "last": .string(text(state.mid, state)),
+                "volume": .string(text4(state.volume)), "quoteVolume": .string(text4(state.quoteVolume)),
+                "change": .string(text(change, state)), "changePercent": .string(text4(change / state.open * 100)), "ts": .double(now),
+            ]))
+        }
+        states[index] = state
+        return messages
+    }
+
+    private mutating func quantity() -> Double { Double(1 + generator.next() % 5000) / 1000 }
+
+    private func round(_ value: Double, _ state: SymbolState) -> Double {
+        (value / state.tick).rounded() * state.tick
+    }
+
+    private func text(_ value: Double, _ state: SymbolState) -> String { format(value, decimals: state.decimals) }
+    private func text4(_ value: Double) -> String { format(value, decimals: 4) }
+
+    private func format(_ value: Double, decimals: Int) -> String {
+        let scale = Self.pow10(decimals)
+        let scaled = Int64((abs(value) * scale).rounded())
+        let whole = scaled / Int64(scale)
+        var fraction = String(scaled % Int64(scale))
+        fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
+        return (value < 0 && scaled != 0 ? "-" : "") + "\(whole).\(fraction)"
+    }
+
+    private func depth(_ state: SymbolState, kind: String, bids: [Double: Double], asks: [Double: Double], now: Double) -> FeedMessage {
+        func levels(_ side: [Double: Double]) -> JSONValue {
+            .array(side.sorted { $0.key < $1.key }.map { .array([.string(text($0.key, state)), .string(text4($0.value))]) })
+        }
+        return parse([
+            "type": "depth", "symbol": .string(state.symbol), "kind": .string(kind), "seq": .int(Int(state.seq)),
+            "bids": levels(bids), "asks": levels(asks), "ts": .double(now),
+        ])
+    }
+
+    private func parse(_ pairs: KeyValuePairs<String, JSONValue>) -> FeedMessage {
+        // The simulator only makes valid messages; the parser proves it.
+        try! parser.parse(.object(pairs))
+    }
+}

@@ -1,0 +1,151 @@
+import GatewayCore
+import MarketFeed
+import NIOConcurrencyHelpers
+import NIOCore
+import SocketIOCodec
+
+/// The market as the feed left it, and the fan-out of each feed message (SPEC §5). Feed
+/// messages are published on one event loop (`feedLoop`), in order; each is encoded once and
+/// broadcast to its room. Latest values (under a lock) and books (feed loop only) serve
+/// state-on-subscribe. Unchecked Sendable: the books and throttles are touched only on the
+/// feed loop.
+public final class MarketState: @unchecked Sendable {
+    private let services: GatewayServices
+    public let feedLoop: any EventLoop
+    private let latest = NIOLockedValueBox<[String: String]>([:])
+    private var books: [String: OrderBook] = [:]
+    private var throttled: [String: Throttle] = [:]
+    /// ticker and stats go out at most once a second per symbol (SPEC §5 feed.throttleMs).
+    static let throttle = TimeAmount.seconds(1)
+
+    struct Throttle {
+        var lastSent = NIODeadline.uptimeNanoseconds(0)
+        var pending: (room: String, payload: String)?
+        var scheduled = false
+    }
+
+    public init(services: GatewayServices, feedLoop: any EventLoop) {
+        self.services = services
+        self.feedLoop = feedLoop
+    }
+
+    // MARK: Publishing (feed loop)
+
+    public func publish(_ message: FeedMessage) {
+        feedLoop.preconditionInEventLoop()
+        switch message {
+        case .tick(let tick):
+            let payload = JSONSerializer.serialize(.object([
+                "symbol": .string(tick.symbol), "price": tick.price.json, "bid": tick.bid.json, "ask": tick.ask.json,
+                "volume": tick.volume.json, "ts": tick.ts,
+            ]))
+            latest.withLockedValue { $0["price.update|" + tick.symbol] = payload }
+            services.broadcaster.emit(namespace: "/prices", room: "prices:" + tick.symbol, event: "price.update", payloadJSON: payload)
+        case .trade(let trade):
+            let fields: [JSONMember] = [
+                JSONMember("tradeId", trade.tradeId), JSONMember("price", trade.price.json), JSONMember("qty", trade.qty.json),
+                JSONMember("side", .string(trade.side)), JSONMember("ts", trade.ts),
+            ]
+            let priceTrade = JSONSerializer.serialize(.object([JSONMember("symbol", .string(trade.symbol))] + fields))
+            services.broadcaster.emit(namespace: "/prices", room: "prices:" + trade.symbol, event: "price.trade", payloadJSON: priceTrade)
+            let marketTrades = JSONSerializer.serialize(.object(["symbol": .string(trade.symbol), "trades": .array([.object(fields)])]))
+            services.broadcaster.emit(namespace: "/market", room: "market:trades:" + trade.symbol, event: "market.trades", payloadJSON: marketTrades)
+        case .ticker(let symbol, let payload):
+            publishThrottled(event: "market.ticker", symbol: symbol, payload: JSONSerializer.serialize(payload))
+        case .stats(let symbol, let payload):
+            publishThrottled(event: "market.stats", symbol: symbol, payload: JSONSerializer.serialize(payload))
+        case .status(let symbol, let status, let ts):
+            let payload = JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": ts]))
+            services.broadcaster.emit(namespace: "/market", event: "market.status", payloadJSON: payload)
+        case .depth(let depth):
+            publishDepth(depth)
+        }
+    }
+
+    private func publishDepth(_ depth: FeedMessage.Depth) {
+        var book = books[depth.symbol] ?? OrderBook(symbol: depth.symbol)
+        let outcome: OrderBook.Outcome
+        do {
+            outcome = try book.apply(depth)
+        } catch {
+            services.logger.debug("Depth message skipped", metadata: ["feed.symbol": "\(depth.symbol)", "error.type": "\(error.reason.rawValue)"])
+            return
+        }
+        books[depth.symbol] = book
+        let payload: String
+        switch outcome {
+        case .snapshot:
+            // Also the resync after a gap: every subscriber gets the fresh book.
+            payload = Self.snapshotJSON(book, ts: depth.ts)
+        case .delta(let prevSeq):
+            payload = JSONSerializer.serialize(.object([
+                "symbol": .string(depth.symbol), "type": "delta", "seq": .number(String(depth.seq)), "prevSeq": .number(String(prevSeq)),
+                "bids": .array(depth.bids.map(\.json)), "asks": .array(depth.asks.map(\.json)),
+                "checksum": .number(String(book.checksum)), "ts": depth.ts,
+            ]))
+        case .gap:
+            // Stale until the next snapshot: nobody gets a delta that does not chain.
+            services.logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(depth.symbol)"])
+            return
+        }
+        services.broadcaster.emit(namespace: "/market", room: "market:depth:" + depth.symbol, event: "market.depth", payloadJSON: payload)
+    }
+
+    static func snapshotJSON(_ book: OrderBook, ts: JSONValue) -> String {
+        JSONSerializer.serialize(.object([
+            "symbol": .string(book.symbol), "type": "snapshot", "seq": .number(String(book.seq ?? 0)), "prevSeq": .null,
+            "bids": .array(book.bidLevels().map(\.json)), "asks": .array(book.askLevels().map(\.json)),
+            "checksum": .number(String(book.checksum)), "ts": ts,
+        ]))
+    }
+
+    private func publishThrottled(event: String, symbol: String, payload: String) {
+        let key = event + "|" + symbol
+        let room = (event == "market.ticker" ? "market:ticker:" : "market:stats:") + symbol
+        latest.withLockedValue { $0[key] = payload }
+        var entry = throttled[key] ?? Throttle()
+        let now = NIODeadline.now()
+        if now - entry.lastSent >= Self.throttle {
+            entry.lastSent = now
+            services.broadcaster.emit(namespace: "/market", room: room, event: event, payloadJSON: payload)
+        } else {
+            entry.pending = (room, payload)
+            if !entry.scheduled {
+                entry.scheduled = true
+                feedLoop.scheduleTask(deadline: entry.lastSent + Self.throttle) { [self] in flushThrottled(key: key, event: event) }
+            }
+        }
+        throttled[key] = entry
+    }
+
+    private func flushThrottled(key: String, event: String) {
+        guard var entry = throttled[key] else { return }
+        entry.scheduled = false
+        if let (room, payload) = entry.pending {
+            entry.pending = nil
+            entry.lastSent = NIODeadline.now()
+            services.broadcaster.emit(namespace: "/market", room: room, event: event, payloadJSON: payload)
+        }
+        throttled[key] = entry
+    }
+
+    // MARK: State on subscribe
+
+    /// The latest payload of `event` (`price.update`, `market.ticker`, `market.stats`) for each
+    /// symbol that has one, as JSON fragments.
+    func latest(_ event: String, symbols: [String]) -> [JSONValue] {
+        latest.withLockedValue { store in symbols.compactMap { store[event + "|" + $0].map(JSONValue.fragment) } }
+    }
+
+    /// Takes the books' snapshots on the feed loop and runs `join` on the socket's loop before
+    /// any later delta reaches it, so the stream continues from exactly those snapshots.
+    func withDepthSnapshots(_ symbols: [String], socketLoop: any EventLoop, join: @escaping @Sendable ([JSONValue]) -> Void) {
+        feedLoop.execute { [self] in
+            let snapshots = symbols.compactMap { symbol -> JSONValue? in
+                guard let book = books[symbol], !book.isStale else { return nil }
+                return .fragment(Self.snapshotJSON(book, ts: .number(String(WallClock.milliseconds()))))
+            }
+            if socketLoop === feedLoop { join(snapshots) } else { socketLoop.execute { join(snapshots) } }
+        }
+    }
+}

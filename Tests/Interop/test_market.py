@@ -1,0 +1,135 @@
+"""Live market data from the built-in simulator, as a trading UI sees it: prices within a second
+of connecting, state on subscribe, and an order book rebuilt from the stream that always matches
+the server's checksum (snapshot, then deltas whose prevSeq chains)."""
+import time
+import zlib
+
+import pytest
+
+from auth_helpers import SECRET, Conn, token
+from conftest import Server
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    config = tmp_path_factory.mktemp("cfg") / "gateway.yaml"
+    config.write_text("feed:\n  source: simulator\n  simulator:\n    ticksPerSecond: 200\n    seed: 42\n")
+    srv = Server("gateway", ["serve", "--config", str(config)], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning"})
+    yield srv
+    assert srv.alive()
+    srv.stop()
+
+
+def test_live_prices_within_a_second(gateway):
+    conn = Conn(gateway, "/prices")
+    started = time.time()
+    reply = conn.call("subscribe", {"symbols": ["BTC/USDT", "ETH/USDT"]})
+    assert reply["ok"] is True
+    update = conn.wait_for("price.update", timeout=1.5)
+    assert time.time() - started < 1.5
+    assert update["symbol"] in ("BTC/USDT", "ETH/USDT")
+    assert isinstance(update["price"], str) and float(update["bid"]) < float(update["ask"])
+    assert update["ts"] > 1.7e12
+    conn.close()
+
+
+def test_subscribe_ack_carries_the_latest_price(gateway):
+    time.sleep(0.5)
+    conn = Conn(gateway, "/prices")
+    reply = conn.call("subscribe", {"symbols": ["SOL/USDT"]})
+    assert len(reply["latest"]) == 1 and reply["latest"][0]["symbol"] == "SOL/USDT"
+    conn.close()
+
+
+def test_only_subscribed_symbols_arrive(gateway):
+    conn = Conn(gateway, "/prices")
+    conn.call("subscribe", {"symbols": ["XRP/USDT"]})
+    time.sleep(1.0)
+    symbols = {data["symbol"] for event, data in conn.events if event in ("price.update", "price.trade")}
+    assert symbols == {"XRP/USDT"}
+    conn.close()
+
+
+def checksum(bids, asks):
+    text = ""
+    for i in range(10):
+        if i < len(bids):
+            text += f"{bids[i][0]}:{bids[i][1]}:"
+        if i < len(asks):
+            text += f"{asks[i][0]}:{asks[i][1]}:"
+    return zlib.crc32(text.encode())
+
+
+class ClientBook:
+    """What a trading UI keeps: apply a snapshot, then deltas that must chain."""
+
+    def __init__(self, snapshot):
+        assert snapshot["type"] == "snapshot"
+        self.seq = snapshot["seq"]
+        self.bids = {p: q for p, q in snapshot["bids"]}
+        self.asks = {p: q for p, q in snapshot["asks"]}
+        assert self.checksum() == snapshot["checksum"]
+
+    def apply(self, message):
+        if message["type"] == "snapshot":
+            self.__init__(message)
+            return
+        assert message["prevSeq"] == self.seq, f"delta {message['seq']} does not chain onto {self.seq}"
+        for side, levels in (("bids", message["bids"]), ("asks", message["asks"])):
+            book = getattr(self, side)
+            for price, qty in levels:
+                if float(qty) == 0:
+                    book.pop(price, None)
+                else:
+                    book[price] = qty
+        self.seq = message["seq"]
+        assert self.checksum() == message["checksum"], f"checksum mismatch at seq {self.seq}"
+
+    def checksum(self):
+        bids = sorted(self.bids.items(), key=lambda kv: -float(kv[0]))
+        asks = sorted(self.asks.items(), key=lambda kv: float(kv[0]))
+        return checksum(bids, asks)
+
+
+@pytest.mark.parametrize("with_ack", [True, False])
+def test_depth_snapshot_then_chained_deltas_rebuild_the_book(gateway, with_ack):
+    conn = Conn(gateway, "/market", auth={"token": token("u-depth", tier="premium")})
+    request = {"channels": ["depth"], "symbols": ["BTC/USDT"], "cadence": "raw"}
+    if with_ack:
+        reply = conn.call("subscribe", request)
+        assert reply["ok"] is True and len(reply["snapshots"]) == 1
+        book = ClientBook(reply["snapshots"][0])
+    else:
+        conn.emit("subscribe", request)
+        assert conn.wait_for("subscription.confirmed")["channels"] == ["depth"]
+        book = ClientBook(conn.wait_for("market.depth"))
+    deadline = time.time() + 3
+    applied = 0
+    while time.time() < deadline:
+        with conn.cond:
+            pending = [d for e, d in conn.events if e == "market.depth"]
+        for message in pending[applied + (0 if with_ack else 1):]:
+            book.apply(message)
+            applied += 1
+        time.sleep(0.1)
+    assert applied > 20, "deltas keep coming"
+    assert len(book.bids) > 10 and len(book.asks) > 10
+    conn.close()
+
+
+def test_trades_ticker_and_stats_channels(gateway):
+    conn = Conn(gateway, "/market")
+    reply = conn.call("subscribe", {"channels": ["trades", "ticker", "stats"], "symbols": ["ETH/USDT"]})
+    assert reply["ok"] is True
+    trades = conn.wait_for("market.trades", timeout=3)
+    assert trades["symbol"] == "ETH/USDT" and trades["trades"][0]["side"] in ("buy", "sell")
+    ticker = conn.wait_for("market.ticker", timeout=4)
+    assert ticker["symbol"] == "ETH/USDT" and "last" in ticker and "change24h" in ticker
+    stats = conn.wait_for("market.stats", timeout=4)
+    assert {"open", "high", "low", "last", "volume", "quoteVolume", "change", "changePercent", "ts"} <= set(stats)
+    # The simulator makes ~2 tickers/s per symbol at this rate; the gateway sends at most 1/s.
+    before = sum(1 for e, _ in conn.events if e == "market.ticker")
+    time.sleep(3.0)
+    during = sum(1 for e, _ in conn.events if e == "market.ticker") - before
+    assert 1 <= during <= 4, f"{during} tickers in 3 s"
+    conn.close()
