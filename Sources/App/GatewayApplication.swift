@@ -46,9 +46,15 @@ struct GatewayApplication {
                 _ = metrics.connectErrors(namespace: namespace, code: code)
             }
         }
+        for source in ["simulator", "http"] {
+            for type in ["tick", "trade", "depth", "ticker", "stats", "status"] { _ = metrics.feedMessages(source: source, type: type) }
+        }
+        _ = metrics.feedRejected(source: "http", reason: "invalid_field")
+        for symbol in configuration.namespaces.symbols { _ = metrics.feedGaps(symbol: symbol) }
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         OperationalRoutes.register(on: router, services: services, configuration: configuration)
+        IngestRoutes.register(on: router, services: services, market: market)
         let logger = logger
         let configuration = configuration
         let application = GatewayHTTPServer.makeApplication(

@@ -22,16 +22,18 @@ struct MarketFeedService: Service {
         let seed = seed
         let task = try await loop.submit { () -> RepeatedTask in
             var simulator = MarketSimulator(symbols: symbols, seed: seed)
-            for message in simulator.snapshots(now: Self.nowMs()) { market.publish(message) }
+            market.ingest(simulator.snapshots(now: Self.nowMs()), source: "simulator")
             // Steps are spread over 10 ms slots; the fractional remainder carries over.
             var owed = 0.0
             return loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
                 owed += Double(ticksPerSecond) / 100
                 let now = Self.nowMs()
+                var batch: [FeedMessage] = []
                 while owed >= 1 {
                     owed -= 1
-                    for message in simulator.step(now: now) { market.publish(message) }
+                    batch += simulator.step(now: now)
                 }
+                if !batch.isEmpty { market.ingest(batch, source: "simulator") }
             }
         }.get()
         logger.info("Market simulator running", metadata: ["feed.symbols": "\(symbols.count)", "feed.ticksPerSecond": "\(ticksPerSecond)"])

@@ -91,6 +91,21 @@ public final class GatewayMetrics: Sendable {
     /// Handles for one namespace label, created on first use and cached.
     public func namespace(_ name: String) -> NamespaceMetrics { perNamespace.get(name) }
 
+    /// Feed messages accepted, by source and type.
+    public func feedMessages(source: String, type: String) -> any CounterHandler {
+        perNamespace.labelled(MetricName.feedMessages, [("source", source), ("type", type)])
+    }
+
+    /// Feed messages refused, by source and reason.
+    public func feedRejected(source: String, reason: String) -> any CounterHandler {
+        perNamespace.labelled(MetricName.feedRejected, [("source", source), ("reason", reason)])
+    }
+
+    /// Depth sequence gaps, by symbol.
+    public func feedGaps(symbol: String) -> any CounterHandler {
+        perNamespace.labelled(MetricName.feedGaps, [("symbol", symbol)])
+    }
+
     /// A counter of CONNECT refusals for one namespace and error code.
     public func connectErrors(namespace: String, code: String) -> any CounterHandler {
         perNamespace.connectErrors(namespace: namespace, code: code)

@@ -18,6 +18,9 @@ enum MetricName {
     static var deliveryLatency: MetricNameDescriptor { named("gateway_delivery_latency_seconds", "Time from feed receipt to the last socket write on an event loop.") }
     static var slowConsumers: MetricNameDescriptor { named("gateway_slow_consumer_disconnects_total", "Sockets closed because their unsent data passed limits.slowConsumerBytes.") }
     static var malformed: MetricNameDescriptor { named("gateway_malformed_packets_total", "Connections closed for malformed packets or protocol violations.") }
+    static var feedMessages: MetricNameDescriptor { named("gateway_feed_messages_total", "Feed messages accepted, by source and type.") }
+    static var feedRejected: MetricNameDescriptor { named("gateway_feed_rejected_total", "Feed messages refused, by source and reason.") }
+    static var feedGaps: MetricNameDescriptor { named("gateway_feed_gaps_total", "Depth deltas that skipped a sequence number (book resynced by snapshot).") }
     static var residentMemory: MetricNameDescriptor { named("process_resident_memory_bytes", "Resident memory of the gateway process.") }
     static var cpuSeconds: MetricNameDescriptor { named("process_cpu_seconds_total", "User and system CPU time of the gateway process.") }
     static var openFileDescriptors: MetricNameDescriptor { named("process_open_fds", "Open file descriptors of the gateway process.") }

@@ -45,6 +45,19 @@ final class NamespaceMetricsCache: Sendable {
         }
     }
 
+    private let labelledCounters = Mutex<[String: any CounterHandler]>([:])
+
+    /// Any counter family by its label values, created on first use and kept.
+    func labelled(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> any CounterHandler {
+        let key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
+        return labelledCounters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
+            cache[key] = counter
+            return counter
+        }
+    }
+
     func connectErrors(namespace: String, code: String) -> any CounterHandler {
         errors.withLock { cache in
             let key = namespace + "\u{0}" + code

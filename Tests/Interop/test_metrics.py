@@ -150,10 +150,16 @@ scrape_configs:
                              f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, prom, timeout=30)
+        # The port opens before Prometheus is ready (it answers 503 meanwhile).
+        deadline = time.time() + 30
+        while time.time() < deadline and requests.get(f"http://127.0.0.1:{port}/-/ready", timeout=5).status_code != 200:
+            time.sleep(0.2)
 
         def query(expr):
-            r = requests.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": expr}, timeout=5).json()
-            return r["data"]["result"]
+            r = requests.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": expr}, timeout=5)
+            if r.status_code != 200:
+                return []
+            return r.json()["data"]["result"]
 
         def wait(expr, check, timeout=25):
             deadline = time.time() + timeout

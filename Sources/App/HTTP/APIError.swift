@@ -29,6 +29,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as FeedRejection {
+            throw error
         } catch let error as any HTTPResponseError {
             let code: String
             switch error.status {

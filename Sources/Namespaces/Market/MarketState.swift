@@ -31,6 +31,17 @@ public final class MarketState: @unchecked Sendable {
 
     // MARK: Publishing (feed loop)
 
+    /// Counts and publishes messages from one source, in order, on the feed loop.
+    public func ingest(_ messages: [FeedMessage], source: String) {
+        let metrics = services.metrics
+        feedLoop.execute { [self] in
+            for message in messages {
+                metrics.feedMessages(source: source, type: message.type).increment(by: 1)
+                publish(message)
+            }
+        }
+    }
+
     public func publish(_ message: FeedMessage) {
         feedLoop.preconditionInEventLoop()
         switch message {
@@ -68,6 +79,7 @@ public final class MarketState: @unchecked Sendable {
         do {
             outcome = try book.apply(depth)
         } catch {
+            services.metrics.feedRejected(source: "book", reason: error.reason.rawValue).increment(by: 1)
             services.logger.debug("Depth message skipped", metadata: ["feed.symbol": "\(depth.symbol)", "error.type": "\(error.reason.rawValue)"])
             return
         }
@@ -85,6 +97,7 @@ public final class MarketState: @unchecked Sendable {
             ]))
         case .gap:
             // Stale until the next snapshot: nobody gets a delta that does not chain.
+            services.metrics.feedGaps(symbol: depth.symbol).increment(by: 1)
             services.logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(depth.symbol)"])
             return
         }

@@ -128,11 +128,13 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             }
         case .success(let fields, let confirmation, let followUps):
             if let ack {
+                // The ack carries the state; nothing else is sent.
                 EventReply.success(fields, ack: ack)
-            } else if let (name, body) = confirmation {
-                socket.emit(name, [body])
+            } else {
+                // Without an ack id: the confirmation, then the same state as ordinary events.
+                if let (name, body) = confirmation { socket.emit(name, [body]) }
+                for (name, body) in followUps { socket.emit(name, [body]) }
             }
-            for (name, body) in followUps { socket.emit(name, [body]) }
         case .failure(let error):
             EventReply.failure(error, event: event, ack: ack, socket: socket)
         }

@@ -12,7 +12,8 @@ enum Access: Sendable {
 /// The result of one client event.
 enum EventOutcome: Sendable {
     /// Success: `fields` go into the ack (`{"ok":true,…}`); without an ack id the
-    /// `confirmation` event is emitted instead, followed by `followUps` (current state).
+    /// `confirmation` event is emitted instead, followed by `followUps` (the same state as
+    /// events).
     case success(fields: [JSONMember] = [], confirmation: (String, JSONValue)? = nil, followUps: [(String, JSONValue)] = [])
     case failure(ClientError)
     /// Decided later, on other loops (admin commands that visit every socket).

@@ -1,0 +1,100 @@
+import GatewayServer
+import Hummingbird
+import JWTAuth
+import MarketFeed
+import Namespaces
+import NIOCore
+import SocketIOCodec
+
+/// Producers' HTTP API (SPEC §6): market messages and per-user events, for tokens with role
+/// `service` or `admin`. A batch is validated whole before anything is applied.
+enum IngestRoutes {
+    static let userEvents: [String: String] = [
+        "order.new": "orders", "order.update": "orders", "order.filled": "orders", "order.cancelled": "orders",
+        "position.update": "positions", "position.liquidated": "positions",
+        "wallet.update": "wallet", "margin.call": "user",
+    ]
+    static let maximumBatch = 1000
+
+    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, market: MarketState) {
+        let parser = FeedParser(symbols: services.settings.symbols)
+        router.post("api/v1/market") { request, _ in
+            try authorizeProducer(request, services: services)
+            let payload = try await body(request, limit: 4 * 1024 * 1024)
+            let items: [JSONValue]
+            if case .array(let list) = payload { items = list } else { items = [payload] }
+            guard !items.isEmpty, items.count <= maximumBatch else {
+                throw APIError.badRequest("Send one message or an array of 1 to \(maximumBatch) messages.")
+            }
+            var messages: [FeedMessage] = []
+            messages.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                do throws(FeedError) {
+                    messages.append(try parser.parse(item))
+                } catch {
+                    services.metrics.feedRejected(source: "http", reason: error.reason.rawValue).increment(by: 1)
+                    throw FeedRejection(index: index, error: error)
+                }
+            }
+            market.ingest(messages, source: "http")
+            return OperationalRoutes.json(.object(["accepted": .int(messages.count)]), status: .accepted)
+        }
+        router.post("api/v1/users/:userId/events") { request, context in
+            try authorizeProducer(request, services: services)
+            guard let userId = context.parameters.get("userId"), !userId.isEmpty else { throw APIError.badRequest("No user id in the path.") }
+            let payload = try await body(request, limit: 1024 * 1024)
+            guard let event = payload["event"]?.stringValue, let channel = userEvents[event] else {
+                throw APIError.badRequest("'event' must be one of \(userEvents.keys.sorted().joined(separator: ", ")).")
+            }
+            guard let data = payload["data"], data.isObject else { throw APIError.badRequest("'data' must be an object.") }
+            services.broadcaster.emit(namespace: "/user", room: "\(channel):\(userId)", event: event, payloadJSON: JSONSerializer.serialize(data))
+            return OperationalRoutes.json(.object(["accepted": true]), status: .accepted)
+        }
+    }
+
+    static func authorizeProducer(_ request: Request, services: GatewayServices) throws {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthorized("Send Authorization: Bearer <service or admin token>.")
+        }
+        let principal: Principal
+        do {
+            principal = try services.authenticator.verify(String(header.dropFirst(7)), now: services.now())
+        } catch {
+            throw APIError.unauthorized(error.message)
+        }
+        guard principal.role == .service || principal.role == .admin else {
+            throw APIError.forbidden("Only service and admin tokens may publish.")
+        }
+    }
+
+    static func body(_ request: Request, limit: Int) async throws -> JSONValue {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "The body is larger than \(limit) bytes.")
+        }
+        guard let value = try? JSONParser.parse(buffer.readableBytesView) else { throw APIError.badRequest("The body is not valid JSON.") }
+        return value
+    }
+}
+
+/// 400 `{"error":{"code","message","index"}}`: the first bad message of a batch; nothing applied.
+struct FeedRejection: HTTPResponseError {
+    let index: Int
+    let error: FeedError
+
+    var status: HTTPResponse.Status { .badRequest }
+    var headers: HTTPFields { [.contentType: "application/json"] }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = JSONSerializer.serialize(.object([
+            "error": .object([
+                "code": .string(error.reason.rawValue.uppercased()),
+                "message": .string("message \(index): \(error.message); nothing was applied"),
+                "index": .int(index),
+            ])
+        ]))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

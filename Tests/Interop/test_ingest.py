@@ -1,0 +1,126 @@
+"""Producers' HTTP API: market messages (one or a batch, refused whole with the bad index),
+depth gaps resynced by snapshot, and per-user events delivered only to that user's sockets."""
+import re
+import time
+
+import pytest
+import requests
+
+from auth_helpers import SECRET, Conn, token
+from conftest import Server
+
+
+@pytest.fixture(scope="module")
+def gateway():
+    srv = Server("gateway", ["serve"], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning", "FEED_SOURCE": "none"})
+    yield srv
+    assert srv.alive()
+    srv.stop()
+
+
+def post(server, path, body, role="service"):
+    headers = {"Authorization": f"Bearer {token('producer', role=role)}"} if role else {}
+    return requests.post(f"{server.base}{path}", json=body, headers=headers, timeout=5)
+
+
+def tick(symbol="BTC/USDT", price="64000.10", ts=1718000000123.456):
+    return {"type": "tick", "symbol": symbol, "price": price, "bid": 63999.5, "ask": "64000.50", "volume": "12.5", "ts": ts}
+
+
+def test_a_tick_reaches_subscribers_unchanged(gateway):
+    conn = Conn(gateway, "/prices")
+    conn.call("subscribe", {"symbols": ["BTC/USDT"]})
+    r = post(gateway, "/api/v1/market", tick())
+    assert r.status_code == 202 and r.json() == {"accepted": 1}
+    update = conn.wait_for("price.update")
+    assert update == {"symbol": "BTC/USDT", "price": "64000.10", "bid": 63999.5, "ask": "64000.50", "volume": "12.5",
+                      "ts": 1718000000123.456}
+    later = Conn(gateway, "/prices")
+    assert later.call("subscribe", {"symbols": ["BTC/USDT"]})["latest"] == [update]
+    time.sleep(0.3)
+    assert not any(e == "price.update" for e, _ in later.events), "with an ack the state comes only in the ack"
+    silent = Conn(gateway, "/prices")
+    silent.emit("subscribe", {"symbols": ["BTC/USDT"]})
+    assert silent.wait_for("price.update") == update, "without an ack the state follows as an event"
+    conn.close()
+    later.close()
+    silent.close()
+
+
+def test_a_batch_with_one_bad_item_is_refused_whole(gateway):
+    conn = Conn(gateway, "/prices")
+    conn.call("subscribe", {"symbols": ["ETH/USDT"]})
+    r = post(gateway, "/api/v1/market", [tick("ETH/USDT"), tick("NOPE/USDT"), tick("ETH/USDT")])
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert error["index"] == 1 and error["code"] == "UNKNOWN_SYMBOL" and "NOPE/USDT" in error["message"]
+    time.sleep(0.5)
+    assert not any(e == "price.update" for e, _ in conn.events), "nothing of a refused batch is applied"
+    assert post(gateway, "/api/v1/market", [tick("ETH/USDT"), tick("ETH/USDT", price="3001")]).json() == {"accepted": 2}
+    conn.wait_for("price.update")
+    text = requests.get(f"{gateway.base}/metrics", timeout=5).text
+    assert re.search(r'gateway_feed_rejected_total\{source="http",reason="unknown_symbol"\} [1-9]', text)
+    assert re.search(r'gateway_feed_messages_total\{source="http",type="tick"\} [3-9]', text)
+    conn.close()
+
+
+@pytest.mark.parametrize("role,status", [(None, 401), ("user", 403)])
+def test_only_service_and_admin_tokens_publish(gateway, role, status):
+    assert post(gateway, "/api/v1/market", tick(), role=role).status_code == status
+    assert post(gateway, "/api/v1/users/u1/events", {"event": "order.new", "data": {}}, role=role).status_code == status
+
+
+def depth(kind, seq, bids, asks):
+    return {"type": "depth", "symbol": "SOL/USDT", "kind": kind, "seq": seq, "bids": bids, "asks": asks, "ts": 1}
+
+
+def test_a_feed_gap_resyncs_subscribers_with_a_snapshot(gateway):
+    assert post(gateway, "/api/v1/market", depth("snapshot", 1, [["150.0", "2"]], [["150.5", "1"]])).status_code == 202
+    conn = Conn(gateway, "/market", auth={"token": token("u-gap", tier="premium")})
+    reply = conn.call("subscribe", {"channels": ["depth"], "symbols": ["SOL/USDT"]})
+    assert reply["snapshots"][0]["seq"] == 1
+    post(gateway, "/api/v1/market", depth("delta", 2, [["149.9", "3"]], []))
+    delta = conn.wait_for("market.depth")
+    assert delta["type"] == "delta" and delta["prevSeq"] == 1 and delta["seq"] == 2
+    post(gateway, "/api/v1/market", depth("delta", 4, [["149.8", "1"]], []))       # seq 3 is missing
+    post(gateway, "/api/v1/market", depth("delta", 5, [["149.7", "1"]], []))       # still stale
+    time.sleep(0.5)
+    assert [d["seq"] for e, d in conn.events if e == "market.depth"] == [2], "no delta that does not chain"
+    post(gateway, "/api/v1/market", depth("snapshot", 10, [["151.0", "1"]], [["151.5", "1"]]))
+    deadline = time.time() + 3
+    while time.time() < deadline and len([1 for e, _ in conn.events if e == "market.depth"]) < 2:
+        time.sleep(0.05)
+    resync = [d for e, d in conn.events if e == "market.depth"][-1]
+    assert resync["type"] == "snapshot" and resync["seq"] == 10 and resync["bids"] == [["151.0", "1"]]
+    text = requests.get(f"{gateway.base}/metrics", timeout=5).text
+    assert re.search(r'gateway_feed_gaps_total\{symbol="SOL/USDT"\} [1-9]', text)
+    conn.close()
+
+
+def test_user_events_reach_only_that_user_in_order(gateway):
+    alice = Conn(gateway, "/user", auth={"token": token("alice")})
+    bob = Conn(gateway, "/user", auth={"token": token("bob")})
+    for n in range(20):
+        r = post(gateway, "/api/v1/users/alice/events", {"event": "order.update", "data": {"orderId": "o1", "n": n, "price": "1.10"}})
+        assert r.status_code == 202
+    deadline = time.time() + 3
+    while time.time() < deadline and len([1 for e, _ in alice.events if e == "order.update"]) < 20:
+        time.sleep(0.05)
+    received = [d for e, d in alice.events if e == "order.update"]
+    assert [d["n"] for d in received] == list(range(20)), "in order, none lost"
+    assert received[0] == {"orderId": "o1", "n": 0, "price": "1.10"}, "the producer's object, unchanged"
+    assert not any(e == "order.update" for e, _ in bob.events), "never leaked to another user"
+    alice.close()
+    bob.close()
+
+
+def test_user_events_follow_the_channels_a_socket_keeps(gateway):
+    carol = Conn(gateway, "/user", auth={"token": token("carol")})
+    carol.call("unsubscribe", {"channels": ["wallet"]})
+    post(gateway, "/api/v1/users/carol/events", {"event": "wallet.update", "data": {"asset": "USDT"}})
+    post(gateway, "/api/v1/users/carol/events", {"event": "margin.call", "data": {"level": 0.8}})
+    assert carol.wait_for("margin.call") == {"level": 0.8}
+    assert not any(e == "wallet.update" for e, _ in carol.events)
+    r = post(gateway, "/api/v1/users/carol/events", {"event": "wallet.hacked", "data": {}})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PAYLOAD"
+    carol.close()
