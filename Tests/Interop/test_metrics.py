@@ -17,8 +17,8 @@ REPO = os.path.join(os.path.dirname(__file__), "..", "..")
 PROMTOOL = shutil.which("promtool")
 PROMETHEUS = shutil.which("prometheus")
 
-# SPEC §7 names with their labels that the gateway exports today. The feed, recovery and Redis
-# families arrive with those features (market-feed and cluster issues).
+# SPEC §7 names with their labels that the gateway exports today. The recovery and Redis
+# families arrive with those features (recovery and cluster work).
 IMPLEMENTED = {
     "gateway_connections": ["namespace"],
     "gateway_engine_connections": ["transport"],
@@ -31,6 +31,9 @@ IMPLEMENTED = {
     "gateway_delivery_latency_seconds_bucket": ["namespace", "le"],
     "gateway_slow_consumer_disconnects_total": [],
     "gateway_conflated_total": ["namespace"],
+    "gateway_feed_messages_total": ["source", "type"],
+    "gateway_feed_rejected_total": ["source", "reason"],
+    "gateway_feed_gaps_total": ["symbol"],
     "process_resident_memory_bytes": [],
     "process_cpu_seconds_total": [],
     "process_open_fds": [],

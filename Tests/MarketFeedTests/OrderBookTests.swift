@@ -64,7 +64,7 @@ struct OrderBookTests {
 
     @Test("random streams: the book always equals a plain model of the same updates", arguments: [1, 2, 3, 4, 5])
     func randomStreams(seed: UInt64) throws {
-        var random = SeededRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var book = OrderBook(symbol: "BTC/USDT")
         var model: [String: [String: String]] = ["bids": [:], "asks": [:]]
         var seq: UInt64 = 100
@@ -89,15 +89,3 @@ struct OrderBookTests {
     }
 }
 
-/// SplitMix64: deterministic randomness for property-style tests.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -19,7 +19,7 @@ enum IngestRoutes {
     static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, market: MarketState) {
         let parser = FeedParser(symbols: services.settings.symbols)
         router.post("api/v1/market") { request, _ in
-            try authorizeProducer(request, services: services)
+            try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
             let payload = try await body(request, limit: 4 * 1024 * 1024)
             let items: [JSONValue]
             if case .array(let list) = payload { items = list } else { items = [payload] }
@@ -40,7 +40,7 @@ enum IngestRoutes {
             return OperationalRoutes.json(.object(["accepted": .int(messages.count)]), status: .accepted)
         }
         router.post("api/v1/users/:userId/events") { request, context in
-            try authorizeProducer(request, services: services)
+            try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
             guard let userId = context.parameters.get("userId"), !userId.isEmpty else { throw APIError.badRequest("No user id in the path.") }
             let payload = try await body(request, limit: 1024 * 1024)
             guard let event = payload["event"]?.stringValue, let channel = userEvents[event] else {
@@ -49,21 +49,6 @@ enum IngestRoutes {
             guard let data = payload["data"], data.isObject else { throw APIError.badRequest("'data' must be an object.") }
             services.broadcaster.emit(namespace: "/user", room: "\(channel):\(userId)", event: event, payloadJSON: JSONSerializer.serialize(data))
             return OperationalRoutes.json(.object(["accepted": true]), status: .accepted)
-        }
-    }
-
-    static func authorizeProducer(_ request: Request, services: GatewayServices) throws {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw APIError.unauthorized("Send Authorization: Bearer <service or admin token>.")
-        }
-        let principal: Principal
-        do {
-            principal = try services.authenticator.verify(String(header.dropFirst(7)), now: services.now())
-        } catch {
-            throw APIError.unauthorized(error.message)
-        }
-        guard principal.role == .service || principal.role == .admin else {
-            throw APIError.forbidden("Only service and admin tokens may publish.")
         }
     }
 

@@ -40,7 +40,7 @@ enum OperationalRoutes {
             json(limits(configuration))
         }
         router.post("api/v1/broadcast") { request, _ in
-            try authorizeAdmin(request, services: services)
+            try BearerAuthorization.require(request, services: services, roles: [.admin], forbidden: "Only admin tokens may broadcast.")
             let body = try await request.body.collect(upTo: 64 * 1024)
             guard let payload = try? JSONParser.parse(body.readableBytesView) else {
                 throw APIError.badRequest("The body is not valid JSON.")
@@ -53,19 +53,6 @@ enum OperationalRoutes {
                 return json(.object(["accepted": true, "namespaces": .array(broadcast.namespaces.map { .string($0) })]), status: .accepted)
             }
         }
-    }
-
-    static func authorizeAdmin(_ request: Request, services: GatewayServices) throws {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw APIError.unauthorized("Send Authorization: Bearer <admin token>.")
-        }
-        let principal: Principal
-        do {
-            principal = try services.authenticator.verify(String(header.dropFirst(7)), now: services.now())
-        } catch {
-            throw APIError.unauthorized(error.message)
-        }
-        guard principal.role == .admin else { throw APIError.forbidden("Only admin tokens may broadcast.") }
     }
 
     static func uptime(_ services: GatewayServices) -> Int { Int(Date().timeIntervalSince(services.startedAt)) }
