@@ -5,6 +5,7 @@ import GatewayServer
 import JWTAuth
 import Hummingbird
 import Logging
+import MarketFeed
 import Namespaces
 import NIOCore
 import NIOPosix
@@ -80,6 +81,18 @@ struct GatewayApplication {
         )
         let stats = AdminStatsService(services: services, interval: .seconds(5), slowConsumerStorm: 10)
         var running: [any Service] = [application, stats]
+        if configuration.feedSource == "replay" {
+            guard let text = try? String(contentsOfFile: configuration.replayFile, encoding: .utf8) else {
+                logger.critical("Cannot read the replay file", metadata: ["feed.replay.file": "\(configuration.replayFile)"])
+                throw ConfigurationError(problems: ["feed.replay.file = '\(configuration.replayFile)': cannot read the file"])
+            }
+            let file = ReplayFile(text: text, parser: FeedParser(symbols: configuration.namespaces.symbols))
+            for (line, error) in file.rejected {
+                metrics.feedRejected(source: "replay", reason: error.reason.rawValue).increment(by: 1)
+                logger.warning("Replay line skipped", metadata: ["feed.line": "\(line)", "error.type": "\(error.reason.rawValue)"])
+            }
+            running.append(ReplayFeedService(market: market, file: file, speed: configuration.replaySpeed, loop: configuration.replayLoop, logger: logger))
+        }
         if configuration.feedSource == "simulator" {
             let seed = configuration.simulatorSeed != 0 ? configuration.simulatorSeed : UInt64.random(in: 1...UInt64.max)
             running.append(MarketFeedService(

@@ -5,8 +5,7 @@ import Namespaces
 import NIOCore
 import ServiceLifecycle
 
-/// Drives the configured feed source into the market state, on the feed's event loop. Today:
-/// the simulator (`feed.source: simulator`), or nothing (`none`).
+/// Drives the simulator (`feed.source: simulator`) into the market state, on the feed's loop.
 struct MarketFeedService: Service {
     let market: MarketState
     let symbols: [String]
@@ -42,4 +41,50 @@ struct MarketFeedService: Service {
     }
 
     static func nowMs() -> Double { (Date().timeIntervalSince1970 * 1000).rounded() }
+}
+
+/// Replays a JSON Lines file (`feed.source: replay`) at `speed` times its recorded pace,
+/// optionally in a loop; bad lines are skipped and counted.
+struct ReplayFeedService: Service {
+    let market: MarketState
+    let file: ReplayFile
+    let speed: Double
+    let loop: Bool
+    let logger: Logger
+
+    func run() async throws {
+        let market = market
+        let entries = file.entries
+        let speed = speed
+        let repeats = loop
+        guard !entries.isEmpty else {
+            logger.warning("The replay file holds no valid message")
+            return
+        }
+        let feedLoop = market.feedLoop
+        let task = try await feedLoop.submit { () -> RepeatedTask in
+            var next = 0
+            var started = NIODeadline.now()
+            return feedLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(5)) { task in
+                let elapsedMs = Double((NIODeadline.now() - started).nanoseconds) / 1e6 * speed
+                var due: [FeedMessage] = []
+                while next < entries.count, entries[next].offsetMs <= elapsedMs {
+                    due.append(entries[next].message)
+                    next += 1
+                }
+                if !due.isEmpty { market.ingest(due, source: "replay") }
+                if next == entries.count {
+                    if repeats {
+                        next = 0
+                        started = NIODeadline.now()
+                    } else {
+                        task.cancel()
+                    }
+                }
+            }
+        }.get()
+        logger.info("Replaying feed file", metadata: ["feed.messages": "\(entries.count)", "feed.speed": "\(speed)"])
+        try? await gracefulShutdown()
+        task.cancel()
+    }
 }

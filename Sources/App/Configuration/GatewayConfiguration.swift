@@ -28,8 +28,11 @@ struct GatewayConfiguration: Sendable {
     var jwtKey: JWTKey?
     var jwtSecret: String?
     var claimChecks: ClaimChecks
-    /// `simulator` or `none` (redis, replay and HTTP-only come with the market-feed work).
+    /// `simulator`, `replay` or `none` (HTTP only); `redis` comes with the cluster work.
     var feedSource: String
+    var replayFile: String
+    var replaySpeed: Double
+    var replayLoop: Bool
     var simulatorTicksPerSecond: Int
     /// 0: a random seed per run.
     var simulatorSeed: UInt64
@@ -89,7 +92,10 @@ struct GatewayConfiguration: Sendable {
             reader.problem("tiers.premiumChannels", "'\(unknown)' is not a market channel (\(NamespaceSettings.marketChannels.joined(separator: ", ")))")
         }
         self.namespaces = namespaces
-        feedSource = reader.choice("feed.source", ["simulator", "none"]) ?? "simulator"
+        feedSource = reader.choice("feed.source", ["simulator", "replay", "none"]) ?? "simulator"
+        replayFile = reader.string("feed.replay.file")
+        replaySpeed = reader.positiveDouble("feed.replay.speed")
+        replayLoop = reader.choice("feed.replay.loop", ["true", "false"]) == "true"
         simulatorTicksPerSecond = reader.int("feed.simulator.ticksPerSecond", in: 1...100_000)
         simulatorSeed = UInt64(reader.int("feed.simulator.seed", in: 0...Int.max))
         claimChecks = ClaimChecks(
@@ -145,6 +151,14 @@ struct GatewayConfiguration: Sendable {
             guard let value = Int(raw(path).trimmingCharacters(in: .whitespaces)), range.contains(value) else {
                 problem(path, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
                 return Int(ConfigurationKey.byPath[path]!.defaultValue)!
+            }
+            return value
+        }
+
+        mutating func positiveDouble(_ path: String) -> Double {
+            guard let value = Double(raw(path).trimmingCharacters(in: .whitespaces)), value > 0, value <= 10_000 else {
+                problem(path, "expected a number above 0 and at most 10000")
+                return 1
             }
             return value
         }
