@@ -46,8 +46,8 @@ public final class GatewayMetrics: Sendable {
         openFileDescriptors = registry.makeGauge(descriptor: MetricName.openFileDescriptors, labels: [])
     }
 
-    public func countReceived(namespace: String) {
-        self.namespace(namespace).messagesReceived.increment(by: 1)
+    public func countReceived(_ handles: NamespaceMetrics) {
+        handles.messagesReceived.increment(by: 1)
         totals.received.add(1, ordering: .relaxed)
     }
 

@@ -205,14 +205,20 @@ def test_upgrade_probe_noop_then_messages_on_websocket(server):
     ws.close()
 
 
-@pytest.mark.parametrize("path", PATHS)
-def test_polling_after_upgrade_is_refused(server, path):
+def upgraded(server, path):
+    """A polling session upgraded with `2probe` and `5` sent back to back (suite cases 23/24)."""
     sid = handshake(server.base, path)["sid"]
     ws = ws_connect(server.ws_base, path, sid=sid)
     ws.send("2probe")
     ws.send("5")
     assert ws.recv() == "3probe"
     time.sleep(0.05)
+    return sid, ws
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_polling_after_upgrade_is_refused(server, path):
+    sid, ws = upgraded(server, path)
     r = get(server.base, path, sid)
     assert r.status_code == 400
     if path == "/engine.io/":
@@ -223,12 +229,7 @@ def test_polling_after_upgrade_is_refused(server, path):
 
 @pytest.mark.parametrize("path", PATHS)
 def test_second_websocket_after_upgrade_is_closed(server, path):
-    sid = handshake(server.base, path)["sid"]
-    ws = ws_connect(server.ws_base, path, sid=sid)
-    ws.send("2probe")
-    ws.send("5")
-    assert ws.recv() == "3probe"
-    time.sleep(0.05)
+    sid, ws = upgraded(server, path)
     second = ws_connect(server.ws_base, path, sid=sid)
     assert is_closed(second, wait=1.0)
     if path == "/engine.io/":

@@ -1,4 +1,5 @@
 import Hummingbird
+import SocketIOCodec
 import NIOCore
 
 /// API errors as JSON `{"error":{"code","message"}}` (SPEC §7), with the status that fits.
@@ -14,7 +15,7 @@ struct APIError: HTTPResponseError {
     }
 
     var body: String {
-        #"{"error":{"code":"\#(code)","message":"\#(message.replacingOccurrences(of: "\"", with: "'"))"}}"#
+        JSONSerializer.serialize(.object(["error": .object(["code": .string(code), "message": .string(message)])]))
     }
 
     static func badRequest(_ message: String, code: String = "INVALID_PAYLOAD") -> APIError { APIError(status: .badRequest, code: code, message: message) }

@@ -1,3 +1,4 @@
+import GatewayCore
 import Hummingbird
 import JWTAuth
 import Namespaces
@@ -7,12 +8,12 @@ enum BearerAuthorization {
     @discardableResult
     static func require(_ request: Request, services: GatewayServices, roles: Set<Principal.Role>, forbidden: String) throws -> Principal {
         let roleNames = roles.map(\.rawValue).sorted().joined(separator: " or ")
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let token = request.headers[.authorization].flatMap(BearerToken.parse) else {
             throw APIError.unauthorized("Send Authorization: Bearer <\(roleNames) token>.")
         }
         let principal: Principal
         do {
-            principal = try services.authenticator.verify(String(header.dropFirst(7)), now: services.now())
+            principal = try services.authenticator.verify(token, now: services.now())
         } catch {
             throw APIError.unauthorized(error.message)
         }

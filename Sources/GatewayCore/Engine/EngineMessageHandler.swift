@@ -24,8 +24,14 @@ public struct HandshakeInfo: Sendable {
 
     /// The token of an `Authorization: Bearer <token>` header.
     public var bearerToken: String? {
-        guard let value = headers["authorization"] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
+        headers["authorization"].flatMap(BearerToken.parse)
+    }
+}
+
+/// `Authorization: Bearer <token>` parsing, shared by the Socket.IO handshake and the HTTP API.
+public enum BearerToken {
+    public static func parse(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         var token = Substring(parts[1])
         while token.last == " " || token.last == "\t" { token.removeLast() }
@@ -33,4 +39,3 @@ public struct HandshakeInfo: Sendable {
         return token.isEmpty ? nil : String(token)
     }
 }
-

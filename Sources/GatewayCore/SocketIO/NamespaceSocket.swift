@@ -1,3 +1,4 @@
+import GatewayMetrics
 import NIOCore
 import SocketIOCodec
 
@@ -12,6 +13,8 @@ public final class NamespaceSocket: @unchecked Sendable {
     public let context: (any Sendable)?
     /// The CONNECT payload.
     public let auth: JSONValue
+    /// This namespace's metric handles, looked up once.
+    let metrics: NamespaceMetrics
     public private(set) var rooms: Set<String> = []
     public private(set) var isConnected = true
     /// Namespace-specific state, owned by the handler.
@@ -22,6 +25,7 @@ public final class NamespaceSocket: @unchecked Sendable {
     static let maximumPendingAcks = 256
 
     init(id: String, namespace: String, session: EngineSession, context: (any Sendable)?, auth: JSONValue) {
+        metrics = session.metrics.namespace(namespace)
         self.id = id
         self.namespace = namespace
         self.session = session
@@ -54,7 +58,7 @@ public final class NamespaceSocket: @unchecked Sendable {
     public func send(_ message: OutboundMessage) {
         guard isConnected else { return }
         session.send(message)
-        session.metrics.countSent(1, handle: session.metrics.namespace(namespace).messagesSent)
+        session.metrics.countSent(1, handle: metrics.messagesSent)
     }
 
     func sendPacket(_ packet: SocketPacket) {

@@ -94,7 +94,7 @@ public final class SocketIOConnection: EngineMessageHandler {
                 return violation(session, "EVENT for a namespace that is not joined")
             }
             guard let handler = registry.handler(for: packet.namespace), let name = packet.eventName else { return }
-            metrics.countReceived(namespace: packet.namespace)
+            metrics.countReceived(socket.metrics)
             let ack = packet.ackID.map { Acknowledgement(socket: socket, id: $0) }
             handler.received(event: name, arguments: packet.eventArguments, ack: ack, from: socket)
         case .ack, .binaryAck:
@@ -131,9 +131,8 @@ public final class SocketIOConnection: EngineMessageHandler {
             connectDeadline?.cancel()
             connectDeadline = nil
             socket.joinNamespaceRoom()
-            let namespaceMetrics = metrics.namespace(namespace)
-            namespaceMetrics.connections.increment(by: 1)
-            namespaceMetrics.connectionsTotal.increment(by: 1)
+            socket.metrics.connections.increment(by: 1)
+            socket.metrics.connectionsTotal.increment(by: 1)
             session.send(OutboundMessage(SocketPacket(type: .connect, namespace: namespace, data: .object(["sid": .string(socket.id)]))))
             handler.connected(socket)
         }
@@ -150,7 +149,7 @@ public final class SocketIOConnection: EngineMessageHandler {
 
     private func remove(_ socket: NamespaceSocket, reason: DisconnectReason) {
         socket.detach()
-        metrics.namespace(socket.namespace).connections.decrement(by: 1)
+        socket.metrics.connections.decrement(by: 1)
         registry.handler(for: socket.namespace)?.disconnected(socket, reason: reason)
     }
 

@@ -33,7 +33,7 @@ public struct PollingRoutes: Sendable {
             case .post: .post
             default: .other
             }
-        let query = QueryString.parse(request.uri.query)
+        let query = request.uri.queryDictionary
         let engineRequest = EngineRequest(method: method, query: query, origin: request.headers[.origin], isWebSocketUpgrade: false)
         let answer: PollResponse
         switch engineRequest.validate(engine.configuration) {

@@ -50,7 +50,8 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             let upgrader = EngineWebSocketUpgrader<UpgradeResult>(
                 maxFrameSize: max(mounts.map(\.engine.configuration.maxPayload).max() ?? 0, 1 << 14),
                 shouldUpgrade: { channel, head in
-                    let (target, query) = Self.split(head.uri)
+                    let uri = URI(head.uri)
+                    let (target, query) = (uri.path, uri.queryDictionary)
                     guard let engine = mounts.first(where: { $0.matches(target) })?.engine else {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
@@ -103,7 +104,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
         intent: EngineRequest.Intent,
         engine: EngineServer
     ) -> EventLoopFuture<UpgradeResult> {
-        let (_, query) = split(head.uri)
+        let query = URI(head.uri).queryDictionary
         var headers: [String: String] = [:]
         for (name, value) in head.headers { headers[name.lowercased()] = value }
         let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: channel.remoteAddress?.ipAddress)
@@ -163,10 +164,5 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
         } catch {
             logger.trace("Connection ended during upgrade", metadata: ["error.type": "\(error)"])
         }
-    }
-
-    package static func split(_ uri: String) -> (path: String, query: [String: String]) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
-        return (String(uri[..<mark]), QueryString.parse(String(uri[uri.index(after: mark)...])))
     }
 }
