@@ -103,6 +103,21 @@ var targets: [Target] = [
         dependencies: ["CLibJWT", "SocketIOCodec"],
         swiftSettings: upcoming
     ),
+    // hiredis through pkg-config (Debian: libhiredis-dev): its RESP formatter and reply reader.
+    .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+    // Redis on NIO sockets with hiredis's wire code: reconnecting links, SUBSCRIBE, XREAD.
+    .target(
+        name: "RedisBridge",
+        dependencies: [
+            "CHiredis",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: upcoming
+    ),
     // The namespace handlers (/, /prices, /market, /user, /admin).
     .target(
         name: "Namespaces",
@@ -113,6 +128,8 @@ var targets: [Target] = [
             "MarketFeed",
             "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: upcoming
@@ -156,6 +173,7 @@ var targets: [Target] = [
             "JWTAuth",
             "MarketFeed",
             "Namespaces",
+            "RedisBridge",
             "SocketIOCodec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -191,6 +209,11 @@ var targets: [Target] = [
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ],
+        swiftSettings: upcoming
+    ),
+    .testTarget(
+        name: "RedisBridgeTests",
+        dependencies: ["RedisBridge", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
         swiftSettings: upcoming
     ),
     .testTarget(

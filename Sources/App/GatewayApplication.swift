@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import MarketFeed
 import Namespaces
+import RedisBridge
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -47,6 +48,7 @@ struct GatewayApplication {
                 _ = metrics.connectErrors(namespace: namespace, code: code)
             }
         }
+        for outcome in ["recovered", "unknown_session", "expired", "truncated"] { _ = metrics.recovery(outcome: outcome) }
         for source in ["simulator", "http"] {
             for type in ["tick", "trade", "depth", "ticker", "stats", "status"] { _ = metrics.feedMessages(source: source, type: type) }
         }
@@ -79,8 +81,20 @@ struct GatewayApplication {
             reconnectAfterMs: 1000,
             logger: logger
         )
-        let stats = AdminStatsService(services: services, interval: .seconds(5), slowConsumerStorm: 10)
+        let continuous = configuration.feedSource == "simulator" || configuration.feedSource == "redis"
+            || (configuration.feedSource == "replay" && configuration.replayLoop)
+        let stats = AdminStatsService(
+            services: services, market: market, interval: .seconds(5), slowConsumerStorm: 10,
+            feedStallSeconds: continuous && configuration.feedStallAlertSeconds > 0 ? Double(configuration.feedStallAlertSeconds) : nil,
+            feedSource: configuration.feedSource
+        )
         var running: [any Service] = [application, stats]
+        if let url = configuration.redisURL, let address = RedisAddress(url: url) {
+            running.append(RedisIngestService(
+                address: address, prefix: configuration.redisPrefix, readsFeed: configuration.feedSource == "redis",
+                services: services, market: market, eventLoop: group.next(), logger: logger
+            ))
+        }
         if configuration.feedSource == "replay" {
             guard let text = try? String(contentsOfFile: configuration.replayFile, encoding: .utf8) else {
                 logger.critical("Cannot read the replay file", metadata: ["feed.replay.file": "\(configuration.replayFile)"])

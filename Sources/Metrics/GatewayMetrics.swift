@@ -14,6 +14,7 @@ public final class GatewayMetrics: Sendable {
     public let engineConnectionsWebSocket: any MeterHandler
     public let slowConsumerDisconnects: any CounterHandler
     public let malformedPackets: any CounterHandler
+    public let redisUp: any MeterHandler
 
     private let perNamespace: NamespaceMetricsCache
 
@@ -40,6 +41,7 @@ public final class GatewayMetrics: Sendable {
         engineConnectionsWebSocket = registry.makeGauge(descriptor: engine, labels: [("transport", "websocket")])
         slowConsumerDisconnects = registry.makeCounter(descriptor: MetricName.slowConsumers, labels: [])
         malformedPackets = registry.makeCounter(descriptor: MetricName.malformed, labels: [])
+        redisUp = registry.makeGauge(descriptor: MetricName.redisUp, labels: [])
         perNamespace = NamespaceMetricsCache(registry: registry)
         residentMemory = registry.makeGauge(descriptor: MetricName.residentMemory, labels: [])
         cpuSeconds = registry.makeCounter(descriptor: MetricName.cpuSeconds, labels: [])
@@ -104,6 +106,11 @@ public final class GatewayMetrics: Sendable {
     /// Depth sequence gaps, by symbol.
     public func feedGaps(symbol: String) -> any CounterHandler {
         perNamespace.labelled(MetricName.feedGaps, [("symbol", symbol)])
+    }
+
+    /// Connection state recovery attempts: recovered, unknown_session, expired, truncated.
+    public func recovery(outcome: String) -> any CounterHandler {
+        perNamespace.labelled(MetricName.recovery, [("outcome", outcome)])
     }
 
     /// A counter of CONNECT refusals for one namespace and error code.

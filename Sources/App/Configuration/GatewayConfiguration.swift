@@ -3,6 +3,7 @@ import GatewayCore
 import JWTAuth
 import Logging
 import Namespaces
+import RedisBridge
 import NIOCore
 
 /// The gateway's whole configuration, typed and validated. Built from config/gateway.yaml and
@@ -28,8 +29,13 @@ struct GatewayConfiguration: Sendable {
     var jwtKey: JWTKey?
     var jwtSecret: String?
     var claimChecks: ClaimChecks
-    /// `simulator`, `replay` or `none` (HTTP only); `redis` comes with the cluster work.
+    /// `simulator`, `replay`, `redis` or `none` (HTTP only).
     var feedSource: String
+    /// nil: no Redis (single-node mode).
+    var redisURL: String?
+    var redisPrefix: String
+    /// Seconds without market data before admins get a feed-stall alert (0: never).
+    var feedStallAlertSeconds: Int
     var replayFile: String
     var replaySpeed: Double
     var replayLoop: Bool
@@ -75,7 +81,11 @@ struct GatewayConfiguration: Sendable {
             maxConnectionsPerUser: reader.int("limits.maxConnectionsPerUser", in: 1...10_000),
             maxConnectionsPerIp: reader.int("limits.maxConnectionsPerIp", in: 1...1_000_000),
             premiumChannels: Set(reader.list("tiers.premiumChannels")),
-            expiryWarningSeconds: Double(reader.int("jwt.expiryWarningSeconds", in: 0...86_400))
+            expiryWarningSeconds: Double(reader.int("jwt.expiryWarningSeconds", in: 0...86_400)),
+            recovery: RecoverySettings(
+                window: Double(reader.int("recovery.maxDisconnectionMs", in: 0...86_400_000)) / 1000,
+                maxEventsPerUser: reader.int("recovery.maxEventsPerUser", in: 1...1_000_000)
+            )
         )
         let block = Double(reader.int("rateLimits.blockDuration", in: 0...86_400))
         let allPoints = reader.optionalInt("rateLimits.points", in: 1...1_000_000)
@@ -92,7 +102,16 @@ struct GatewayConfiguration: Sendable {
             reader.problem("tiers.premiumChannels", "'\(unknown)' is not a market channel (\(NamespaceSettings.marketChannels.joined(separator: ", ")))")
         }
         self.namespaces = namespaces
-        feedSource = reader.choice("feed.source", ["simulator", "replay", "none"]) ?? "simulator"
+        feedSource = reader.choice("feed.source", ["simulator", "replay", "redis", "none"]) ?? "simulator"
+        redisURL = reader.string("redis.url").nonEmpty
+        redisPrefix = reader.string("redis.prefix")
+        if let url = redisURL, RedisAddress(url: url) == nil {
+            reader.problem("redis.url", "expected redis://[user:password@]host[:port][/db]")
+        }
+        if feedSource == "redis" && redisURL == nil {
+            reader.problem("feed.source", "'redis' needs redis.url (REDIS_URL)")
+        }
+        feedStallAlertSeconds = reader.int("feed.stallAlertSeconds", in: 0...86_400)
         replayFile = reader.string("feed.replay.file")
         replaySpeed = reader.positiveDouble("feed.replay.speed")
         replayLoop = reader.choice("feed.replay.loop", ["true", "false"]) == "true"

@@ -9,11 +9,6 @@ import SocketIOCodec
 /// Producers' HTTP API (SPEC §6): market messages and per-user events, for tokens with role
 /// `service` or `admin`. A batch is validated whole before anything is applied.
 enum IngestRoutes {
-    static let userEvents: [String: String] = [
-        "order.new": "orders", "order.update": "orders", "order.filled": "orders", "order.cancelled": "orders",
-        "position.update": "positions", "position.liquidated": "positions",
-        "wallet.update": "wallet", "margin.call": "user",
-    ]
     static let maximumBatch = 1000
 
     static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, market: MarketState) {
@@ -43,11 +38,11 @@ enum IngestRoutes {
             try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
             guard let userId = context.parameters.get("userId"), !userId.isEmpty else { throw APIError.badRequest("No user id in the path.") }
             let payload = try await body(request, limit: 1024 * 1024)
-            guard let event = payload["event"]?.stringValue, let channel = userEvents[event] else {
-                throw APIError.badRequest("'event' must be one of \(userEvents.keys.sorted().joined(separator: ", ")).")
+            guard let event = payload["event"]?.stringValue, UserRooms.eventChannels[event] != nil else {
+                throw APIError.badRequest("'event' must be one of \(UserRooms.eventChannels.keys.sorted().joined(separator: ", ")).")
             }
             guard let data = payload["data"], data.isObject else { throw APIError.badRequest("'data' must be an object.") }
-            services.broadcaster.emit(namespace: "/user", room: "\(channel):\(userId)", event: event, payloadJSON: JSONSerializer.serialize(data))
+            services.userEvents.publish(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data))
             return OperationalRoutes.json(.object(["accepted": true]), status: .accepted)
         }
     }

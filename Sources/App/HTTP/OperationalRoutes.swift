@@ -21,7 +21,8 @@ enum OperationalRoutes {
         }
         router.get("health") { _, _ in
             let accepting = services.engine?.isAccepting ?? false
-            let status = accepting && !services.maintenance.isEnabled ? "ok" : "degraded"
+            let healthy = accepting && !services.maintenance.isEnabled && services.redisHealth.current != .down
+            let status = healthy ? "ok" : "degraded"
             return json(.object(["status": .string(status), "uptime": .int(uptime(services))]))
         }
         router.get("health/websocket") { _, _ in
@@ -33,8 +34,8 @@ enum OperationalRoutes {
             ]))
         }
         router.get("health/redis") { _, _ in
-            // Single-node mode until the cluster work lands.
-            json(.object(["status": "disabled"]))
+            let state = services.redisHealth.current
+            return json(.object(["status": .string(state.rawValue)]), status: state == .down ? .serviceUnavailable : .ok)
         }
         router.get("api/v1/limits") { _, _ in
             json(limits(configuration))

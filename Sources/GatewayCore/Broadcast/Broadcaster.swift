@@ -31,13 +31,15 @@ public final class Broadcaster: Sendable {
     }
 
     /// Delivers `message` to the members of `rooms` (`""` = everyone in the namespace).
-    public func broadcast(_ message: OutboundMessage, namespace: String, rooms: [String]) {
+    /// `queued`: even the caller's own loop gets it as a task, so deliveries keep the order in
+    /// which callers (serialised by their own lock) made them on every loop alike.
+    public func broadcast(_ message: OutboundMessage, namespace: String, rooms: [String], queued: Bool = false) {
         let keys = rooms.map { RoomKey(namespace: namespace, room: $0) }
         let handles = metrics.namespace(namespace)
         let metrics = metrics
         let received = NIODeadline.now()
         for context in contexts {
-            if context.eventLoop.inEventLoop {
+            if !queued && context.eventLoop.inEventLoop {
                 Self.deliver(message, to: keys, on: context, receivedAt: received, metrics: metrics, handles: handles)
             } else {
                 context.eventLoop.execute {

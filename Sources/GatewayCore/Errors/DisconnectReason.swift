@@ -13,6 +13,8 @@ public enum DisconnectReason: String, Sendable, Hashable {
     case connectTimeout = "connect timeout"
     case invalidState = "invalid state"
     case payloadTooLarge = "payload too large"
+    /// An admin's kick: never recoverable.
+    case kicked = "kicked"
 
     /// Reasons after which connection state recovery may restore the socket (Socket.IO 4.6).
     public var isRecoverable: Bool {

@@ -41,8 +41,9 @@ public struct ConnectRequest: Sendable {
 
 /// The answer to a CONNECT.
 public enum ConnectDecision: Sendable {
-    /// Accepts; `context` is stored on the socket (e.g. the authenticated principal).
-    case accept(context: (any Sendable)? = nil)
+    /// Accepts; `context` is stored on the socket (e.g. the authenticated principal), `reply`
+    /// shapes the CONNECT answer (a restored socket id, extra fields such as `pid`).
+    case accept(context: (any Sendable)? = nil, reply: ConnectReply = ConnectReply())
     /// Refuses with CONNECT_ERROR `{"message": message, "data": data}`.
     case reject(message: String, data: JSONValue? = nil)
 }
@@ -63,5 +64,18 @@ public final class Acknowledgement: @unchecked Sendable {
         guard !isSent, let socket else { return }
         isSent = true
         socket.sendPacket(.ack(arguments, namespace: socket.namespace, ackID: id))
+    }
+}
+
+/// What a CONNECT answer carries besides the socket id.
+public struct ConnectReply: Sendable {
+    /// The socket id to use (connection state recovery restores the old one); nil: a new one.
+    public var socketID: String?
+    /// Extra members of the CONNECT data after `sid`.
+    public var fields: [JSONMember]
+
+    public init(socketID: String? = nil, fields: [JSONMember] = []) {
+        self.socketID = socketID
+        self.fields = fields
     }
 }

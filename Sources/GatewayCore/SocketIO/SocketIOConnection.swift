@@ -125,15 +125,16 @@ public final class SocketIOConnection: EngineMessageHandler {
             let code = data?["code"]?.stringValue ?? "REJECTED"
             metrics.connectErrors(namespace: namespace, code: code).increment(by: 1)
             session.send(OutboundMessage(.connectError(message, data: data, namespace: namespace)))
-        case .accept(let context):
-            let socket = NamespaceSocket(id: SessionID.make(), namespace: namespace, session: session, context: context, auth: auth)
+        case .accept(let context, let reply):
+            let socket = NamespaceSocket(id: reply.socketID ?? SessionID.make(), namespace: namespace, session: session, context: context, auth: auth)
             sockets[namespace] = socket
             connectDeadline?.cancel()
             connectDeadline = nil
             socket.joinNamespaceRoom()
             socket.metrics.connections.increment(by: 1)
             socket.metrics.connectionsTotal.increment(by: 1)
-            session.send(OutboundMessage(SocketPacket(type: .connect, namespace: namespace, data: .object(["sid": .string(socket.id)]))))
+            let data = JSONValue.object([JSONMember("sid", .string(socket.id))] + reply.fields)
+            session.send(OutboundMessage(SocketPacket(type: .connect, namespace: namespace, data: data)))
             handler.connected(socket)
         }
     }

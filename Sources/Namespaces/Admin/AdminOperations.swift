@@ -80,7 +80,7 @@ public struct AdminOperations: Sendable {
                         }
                         if matches {
                             closed.insert(ObjectIdentifier(session))
-                            session.close(reason: .forcedServerClose)
+                            session.close(reason: .kicked)
                         }
                     }
                 }
@@ -104,6 +104,15 @@ public struct AdminOperations: Sendable {
         services.logger.notice("Maintenance mode changed", metadata: ["maintenance.enabled": "\(enabled)"])
     }
 
+    /// `admin.alert {level, message, ts}` to every admin socket, and a log line.
+    public func alert(level: String, message: String) {
+        services.logger.warning("Admin alert", metadata: ["alert.level": "\(level)", "alert.message": "\(message)"])
+        services.broadcaster.emit(
+            namespace: "/admin", room: "admin", event: "admin.alert",
+            arguments: [.object(["level": .string(level), "message": .string(message), "ts": .number(String(WallClock.milliseconds()))])]
+        )
+    }
+
     /// Connections by namespace, unique users, traffic, limits hit, Redis state.
     public func stats() -> JSONValue {
         let totals = services.metrics.totals
@@ -119,7 +128,7 @@ public struct AdminOperations: Sendable {
             "rateLimited": .int(totals.rateLimited.load(ordering: .relaxed)),
             "slowConsumers": .int(totals.slowConsumers.load(ordering: .relaxed)),
             "maintenance": .bool(services.maintenance.isEnabled),
-            "redis": .string("disabled"),
+            "redis": .string(services.redisHealth.current.rawValue),
             "uptimeSeconds": .int(Int(Date().timeIntervalSince(services.startedAt))),
             "ts": .number(String(WallClock.milliseconds())),
         ])

@@ -3,6 +3,7 @@ import MarketFeed
 import NIOConcurrencyHelpers
 import NIOCore
 import SocketIOCodec
+import Synchronization
 
 /// The market as the feed left it, and the fan-out of each feed message (SPEC §5). Feed
 /// messages are published on one event loop (`feedLoop`), in order; each is encoded once and
@@ -15,6 +16,8 @@ public final class MarketState: @unchecked Sendable {
     private let latest = NIOLockedValueBox<[String: String]>([:])
     private var books: [String: OrderBook] = [:]
     private var throttled: [String: Throttle] = [:]
+    /// Uptime (ns) of the last feed message, for feed-stall alerts.
+    private let lastMessageAt = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
     /// ticker and stats go out at most once a second per symbol (SPEC §5 feed.throttleMs).
     static let throttle = TimeAmount.seconds(1)
 
@@ -34,6 +37,7 @@ public final class MarketState: @unchecked Sendable {
     /// Counts and publishes messages from one source, in order, on the feed loop.
     public func ingest(_ messages: [FeedMessage], source: String) {
         let metrics = services.metrics
+        lastMessageAt.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
         feedLoop.execute { [self] in
             for message in messages {
                 metrics.feedMessages(source: source, type: message.type).increment(by: 1)
@@ -140,6 +144,11 @@ public final class MarketState: @unchecked Sendable {
             services.broadcaster.emit(namespace: "/market", room: room, event: event, payloadJSON: payload)
         }
         throttled[key] = entry
+    }
+
+    /// Seconds since the last feed message (or since start-up).
+    public var secondsSinceLastMessage: Double {
+        Double(NIODeadline.now().uptimeNanoseconds &- lastMessageAt.load(ordering: .relaxed)) / 1e9
     }
 
     // MARK: State on subscribe

@@ -21,6 +21,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         let principal: Principal?
         let ipSlot: String
         let userSlot: String?
+        let recovery: RecoveryPlan?
     }
 
     // MARK: Connect
@@ -56,7 +57,13 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             }
             userSlot = principal.userId
         }
-        return .accept(context: Admission(principal: principal, ipSlot: ipSlot, userSlot: userSlot))
+        var recovery: RecoveryPlan?
+        var reply = ConnectReply()
+        if behavior.offersRecovery, let principal, let plan = RecoveryPlan.decide(request.auth, userId: principal.userId, hub: services.userEvents) {
+            recovery = plan
+            reply = plan.reply
+        }
+        return .accept(context: Admission(principal: principal, ipSlot: ipSlot, userSlot: userSlot, recovery: recovery), reply: reply)
     }
 
     func connected(_ socket: NamespaceSocket) {
@@ -64,6 +71,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         let state = SocketState(principal: admission?.principal, socket: socket)
         state.heldIpSlot = admission?.ipSlot
         state.heldUserSlot = admission?.userSlot
+        state.recovery = admission?.recovery
         socket.userState = state
         services.connections.acquire(name)
         if behavior.announcesConnection {
@@ -82,6 +90,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
 
     func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason) {
         guard let state = socket.state else { return }
+        behavior.disconnected(socket, state: state, reason: reason, services: services)
         services.connections.release(name)
         state.cancelTimers()
         if let principal = state.principal, state.quotaRooms > 0 {

@@ -20,8 +20,11 @@ public final class GatewayServices: Sendable {
     /// Live sockets per namespace (for stats and health).
     public let connections = ConnectionCounter(limit: .max)
     public let maintenance = MaintenanceMode()
+    public let redisHealth = RedisHealth()
     public let trafficRates = TrafficRates()
     public let startedAt = Date()
+    /// `/user` events and connection state recovery.
+    public let userEvents: UserEventHub
     private let engineBox = NIOLockedValueBox<EngineServer?>(nil)
     let userSockets: ConnectionCounter
     let ipSockets: ConnectionCounter
@@ -48,6 +51,7 @@ public final class GatewayServices: Sendable {
         ipSockets = ConnectionCounter(limit: settings.maxConnectionsPerIp)
         userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
         symbolSet = Set(settings.symbols)
+        userEvents = UserEventHub(broadcaster: broadcaster, metrics: metrics, settings: settings.recovery, now: now)
     }
 
     /// The engine, once built (it needs the namespaces, which need these services).

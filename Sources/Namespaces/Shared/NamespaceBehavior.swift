@@ -31,8 +31,12 @@ protocol NamespaceBehavior: Sendable {
     var limitsSocketsPerUser: Bool { get }
     /// `/prices`, `/market`: `connection.authenticated` on connect.
     var announcesConnection: Bool { get }
+    /// `/user`: connection state recovery (`pid`/`offset`) for sockets that opt in.
+    var offersRecovery: Bool { get }
 
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices)
+    /// Before the shared clean-up (slots, timers) runs.
+    func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices)
     /// nil: this namespace has no such event.
     func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome?
 }
@@ -41,7 +45,9 @@ extension NamespaceBehavior {
     var enforcesTokenExpiry: Bool { false }
     var limitsSocketsPerUser: Bool { false }
     var announcesConnection: Bool { false }
+    var offersRecovery: Bool { false }
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {}
+    func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices) {}
 }
 
 /// Payload helpers shared by the subscription events.

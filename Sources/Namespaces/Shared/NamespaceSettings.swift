@@ -21,6 +21,8 @@ public struct NamespaceSettings: Sendable {
     public var premiumChannels: Set<String>
     /// `auth.expiring` goes out this long before a connected token expires.
     public var expiryWarningSeconds: Double
+    /// Connection state recovery on `/user`.
+    public var recovery: RecoverySettings
 
     public static let marketChannels = ["stats", "depth", "trades", "ticker"]
     public static let userChannels = ["orders", "positions", "wallet"]
@@ -35,8 +37,10 @@ public struct NamespaceSettings: Sendable {
         maxConnectionsPerIp: Int = 1000,
         rateLimits: [String: TokenBucket.Policy] = NamespaceSettings.defaultRateLimits,
         premiumChannels: Set<String> = [],
-        expiryWarningSeconds: Double = 30
+        expiryWarningSeconds: Double = 30,
+        recovery: RecoverySettings = RecoverySettings()
     ) {
+        self.recovery = recovery
         self.symbols = symbols
         self.maxSymbolsPerConnection = maxSymbolsPerConnection
         self.maxChannelsPerUser = maxChannelsPerUser

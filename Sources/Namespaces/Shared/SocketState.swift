@@ -13,6 +13,10 @@ final class SocketState {
     var heldIpSlot: String?
     var expiryWarning: Scheduled<Void>?
     var expiry: Scheduled<Void>?
+    /// `/user` sockets that opted into connection state recovery.
+    var recovery: RecoveryPlan?
+    /// `/user` channels this socket receives (kept here: rooms are gone by disconnect time).
+    var userChannels: Set<String> = []
     /// `/market` depth cadence per symbol.
     var depthCadence: [String: String] = [:]
 

@@ -9,12 +9,35 @@ struct UserBehavior: NamespaceBehavior {
     let access = Access.roles([.user, .admin])
     let enforcesTokenExpiry = true
     let limitsSocketsPerUser = true
+    let offersRecovery = true
     static let example = #"{"channels":["orders"]}"#
 
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {
         guard let userId = state.principal?.userId else { return }
-        socket.join("user:" + userId)
-        for channel in NamespaceSettings.userChannels { socket.join("\(channel):\(userId)") }
+        switch state.recovery {
+        case .restored(let session, let after)?:
+            state.userChannels = Set(session.channels)
+            services.userEvents.restore(socket, session: session, after: after)
+        case .fresh?, nil:
+            state.userChannels = Set(NamespaceSettings.userChannels)
+            Self.join(socket, userId: userId, channels: NamespaceSettings.userChannels, offsets: state.recovery != nil)
+        }
+    }
+
+    /// Joins the user-wide room and the given channels' rooms (their `#offsets` twins for
+    /// recovery-enabled sockets).
+    static func join(_ socket: NamespaceSocket, userId: String, channels: [String], offsets: Bool) {
+        socket.join(UserRooms.room("user", user: userId, offsets: offsets))
+        for channel in channels { socket.join(UserRooms.room(channel, user: userId, offsets: offsets)) }
+    }
+
+    func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices) {
+        guard let plan = state.recovery, reason.isRecoverable, let userId = state.principal?.userId else { return }
+        services.userEvents.keep(RecoverySessions.Session(
+            pid: plan.pid, sid: socket.id, userId: userId,
+            channels: NamespaceSettings.userChannels.filter(state.userChannels.contains),
+            baseline: plan.baseline, disconnectedAt: services.now()
+        ))
     }
 
     func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {
@@ -27,10 +50,18 @@ struct UserBehavior: NamespaceBehavior {
         if let unknown = channels.first(where: { !NamespaceSettings.userChannels.contains($0) }) {
             return .failure(ClientError(.unknownChannel, "Unknown channel '\(unknown)'. Channels: \(NamespaceSettings.userChannels.joined(separator: ", "))."))
         }
+        let offsets = state.recovery != nil
         for channel in channels {
-            if event == "subscribe" { socket.join("\(channel):\(userId)") } else { socket.leave("\(channel):\(userId)") }
+            let room = UserRooms.room(channel, user: userId, offsets: offsets)
+            if event == "subscribe" {
+                socket.join(room)
+                state.userChannels.insert(channel)
+            } else {
+                socket.leave(room)
+                state.userChannels.remove(channel)
+            }
         }
-        let active = NamespaceSettings.userChannels.filter { socket.rooms.contains("\($0):\(userId)") }
+        let active = NamespaceSettings.userChannels.filter(state.userChannels.contains)
         let list = JSONValue.array(active.map { .string($0) })
         return .success(
             fields: [JSONMember("channels", list)],

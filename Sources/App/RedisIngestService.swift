@@ -1,0 +1,97 @@
+import Logging
+import MarketFeed
+import Namespaces
+import NIOCore
+import RedisBridge
+import ServiceLifecycle
+import SocketIOCodec
+
+/// What the gateway reads from Redis (SPEC §6): the user-event stream `{prefix}user-events`
+/// (XREAD) whenever Redis is configured, and the market feed channel `{prefix}feed`
+/// (SUBSCRIBE) when `feed.source` is `redis`. Redis going away and coming back raises an
+/// `admin.alert`, flips `gateway_redis_up` and `/health/redis`; links reconnect by themselves.
+struct RedisIngestService: Service {
+    let address: RedisAddress
+    let prefix: String
+    let readsFeed: Bool
+    let services: GatewayServices
+    let market: MarketState
+    let eventLoop: any EventLoop
+    let logger: Logger
+
+    func run() async throws {
+        let status = RedisStatus()
+        let services = services
+        let operations = AdminOperations(services: services)
+        let address = address
+        services.redisHealth.set(.down)
+        services.metrics.redisUp.set(Double(0))
+        status.observe { up in
+            services.redisHealth.set(up ? .up : .down)
+            services.metrics.redisUp.set(Double(up ? 1 : 0))
+            if up {
+                operations.alert(level: "info", message: "Redis is reachable again at \(address.description)")
+            } else {
+                operations.alert(level: "critical", message: "Redis lost at \(address.description); reconnecting, local clients are still served")
+            }
+        }
+        var links = [
+            RedisLink(
+                name: "user-events", address: address, eventLoop: eventLoop, status: status, logger: logger,
+                session: RedisSessions.readStream(prefix + "user-events") { entries in
+                    for entry in entries { Self.deliverUserEvent(entry, services: services) }
+                }
+            )
+        ]
+        if readsFeed {
+            let parser = FeedParser(symbols: services.settings.symbols)
+            let market = market
+            links.append(RedisLink(
+                name: "feed", address: address, eventLoop: eventLoop, status: status, logger: logger,
+                session: RedisSessions.subscribe(prefix + "feed") { payload in
+                    Self.ingestFeed(payload, parser: parser, market: market, services: services)
+                }
+            ))
+        }
+        for link in links { link.start() }
+        logger.info("Reading Redis", metadata: ["redis.address": "\(address.description)", "redis.prefix": "\(prefix)", "feed.redis": "\(readsFeed)"])
+        try? await gracefulShutdown()
+        for link in links { link.stop() }
+    }
+
+    /// One message on `{prefix}feed`: a feed message object (or an array of them); a bad one is
+    /// skipped and counted.
+    static func ingestFeed(_ payload: [UInt8], parser: FeedParser, market: MarketState, services: GatewayServices) {
+        guard let value = try? JSONParser.parse(payload) else {
+            services.metrics.feedRejected(source: "redis", reason: "invalid_json").increment(by: 1)
+            return
+        }
+        let items: [JSONValue]
+        if case .array(let list) = value { items = list } else { items = [value] }
+        var messages: [FeedMessage] = []
+        for item in items {
+            do throws(FeedError) {
+                messages.append(try parser.parse(item))
+            } catch {
+                services.metrics.feedRejected(source: "redis", reason: error.reason.rawValue).increment(by: 1)
+                services.logger.debug("Redis feed message skipped", metadata: ["error.type": "\(error.reason.rawValue)"])
+            }
+        }
+        if !messages.isEmpty { market.ingest(messages, source: "redis") }
+    }
+
+    /// One `{prefix}user-events` entry: `userId`, `event` (a /user event name) and `data` (a
+    /// JSON object). Anything else is skipped and counted.
+    static func deliverUserEvent(_ entry: RedisSessions.StreamEntry, services: GatewayServices) {
+        let reject = { (reason: String) in
+            services.metrics.feedRejected(source: "redis-user-events", reason: reason).increment(by: 1)
+            services.logger.debug("User event skipped", metadata: ["redis.entry": "\(entry.id)", "error.type": "\(reason)"])
+        }
+        guard let userId = entry.fields["userId"], !userId.isEmpty else { return reject("missing_user") }
+        guard let event = entry.fields["event"], UserRooms.eventChannels[event] != nil else { return reject("unknown_event") }
+        guard let text = entry.fields["data"], let data = try? JSONParser.parse(text), data.isObject else {
+            return reject("invalid_data")
+        }
+        services.userEvents.publish(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data))
+    }
+}

@@ -1,0 +1,64 @@
+import DequeModule
+
+/// Disconnected `/user` sockets that may still be recovered (SPEC §1): private session id →
+/// who it was, what it was subscribed to and the last offset it was known to have. Each
+/// entry lives `window` seconds and can be taken once; at most `capacity` are kept (oldest
+/// go first).
+struct RecoverySessions {
+    struct Session: Equatable {
+        let pid: String
+        let sid: String
+        let userId: String
+        let channels: [String]
+        /// The log's last offset when the socket first connected: nothing before it is replayed.
+        let baseline: UInt64
+        let disconnectedAt: Double
+    }
+
+    enum Lookup: Equatable {
+        case found(Session)
+        /// Unknown pid (never seen, already used, or pushed out by the cap).
+        case unknown
+        case expired
+        /// The pid belongs to another user's session.
+        case otherUser
+    }
+
+    let window: Double
+    let capacity: Int
+    private var sessions: [String: Session] = [:]
+    private var order = Deque<(pid: String, at: Double)>()
+
+    init(window: Double, capacity: Int = 100_000) {
+        self.window = window
+        self.capacity = capacity
+    }
+
+    var count: Int { sessions.count }
+
+    mutating func store(_ session: Session) {
+        expire(now: session.disconnectedAt)
+        sessions[session.pid] = session
+        order.append((session.pid, session.disconnectedAt))
+        while sessions.count > capacity, let oldest = order.popFirst() {
+            if sessions[oldest.pid]?.disconnectedAt == oldest.at { sessions[oldest.pid] = nil }
+        }
+    }
+
+    /// Takes the session for `pid` if `userId` may have it and it is within the window.
+    mutating func take(pid: String, userId: String, now: Double) -> Lookup {
+        expire(now: now)
+        guard let session = sessions[pid] else { return .unknown }
+        guard session.userId == userId else { return .otherUser }
+        sessions[pid] = nil
+        guard now - session.disconnectedAt <= window else { return .expired }
+        return .found(session)
+    }
+
+    mutating func expire(now: Double) {
+        while let oldest = order.first, now - oldest.at > window {
+            order.removeFirst()
+            if sessions[oldest.pid]?.disconnectedAt == oldest.at { sessions[oldest.pid] = nil }
+        }
+    }
+}

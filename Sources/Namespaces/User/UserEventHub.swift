@@ -1,0 +1,138 @@
+import GatewayCore
+import GatewayMetrics
+import NIOConcurrencyHelpers
+import NIOCore
+import SocketIOCodec
+
+/// Where `/user` events enter (HTTP, the Redis stream) and connection state recovery lives.
+///
+/// One lock orders everything: an event is logged and handed to every loop under it, and a
+/// recovering socket's missed events are read and its room joins queued under it too. Since
+/// each loop runs its tasks in the order they were queued, the socket either finds an event
+/// in the replay or receives it live after joining — never both, never neither.
+public final class UserEventHub: Sendable {
+    private struct State {
+        var log: UserEventLog
+        var sessions: RecoverySessions
+    }
+
+    private let state: NIOLockedValueBox<State>
+    private let broadcaster: Broadcaster
+    private let metrics: GatewayMetrics
+    private let now: @Sendable () -> Double
+
+    public init(broadcaster: Broadcaster, metrics: GatewayMetrics, settings: RecoverySettings, now: @escaping @Sendable () -> Double) {
+        state = NIOLockedValueBox(State(
+            log: UserEventLog(window: settings.window, maxPerUser: settings.maxEventsPerUser, maxTotal: settings.maxEvents),
+            sessions: RecoverySessions(window: settings.window, capacity: settings.maxSessions)
+        ))
+        self.broadcaster = broadcaster
+        self.metrics = metrics
+        self.now = now
+    }
+
+    // MARK: Publishing
+
+    /// Delivers `event` to the user's sockets on its channel, in order, and keeps it for
+    /// recovery. `payloadJSON` is the producer's object as JSON text.
+    public func publish(userId: String, event: String, payloadJSON: String) {
+        let channel = UserRooms.eventChannels[event] ?? "user"
+        let time = now()
+        state.withLockedValue { state in
+            let entry = state.log.append(user: userId, channel: channel, event: event, payloadJSON: payloadJSON, now: time)
+            broadcaster.broadcast(
+                .event(namespace: "/user", name: event, payloadJSON: payloadJSON), namespace: "/user",
+                rooms: [UserRooms.room(channel, user: userId, offsets: false)], queued: true
+            )
+            broadcaster.broadcast(
+                .event(namespace: "/user", name: event, payloadJSON: Self.withOffset(entry)), namespace: "/user",
+                rooms: [UserRooms.room(channel, user: userId, offsets: true)], queued: true
+            )
+        }
+    }
+
+    /// The event's arguments: the payload, then its offset as a string (what recovery-aware
+    /// clients strip and send back).
+    static func withOffset(_ entry: UserEventLog.Entry) -> String {
+        entry.payloadJSON + ",\"\(entry.offset)\""
+    }
+
+    // MARK: Recovery
+
+    /// A new recovery-enabled socket starts from the log's current end.
+    func currentOffset() -> UInt64 {
+        state.withLockedValue { $0.log.lastOffset }
+    }
+
+    enum Attempt {
+        case recovered(RecoverySessions.Session, after: UInt64)
+        case failed(outcome: String)
+    }
+
+    /// Decides a CONNECT that carries `pid` (and maybe `offset`): the session must exist, be
+    /// the same user's, be within the window, and every event it missed must still be here.
+    func attempt(pid: String, offset: String?, userId: String) -> Attempt {
+        let time = now()
+        let attempt = state.withLockedValue { state -> Attempt in
+            state.log.expire(now: time)
+            switch state.sessions.take(pid: pid, userId: userId, now: time) {
+            case .unknown, .otherUser: return .failed(outcome: "unknown_session")
+            case .expired: return .failed(outcome: "expired")
+            case .found(let session):
+                let after = max(offset.flatMap(UInt64.init) ?? 0, session.baseline)
+                if case .truncated = state.log.missed(user: userId, after: after, channels: Set(session.channels)) {
+                    return .failed(outcome: "truncated")
+                }
+                return .recovered(session, after: after)
+            }
+        }
+        switch attempt {
+        case .recovered: metrics.recovery(outcome: "recovered").increment(by: 1)
+        case .failed(let outcome): metrics.recovery(outcome: outcome).increment(by: 1)
+        }
+        return attempt
+    }
+
+    /// Replays what a recovered socket missed and joins its rooms, in one step against the
+    /// live stream (see the type's comment). Runs on the socket's loop.
+    func restore(_ socket: NamespaceSocket, session: RecoverySessions.Session, after: UInt64) {
+        state.withLockedValue { state in
+            let missed: [UserEventLog.Entry]
+            if case .events(let entries) = state.log.missed(user: session.userId, after: after, channels: Set(session.channels)) {
+                missed = entries
+            } else {
+                missed = []  // dropped in the instant since `attempt` checked; nothing more to give
+            }
+            socket.eventLoop.execute {
+                UserBehavior.join(socket, userId: session.userId, channels: session.channels, offsets: true)
+                for entry in missed {
+                    socket.emit(entry.event, payloadJSON: Self.withOffset(entry))
+                }
+            }
+        }
+    }
+
+    /// Keeps a socket that left for a recoverable reason for the recovery window.
+    func keep(_ session: RecoverySessions.Session) {
+        state.withLockedValue { $0.sessions.store(session) }
+    }
+
+    public var storedSessions: Int { state.withLockedValue { $0.sessions.count } }
+    public var storedEvents: Int { state.withLockedValue { $0.log.count } }
+}
+
+/// Connection state recovery limits (SPEC §1; `recovery.*` in the configuration).
+public struct RecoverySettings: Sendable {
+    /// Seconds a disconnected socket may come back within (`recovery.maxDisconnectionMs`).
+    public var window: Double
+    public var maxEventsPerUser: Int
+    public var maxEvents: Int
+    public var maxSessions: Int
+
+    public init(window: Double = 120, maxEventsPerUser: Int = 1000, maxEvents: Int = 200_000, maxSessions: Int = 100_000) {
+        self.window = window
+        self.maxEventsPerUser = maxEventsPerUser
+        self.maxEvents = maxEvents
+        self.maxSessions = maxSessions
+    }
+}

@@ -1,0 +1,72 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Keeps one Redis session running: connects, runs `session` until the connection ends, and
+/// reconnects after 50 ms × attempt (at most 2 s, SPEC §8), reporting up/down to `status`.
+public final class RedisLink: Sendable {
+    public typealias Session = @Sendable (RedisConnection) -> EventLoopFuture<Void>
+
+    private let name: String
+    private let address: RedisAddress
+    private let eventLoop: any EventLoop
+    private let status: RedisStatus
+    private let logger: Logger
+    private let session: Session
+    private let current = NIOLockedValueBox<(stopped: Bool, connection: RedisConnection?)>((false, nil))
+
+    public init(name: String, address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus, logger: Logger, session: @escaping Session) {
+        self.name = name
+        self.address = address
+        self.eventLoop = eventLoop
+        self.status = status
+        self.logger = logger
+        self.session = session
+        status.set(name, up: false)
+    }
+
+    public func start() {
+        eventLoop.execute { self.connect(attempt: 0) }
+    }
+
+    public func stop() {
+        let connection = current.withLockedValue { state -> RedisConnection? in
+            state.stopped = true
+            return state.connection
+        }
+        if let connection { connection.eventLoop.execute { connection.close() } }
+    }
+
+    private var isStopped: Bool { current.withLockedValue { $0.stopped } }
+
+    private func connect(attempt: Int) {
+        guard !isStopped else { return }
+        RedisConnection.connect(to: address, on: eventLoop).whenComplete { result in
+            switch result {
+            case .success(let connection):
+                guard !self.isStopped else { return connection.close() }
+                self.current.withLockedValue { $0.connection = connection }
+                self.status.set(self.name, up: true)
+                if attempt > 0 { self.logger.notice("Redis connection restored", metadata: ["redis.link": "\(self.name)"]) }
+                let ended = self.session(connection)
+                ended.whenComplete { _ in connection.close() }
+                connection.closeFuture.whenComplete { _ in
+                    self.current.withLockedValue { $0.connection = nil }
+                    self.lost(attempt: 1, reason: "connection closed")
+                }
+            case .failure(let error):
+                self.lost(attempt: attempt + 1, reason: "\(error)")
+            }
+        }
+    }
+
+    private func lost(attempt: Int, reason: String) {
+        guard !isStopped else { return }
+        status.set(name, up: false)
+        if attempt == 1 {
+            logger.warning("Redis unreachable; reconnecting", metadata: ["redis.link": "\(name)", "redis.address": "\(address.description)", "error": "\(reason)"])
+        }
+        let delay = TimeAmount.milliseconds(Int64(min(50 * attempt, 2000)))
+        eventLoop.scheduleTask(in: delay) { self.connect(attempt: attempt) }
+    }
+}

@@ -1,0 +1,36 @@
+/// One RESP2 reply, copied out of hiredis's reply object.
+public enum RedisReply: Sendable, Equatable {
+    case string([UInt8])
+    case status(String)
+    case integer(Int64)
+    case array([RedisReply])
+    case null
+    case error(String)
+
+    public var text: String? {
+        switch self {
+        case .string(let bytes): String(decoding: bytes, as: UTF8.self)
+        case .status(let text): text
+        default: nil
+        }
+    }
+
+    public var elements: [RedisReply]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+}
+
+/// A Redis failure, worded for the operator's log.
+public struct RedisError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case protocolError, server, connection }
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

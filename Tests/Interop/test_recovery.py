@@ -1,0 +1,154 @@
+"""Connection state recovery on /user (SPEC §1): opt-in per socket, pid in the CONNECT reply,
+offsets on events, every missed event replayed in order after an abrupt drop, subscriptions
+restored, and a clean session outside the window."""
+import time
+
+import pytest
+import requests
+
+from auth_helpers import SECRET, Conn, token
+from conftest import Server
+from sio_raw import RawSocket
+
+WINDOW_MS = 2500
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    config = tmp_path_factory.mktemp("recovery") / "gateway.yaml"
+    config.write_text(f"recovery:\n  maxDisconnectionMs: {WINDOW_MS}\n  maxEventsPerUser: 50\n")
+    srv = Server("gateway", ["serve", "--config", str(config)],
+                 env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning", "FEED_SOURCE": "none"})
+    yield srv
+    assert srv.alive()
+    srv.stop()
+
+
+def publish(server, user, event, data):
+    headers = {"Authorization": f"Bearer {token('producer', role='service')}"}
+    r = requests.post(f"{server.base}/api/v1/users/{user}/events", json={"event": event, "data": data}, headers=headers, timeout=5)
+    assert r.status_code == 202, r.text
+
+
+def metric(server, outcome):
+    text = requests.get(f"{server.base}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith(f'gateway_recovery_total{{outcome="{outcome}"}}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_sockets_that_do_not_opt_in_get_no_pid_and_no_offsets(gateway):
+    plain = RawSocket(gateway, "/user", {"token": token("plain-user")})
+    assert set(plain.connect_data) == {"sid"}
+    publish(gateway, "plain-user", "order.new", {"orderId": "1"})
+    assert plain.events(1) == [("order.new", [{"orderId": "1"}])], "no offset argument for a socket that did not opt in"
+    plain.close()
+
+
+def test_a_dropped_socket_gets_every_missed_event_in_order(gateway):
+    user = "recovering-user"
+    before = metric(gateway, "recovered")
+    first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
+    pid, sid = first.connect_data["pid"], first.connect_data["sid"]
+    assert first.connect_data["recovered"] is False and pid
+    publish(gateway, user, "order.new", {"orderId": "A", "n": 0})
+    [(name, args)] = first.events(1)
+    assert name == "order.new" and args[0] == {"orderId": "A", "n": 0}
+    offset = args[1]
+    assert isinstance(offset, str), "the offset is the last argument, a string"
+
+    first.drop()
+    time.sleep(0.3)
+    for n in range(1, 6):
+        publish(gateway, user, "order.update", {"orderId": "A", "n": n})
+    publish(gateway, user, "wallet.update", {"asset": "USDT", "free": "10.5"})
+
+    again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid, "offset": offset})
+    assert again.connect_data == {"sid": sid, "pid": pid, "recovered": True}
+    missed = again.events(6)
+    assert [args[0] for _, args in missed] == [{"orderId": "A", "n": n} for n in range(1, 6)] + [{"asset": "USDT", "free": "10.5"}]
+    offsets = [int(args[1]) for _, args in missed]
+    assert offsets == sorted(offsets) and len(set(offsets)) == 6 and offsets[0] > int(offset)
+    assert again.quiet(), "nothing is replayed twice"
+    publish(gateway, user, "order.filled", {"orderId": "A"})
+    assert again.events(1)[0][0] == "order.filled", "the live stream continues after the replay"
+    assert metric(gateway, "recovered") == before + 1
+    again.close()
+
+
+def test_recovery_restores_narrowed_subscriptions(gateway):
+    user = "narrow-user"
+    first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
+    first.ws.send('42/user,1["unsubscribe",{"channels":["orders"]}]')
+    ack = first.next_packet()
+    assert ack.startswith("3/user,1") and '"channels":["positions","wallet"]' in ack
+    pid = first.connect_data["pid"]
+    first.drop()
+    time.sleep(0.3)
+    publish(gateway, user, "order.new", {"orderId": "hidden"})
+    publish(gateway, user, "position.update", {"symbol": "BTC/USDT"})
+    again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid})
+    assert again.connect_data["recovered"] is True
+    assert [name for name, _ in again.events(1)] == ["position.update"]
+    publish(gateway, user, "order.new", {"orderId": "still-hidden"})
+    assert again.quiet(), "the unsubscribed channel stays unsubscribed after recovery"
+    again.close()
+
+
+def test_outside_the_window_the_socket_starts_clean(gateway):
+    user = "late-user"
+    before = metric(gateway, "unknown_session")
+    first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
+    pid, sid = first.connect_data["pid"], first.connect_data["sid"]
+    first.drop()
+    time.sleep(0.3)
+    publish(gateway, user, "order.new", {"orderId": "gone"})
+    time.sleep(WINDOW_MS / 1000 + 0.5)
+    again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid, "offset": "0"})
+    assert again.connect_data["recovered"] is False
+    assert again.connect_data["pid"] != pid and again.connect_data["sid"] != sid
+    assert again.quiet(), "a clean session gets no old events"
+    assert metric(gateway, "unknown_session") == before + 1
+    again.close()
+
+
+def test_a_pid_cannot_be_taken_over_by_another_user(gateway):
+    first = RawSocket(gateway, "/user", {"token": token("victim"), "recovery": True})
+    pid = first.connect_data["pid"]
+    first.drop()
+    time.sleep(0.3)
+    publish(gateway, "victim", "wallet.update", {"secret": True})
+    thief = RawSocket(gateway, "/user", {"token": token("thief"), "pid": pid, "offset": "0"})
+    assert thief.connect_data["recovered"] is False
+    assert thief.quiet(), "another user's events are never replayed"
+    thief.close()
+    owner = RawSocket(gateway, "/user", {"token": token("victim"), "pid": pid})
+    assert owner.connect_data["recovered"] is True, "the owner can still recover"
+    assert owner.events(1)[0][1][0] == {"secret": True}
+    owner.close()
+
+
+def test_more_missed_than_kept_means_no_recovery(gateway):
+    user = "flooded-user"
+    first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
+    pid = first.connect_data["pid"]
+    first.drop()
+    time.sleep(0.3)
+    for n in range(60):  # maxEventsPerUser is 50
+        publish(gateway, user, "order.update", {"n": n})
+    again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid})
+    assert again.connect_data["recovered"] is False, "a replay with a hole is refused rather than given"
+    again.close()
+
+
+def test_a_clean_disconnect_is_not_recoverable(gateway):
+    user = "leaving-user"
+    first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
+    pid = first.connect_data["pid"]
+    first.ws.send("41/user,")
+    time.sleep(0.3)
+    first.close()
+    again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid})
+    assert again.connect_data["recovered"] is False
+    again.close()

@@ -1,0 +1,82 @@
+@testable import Namespaces
+import Testing
+
+@Suite("Recovery log of /user events")
+struct UserEventLogTests {
+    @Test("offsets rise across users and a user's missed events come back in order, on its channels only")
+    func missedInOrder() {
+        var log = UserEventLog(window: 60)
+        let a1 = log.append(user: "a", channel: "orders", event: "order.new", payloadJSON: "{}", now: 0)
+        let b1 = log.append(user: "b", channel: "orders", event: "order.new", payloadJSON: "{}", now: 0)
+        let a2 = log.append(user: "a", channel: "wallet", event: "wallet.update", payloadJSON: "{\"w\":1}", now: 1)
+        let a3 = log.append(user: "a", channel: "user", event: "margin.call", payloadJSON: "{}", now: 2)
+        let a4 = log.append(user: "a", channel: "orders", event: "order.filled", payloadJSON: "{}", now: 3)
+        #expect(b1.offset == a1.offset + 1 && a2.offset > b1.offset)
+        #expect(log.missed(user: "a", after: a1.offset, channels: ["orders", "wallet"]) == .events([a2, a3, a4]))
+        // Narrowed to orders: the user-wide margin call still counts.
+        #expect(log.missed(user: "a", after: a1.offset, channels: ["orders"]) == .events([a3, a4]))
+        #expect(log.missed(user: "b", after: b1.offset, channels: ["orders"]) == .events([]))
+        #expect(log.missed(user: "nobody", after: 0, channels: ["orders"]) == .events([]))
+    }
+
+    @Test("events older than the window are dropped without making anyone truncated")
+    func expiry() {
+        var log = UserEventLog(window: 10)
+        _ = log.append(user: "a", channel: "orders", event: "e", payloadJSON: "{}", now: 0)
+        let late = log.append(user: "a", channel: "orders", event: "e", payloadJSON: "{}", now: 8)
+        log.expire(now: 15)
+        #expect(log.count == 1)
+        #expect(log.missed(user: "a", after: 0, channels: ["orders"]) == .events([late]))
+        log.expire(now: 30)
+        #expect(log.count == 0)
+    }
+
+    @Test("past the per-user cap, a socket that missed the dropped events cannot recover; a newer one can")
+    func perUserCap() {
+        var log = UserEventLog(window: 60, maxPerUser: 3)
+        let entries = (0..<5).map { log.append(user: "a", channel: "orders", event: "e", payloadJSON: "{\"n\":\($0)}", now: Double($0)) }
+        #expect(log.missed(user: "a", after: 0, channels: ["orders"]) == .truncated)
+        #expect(log.missed(user: "a", after: entries[1].offset, channels: ["orders"]) == .events(Array(entries[2...])))
+        #expect(log.count <= 5)
+    }
+
+    @Test("the total cap keeps memory bounded and refuses replays older than what it dropped")
+    func totalCap() {
+        var log = UserEventLog(window: 600, maxPerUser: 100, maxTotal: 10)
+        var last: UserEventLog.Entry?
+        for n in 0..<50 {
+            last = log.append(user: "u\(n % 7)", channel: "orders", event: "e", payloadJSON: "{}", now: Double(n))
+        }
+        #expect(log.count == 10)
+        #expect(log.missed(user: "u0", after: 0, channels: ["orders"]) == .truncated)
+        #expect(log.missed(user: "u0", after: last!.offset, channels: ["orders"]) == .events([]))
+    }
+}
+
+@Suite("Recoverable /user sessions")
+struct RecoverySessionsTests {
+    func session(_ pid: String, user: String = "a", at time: Double = 0) -> RecoverySessions.Session {
+        RecoverySessions.Session(pid: pid, sid: "sid-" + pid, userId: user, channels: ["orders"], baseline: 0, disconnectedAt: time)
+    }
+
+    @Test("a session is taken once, by its own user, within the window")
+    func takeOnce() {
+        var sessions = RecoverySessions(window: 10)
+        sessions.store(session("p1"))
+        #expect(sessions.take(pid: "p1", userId: "b", now: 1) == .otherUser)
+        #expect(sessions.take(pid: "p1", userId: "a", now: 1) == .found(session("p1")))
+        #expect(sessions.take(pid: "p1", userId: "a", now: 1) == .unknown)
+        sessions.store(session("p2"))
+        #expect(sessions.take(pid: "p2", userId: "a", now: 11) == .unknown)
+        #expect(sessions.count == 0)
+    }
+
+    @Test("at most `capacity` sessions are kept, the oldest go first")
+    func capacity() {
+        var sessions = RecoverySessions(window: 100, capacity: 3)
+        for n in 0..<5 { sessions.store(session("p\(n)", at: Double(n))) }
+        #expect(sessions.count == 3)
+        #expect(sessions.take(pid: "p0", userId: "a", now: 5) == .unknown)
+        #expect(sessions.take(pid: "p4", userId: "a", now: 5) == .found(session("p4", at: 4)))
+    }
+}
