@@ -91,10 +91,29 @@ class ClientBook:
         return checksum(bids, asks)
 
 
+def rebuild_for(conn, book, seconds, skip=0):
+    """Applies every market.depth that arrives for `seconds`; returns how many."""
+    deadline = time.time() + seconds
+    applied = 0
+    while time.time() < deadline:
+        with conn.cond:
+            pending = [d for e, d in conn.events if e == "market.depth"]
+        for message in pending[applied + skip:]:
+            book.apply(message)
+            applied += 1
+        time.sleep(0.1)
+    return applied
+
+
+# (cadence, least deltas in 3 s, most deltas in 3 s)
+CADENCES = [("raw", 20, 10_000), ("100ms", 8, 33), ("1000ms", 2, 5)]
+
+
+@pytest.mark.parametrize("cadence,least,most", CADENCES)
 @pytest.mark.parametrize("with_ack", [True, False])
-def test_depth_snapshot_then_chained_deltas_rebuild_the_book(gateway, with_ack):
+def test_depth_snapshot_then_chained_deltas_rebuild_the_book(gateway, with_ack, cadence, least, most):
     conn = Conn(gateway, "/market", auth={"token": token("u-depth", tier="premium")})
-    request = {"channels": ["depth"], "symbols": ["BTC/USDT"], "cadence": "raw"}
+    request = {"channels": ["depth"], "symbols": ["BTC/USDT"], "cadence": cadence}
     if with_ack:
         reply = conn.call("subscribe", request)
         assert reply["ok"] is True and len(reply["snapshots"]) == 1
@@ -103,17 +122,28 @@ def test_depth_snapshot_then_chained_deltas_rebuild_the_book(gateway, with_ack):
         conn.emit("subscribe", request)
         assert conn.wait_for("subscription.confirmed")["channels"] == ["depth"]
         book = ClientBook(conn.wait_for("market.depth"))
-    deadline = time.time() + 3
-    applied = 0
-    while time.time() < deadline:
-        with conn.cond:
-            pending = [d for e, d in conn.events if e == "market.depth"]
-        for message in pending[applied + (0 if with_ack else 1):]:
-            book.apply(message)
-            applied += 1
-        time.sleep(0.1)
-    assert applied > 20, "deltas keep coming"
+    applied = rebuild_for(conn, book, 3, skip=0 if with_ack else 1)
+    assert least <= applied <= most, f"{applied} depth messages in 3 s at cadence {cadence}"
     assert len(book.bids) > 10 and len(book.asks) > 10
+    conn.close()
+
+
+def test_a_new_cadence_replaces_the_old_one_and_still_chains(gateway):
+    conn = Conn(gateway, "/market", auth={"token": token("u-cadence", tier="premium")})
+    conn.call("subscribe", {"channels": ["depth"], "symbols": ["ETH/USDT"], "cadence": "raw"})
+    time.sleep(0.5)
+    reply = conn.call("subscribe", {"channels": ["depth"], "symbols": ["ETH/USDT"], "cadence": "1000ms"})
+    with conn.cond:
+        conn.events.clear()
+    book = ClientBook(reply["snapshots"][0])
+    applied = rebuild_for(conn, book, 2.5)
+    assert 1 <= applied <= 4, f"only the 1000ms stream remains ({applied} in 2.5 s)"
+    conn.call("unsubscribe", {"channels": ["depth"], "symbols": ["ETH/USDT"]})
+    time.sleep(0.3)
+    with conn.cond:
+        conn.events.clear()
+    time.sleep(1.5)
+    assert not any(e == "market.depth" for e, _ in conn.events), "unsubscribe leaves every cadence"
     conn.close()
 
 

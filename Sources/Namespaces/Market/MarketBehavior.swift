@@ -42,9 +42,9 @@ struct MarketBehavior: NamespaceBehavior {
         case .failure(let error): return .failure(error)
         case .success(let value): (channels, symbols) = value
         }
-        var cadence = "100ms"
+        var cadence = DepthCadence.standard
         if let requested = payload?["cadence"] {
-            guard let value = requested.stringValue, NamespaceSettings.depthCadences.contains(value) else {
+            guard let value = requested.stringValue.flatMap(DepthCadence.init(rawValue:)) else {
                 return .failure(ClientError(.invalidPayload, "'cadence' must be one of \(NamespaceSettings.depthCadences.joined(separator: ", "))."))
             }
             cadence = value
@@ -52,9 +52,13 @@ struct MarketBehavior: NamespaceBehavior {
         if let premium = channels.first(where: { services.settings.premiumChannels.contains($0) }), state.principal?.tier != .premium {
             return .failure(ClientError(.forbidden, "The '\(premium)' channel needs a premium-tier token."))
         }
-        let wanted = channels.flatMap { channel in symbols.map { "market:\(channel):\($0)" } }
+        let wanted = channels.flatMap { channel in symbols.map { Self.room(channel, $0, cadence: cadence) } }
         let held = socket.rooms.filter { $0.hasPrefix("market:") }
-        let after = held.union(wanted)
+        // Depth at another cadence for these symbols is replaced, not added.
+        let replaced = channels.contains("depth")
+            ? held.filter { room in symbols.contains { DepthCadence.rooms($0).contains(room) } && !wanted.contains(room) }
+            : []
+        let after = held.subtracting(replaced).union(wanted)
         let roomLimit = services.settings.maxRoomsPerNamespace
         guard after.count <= roomLimit else {
             return .failure(ClientError(.subscriptionLimit, "At most \(roomLimit) channel × symbol subscriptions per connection; nothing was subscribed."))
@@ -83,20 +87,27 @@ struct MarketBehavior: NamespaceBehavior {
         // socket's loop in one step, so the deltas that follow chain onto those snapshots.
         let promise = socket.eventLoop.makePromise(of: EventOutcome.self)
         let chosenCadence = cadence
-        market.withDepthSnapshots(symbols, socketLoop: socket.eventLoop) { [self] snapshots in
+        market.withDepthSnapshots(symbols, cadence: chosenCadence, socketLoop: socket.eventLoop) { [self] snapshots in
             guard let state = socket.state else {
                 return promise.succeed(.failure(ClientError(.invalidPayload, "The socket disconnected.")))
             }
+            let switched = Array(replaced)
+            RoomSubscriptions.leave(switched, socket: socket, state: state, services: services)
             if let error = RoomSubscriptions.join(wanted, socket: socket, state: state, services: services) {
+                _ = RoomSubscriptions.join(switched, socket: socket, state: state, services: services)
                 return promise.succeed(.failure(error))
             }
-            for symbol in symbols { state.depthCadence[symbol] = chosenCadence }
             let latest = latestValues(channels: channels, symbols: symbols)
             var fields = body + [JSONMember("snapshots", .array(snapshots))]
             if channels.contains("ticker") || channels.contains("stats") { fields.append(JSONMember("latest", .array(latest.map(\.1)))) }
             promise.succeed(.success(fields: fields, confirmation: confirmation, followUps: snapshots.map { ("market.depth", $0) } + latest))
         }
         return .deferred(promise.futureResult)
+    }
+
+    /// `market:{channel}:{symbol}`; depth rooms carry their cadence (`market:depth@100ms:…`).
+    static func room(_ channel: String, _ symbol: String, cadence: DepthCadence) -> String {
+        channel == "depth" ? cadence.room(symbol) : "market:\(channel):\(symbol)"
     }
 
     /// The latest ticker and stats for the channels asked for, as (event, payload).
@@ -115,7 +126,10 @@ struct MarketBehavior: NamespaceBehavior {
         case .failure(let error): return .failure(error)
         case .success(let value): (channels, symbols) = value
         }
-        RoomSubscriptions.leave(channels.flatMap { channel in symbols.map { "market:\(channel):\($0)" } }, socket: socket, state: state, services: services)
+        let rooms = channels.flatMap { channel in
+            symbols.flatMap { symbol in channel == "depth" ? DepthCadence.rooms(symbol) : ["market:\(channel):\(symbol)"] }
+        }
+        RoomSubscriptions.leave(rooms, socket: socket, state: state, services: services)
         let body: [JSONMember] = [
             JSONMember("channels", .array(channels.map { .string($0) })),
             JSONMember("symbols", .array(symbols.map { .string($0) })),

@@ -16,6 +16,9 @@ public final class MarketState: @unchecked Sendable {
     private let latest = NIOLockedValueBox<[String: String]>([:])
     private var books: [String: OrderBook] = [:]
     private var throttled: [String: Throttle] = [:]
+    /// Depth at the 100 ms and 1 s cadences, per cadence and symbol (feed loop only).
+    private var conflators: [DepthCadence: [String: DepthConflator]] = [:]
+    private var lastDepthTs: [String: JSONValue] = [:]
     /// Uptime (ns) of the last feed message, for feed-stall alerts.
     private let lastMessageAt = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
     /// ticker and stats go out at most once a second per symbol (SPEC §5 feed.throttleMs).
@@ -30,6 +33,14 @@ public final class MarketState: @unchecked Sendable {
     public init(services: GatewayServices, feedLoop: any EventLoop) {
         self.services = services
         self.feedLoop = feedLoop
+        for cadence in DepthCadence.allCases {
+            guard let interval = cadence.interval else { continue }
+            conflators[cadence] = [:]
+            feedLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] task in
+                guard let self else { return task.cancel() }
+                self.flushDepth(cadence, symbols: nil)
+            }
+        }
     }
 
     // MARK: Publishing (feed loop)
@@ -88,6 +99,10 @@ public final class MarketState: @unchecked Sendable {
             return
         }
         books[depth.symbol] = book
+        lastDepthTs[depth.symbol] = depth.ts
+        for cadence in conflators.keys {
+            conflators[cadence]![depth.symbol, default: DepthConflator()].record(outcome, depth)
+        }
         let payload: String
         switch outcome {
         case .snapshot:
@@ -105,7 +120,32 @@ public final class MarketState: @unchecked Sendable {
             services.logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(depth.symbol)"])
             return
         }
-        services.broadcaster.emit(namespace: "/market", room: "market:depth:" + depth.symbol, event: "market.depth", payloadJSON: payload)
+        services.broadcaster.emit(namespace: "/market", room: DepthCadence.raw.room(depth.symbol), event: "market.depth", payloadJSON: payload)
+    }
+
+    /// Sends each symbol's merged delta (or snapshot) for one cadence; `symbols` nil: all.
+    private func flushDepth(_ cadence: DepthCadence, symbols: [String]?) {
+        guard var perSymbol = conflators[cadence] else { return }
+        for symbol in symbols ?? Array(perSymbol.keys) {
+            guard var conflator = perSymbol[symbol], let book = books[symbol] else { continue }
+            let emission = conflator.flush(book)
+            perSymbol[symbol] = conflator
+            guard let emission else { continue }
+            let ts = lastDepthTs[symbol] ?? .number(String(WallClock.milliseconds()))
+            let payload: String
+            switch emission {
+            case .snapshot:
+                payload = Self.snapshotJSON(book, ts: ts)
+            case .delta(let prevSeq, let seq, let bids, let asks):
+                payload = JSONSerializer.serialize(.object([
+                    "symbol": .string(symbol), "type": "delta", "seq": .number(String(seq)), "prevSeq": .number(String(prevSeq)),
+                    "bids": .array(bids.map(\.json)), "asks": .array(asks.map(\.json)),
+                    "checksum": .number(String(book.checksum)), "ts": ts,
+                ]))
+            }
+            services.broadcaster.emit(namespace: "/market", room: cadence.room(symbol), event: "market.depth", payloadJSON: payload)
+        }
+        conflators[cadence] = perSymbol
     }
 
     static func snapshotJSON(_ book: OrderBook, ts: JSONValue) -> String {
@@ -161,8 +201,12 @@ public final class MarketState: @unchecked Sendable {
 
     /// Takes the books' snapshots on the feed loop and runs `join` on the socket's loop before
     /// any later delta reaches it, so the stream continues from exactly those snapshots.
-    func withDepthSnapshots(_ symbols: [String], socketLoop: any EventLoop, join: @escaping @Sendable ([JSONValue]) -> Void) {
+    ///
+    /// For a conflated cadence, that cadence's pending deltas go out first (a little early), so
+    /// its next delta chains onto the snapshot the new subscriber gets.
+    func withDepthSnapshots(_ symbols: [String], cadence: DepthCadence, socketLoop: any EventLoop, join: @escaping @Sendable ([JSONValue]) -> Void) {
         feedLoop.execute { [self] in
+            if cadence != .raw { flushDepth(cadence, symbols: symbols) }
             let snapshots = symbols.compactMap { symbol -> JSONValue? in
                 guard let book = books[symbol], !book.isStale else { return nil }
                 return .fragment(Self.snapshotJSON(book, ts: .number(String(WallClock.milliseconds()))))

@@ -17,8 +17,6 @@ final class SocketState {
     var recovery: RecoveryPlan?
     /// `/user` channels this socket receives (kept here: rooms are gone by disconnect time).
     var userChannels: Set<String> = []
-    /// `/market` depth cadence per symbol.
-    var depthCadence: [String: String] = [:]
 
     init(principal: Principal?, socket: NamespaceSocket) {
         self.principal = principal

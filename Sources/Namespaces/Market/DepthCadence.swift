@@ -1,0 +1,28 @@
+import NIOCore
+
+/// How often a `/market` depth subscriber gets book updates (SPEC §3 `cadence`): every delta
+/// as it comes (`raw`), or the deltas of each 100 ms / 1 s merged into one. Each cadence has
+/// its own room, so every update is still encoded once per cadence, not per socket.
+public enum DepthCadence: String, CaseIterable, Sendable {
+    case raw
+    case fast = "100ms"
+    case slow = "1000ms"
+
+    /// SPEC §5 `feed.throttleMs` depth 100.
+    public static let standard = DepthCadence.fast
+
+    var interval: TimeAmount? {
+        switch self {
+        case .raw: nil
+        case .fast: .milliseconds(100)
+        case .slow: .seconds(1)
+        }
+    }
+
+    func room(_ symbol: String) -> String {
+        self == .raw ? "market:depth:" + symbol : "market:depth@\(rawValue):" + symbol
+    }
+
+    /// Every depth room of a symbol, one per cadence.
+    static func rooms(_ symbol: String) -> [String] { allCases.map { $0.room(symbol) } }
+}
