@@ -234,6 +234,7 @@ if withBenchmarks {
             name: "GatewayBench",
             dependencies: [
                 "SocketIOCodec",
+                "MarketFeed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

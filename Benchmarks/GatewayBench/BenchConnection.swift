@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// One load-client WebSocket, hand-rolled for speed: an HTTP upgrade, then frames parsed in
@@ -7,7 +8,12 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum WireProtocol { case socketIO(namespace: String, room: String?), raw }
+    enum WireProtocol {
+        case socketIO(namespace: String, room: String?)
+        case raw
+        /// The real gateway: `/prices`, subscribed to one symbol; latency from the feed's `ts`.
+        case feed(symbol: String)
+    }
 
     private enum State { case upgrading, open, ready }
 
@@ -18,6 +24,8 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     private var state = State.upgrading
     private var pending: ByteBuffer?
     static let tickPrefix = Array(#"42/bench,["tick",{"t":"#.utf8)
+    static let pricePrefix = Array(#"42/prices,["price."#.utf8)
+    static let tsMarker = Array(#""ts":"#.utf8)
     static let rawTickPrefix = tickPrefix
 
     init(proto: WireProtocol, path: String, stats: LoopStats, ready: EventLoopPromise<Void>) {
@@ -110,6 +118,9 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
             stats.record(latencyNanos: now > sent ? now - sent : 0)
             return
         }
+        if case .feed(let symbol) = proto {
+            return handleFeed(context: context, buffer: buffer, at: index, length: length, symbol: symbol)
+        }
         guard case .socketIO(let namespace, let room) = proto else { return }
         let text = buffer.getString(at: index, length: length) ?? ""
         if text == "2" {
@@ -124,6 +135,52 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
                 ready.succeed(())
             }
         } else if text.hasPrefix("43\(namespace),1") {
+            state = .ready
+            ready.succeed(())
+        }
+    }
+
+    /// `price.update` / `price.trade`: the feed's `ts` (ms since the epoch, the last field)
+    /// against this machine's clock gives the feed→socket latency, to the millisecond.
+    private func handleFeed(context: ChannelHandlerContext, buffer: ByteBuffer, at index: Int, length: Int, symbol: String) {
+        let isPrice = buffer.withUnsafeReadableBytes { raw -> Bool in
+            let base = index - buffer.readerIndex
+            guard length > Self.pricePrefix.count else { return false }
+            for position in 0..<Self.pricePrefix.count where raw[base + position] != Self.pricePrefix[position] { return false }
+            return true
+        }
+        if isPrice {
+            let ts = buffer.withUnsafeReadableBytes { raw -> UInt64? in
+                let base = index - buffer.readerIndex
+                let marker = Self.tsMarker
+                var position = base + length - marker.count
+                while position > base {
+                    if raw[position] == marker[0], (0..<marker.count).allSatisfy({ raw[position + $0] == marker[$0] }) { break }
+                    position -= 1
+                }
+                guard position > base else { return nil }
+                var value: UInt64 = 0
+                var cursor = position + marker.count
+                while cursor < base + length, raw[cursor] >= 48, raw[cursor] <= 57 {
+                    value = value * 10 + UInt64(raw[cursor] - 48)
+                    cursor += 1
+                }
+                return value
+            }
+            if let ts {
+                let nowMs = UInt64(Date().timeIntervalSince1970 * 1000)
+                stats.record(latencyNanos: nowMs > ts ? (nowMs - ts) * 1_000_000 : 0)
+            }
+            return
+        }
+        let text = buffer.getString(at: index, length: length) ?? ""
+        if text == "2" {
+            send(context: context, "3")
+        } else if text.hasPrefix("0{") {
+            send(context: context, "40/prices,")
+        } else if text.hasPrefix("40/prices,{") {
+            send(context: context, #"42/prices,1["subscribe",{"symbols":["\#(symbol)"]}]"#)
+        } else if text.hasPrefix("43/prices,1") {
             state = .ready
             ready.succeed(())
         }

@@ -10,7 +10,10 @@ struct GatewayBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gateway-bench", abstract: "Fan-out benchmark client.")
 
     @Option(help: "Server port on 127.0.0.1") var port: Int = 3000
-    @Option(help: "socketio (gateway) or raw (stock WebSocket server)") var mode: String = "socketio"
+    @Option(help: "socketio (echo-app fan-out), raw (stock WebSocket server), feed (the gateway's /prices with its simulator), book (in-process order-book cost)")
+    var mode: String = "socketio"
+    @Option(help: "feed mode: symbols the subscribers are spread over") var symbols: String = "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT"
+    @Option(help: "feed mode: measurement windows") var windows: Int = 3
     @Option(help: "Subscriber connections") var subscribers: Int = 1000
     @Option(help: "Broadcasts per second, comma separated steps") var rates: String = "250,500,1000,1500,2000"
     @Option(help: "Seconds per step") var seconds: Double = 3
@@ -18,6 +21,7 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "Label printed with each result line") var label: String = "gateway"
 
     func run() async throws {
+        if mode == "book" { return BookBench.run() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let statsByLoop = group.makeIterator().map { ($0, LoopStats()) }
         func stats(for loop: any EventLoop) -> LoopStats { statsByLoop.first { $0.0 === loop }!.1 }
@@ -43,6 +47,25 @@ struct GatewayBench: AsyncParsableCommand {
         }
 
         var channels: [any Channel] = []
+        if mode == "feed" {
+            let symbolList = symbols.split(separator: ",").map(String.init)
+            for index in 0..<subscribers { channels.append(try await connect(.feed(symbol: symbolList[index % symbolList.count]))) }
+            try await Task.sleep(for: .seconds(1))
+            for _ in 0..<windows {
+                for (loop, stats) in statsByLoop { try await loop.submit { stats.reset() }.get() }
+                try await Task.sleep(for: .seconds(seconds))
+                var result = WindowResult()
+                for (loop, stats) in statsByLoop { try await loop.submit { result.merge(stats) }.get() }
+                let line = String(
+                    format: "%@ subscribers=%d symbols=%d deliveries=%.0f/s p50=%.2fms p99=%.2fms (ms resolution)",
+                    label, subscribers, symbolList.count, Double(result.received) / seconds, result.quantile(0.5), result.quantile(0.99)
+                ) + "\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
+            for channel in channels { channel.close(promise: nil) }
+            try await group.shutdownGracefully()
+            return
+        }
         for _ in 0..<subscribers { channels.append(try await connect(proto)) }
         let senderProto: BenchConnection.WireProtocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: nil)
         let sender = try await connect(senderProto)

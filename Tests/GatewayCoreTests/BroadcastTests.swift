@@ -20,11 +20,11 @@ struct Harness {
     let metrics = GatewayMetrics()
     let engine: EngineServer
 
-    init(configuration: EngineConfiguration = EngineConfiguration()) {
+    init(configuration: EngineConfiguration = EngineConfiguration(), namespace: any NamespaceHandler = RoomNamespace()) {
         let broadcaster = Broadcaster(group: loop, metrics: metrics)
         engine = EngineServer(
             configuration: configuration,
-            registry: NamespaceRegistry([RoomNamespace()]),
+            registry: NamespaceRegistry([namespace]),
             broadcaster: broadcaster,
             metrics: metrics,
             logger: Logger(label: "test")

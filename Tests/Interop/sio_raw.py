@@ -8,9 +8,11 @@ import websocket
 
 
 class RawSocket:
-    def __init__(self, server, namespace, auth):
+    def __init__(self, server, namespace, auth, receive_buffer=None):
         self.namespace = namespace
-        self.ws = websocket.create_connection(f"{server.ws_base}/socket.io/?EIO=4&transport=websocket", timeout=5)
+        options = [(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)] if receive_buffer else []
+        self.ws = websocket.create_connection(f"{server.ws_base}/socket.io/?EIO=4&transport=websocket", timeout=5,
+                                             sockopt=options)
         opening = self.ws.recv()
         assert opening.startswith("0"), opening
         self.ws.send(f"40{namespace}," + json.dumps(auth))
@@ -28,6 +30,14 @@ class RawSocket:
                 continue
             assert frame.startswith("4"), frame
             return frame[1:]
+
+    def ack(self, ack_id, timeout=5):
+        """The arguments of the ack with `ack_id` (events before it are skipped)."""
+        prefix = f"3{self.namespace},{ack_id}"
+        while True:
+            packet = self.next_packet(timeout)
+            if packet.startswith(prefix):
+                return json.loads(packet[len(prefix):])
 
     def events(self, count, timeout=5):
         """The next `count` events as (name, args) lists."""

@@ -81,8 +81,7 @@ def test_recovery_restores_narrowed_subscriptions(gateway):
     user = "narrow-user"
     first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
     first.ws.send('42/user,1["unsubscribe",{"channels":["orders"]}]')
-    ack = first.next_packet()
-    assert ack.startswith("3/user,1") and '"channels":["positions","wallet"]' in ack
+    assert first.ack(1)[0]["channels"] == ["positions", "wallet"]
     pid = first.connect_data["pid"]
     first.drop()
     time.sleep(0.3)

@@ -18,6 +18,7 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.drainSeconds", environment: nil, defaultValue: "10"),
         .init(path: "server.eventLoopThreads", environment: nil, defaultValue: "0"),
         .init(path: "server.flushInterval", environment: nil, defaultValue: "0"),
+        .init(path: "server.socketSendBuffer", environment: nil, defaultValue: "0"),
         .init(path: "limits.slowConsumerBytes", environment: nil, defaultValue: "4194304"),
         .init(path: "limits.maxSymbolsPerConnection", environment: "WS_MAX_SYMBOLS_PER_CONNECTION", defaultValue: "100"),
         .init(path: "limits.maxChannelsPerUser", environment: "WS_MAX_CHANNELS_PER_USER", defaultValue: "50"),

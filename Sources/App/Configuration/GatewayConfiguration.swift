@@ -24,6 +24,7 @@ struct GatewayConfiguration: Sendable {
     var eventLoopThreads: Int
     var flushIntervalMs: Int
     var slowConsumerBytes: Int
+    var socketSendBuffer: Int
     var namespaces: NamespaceSettings
     /// nil: development mode (a random secret is generated at start-up).
     var jwtKey: JWTKey?
@@ -46,7 +47,7 @@ struct GatewayConfiguration: Sendable {
     var logFormat: LogFormat
 
     var engine: EngineConfiguration {
-        EngineConfiguration(
+        var engine = EngineConfiguration(
             pingInterval: .milliseconds(Int64(pingIntervalMs)),
             pingTimeout: .milliseconds(Int64(pingTimeoutMs)),
             maxPayload: maxPayload,
@@ -55,6 +56,8 @@ struct GatewayConfiguration: Sendable {
             slowConsumerBytes: slowConsumerBytes,
             allowedOrigins: allowedOrigins
         )
+        engine.socketSendBuffer = socketSendBuffer
+        return engine
     }
 
     init(source: ConfigurationSource) throws(ConfigurationError) {
@@ -73,6 +76,7 @@ struct GatewayConfiguration: Sendable {
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
         flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
         slowConsumerBytes = reader.int("limits.slowConsumerBytes", in: 65_536...1_073_741_824)
+        socketSendBuffer = reader.int("server.socketSendBuffer", in: 0...67_108_864)
         var namespaces = NamespaceSettings(
             symbols: reader.list("feed.symbols"),
             maxSymbolsPerConnection: reader.int("limits.maxSymbolsPerConnection", in: 1...10_000),

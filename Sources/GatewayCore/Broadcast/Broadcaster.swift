@@ -21,8 +21,9 @@ public final class Broadcaster: Sendable {
     }
 
     /// Emits `event` with an already-encoded JSON payload to a room (or the whole namespace).
-    public func emit(namespace: String, room: String? = nil, event: String, payloadJSON: String) {
-        broadcast(.event(namespace: namespace, name: event, payloadJSON: payloadJSON), namespace: namespace, rooms: [room ?? ""])
+    /// `conflation`: how a socket that has fallen behind may skip this message.
+    public func emit(namespace: String, room: String? = nil, event: String, payloadJSON: String, conflation: ConflationKey? = nil) {
+        broadcast(.event(namespace: namespace, name: event, payloadJSON: payloadJSON, conflation: conflation), namespace: namespace, rooms: [room ?? ""])
     }
 
     /// Emits an event built from JSON values (encoded here, once).

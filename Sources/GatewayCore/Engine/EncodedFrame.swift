@@ -8,6 +8,11 @@ public struct EncodedFrame: Sendable {
     public let frame: ByteBuffer
     public let headerLength: Int
     public let isBinary: Bool
+    /// Market data a lagging socket may conflate; nil for everything else.
+    public var conflation: ConflationKey?
+    /// Stands in a backlog for a skipped chained message: nothing is written; reaching it asks
+    /// the namespace for a snapshot.
+    public private(set) var isResyncMarker = false
 
     /// A text packet: `4` + Socket.IO text, `2`, `3probe`, …
     public init(text: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
@@ -35,6 +40,13 @@ public struct EncodedFrame: Sendable {
         buffer.writeBuffer(&copy)
         frame = buffer
         isBinary = true
+    }
+
+    static func resyncMarker(_ key: ConflationKey) -> EncodedFrame {
+        var marker = EncodedFrame(text: "")
+        marker.conflation = key
+        marker.isResyncMarker = true
+        return marker
     }
 
     /// Bytes on the wire for a WebSocket; used for slow-consumer accounting.

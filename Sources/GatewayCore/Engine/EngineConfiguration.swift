@@ -21,6 +21,10 @@ public struct EngineConfiguration: Sendable {
     public var allowWebSocket: Bool
     /// Origins allowed to open a WebSocket and to read polling responses; nil allows any.
     public var allowedOrigins: [String]?
+    /// The kernel send buffer of each client socket (SO_SNDBUF); 0 leaves the OS default,
+    /// which autotunes up to megabytes. Smaller means less stale data queued below the
+    /// gateway, where it can no longer be conflated.
+    public var socketSendBuffer: Int = 0
 
     public init(
         pingInterval: TimeAmount = .milliseconds(25_000),

@@ -7,6 +7,15 @@ public protocol EngineMessageHandler: AnyObject {
     func received(text: String, on session: EngineSession)
     func received(binary: ByteBuffer, on session: EngineSession)
     func sessionClosed(_ session: EngineSession, reason: DisconnectReason)
+    /// A chained stream was skipped for this lagging session: send a snapshot, then call
+    /// ``EngineSession/endResync(_:)`` (the stream is held until then).
+    func resync(_ key: ConflationKey, on session: EngineSession)
+}
+
+extension EngineMessageHandler {
+    public func resync(_ key: ConflationKey, on session: EngineSession) {
+        session.endResync(key)
+    }
 }
 
 /// What the handshake request told us, kept for namespace authorisation.

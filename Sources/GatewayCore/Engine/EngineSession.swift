@@ -37,6 +37,10 @@ public final class EngineSession: @unchecked Sendable {
     /// WebSocket that is not writable. Bounded by `slowConsumerBytes`.
     var backlog = Deque<EncodedFrame>()
     var backlogBytes = 0
+    /// Absolute index of `backlog.first` (frames ever taken off the front).
+    var backlogStart = 0
+    /// Set while a lagging WebSocket holds conflatable market data or awaits a snapshot.
+    var conflation: ConflationState?
     var pendingPoll: EventLoopPromise<PollResponse>?
     var postInFlight = false
 
@@ -135,6 +139,10 @@ public final class EngineSession: @unchecked Sendable {
     /// straight to the channel; the flush happens once per loop tick for all sessions.
     public func send(_ frame: EncodedFrame) {
         guard !isClosed else { return }
+        if let conflation, let key = frame.conflation, conflation.resyncing.contains(key) {
+            // Held until the snapshot: a delta now would not chain.
+            return countConflated(key)
+        }
         if case .websocket(let writer) = transport, backlog.isEmpty, writer.isWritable {
             writer.write(frame.frame)
             scheduleFlush()
@@ -149,6 +157,7 @@ public final class EngineSession: @unchecked Sendable {
     }
 
     private func appendToBacklog(_ frame: EncodedFrame) {
+        if let key = frame.conflation, case .websocket = transport, conflate(frame, key: key) { return }
         backlog.append(frame)
         backlogBytes += frame.byteCount
         if backlogBytes > configuration.slowConsumerBytes {
@@ -158,6 +167,61 @@ public final class EngineSession: @unchecked Sendable {
             return
         }
         scheduleFlush()
+    }
+
+    /// Absorbs `frame` when its stream already has a frame queued: the newer value replaces it,
+    /// or a chained stream is replaced by a resync marker. Returns false to queue it normally.
+    private func conflate(_ frame: EncodedFrame, key: ConflationKey) -> Bool {
+        let state: ConflationState
+        if let existing = conflation {
+            state = existing
+        } else {
+            state = ConflationState()
+            conflation = state
+        }
+        if let absolute = state.positions[key], absolute >= backlogStart, absolute - backlogStart < backlog.count,
+           backlog[absolute - backlogStart].conflation == key {
+            let position = absolute - backlogStart
+            switch key.policy {
+            case .latestWins:
+                backlogBytes += frame.byteCount - backlog[position].byteCount
+                backlog[position] = frame
+            case .resyncBySnapshot:
+                backlogBytes -= backlog[position].byteCount
+                backlog[position] = .resyncMarker(key)
+                state.resyncing.insert(key)
+            }
+            countConflated(key)
+            return true
+        }
+        state.positions[key] = backlogStart + backlog.count
+        return false
+    }
+
+    private func countConflated(_ key: ConflationKey) {
+        metrics.namespace(key.namespace).conflated.increment(by: 1)
+    }
+
+    /// Takes the next frame off the backlog; a resync marker asks for its snapshot instead.
+    func popBacklog() -> EncodedFrame? {
+        while let frame = backlog.popFirst() {
+            backlogStart += 1
+            backlogBytes -= frame.byteCount
+            if frame.isResyncMarker, let key = frame.conflation {
+                handler?.resync(key, on: self)
+                continue
+            }
+            return frame
+        }
+        if let state = conflation, state.resyncing.isEmpty {
+            conflation = nil
+        }
+        return nil
+    }
+
+    /// The snapshot for a held stream is on its way: the stream flows again.
+    public func endResync(_ key: ConflationKey) {
+        conflation?.resyncing.remove(key)
     }
 
     func scheduleFlush() {
@@ -184,9 +248,7 @@ public final class EngineSession: @unchecked Sendable {
 
     /// Moves queued frames to a WebSocket while it accepts them.
     func drainBacklog(into writer: WebSocketWriter) {
-        while let frame = backlog.first, writer.isWritable {
-            backlog.removeFirst()
-            backlogBytes -= frame.byteCount
+        while writer.isWritable, let frame = popBacklog() {
             writer.write(frame.frame)
         }
     }
@@ -199,6 +261,7 @@ public final class EngineSession: @unchecked Sendable {
             let payload = frame.payload
             if count > 0 && body.readableBytes + payload.readableBytes > configuration.maxPayload { break }
             backlog.removeFirst()
+            backlogStart += 1
             backlogBytes -= frame.byteCount
             if count > 0 { body.writeInteger(PollingPayload.recordSeparator) }
             if frame.isBinary {
@@ -252,6 +315,7 @@ public final class EngineSession: @unchecked Sendable {
         probe = nil
         backlog.removeAll()
         backlogBytes = 0
+        conflation = nil
         logger.debug("Engine.IO session closed", metadata: ["close.reason": "\(reason.rawValue)"])
         onClosed(self)
     }

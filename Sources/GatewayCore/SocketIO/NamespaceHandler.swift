@@ -17,12 +17,18 @@ public protocol NamespaceHandler: AnyObject, Sendable {
 
     /// The socket left the namespace (it has already left its rooms).
     func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason)
+
+    /// The socket fell behind on a chained stream (an order book) and skipped part of it: send
+    /// it a fresh snapshot and call `socket.session.endResync(key)` right before (until then
+    /// the stream is held for this socket).
+    func resync(_ key: ConflationKey, socket: NamespaceSocket)
 }
 
 extension NamespaceHandler {
     public func authorize(_ request: ConnectRequest) -> ConnectDecision { .accept() }
     public func connected(_ socket: NamespaceSocket) {}
     public func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason) {}
+    public func resync(_ key: ConflationKey, socket: NamespaceSocket) { socket.session.endResync(key) }
 }
 
 /// A namespace CONNECT as the handler sees it.

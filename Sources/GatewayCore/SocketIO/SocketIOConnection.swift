@@ -78,6 +78,13 @@ public final class SocketIOConnection: EngineMessageHandler {
         for socket in open { remove(socket, reason: reason) }
     }
 
+    public func resync(_ key: ConflationKey, on session: EngineSession) {
+        guard let socket = sockets[key.namespace], let handler = registry.handler(for: key.namespace) else {
+            return session.endResync(key)
+        }
+        handler.resync(key, socket: socket)
+    }
+
     // MARK: Packets
 
     private func handle(_ packet: SocketPacket, on session: EngineSession) {

@@ -44,6 +44,9 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: Self.writeBufferWaterMark)
             // Realtime traffic: no Nagle delay behind an unacknowledged segment.
             try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            if let size = mounts.first?.engine.configuration.socketSendBuffer, size > 0 {
+                try channel.syncOptions?.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(size))
+            }
             let refusal = NIOLoopBoundBox<EngineRequestError?>(nil, eventLoop: channel.eventLoop)
             let intent = NIOLoopBoundBox<(EngineRequest.Intent, EngineServer)?>(nil, eventLoop: channel.eventLoop)
             let mounts = mounts

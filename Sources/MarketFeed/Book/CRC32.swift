@@ -7,8 +7,21 @@ public enum CRC32 {
     }
 
     public static func checksum<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
+        var running = Running()
+        running.add(bytes)
+        return running.value
+    }
+
+    /// A CRC fed piece by piece (no need to join the pieces first).
+    public struct Running {
+        private var crc: UInt32 = 0xFFFF_FFFF
+
+        public init() {}
+
+        public mutating func add<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+            for byte in bytes { crc = CRC32.table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        }
+
+        public var value: UInt32 { crc ^ 0xFFFF_FFFF }
     }
 }

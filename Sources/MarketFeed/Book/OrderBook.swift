@@ -14,8 +14,11 @@ public struct OrderBook: Sendable {
     public let symbol: String
     public private(set) var seq: UInt64?
     public private(set) var isStale = true
-    private var bids: [Double: BookLevel] = [:]
-    private var asks: [Double: BookLevel] = [:]
+    /// Best first: bids high to low, asks low to high. Sorted arrays, because every update
+    /// needs the top 10 for the checksum and books are tens of levels deep: a binary search
+    /// and a short move beat hashing plus a full sort per delta.
+    private var bids: [BookLevel] = []
+    private var asks: [BookLevel] = []
 
     public init(symbol: String) {
         self.symbol = symbol
@@ -27,8 +30,8 @@ public struct OrderBook: Sendable {
             if let seq, depth.seq < seq, !isStale {
                 throw FeedError(.staleSequence, "snapshot seq \(depth.seq) is older than the book's \(seq)")
             }
-            bids = Self.index(depth.bids)
-            asks = Self.index(depth.asks)
+            bids = Self.sorted(depth.bids, descending: true)
+            asks = Self.sorted(depth.asks, descending: false)
             seq = depth.seq
             isStale = false
             return .snapshot
@@ -43,45 +46,74 @@ public struct OrderBook: Sendable {
                 seq = depth.seq
                 return .gap(expected: expected, got: depth.seq)
             }
-            for level in depth.bids { Self.update(&bids, level) }
-            for level in depth.asks { Self.update(&asks, level) }
+            for level in depth.bids { Self.update(&bids, level, descending: true) }
+            for level in depth.asks { Self.update(&asks, level, descending: false) }
             seq = depth.seq
             return .delta(prevSeq: current)
         }
     }
 
-    private static func index(_ levels: [BookLevel]) -> [Double: BookLevel] {
-        var indexed: [Double: BookLevel] = [:]
-        for level in levels where !level.qty.isZero { indexed[level.price.value] = level }
-        return indexed
+    /// One level per price (the last one given wins), zero quantities dropped, best first.
+    private static func sorted(_ levels: [BookLevel], descending: Bool) -> [BookLevel] {
+        var side: [BookLevel] = []
+        side.reserveCapacity(levels.count)
+        for level in levels { update(&side, level, descending: descending) }
+        return side
     }
 
-    private static func update(_ side: inout [Double: BookLevel], _ level: BookLevel) {
-        side[level.price.value] = level.qty.isZero ? nil : level
+    /// Sets, replaces or (quantity 0) removes the level at its price.
+    private static func update(_ side: inout [BookLevel], _ level: BookLevel, descending: Bool) {
+        let price = level.price.value
+        var low = 0
+        var high = side.count
+        while low < high {
+            let middle = (low + high) / 2
+            let other = side[middle].price.value
+            if descending ? other > price : other < price { low = middle + 1 } else { high = middle }
+        }
+        let found = low < side.count && side[low].price.value == price
+        if level.qty.isZero {
+            if found { side.remove(at: low) }
+        } else if found {
+            side[low] = level
+        } else {
+            side.insert(level, at: low)
+        }
     }
 
     /// Best first: bids high to low.
     public func bidLevels(limit: Int = .max) -> [BookLevel] {
-        Array(bids.values.sorted { $0.price.value > $1.price.value }.prefix(limit))
+        Array(bids.prefix(limit))
     }
 
     /// Best first: asks low to high.
     public func askLevels(limit: Int = .max) -> [BookLevel] {
-        Array(asks.values.sorted { $0.price.value < $1.price.value }.prefix(limit))
+        Array(asks.prefix(limit))
     }
 
     /// CRC32 of the top 10 levels written `bidPrice:bidQty:askPrice:askQty:` level by level,
     /// in the strings the feed gave (a side that has run out contributes nothing).
     public var checksum: UInt32 {
-        Self.checksum(bids: bidLevels(limit: 10), asks: askLevels(limit: 10))
+        Self.checksum(bids: bids.prefix(10), asks: asks.prefix(10))
+    }
+
+    public static func checksum(bids: ArraySlice<BookLevel>, asks: ArraySlice<BookLevel>) -> UInt32 {
+        var crc = CRC32.Running()
+        let colon = CollectionOfOne(UInt8(ascii: ":"))
+        func add(_ level: BookLevel) {
+            crc.add(level.price.text.utf8)
+            crc.add(colon)
+            crc.add(level.qty.text.utf8)
+            crc.add(colon)
+        }
+        for offset in 0..<10 {
+            if offset < bids.count { add(bids[bids.startIndex + offset]) }
+            if offset < asks.count { add(asks[asks.startIndex + offset]) }
+        }
+        return crc.value
     }
 
     public static func checksum(bids: [BookLevel], asks: [BookLevel]) -> UInt32 {
-        var text = ""
-        for index in 0..<10 {
-            if index < bids.count { text += bids[index].price.text + ":" + bids[index].qty.text + ":" }
-            if index < asks.count { text += asks[index].price.text + ":" + asks[index].qty.text + ":" }
-        }
-        return CRC32.checksum(text.utf8)
+        checksum(bids: bids[...], asks: asks[...])
     }
 }

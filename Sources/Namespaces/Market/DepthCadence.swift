@@ -23,6 +23,15 @@ public enum DepthCadence: String, CaseIterable, Sendable {
         self == .raw ? "market:depth:" + symbol : "market:depth@\(rawValue):" + symbol
     }
 
+    /// The cadence and symbol of a depth room.
+    static func parse(room: String) -> (DepthCadence, String)? {
+        for cadence in allCases {
+            let prefix = cadence.room("")
+            if room.hasPrefix(prefix) { return (cadence, String(room.dropFirst(prefix.count))) }
+        }
+        return nil
+    }
+
     /// Every depth room of a symbol, one per cadence.
     static func rooms(_ symbol: String) -> [String] { allCases.map { $0.room(symbol) } }
 }

@@ -105,6 +105,19 @@ struct MarketBehavior: NamespaceBehavior {
         return .deferred(promise.futureResult)
     }
 
+    /// A socket that fell behind skipped depth messages: it gets a fresh snapshot of that book
+    /// (taken on the feed loop, so the deltas after it chain), then the stream flows again.
+    func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices) {
+        guard let market, let (cadence, symbol) = DepthCadence.parse(room: key.stream) else {
+            return socket.session.endResync(key)
+        }
+        market.withDepthSnapshots([symbol], cadence: cadence, socketLoop: socket.eventLoop) { snapshots in
+            socket.session.endResync(key)
+            guard socket.isConnected, socket.rooms.contains(key.stream) else { return }
+            for snapshot in snapshots { socket.emit("market.depth", [snapshot]) }
+        }
+    }
+
     /// `market:{channel}:{symbol}`; depth rooms carry their cadence (`market:depth@100ms:…`).
     static func room(_ channel: String, _ symbol: String, cadence: DepthCadence) -> String {
         channel == "depth" ? cadence.room(symbol) : "market:\(channel):\(symbol)"

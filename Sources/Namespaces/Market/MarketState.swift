@@ -66,7 +66,10 @@ public final class MarketState: @unchecked Sendable {
                 "volume": tick.volume.json, "ts": tick.ts,
             ]))
             latest.withLockedValue { $0["price.update|" + tick.symbol] = payload }
-            services.broadcaster.emit(namespace: "/prices", room: "prices:" + tick.symbol, event: "price.update", payloadJSON: payload)
+            services.broadcaster.emit(
+                namespace: "/prices", room: "prices:" + tick.symbol, event: "price.update", payloadJSON: payload,
+                conflation: ConflationKey(namespace: "/prices", stream: "price.update|" + tick.symbol, policy: .latestWins)
+            )
         case .trade(let trade):
             let fields: [JSONMember] = [
                 JSONMember("tradeId", trade.tradeId), JSONMember("price", trade.price.json), JSONMember("qty", trade.qty.json),
@@ -82,7 +85,10 @@ public final class MarketState: @unchecked Sendable {
             publishThrottled(event: "market.stats", symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .status(let symbol, let status, let ts):
             let payload = JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": ts]))
-            services.broadcaster.emit(namespace: "/market", event: "market.status", payloadJSON: payload)
+            services.broadcaster.emit(
+                namespace: "/market", event: "market.status", payloadJSON: payload,
+                conflation: ConflationKey(namespace: "/market", stream: "market.status|" + symbol, policy: .latestWins)
+            )
         case .depth(let depth):
             publishDepth(depth)
         }
@@ -120,7 +126,7 @@ public final class MarketState: @unchecked Sendable {
             services.logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(depth.symbol)"])
             return
         }
-        services.broadcaster.emit(namespace: "/market", room: DepthCadence.raw.room(depth.symbol), event: "market.depth", payloadJSON: payload)
+        emitDepth(payload, room: DepthCadence.raw.room(depth.symbol))
     }
 
     /// Sends each symbol's merged delta (or snapshot) for one cadence; `symbols` nil: all.
@@ -143,9 +149,25 @@ public final class MarketState: @unchecked Sendable {
                     "checksum": .number(String(book.checksum)), "ts": ts,
                 ]))
             }
-            services.broadcaster.emit(namespace: "/market", room: cadence.room(symbol), event: "market.depth", payloadJSON: payload)
+            emitDepth(payload, room: cadence.room(symbol))
         }
         conflators[cadence] = perSymbol
+    }
+
+    /// Depth messages chain: a socket that falls behind is resynced with a snapshot.
+    private func emitDepth(_ payload: String, room: String) {
+        services.broadcaster.emit(
+            namespace: "/market", room: room, event: "market.depth", payloadJSON: payload,
+            conflation: ConflationKey(namespace: "/market", stream: room, policy: .resyncBySnapshot)
+        )
+    }
+
+    /// Tickers and stats: a socket that falls behind gets only the newest.
+    private func emitLatest(_ event: String, room: String, payload: String) {
+        services.broadcaster.emit(
+            namespace: "/market", room: room, event: event, payloadJSON: payload,
+            conflation: ConflationKey(namespace: "/market", stream: room, policy: .latestWins)
+        )
     }
 
     static func snapshotJSON(_ book: OrderBook, ts: JSONValue) -> String {
@@ -164,7 +186,7 @@ public final class MarketState: @unchecked Sendable {
         let now = NIODeadline.now()
         if now - entry.lastSent >= Self.throttle {
             entry.lastSent = now
-            services.broadcaster.emit(namespace: "/market", room: room, event: event, payloadJSON: payload)
+            emitLatest(event, room: room, payload: payload)
         } else {
             entry.pending = (room, payload)
             if !entry.scheduled {
@@ -181,7 +203,7 @@ public final class MarketState: @unchecked Sendable {
         if let (room, payload) = entry.pending {
             entry.pending = nil
             entry.lastSent = NIODeadline.now()
-            services.broadcaster.emit(namespace: "/market", room: room, event: event, payloadJSON: payload)
+            emitLatest(event, room: room, payload: payload)
         }
         throttled[key] = entry
     }

@@ -101,6 +101,10 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         socket.userState = nil
     }
 
+    func resync(_ key: ConflationKey, socket: NamespaceSocket) {
+        behavior.resync(key, socket: socket, services: services)
+    }
+
     // MARK: Events
 
     func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {

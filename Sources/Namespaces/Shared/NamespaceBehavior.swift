@@ -35,6 +35,8 @@ protocol NamespaceBehavior: Sendable {
     var offersRecovery: Bool { get }
 
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices)
+    /// A lagging socket skipped part of a chained stream; see ``NamespaceHandler/resync(_:socket:)``.
+    func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices)
     /// Before the shared clean-up (slots, timers) runs.
     func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices)
     /// nil: this namespace has no such event.
@@ -46,6 +48,7 @@ extension NamespaceBehavior {
     var limitsSocketsPerUser: Bool { false }
     var announcesConnection: Bool { false }
     var offersRecovery: Bool { false }
+    func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices) { socket.session.endResync(key) }
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {}
     func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices) {}
 }

@@ -1,0 +1,66 @@
+import Foundation
+import MarketFeed
+import SocketIOCodec
+
+/// The book path's cost on one core: simulator depth messages (made beforehand, not timed)
+/// applied to an `OrderBook` with its top-10 CRC32 and the outgoing delta encoded, against a
+/// baseline measured in the same run: validating the same messages from JSON text, the work
+/// every feed message costs before any book exists.
+enum BookBench {
+    static func run() {
+        var simulator = MarketSimulator(symbols: ["BTC/USDT"], seed: 1)
+        var messages: [FeedMessage.Depth] = []
+        var texts: [String] = []
+        for message in simulator.snapshots(now: 0) + (0..<200_000).flatMap({ simulator.step(now: Double($0)) }) {
+            guard case .depth(let depth) = message else { continue }
+            messages.append(depth)
+            texts.append(JSONSerializer.serialize(json(depth)))
+        }
+        let parser = FeedParser(symbols: ["BTC/USDT"])
+        let parse = measure(rounds: 3) {
+            var accepted = 0
+            for text in texts where (try? parser.parse(text: text)) != nil { accepted += 1 }
+            return accepted
+        }
+        let book = measure(rounds: 3) {
+            var orderBook = OrderBook(symbol: "BTC/USDT")
+            var bytes = 0
+            for depth in messages {
+                guard case .delta(let prevSeq)? = try? orderBook.apply(depth) else { continue }
+                let payload = JSONSerializer.serialize(.object([
+                    "symbol": .string(depth.symbol), "type": "delta", "seq": .number(String(depth.seq)), "prevSeq": .number(String(prevSeq)),
+                    "bids": .array(depth.bids.map(\.json)), "asks": .array(depth.asks.map(\.json)),
+                    "checksum": .number(String(orderBook.checksum)), "ts": depth.ts,
+                ]))
+                bytes += payload.utf8.count
+            }
+            return bytes
+        }
+        let count = Double(messages.count)
+        let line = String(
+            format: "book messages=%d parse-baseline=%.0f/s book-path=%.0f/s ratio(book/parse)=%.2f\n",
+            messages.count, count / parse, count / book, parse / book
+        )
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    /// The best of `rounds` timings, in seconds.
+    static func measure(rounds: Int, _ body: () -> Int) -> Double {
+        var best = Double.infinity
+        var sink = 0
+        for _ in 0..<rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            sink &+= body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        if sink == 42 { print("") }  // keeps the work from being optimised away
+        return best
+    }
+
+    static func json(_ depth: FeedMessage.Depth) -> JSONValue {
+        .object([
+            "type": "depth", "symbol": .string(depth.symbol), "kind": .string(depth.kind.rawValue), "seq": .number(String(depth.seq)),
+            "bids": .array(depth.bids.map(\.json)), "asks": .array(depth.asks.map(\.json)), "ts": depth.ts,
+        ])
+    }
+}

@@ -1,0 +1,104 @@
+import GatewayCore
+import GatewayMetrics
+import Logging
+import NIOCore
+import NIOEmbedded
+import SocketIOCodec
+import Testing
+
+/// Joins rooms like ``RoomNamespace`` and answers a resync with a `snapshot` event.
+final class BookNamespace: NamespaceHandler {
+    let name = "/prices"
+    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {
+        if event == "join", let room = arguments.first?.stringValue { socket.join(room) }
+    }
+
+    func resync(_ key: ConflationKey, socket: NamespaceSocket) {
+        socket.session.endResync(key)
+        socket.emit("snapshot", [.string(key.stream)])
+    }
+}
+
+@Suite("Conflation for sockets that fall behind")
+struct ConflationTests {
+    let latest = { (symbol: String) in ConflationKey(namespace: "/prices", stream: "price.update|" + symbol, policy: .latestWins) }
+    let book = ConflationKey(namespace: "/prices", stream: "book", policy: .resyncBySnapshot)
+
+    func texts(_ harness: Harness, _ channel: EmbeddedChannel) throws -> [String] {
+        try harness.frames(channel).map { String(buffer: $0.getSlice(at: 2, length: $0.readableBytes - 2)!) }
+    }
+
+    @Test("a lagging socket gets the newest price per symbol; others and unconflated events get everything")
+    func latestWins() throws {
+        let harness = Harness()
+        let (lagging, session, writer) = try harness.client(joining: "r")
+        let (healthy, _, _) = try harness.client(joining: "r")
+        lagging.isWritable = false
+        for index in 0..<10 {
+            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"BTC\(index)\"", conflation: latest("BTC"))
+            if index % 2 == 0 {
+                harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"ETH\(index)\"", conflation: latest("ETH"))
+            }
+            if index % 3 == 0 {
+                harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "trade", payloadJSON: "\(index)")
+            }
+        }
+        harness.loop.run()
+        #expect(try harness.frames(healthy).count == 10 + 5 + 4)
+        lagging.isWritable = true
+        session.webSocketWritable(writer)
+        #expect(try texts(harness, lagging) == [
+            #"42/prices,["p","BTC9"]"#, #"42/prices,["p","ETH8"]"#,
+            #"42/prices,["trade",0]"#, #"42/prices,["trade",3]"#, #"42/prices,["trade",6]"#, #"42/prices,["trade",9]"#,
+        ])
+        // Caught up: the next price goes straight out again.
+        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"BTC10\"", conflation: latest("BTC"))
+        harness.loop.run()
+        #expect(try texts(harness, lagging) == [#"42/prices,["p","BTC10"]"#])
+    }
+
+    @Test("a skipped chained message becomes a snapshot when the socket catches up, and the stream resumes after it")
+    func resyncBySnapshot() throws {
+        let harness = Harness(namespace: BookNamespace())
+        let (lagging, session, writer) = try harness.client(joining: "r")
+        lagging.isWritable = false
+        for index in 1...5 {
+            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "\(index)", conflation: book)
+        }
+        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "trade", payloadJSON: "1")
+        harness.loop.run()
+        lagging.isWritable = true
+        session.webSocketWritable(writer)
+        // The snapshot is asked for when the socket reaches the skipped spot, and queued behind
+        // what is already waiting.
+        #expect(try texts(harness, lagging) == [#"42/prices,["trade",1]"#, #"42/prices,["snapshot","book"]"#])
+        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "6", conflation: book)
+        harness.loop.run()
+        #expect(try texts(harness, lagging) == [#"42/prices,["delta",6]"#])
+    }
+
+    @Test("one queued chained message is not skipped: it is delivered as it is")
+    func singleChainedMessageKept() throws {
+        let harness = Harness(namespace: BookNamespace())
+        let (lagging, session, writer) = try harness.client(joining: "r")
+        lagging.isWritable = false
+        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "1", conflation: book)
+        harness.loop.run()
+        lagging.isWritable = true
+        session.webSocketWritable(writer)
+        #expect(try texts(harness, lagging) == [#"42/prices,["delta",1]"#])
+    }
+
+    @Test("conflation keeps a lagging socket's memory flat: no slow-consumer close for a stream of prices")
+    func boundedByConflation() throws {
+        let harness = Harness(configuration: EngineConfiguration(slowConsumerBytes: 64 * 1024))
+        let (lagging, session, _) = try harness.client(joining: "r")
+        lagging.isWritable = false
+        let payload = "\"" + String(repeating: "x", count: 10_000) + "\""
+        for _ in 0..<100 {
+            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: payload, conflation: latest("BTC"))
+            harness.loop.run()
+        }
+        #expect(!session.isClosed)
+    }
+}
