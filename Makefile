@@ -54,6 +54,7 @@ test: unit-test interop-test
 bench: system-deps
 	GATEWAY_BENCH=1 $(SWIFT) build -c release --product gateway-bench --product StockWebSocketServer --product ConformanceServer
 	Benchmarks/run-fanout.sh
+	Benchmarks/run-feed.sh
 
 fuzz: system-deps
 	Fuzz/run-fuzzer.sh

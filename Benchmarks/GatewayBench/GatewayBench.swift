@@ -49,7 +49,15 @@ struct GatewayBench: AsyncParsableCommand {
         var channels: [any Channel] = []
         if mode == "feed" {
             let symbolList = symbols.split(separator: ",").map(String.init)
-            for index in 0..<subscribers { channels.append(try await connect(.feed(symbol: symbolList[index % symbolList.count]))) }
+            // While the feed runs, each handshake waits behind live traffic: connect 100 at a time.
+            for start in stride(from: 0, to: subscribers, by: 100) {
+                try await withThrowingTaskGroup(of: (any Channel).self) { group in
+                    for index in start..<min(subscribers, start + 100) {
+                        group.addTask { try await connect(.feed(symbol: symbolList[index % symbolList.count])) }
+                    }
+                    for try await channel in group { channels.append(channel) }
+                }
+            }
             try await Task.sleep(for: .seconds(1))
             for _ in 0..<windows {
                 for (loop, stats) in statsByLoop { try await loop.submit { stats.reset() }.get() }

@@ -22,15 +22,20 @@ struct MarketFeedService: Service {
         let task = try await loop.submit { () -> RepeatedTask in
             var simulator = MarketSimulator(symbols: symbols, seed: seed)
             market.ingest(simulator.snapshots(now: Self.nowMs()), source: "simulator")
-            // Steps are spread over 10 ms slots; the fractional remainder carries over.
+            // Steps are owed by elapsed time (a busy loop that runs the task late catches up),
+            // spread over 10 ms slots; the fractional remainder carries over.
             var owed = 0.0
+            var last = NIODeadline.now()
             return loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
-                owed += Double(ticksPerSecond) / 100
-                let now = Self.nowMs()
+                let now = NIODeadline.now()
+                // At most a second owed: a stalled process does not come back with a flood.
+                owed = min(owed + Double(ticksPerSecond) * Double((now - last).nanoseconds) / 1e9, Double(ticksPerSecond))
+                last = now
+                let timestamp = Self.nowMs()
                 var batch: [FeedMessage] = []
                 while owed >= 1 {
                     owed -= 1
-                    batch += simulator.step(now: now)
+                    batch += simulator.step(now: timestamp)
                 }
                 if !batch.isEmpty { market.ingest(batch, source: "simulator") }
             }

@@ -17,8 +17,7 @@ REPO = os.path.join(os.path.dirname(__file__), "..", "..")
 PROMTOOL = shutil.which("promtool")
 PROMETHEUS = shutil.which("prometheus")
 
-# SPEC §7 names with their labels that the gateway exports today. The recovery and Redis
-# families arrive with those features (recovery and cluster work).
+# Every SPEC §7 name with its labels.
 IMPLEMENTED = {
     "gateway_connections": ["namespace"],
     "gateway_engine_connections": ["transport"],
@@ -34,6 +33,8 @@ IMPLEMENTED = {
     "gateway_feed_messages_total": ["source", "type"],
     "gateway_feed_rejected_total": ["source", "reason"],
     "gateway_feed_gaps_total": ["symbol"],
+    "gateway_recovery_total": ["outcome"],
+    "gateway_redis_up": [],
     "process_resident_memory_bytes": [],
     "process_cpu_seconds_total": [],
     "process_open_fds": [],

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Feed benchmark (issue: market feed): the real gateway in release mode with its simulator at
+# 1,000 ticks/s, 1,000 /prices subscribers spread over 5 symbols; feed→socket latency p50/p99
+# and deliveries/s. Baseline in the same run: the bare fan-out path (the echo app's broadcast)
+# carrying the same deliveries per second to the same number of sockets. Then the book path's
+# cost per core against validating the same messages. Bounded: about a minute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.build-bench/release
+SUBSCRIBERS="${BENCH_SUBSCRIBERS:-1000}"
+TICKS="${BENCH_TICKS:-1000}"
+SECONDS_PER_WINDOW="${BENCH_SECONDS:-5}"
+ulimit -n 65536 2>/dev/null || true
+
+GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product gateway-bench
+GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product gateway
+GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product ConformanceServer
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+CONFIG=$(mktemp --suffix=.yaml)
+trap 'rm -f "$CONFIG"' EXIT
+cat > "$CONFIG" <<YAML
+feed:
+  source: simulator
+  simulator: { ticksPerSecond: $TICKS, seed: 1 }
+limits: { maxConnectionsPerIp: 100000 }
+logging: { level: warning }
+YAML
+
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $SUBSCRIBERS subscribers, ${TICKS} ticks/s, ${SECONDS_PER_WINDOW}s windows"
+port=$(free_port)
+JWT_SECRET=bench-secret-0123456789abcdef "$BIN/gateway" serve --config "$CONFIG" --port "$port" > /dev/null 2>&1 &
+pid=$!
+wait_port "$port"
+feed_out=$("$BIN/gateway-bench" --port "$port" --mode feed --subscribers "$SUBSCRIBERS" --seconds "$SECONDS_PER_WINDOW" --label feed || true)
+# What the gateway says about the run: messages generated, written, and skipped for lagging sockets.
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^gateway_(feed_messages_total\{source="simulator",type="(tick|trade)"|messages_sent_total\{namespace="/prices"|conflated_total\{namespace="/prices"|slow_consumer)' || true
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+echo "$feed_out"
+
+# The same deliveries per socket per second through the bare fan-out path.
+per_socket=$(echo "$feed_out" | awk -v n="$SUBSCRIBERS" -F'deliveries=' 'NF>1 { split($2, a, "/"); sum += a[1]; c++ } END { if (c) printf "%d", sum / c / n; else print 0 }')
+if [ "$per_socket" -gt 0 ]; then
+    port=$(free_port)
+    "$BIN/ConformanceServer" --ping-interval 25000 --ping-timeout 20000 --connect-timeout 45000 --slow-consumer-bytes 67108864 \
+        --port "$port" > /dev/null 2>&1 &
+    pid=$!
+    wait_port "$port"
+    "$BIN/gateway-bench" --port "$port" --mode socketio --subscribers "$SUBSCRIBERS" --rates "$per_socket,$per_socket,$per_socket" \
+        --seconds "$SECONDS_PER_WINDOW" --label fanout-baseline || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+fi
+
+"$BIN/gateway-bench" --mode book
