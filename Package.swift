@@ -204,7 +204,7 @@ var targets: [Target] = [
     .testTarget(
         name: "NamespacesTests",
         dependencies: [
-            "Namespaces", "GatewayCore", "GatewayMetrics", "JWTAuth", "SocketIOCodec",
+            "Namespaces", "GatewayCore", "GatewayMetrics", "JWTAuth", "MarketFeed", "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -4,18 +4,13 @@
 # in the same run on 127.0.0.1. Bounded: about 5 steps × 3 s per server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.build-bench/release
 SUBSCRIBERS="${BENCH_SUBSCRIBERS:-1000}"
 RATES="${BENCH_RATES:-250,500,1000,1500,2000}"
 SECONDS_PER_STEP="${BENCH_SECONDS:-3}"
-ulimit -n 65536 2>/dev/null || true
 
-GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product gateway-bench
-GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product StockWebSocketServer
-GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product ConformanceServer
+source Benchmarks/common.sh
+build_bench gateway-bench StockWebSocketServer ConformanceServer
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 run() { # label, server command..., -- bench mode
     local label=$1 mode=$2; shift 2

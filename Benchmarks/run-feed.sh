@@ -6,18 +6,12 @@
 # cost per core against validating the same messages. Bounded: about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.build-bench/release
 SUBSCRIBERS="${BENCH_SUBSCRIBERS:-1000}"
 TICKS="${BENCH_TICKS:-1000}"
 SECONDS_PER_WINDOW="${BENCH_SECONDS:-5}"
-ulimit -n 65536 2>/dev/null || true
 
-GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product gateway-bench
-GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product gateway
-GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product ConformanceServer
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+source Benchmarks/common.sh
+build_bench gateway-bench gateway ConformanceServer
 
 CONFIG=$(mktemp --suffix=.yaml)
 trap 'rm -f "$CONFIG"' EXIT

@@ -1,3 +1,4 @@
+import GatewayCore
 import Logging
 import MarketFeed
 import Namespaces
@@ -64,6 +65,7 @@ struct RedisIngestService: Service {
     static func ingestFeed(_ payload: [UInt8], parser: FeedParser, market: MarketState, services: GatewayServices) {
         guard let value = try? JSONParser.parse(payload) else {
             services.metrics.feedRejected(source: "redis", reason: "invalid_json").increment(by: 1)
+            BadInputLog.shared.log(services.logger, "Redis feed message skipped", metadata: ["error.type": "invalid_json"])
             return
         }
         let items: [JSONValue]
@@ -74,7 +76,7 @@ struct RedisIngestService: Service {
                 messages.append(try parser.parse(item))
             } catch {
                 services.metrics.feedRejected(source: "redis", reason: error.reason.rawValue).increment(by: 1)
-                services.logger.debug("Redis feed message skipped", metadata: ["error.type": "\(error.reason.rawValue)"])
+                BadInputLog.shared.log(services.logger, "Redis feed message skipped", metadata: ["error.type": "\(error.reason.rawValue)"])
             }
         }
         if !messages.isEmpty { market.ingest(messages, source: "redis") }
@@ -85,7 +87,7 @@ struct RedisIngestService: Service {
     static func deliverUserEvent(_ entry: RedisSessions.StreamEntry, services: GatewayServices) {
         let reject = { (reason: String) in
             services.metrics.feedRejected(source: "redis-user-events", reason: reason).increment(by: 1)
-            services.logger.debug("User event skipped", metadata: ["redis.entry": "\(entry.id)", "error.type": "\(reason)"])
+            BadInputLog.shared.log(services.logger, "User event skipped", metadata: ["redis.entry": "\(entry.id)", "error.type": "\(reason)"])
         }
         guard let userId = entry.fields["userId"], !userId.isEmpty else { return reject("missing_user") }
         guard let event = entry.fields["event"], UserRooms.eventChannels[event] != nil else { return reject("unknown_event") }

@@ -48,11 +48,20 @@ public final class RedisLink: Sendable {
                 self.current.withLockedValue { $0.connection = connection }
                 self.status.set(self.name, up: true)
                 if attempt > 0 { self.logger.notice("Redis connection restored", metadata: ["redis.link": "\(self.name)"]) }
+                let started = NIODeadline.now()
                 let ended = self.session(connection)
+                ended.whenFailure { error in
+                    if let error = error as? RedisError, error.kind == .server {
+                        self.logger.error("Redis refused a command; reconnecting", metadata: ["redis.link": "\(self.name)", "error": "\(error.message)"])
+                    }
+                }
                 ended.whenComplete { _ in connection.close() }
                 connection.closeFuture.whenComplete { _ in
                     self.current.withLockedValue { $0.connection = nil }
-                    self.lost(attempt: 1, reason: "connection closed")
+                    // A session that ends at once (a refused command, a server that closes on us)
+                    // keeps backing off instead of reconnecting every 50 ms.
+                    let healthy = NIODeadline.now() - started > .seconds(5)
+                    self.lost(attempt: healthy ? 1 : attempt + 1, reason: "connection closed")
                 }
             case .failure(let error):
                 self.lost(attempt: attempt + 1, reason: "\(error)")

@@ -188,3 +188,33 @@ def test_client_that_stops_reading_is_closed_as_slow_consumer(slow_server):
     sender.close()
     reader.close()
     healthy(slow_server)
+
+
+def test_a_flood_of_bad_packets_is_logged_at_a_bounded_rate():
+    """Bad input logs at notice, at most 20 lines a second for the process; the next line that
+    gets through says how many were left out, and the metric still counts every one."""
+    from conftest import Server
+    from scrape import metric
+    gateway = Server("gateway", ["serve"], env={"JWT_SECRET": "interop-test-secret-0123456789", "LOG_LEVEL": "info", "FEED_SOURCE": "none"})
+    try:
+        def malformed_client():
+            ws = websocket.create_connection(f"{gateway.ws_base}/socket.io/?EIO=4&transport=websocket", timeout=5)
+            ws.recv()
+            ws.send("42{not a packet")
+            is_closed(ws)
+            ws.close()
+
+        before = metric(gateway, "gateway_malformed_packets_total")
+        started = time.time()
+        for _ in range(150):
+            malformed_client()
+        elapsed = time.time() - started
+        time.sleep(1.1)
+        malformed_client()  # in a later second: its line reports what was left out
+        assert metric(gateway, "gateway_malformed_packets_total") == before + 151, "every bad packet is counted"
+        lines = [line for line in gateway.output().splitlines() if "Malformed Socket.IO packet" in line]
+        assert len(lines) <= 20 * (int(elapsed) + 2), f"{len(lines)} log lines for 151 bad packets in {elapsed:.1f}s"
+        assert any("log.suppressed=" in line for line in lines), "the count of lines left out is logged"
+        assert requests.get(f"{gateway.base}/health", timeout=5).json()["status"] == "ok", "the gateway is unharmed"
+    finally:
+        gateway.stop()

@@ -8,6 +8,7 @@ import requests
 
 from auth_helpers import SECRET, Conn, token
 from conftest import Server
+from scrape import metric
 from sio_raw import RawSocket
 
 WINDOW_MS = 2500
@@ -30,14 +31,6 @@ def publish(server, user, event, data):
     assert r.status_code == 202, r.text
 
 
-def metric(server, outcome):
-    text = requests.get(f"{server.base}/metrics", timeout=5).text
-    for line in text.splitlines():
-        if line.startswith(f'gateway_recovery_total{{outcome="{outcome}"}}'):
-            return float(line.split()[-1])
-    return 0.0
-
-
 def test_sockets_that_do_not_opt_in_get_no_pid_and_no_offsets(gateway):
     plain = RawSocket(gateway, "/user", {"token": token("plain-user")})
     assert set(plain.connect_data) == {"sid"}
@@ -48,7 +41,7 @@ def test_sockets_that_do_not_opt_in_get_no_pid_and_no_offsets(gateway):
 
 def test_a_dropped_socket_gets_every_missed_event_in_order(gateway):
     user = "recovering-user"
-    before = metric(gateway, "recovered")
+    before = metric(gateway, "gateway_recovery_total", '{outcome="recovered"}')
     first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
     pid, sid = first.connect_data["pid"], first.connect_data["sid"]
     assert first.connect_data["recovered"] is False and pid
@@ -73,7 +66,7 @@ def test_a_dropped_socket_gets_every_missed_event_in_order(gateway):
     assert again.quiet(), "nothing is replayed twice"
     publish(gateway, user, "order.filled", {"orderId": "A"})
     assert again.events(1)[0][0] == "order.filled", "the live stream continues after the replay"
-    assert metric(gateway, "recovered") == before + 1
+    assert metric(gateway, "gateway_recovery_total", '{outcome="recovered"}') == before + 1
     again.close()
 
 
@@ -97,7 +90,7 @@ def test_recovery_restores_narrowed_subscriptions(gateway):
 
 def test_outside_the_window_the_socket_starts_clean(gateway):
     user = "late-user"
-    before = metric(gateway, "unknown_session")
+    before = metric(gateway, "gateway_recovery_total", '{outcome="unknown_session"}')
     first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
     pid, sid = first.connect_data["pid"], first.connect_data["sid"]
     first.drop()
@@ -108,7 +101,7 @@ def test_outside_the_window_the_socket_starts_clean(gateway):
     assert again.connect_data["recovered"] is False
     assert again.connect_data["pid"] != pid and again.connect_data["sid"] != sid
     assert again.quiet(), "a clean session gets no old events"
-    assert metric(gateway, "unknown_session") == before + 1
+    assert metric(gateway, "gateway_recovery_total", '{outcome="unknown_session"}') == before + 1
     again.close()
 
 

@@ -9,6 +9,7 @@ import requests
 
 from auth_helpers import SECRET, Conn, token
 from conftest import Server
+from scrape import metric
 
 PREFIX = "gw-test:"
 
@@ -34,14 +35,6 @@ def wait_until(predicate, timeout=10):
             return
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
-
-
-def metric(server, name, labels=""):
-    text = requests.get(f"{server.base}/metrics", timeout=5).text
-    for line in text.splitlines():
-        if line.startswith(name + labels + " "):
-            return float(line.split()[-1])
-    return 0.0
 
 
 def tick(symbol="BTC/USDT", price="64000.10", ts=1718000000123.456):

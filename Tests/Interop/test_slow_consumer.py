@@ -13,6 +13,7 @@ import requests
 from auth_helpers import SECRET, Conn, token
 from book_helpers import ClientBook
 from conftest import Server
+from scrape import metric
 from sio_raw import RawSocket
 
 
@@ -28,14 +29,6 @@ def gateway(tmp_path_factory):
     yield srv
     assert srv.alive()
     srv.stop()
-
-
-def metric(server, name):
-    text = requests.get(f"{server.base}/metrics", timeout=5).text
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    return 0.0
 
 
 class LatencyWatch:
@@ -84,18 +77,10 @@ def test_unconflatable_backlog_closes_the_socket_and_others_are_unharmed(gateway
     watch.conn.close()
 
 
-def conflated(server, namespace):
-    text = requests.get(f"{server.base}/metrics", timeout=5).text
-    for line in text.splitlines():
-        if line.startswith(f'gateway_conflated_total{{namespace="{namespace}"}}'):
-            return float(line.split()[-1])
-    return 0.0
-
-
 def test_a_lagging_book_subscriber_is_resynced_not_disconnected(gateway):
     """Depth and tickers conflate: a socket that stops reading keeps a small queue, and when it
     reads again its book is still exactly the server's (a snapshot replaces what it skipped)."""
-    before = conflated(gateway, "/market")
+    before = metric(gateway, "gateway_conflated_total", '{namespace="/market"}')
     slow_before = metric(gateway, "gateway_slow_consumer_disconnects_total")
     lagging = RawSocket(gateway, "/market", {}, receive_buffer=4096)
     lagging.ws.send('42/market,1["subscribe",{"channels":["depth","ticker"],"symbols":["BTC/USDT","ETH/USDT","SOL/USDT","XRP/USDT","DOGE/USDT"],"cadence":"raw"}]')
@@ -123,5 +108,5 @@ def test_a_lagging_book_subscriber_is_resynced_not_disconnected(gateway):
             caught_up = caught_up or time.time() * 1000 - message["ts"] < 1000
     assert caught_up, "after reading again the socket gets live depth"
     assert resyncs >= 1, "skipped deltas were replaced by a snapshot"
-    assert conflated(gateway, "/market") > before, "stale depth and tickers were skipped, not queued"
+    assert metric(gateway, "gateway_conflated_total", '{namespace="/market"}') > before, "stale depth and tickers were skipped, not queued"
     lagging.close()

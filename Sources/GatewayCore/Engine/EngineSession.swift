@@ -129,7 +129,7 @@ public final class EngineSession: @unchecked Sendable {
     /// A frame that could not be decoded: the reference server closes the session.
     func receivedMalformed(_ error: CodecError) {
         metrics.countMalformed()
-        logger.debug("Malformed Engine.IO packet", metadata: ["error.type": "\(error.code.rawValue)"])
+        BadInputLog.shared.log(logger, "Malformed Engine.IO packet; connection closed", metadata: ["error.type": "\(error.code.rawValue)"])
         close(reason: .parseError)
     }
 

@@ -166,14 +166,14 @@ public final class SocketIOConnection: EngineMessageHandler {
     private func malformed(_ session: EngineSession, _ error: CodecError) {
         assembler = nil
         metrics.countMalformed()
-        logger.debug("Malformed Socket.IO packet", metadata: ["error.type": "\(error.code.rawValue)"])
+        BadInputLog.shared.log(logger, "Malformed Socket.IO packet; connection closed", metadata: ["error.type": "\(error.code.rawValue)"])
         session.close(reason: .parseError)
     }
 
     private func violation(_ session: EngineSession, _ what: String) {
         assembler = nil
         metrics.countMalformed()
-        logger.debug("Socket.IO state violation", metadata: ["error.type": "\(what)"])
+        BadInputLog.shared.log(logger, "Socket.IO protocol violation; connection closed", metadata: ["error.type": "\(what)"])
         session.close(reason: .invalidState)
     }
 }

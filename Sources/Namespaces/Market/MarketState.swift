@@ -101,7 +101,7 @@ public final class MarketState: @unchecked Sendable {
             outcome = try book.apply(depth)
         } catch {
             services.metrics.feedRejected(source: "book", reason: error.reason.rawValue).increment(by: 1)
-            services.logger.debug("Depth message skipped", metadata: ["feed.symbol": "\(depth.symbol)", "error.type": "\(error.reason.rawValue)"])
+            BadInputLog.shared.log(services.logger, "Depth message skipped", metadata: ["feed.symbol": "\(depth.symbol)", "error.type": "\(error.reason.rawValue)"])
             return
         }
         books[depth.symbol] = book

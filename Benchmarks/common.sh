@@ -1,0 +1,13 @@
+# Shared by the benchmark scripts: release binaries in their own scratch path (the benchmark
+# targets only exist with GATEWAY_BENCH=1), loopback ports, enough file descriptors.
+BIN=.build-bench/release
+ulimit -n 65536 2>/dev/null || true
+
+build_bench() { # product...
+    for product in "$@"; do
+        GATEWAY_BENCH=1 swift build -c release --scratch-path .build-bench --product "$product"
+    done
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
