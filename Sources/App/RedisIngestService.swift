@@ -27,6 +27,7 @@ struct RedisIngestService: Service {
         let address = address
         services.redisHealth.set(.down)
         services.metrics.redisUp.set(Double(0))
+        services.metrics.redisConfigured.set(Double(1))
         status.observe { up in
             services.redisHealth.set(up ? .up : .down)
             services.metrics.redisUp.set(Double(up ? 1 : 0))

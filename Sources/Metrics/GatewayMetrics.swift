@@ -15,6 +15,7 @@ public final class GatewayMetrics: Sendable {
     public let slowConsumerDisconnects: any CounterHandler
     public let malformedPackets: any CounterHandler
     public let redisUp: any MeterHandler
+    public let redisConfigured: any MeterHandler
 
     private let perNamespace: NamespaceMetricsCache
 
@@ -42,6 +43,7 @@ public final class GatewayMetrics: Sendable {
         slowConsumerDisconnects = registry.makeCounter(descriptor: MetricName.slowConsumers, labels: [])
         malformedPackets = registry.makeCounter(descriptor: MetricName.malformed, labels: [])
         redisUp = registry.makeGauge(descriptor: MetricName.redisUp, labels: [])
+        redisConfigured = registry.makeGauge(descriptor: MetricName.redisConfigured, labels: [])
         perNamespace = NamespaceMetricsCache(registry: registry)
         residentMemory = registry.makeGauge(descriptor: MetricName.residentMemory, labels: [])
         cpuSeconds = registry.makeCounter(descriptor: MetricName.cpuSeconds, labels: [])

@@ -23,6 +23,7 @@ enum MetricName {
     static var feedGaps: MetricNameDescriptor { named("gateway_feed_gaps_total", "Depth deltas that skipped a sequence number (book resynced by snapshot).") }
     static var recovery: MetricNameDescriptor { named("gateway_recovery_total", "Connection state recovery attempts on /user, by outcome.") }
     static var redisUp: MetricNameDescriptor { named("gateway_redis_up", "1 while the Redis connection is up, 0 when it is down or not configured.") }
+    static var redisConfigured: MetricNameDescriptor { named("gateway_redis_configured", "1 when REDIS_URL is set (so gateway_redis_up 0 means down, not absent).") }
     static var residentMemory: MetricNameDescriptor { named("process_resident_memory_bytes", "Resident memory of the gateway process.") }
     static var cpuSeconds: MetricNameDescriptor { named("process_cpu_seconds_total", "User and system CPU time of the gateway process.") }
     static var openFileDescriptors: MetricNameDescriptor { named("process_open_fds", "Open file descriptors of the gateway process.") }

@@ -7,6 +7,7 @@ import requests
 
 from auth_helpers import SECRET, Conn, refusal, token
 from conftest import Server
+from scrape import metric
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +127,7 @@ def test_health_endpoints(gateway):
     ws = requests.get(f"{gateway.base}/health/websocket", timeout=5).json()
     assert ws["status"] == "ok" and ws["activeConnections"] >= 1 and ws["uniqueUsers"] >= 1 and ws["uptime"] >= 0
     assert requests.get(f"{gateway.base}/health/redis", timeout=5).json() == {"status": "disabled"}
+    assert metric(gateway, "gateway_redis_configured") == 0 and metric(gateway, "gateway_redis_up") == 0
     conn.close()
 
 

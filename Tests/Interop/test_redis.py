@@ -43,7 +43,7 @@ def tick(symbol="BTC/USDT", price="64000.10", ts=1718000000123.456):
 
 def test_health_and_metric_say_redis_is_up(gateway):
     assert requests.get(f"{gateway.base}/health/redis", timeout=5).json() == {"status": "up"}
-    assert metric(gateway, "gateway_redis_up") == 1
+    assert metric(gateway, "gateway_redis_up") == 1 and metric(gateway, "gateway_redis_configured") == 1
 
 
 def test_feed_messages_published_to_redis_reach_subscribers_unchanged(gateway, redis_server):
