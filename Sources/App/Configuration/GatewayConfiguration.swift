@@ -101,6 +101,16 @@ struct GatewayConfiguration: Sendable {
                 blockDuration: block
             )
         }
+        let depthMs = reader.int("feed.throttleMs.depth", in: 0...1000)
+        if FeedThrottles.depthCadence(milliseconds: depthMs) == nil {
+            reader.problem("feed.throttleMs.depth", "expected 0 (raw), 100 or 1000: the default depth cadence")
+        }
+        namespaces.throttles = FeedThrottles(
+            pricesMs: reader.int("feed.throttleMs.prices", in: 0...60_000),
+            statsMs: reader.int("feed.throttleMs.stats", in: 0...60_000),
+            tickerMs: reader.int("feed.throttleMs.ticker", in: 0...60_000),
+            depthCadence: FeedThrottles.depthCadence(milliseconds: depthMs) ?? .fast
+        )
         if namespaces.symbols.isEmpty { reader.problem("feed.symbols", "must list at least one symbol") }
         if let unknown = namespaces.premiumChannels.first(where: { !NamespaceSettings.marketChannels.contains($0) }) {
             reader.problem("tiers.premiumChannels", "'\(unknown)' is not a market channel (\(NamespaceSettings.marketChannels.joined(separator: ", ")))")

@@ -84,6 +84,10 @@ enum OperationalRoutes {
                 "maxConnectionsPerIp": .int(settings.maxConnectionsPerIp),
             ]),
             "depthCadences": .array(NamespaceSettings.depthCadences.map { .string($0) }),
+            "throttleMs": .object([
+                "prices": .int(settings.throttles.pricesMs), "depth": .int(settings.throttles.depthMs),
+                "stats": .int(settings.throttles.statsMs), "ticker": .int(settings.throttles.tickerMs),
+            ]),
             "marketChannels": .array(NamespaceSettings.marketChannels.map { .string($0) }),
             "premiumChannels": .array(settings.premiumChannels.sorted().map { .string($0) }),
             "symbols": .array(settings.symbols.map { .string($0) }),

@@ -8,9 +8,6 @@ public enum DepthCadence: String, CaseIterable, Sendable {
     case fast = "100ms"
     case slow = "1000ms"
 
-    /// SPEC §5 `feed.throttleMs` depth 100.
-    public static let standard = DepthCadence.fast
-
     var interval: TimeAmount? {
         switch self {
         case .raw: nil

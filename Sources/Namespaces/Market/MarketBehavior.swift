@@ -42,7 +42,7 @@ struct MarketBehavior: NamespaceBehavior {
         case .failure(let error): return .failure(error)
         case .success(let value): (channels, symbols) = value
         }
-        var cadence = DepthCadence.standard
+        var cadence = services.settings.throttles.depthCadence
         if let requested = payload?["cadence"] {
             guard let value = requested.stringValue.flatMap(DepthCadence.init(rawValue:)) else {
                 return .failure(ClientError(.invalidPayload, "'cadence' must be one of \(NamespaceSettings.depthCadences.joined(separator: ", "))."))

@@ -21,8 +21,8 @@ public final class MarketState: @unchecked Sendable {
     private var lastDepthTs: [String: JSONValue] = [:]
     /// Uptime (ns) of the last feed message, for feed-stall alerts.
     private let lastMessageAt = Atomic<UInt64>(NIODeadline.now().uptimeNanoseconds)
-    /// ticker and stats go out at most once a second per symbol (SPEC §5 feed.throttleMs).
-    static let throttle = TimeAmount.seconds(1)
+    /// Per event, the least time between two messages of one symbol (SPEC §5 feed.throttleMs).
+    private let throttleIntervals: [String: TimeAmount]
 
     struct Throttle {
         var lastSent = NIODeadline.uptimeNanoseconds(0)
@@ -33,6 +33,12 @@ public final class MarketState: @unchecked Sendable {
     public init(services: GatewayServices, feedLoop: any EventLoop) {
         self.services = services
         self.feedLoop = feedLoop
+        let throttles = services.settings.throttles
+        throttleIntervals = [
+            "price.update": .milliseconds(Int64(throttles.pricesMs)),
+            "market.ticker": .milliseconds(Int64(throttles.tickerMs)),
+            "market.stats": .milliseconds(Int64(throttles.statsMs)),
+        ]
         for cadence in DepthCadence.allCases {
             guard let interval = cadence.interval else { continue }
             conflators[cadence] = [:]
@@ -65,11 +71,7 @@ public final class MarketState: @unchecked Sendable {
                 "symbol": .string(tick.symbol), "price": tick.price.json, "bid": tick.bid.json, "ask": tick.ask.json,
                 "volume": tick.volume.json, "ts": tick.ts,
             ]))
-            latest.withLockedValue { $0["price.update|" + tick.symbol] = payload }
-            services.broadcaster.emit(
-                namespace: "/prices", room: "prices:" + tick.symbol, event: "price.update", payloadJSON: payload,
-                conflation: ConflationKey(namespace: "/prices", stream: "price.update|" + tick.symbol, policy: .latestWins)
-            )
+            publishThrottled(event: "price.update", symbol: tick.symbol, payload: payload)
         case .trade(let trade):
             let fields: [JSONMember] = [
                 JSONMember("tradeId", trade.tradeId), JSONMember("price", trade.price.json), JSONMember("qty", trade.qty.json),
@@ -162,11 +164,12 @@ public final class MarketState: @unchecked Sendable {
         )
     }
 
-    /// Tickers and stats: a socket that falls behind gets only the newest.
+    /// Prices, tickers and stats: a socket that falls behind gets only the newest.
     private func emitLatest(_ event: String, room: String, payload: String) {
+        let namespace = event == "price.update" ? "/prices" : "/market"
         services.broadcaster.emit(
-            namespace: "/market", room: room, event: event, payloadJSON: payload,
-            conflation: ConflationKey(namespace: "/market", stream: room, policy: .latestWins)
+            namespace: namespace, room: room, event: event, payloadJSON: payload,
+            conflation: ConflationKey(namespace: namespace, stream: event + "|" + room, policy: .latestWins)
         )
     }
 
@@ -178,20 +181,30 @@ public final class MarketState: @unchecked Sendable {
         ]))
     }
 
+    /// Sends at once when the symbol's last message on this channel is at least the throttle
+    /// old, else keeps the newest and sends it when the interval ends. Prices, tickers and
+    /// stats are latest-value data: a lagging socket conflates them too.
     private func publishThrottled(event: String, symbol: String, payload: String) {
         let key = event + "|" + symbol
-        let room = (event == "market.ticker" ? "market:ticker:" : "market:stats:") + symbol
+        let room: String
+        switch event {
+        case "price.update": room = "prices:" + symbol
+        case "market.ticker": room = "market:ticker:" + symbol
+        default: room = "market:stats:" + symbol
+        }
         latest.withLockedValue { $0[key] = payload }
+        let interval = throttleIntervals[event] ?? .zero
+        guard interval > .zero else { return emitLatest(event, room: room, payload: payload) }
         var entry = throttled[key] ?? Throttle()
         let now = NIODeadline.now()
-        if now - entry.lastSent >= Self.throttle {
+        if now - entry.lastSent >= interval {
             entry.lastSent = now
             emitLatest(event, room: room, payload: payload)
         } else {
             entry.pending = (room, payload)
             if !entry.scheduled {
                 entry.scheduled = true
-                feedLoop.scheduleTask(deadline: entry.lastSent + Self.throttle) { [self] in flushThrottled(key: key, event: event) }
+                feedLoop.scheduleTask(deadline: entry.lastSent + interval) { [self] in flushThrottled(key: key, event: event) }
             }
         }
         throttled[key] = entry

@@ -23,6 +23,8 @@ public struct NamespaceSettings: Sendable {
     public var expiryWarningSeconds: Double
     /// Connection state recovery on `/user`.
     public var recovery: RecoverySettings
+    /// Per-channel throttles of market data.
+    public var throttles: FeedThrottles
 
     public static let marketChannels = ["stats", "depth", "trades", "ticker"]
     public static let userChannels = ["orders", "positions", "wallet"]
@@ -38,9 +40,11 @@ public struct NamespaceSettings: Sendable {
         rateLimits: [String: TokenBucket.Policy] = NamespaceSettings.defaultRateLimits,
         premiumChannels: Set<String> = [],
         expiryWarningSeconds: Double = 30,
-        recovery: RecoverySettings = RecoverySettings()
+        recovery: RecoverySettings = RecoverySettings(),
+        throttles: FeedThrottles = FeedThrottles()
     ) {
         self.recovery = recovery
+        self.throttles = throttles
         self.symbols = symbols
         self.maxSymbolsPerConnection = maxSymbolsPerConnection
         self.maxChannelsPerUser = maxChannelsPerUser
