@@ -15,6 +15,12 @@ struct AdminBehavior: NamespaceBehavior {
 
     func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {
         let operations = AdminOperations(services: services)
+        if event.hasPrefix("admin.") {
+            var metadata = GatewayNamespace<AdminBehavior>.metadata(socket, state: state)
+            metadata["admin.event"] = "\(event)"
+            if let command = payload?["command"]?.stringValue { metadata["admin.command"] = "\(command)" }
+            services.logger.notice("Admin request", metadata: metadata)
+        }
         switch event {
         case "admin.broadcast":
             switch AdminOperations.Broadcast.parse(payload) {

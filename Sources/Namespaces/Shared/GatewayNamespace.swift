@@ -1,5 +1,6 @@
 import GatewayCore
 import JWTAuth
+import Logging
 import NIOCore
 import SocketIOCodec
 
@@ -27,6 +28,18 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
     // MARK: Connect
 
     func authorize(_ request: ConnectRequest) -> ConnectDecision {
+        let decision = decide(request)
+        if case .reject(_, let data) = decision {
+            // Refusals are bad input as far as the log goes: bounded, and never the token.
+            BadInputLog.shared.log(services.logger, "Connection refused", metadata: [
+                "namespace": "\(name)", "refusal.code": "\(data?["code"]?.stringValue ?? "?")",
+                "client.address": "\(request.handshake.remoteAddress ?? "?")",
+            ])
+        }
+        return decision
+    }
+
+    private func decide(_ request: ConnectRequest) -> ConnectDecision {
         if name != "/admin", let message = services.maintenance.message {
             return Authentication.refusal(message, code: "MAINTENANCE")
         }
@@ -86,10 +99,22 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             scheduleExpiry(socket, state: state, principal: principal)
         }
         behavior.connected(socket, state: state, services: services)
+        services.logger.debug("Socket connected", metadata: Self.metadata(socket, state: state).merging([
+            "recovery": "\(state.recovery.map { if case .restored = $0 { "recovered" } else { "fresh" } } ?? "off")",
+        ]) { $1 })
+    }
+
+    /// Who a log line is about: socket id, namespace, user id (never the token).
+    static func metadata(_ socket: NamespaceSocket, state: SocketState) -> Logger.Metadata {
+        [
+            "socket.id": "\(socket.id)", "namespace": "\(socket.namespace)",
+            "user.id": "\(state.principal?.userId ?? "-")",
+        ]
     }
 
     func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason) {
         guard let state = socket.state else { return }
+        services.logger.debug("Socket disconnected", metadata: Self.metadata(socket, state: state).merging(["close.reason": "\(reason.rawValue)"]) { $1 })
         behavior.disconnected(socket, state: state, reason: reason, services: services)
         services.connections.release(name)
         state.cancelTimers()
