@@ -66,6 +66,15 @@ class Server:
             self.process.wait()
 
 
+def configured_gateway(tmp_path_factory, yaml, env=None):
+    """The gateway executable with `yaml` as its configuration file (keys not named keep their
+    defaults) and JWT_SECRET set for the test tokens."""
+    from auth_helpers import SECRET
+    config = tmp_path_factory.mktemp("cfg") / "gateway.yaml"
+    config.write_text(yaml)
+    return Server("gateway", ["serve", "--config", str(config)], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning", **(env or {})})
+
+
 @pytest.fixture(scope="session")
 def server():
     """The protocol test-suite configuration: pingInterval 300, pingTimeout 200, connectTimeout 1000."""

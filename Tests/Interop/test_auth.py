@@ -8,17 +8,14 @@ import pytest
 import requests
 
 from auth_helpers import SECRET, Conn, fixture, refusal, token
-from conftest import Server
+from conftest import Server, configured_gateway
 
 REPO = os.path.join(os.path.dirname(__file__), "..", "..")
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    config = tmp_path_factory.mktemp("cfg") / "gateway.yaml"
-    config.write_text("jwt:\n  expiryWarningSeconds: 2\n")
-    srv = Server("gateway", ["serve", "--config", str(config)],
-                 env={"JWT_SECRET": SECRET, "JWT_ISSUER": "", "JWT_AUDIENCE": "", "LOG_LEVEL": "warning"})
+    srv = configured_gateway(tmp_path_factory, "jwt:\n  expiryWarningSeconds: 2\n", env={"JWT_ISSUER": "", "JWT_AUDIENCE": ""})
     yield srv
     assert srv.alive()
     assert SECRET not in srv.output(), "the secret must never be logged"

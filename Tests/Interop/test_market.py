@@ -7,14 +7,12 @@ import pytest
 
 from auth_helpers import SECRET, Conn, token
 from book_helpers import ClientBook
-from conftest import Server
+from conftest import configured_gateway
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    config = tmp_path_factory.mktemp("cfg") / "gateway.yaml"
-    config.write_text("feed:\n  source: simulator\n  simulator:\n    ticksPerSecond: 200\n    seed: 42\n")
-    srv = Server("gateway", ["serve", "--config", str(config)], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning"})
+    srv = configured_gateway(tmp_path_factory, "feed:\n  source: simulator\n  simulator:\n    ticksPerSecond: 200\n    seed: 42\n")
     yield srv
     assert srv.alive()
     srv.stop()

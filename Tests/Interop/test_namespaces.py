@@ -8,15 +8,13 @@ import pytest
 import requests
 
 from auth_helpers import SECRET, Conn, refusal, token
-from conftest import Server
+from conftest import configured_gateway
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    config = tmp_path_factory.mktemp("cfg") / "gateway.yaml"
-    config.write_text("tiers:\n  premiumChannels: [depth]\nlimits:\n  maxRoomsPerNamespace: 4\n")
-    srv = Server("gateway", ["serve", "--config", str(config)], env={
-        "JWT_SECRET": SECRET, "LOG_LEVEL": "warning", "FEED_SOURCE": "none",  # no market state: exact acks
+    srv = configured_gateway(tmp_path_factory, "tiers:\n  premiumChannels: [depth]\nlimits:\n  maxRoomsPerNamespace: 4\n", env={
+        "FEED_SOURCE": "none",  # no market state: exact acks
         "WS_MAX_SYMBOLS_PER_CONNECTION": "3", "WS_MAX_CHANNELS_PER_USER": "4", "WS_MAX_CONNECTIONS_PER_USER": "2",
         # 20 events per 60 s: refill is too slow to blur the edges however slow the machine is.
         "WS_RATE_LIMIT_POINTS": "20", "WS_RATE_LIMIT_DURATION": "60", "WS_RATE_LIMIT_BLOCK": "2",

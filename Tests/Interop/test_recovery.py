@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from auth_helpers import SECRET, Conn, token
-from conftest import Server
+from conftest import configured_gateway
 from scrape import metric
 from sio_raw import RawSocket
 
@@ -16,10 +16,7 @@ WINDOW_MS = 2500
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    config = tmp_path_factory.mktemp("recovery") / "gateway.yaml"
-    config.write_text(f"recovery:\n  maxDisconnectionMs: {WINDOW_MS}\n  maxEventsPerUser: 50\n")
-    srv = Server("gateway", ["serve", "--config", str(config)],
-                 env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning", "FEED_SOURCE": "none"})
+    srv = configured_gateway(tmp_path_factory, f"recovery:\n  maxDisconnectionMs: {WINDOW_MS}\n  maxEventsPerUser: 50\n", env={"FEED_SOURCE": "none"})
     yield srv
     assert srv.alive()
     srv.stop()

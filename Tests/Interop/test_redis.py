@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from auth_helpers import SECRET, Conn, token
-from conftest import Server
+from conftest import configured_gateway
 from scrape import metric
 
 PREFIX = "gw-test:"
@@ -16,10 +16,8 @@ PREFIX = "gw-test:"
 
 @pytest.fixture(scope="module")
 def gateway(redis_server, tmp_path_factory):
-    config = tmp_path_factory.mktemp("redis") / "gateway.yaml"
-    config.write_text("feed:\n  stallAlertSeconds: 2\n")
-    srv = Server("gateway", ["serve", "--config", str(config)], env={
-        "JWT_SECRET": SECRET, "LOG_LEVEL": "warning", "FEED_SOURCE": "redis",
+    srv = configured_gateway(tmp_path_factory, "feed:\n  stallAlertSeconds: 2\n", env={
+        "FEED_SOURCE": "redis",
         "REDIS_URL": redis_server.url, "REDIS_PREFIX": PREFIX,
     })
     wait_until(lambda: requests.get(f"{srv.base}/health/redis", timeout=5).status_code == 200)

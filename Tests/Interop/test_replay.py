@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from auth_helpers import SECRET, Conn
-from conftest import Server
+from conftest import configured_gateway
 
 REPO = os.path.join(os.path.dirname(__file__), "..", "..")
 SAMPLE = os.path.join(REPO, "config", "samples", "market.jsonl")
@@ -16,9 +16,7 @@ SAMPLE = os.path.join(REPO, "config", "samples", "market.jsonl")
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    config = tmp_path_factory.mktemp("cfg") / "gateway.yaml"
-    config.write_text(f"feed:\n  source: replay\n  replay:\n    file: {SAMPLE}\n    speed: 4\n    loop: true\n")
-    srv = Server("gateway", ["serve", "--config", str(config)], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning"})
+    srv = configured_gateway(tmp_path_factory, f"feed:\n  source: replay\n  replay:\n    file: {SAMPLE}\n    speed: 4\n    loop: true\n")
     yield srv
     assert srv.alive()
     srv.stop()

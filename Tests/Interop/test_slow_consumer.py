@@ -12,20 +12,16 @@ import requests
 
 from auth_helpers import SECRET, Conn, token
 from book_helpers import ClientBook
-from conftest import Server
+from conftest import configured_gateway
 from scrape import metric
 from sio_raw import RawSocket
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    config = tmp_path_factory.mktemp("slow") / "gateway.yaml"
-    config.write_text(
-        "server:\n  socketSendBuffer: 65536\n"
+    srv = configured_gateway(tmp_path_factory, "server:\n  socketSendBuffer: 65536\n"
         "limits:\n  slowConsumerBytes: 262144\n"
-        "feed:\n  simulator:\n    ticksPerSecond: 1000\n    seed: 7\n"
-    )
-    srv = Server("gateway", ["serve", "--config", str(config)], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning"})
+        "feed:\n  simulator:\n    ticksPerSecond: 1000\n    seed: 7\n")
     yield srv
     assert srv.alive()
     srv.stop()

@@ -7,14 +7,12 @@ import pytest
 import requests
 
 from auth_helpers import SECRET, Conn, token
-from conftest import Server
+from conftest import configured_gateway
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    config = tmp_path_factory.mktemp("throttles") / "gateway.yaml"
-    config.write_text("feed:\n  source: none\n  throttleMs: { prices: 500, depth: 0 }\n")
-    srv = Server("gateway", ["serve", "--config", str(config)], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning"})
+    srv = configured_gateway(tmp_path_factory, "feed:\n  source: none\n  throttleMs: { prices: 500, depth: 0 }\n")
     yield srv
     assert srv.alive()
     srv.stop()
