@@ -28,9 +28,11 @@ struct RedisIngestService: Service {
         services.redisHealth.set(.down)
         services.metrics.redisUp.set(Double(0))
         services.metrics.redisConfigured.set(Double(1))
-        status.observe { up in
+        status.observe { up, initial in
             services.redisHealth.set(up ? .up : .down)
             services.metrics.redisUp.set(Double(up ? 1 : 0))
+            // The state found at start-up is logged by the links, not alerted as a change.
+            if initial { return }
             if up {
                 operations.alert(level: "info", message: "Redis is reachable again at \(address.description)")
             } else {

@@ -22,7 +22,7 @@ public final class RedisLink: Sendable {
         self.status = status
         self.logger = logger
         self.session = session
-        status.set(name, up: false)
+        status.register(name)
     }
 
     public func start() {
