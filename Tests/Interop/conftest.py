@@ -99,8 +99,8 @@ class RedisServer:
     """A real redis-server on a free loopback port, no persistence; stop() and start() again
     on the same port simulate an outage."""
 
-    def __init__(self):
-        self.port = free_port()
+    def __init__(self, port=None):
+        self.port = port or free_port()
         self.process = None
         self.start()
 

@@ -129,3 +129,26 @@ def test_an_outage_is_reported_and_heals_by_itself(gateway, redis_server):
     assert prices.wait_for("price.update")["price"] == "150.25"
     admin.close()
     prices.close()
+
+
+def test_redis_missing_at_start_up_is_waited_for(tmp_path_factory):
+    """The gateway starts without Redis (health says down, local clients are served) and picks
+    it up when it appears, telling admins once."""
+    from conftest import RedisServer, free_port
+    port = free_port()
+    gateway = configured_gateway(tmp_path_factory, "", env={"REDIS_URL": f"redis://127.0.0.1:{port}", "FEED_SOURCE": "none"})
+    redis = None
+    try:
+        wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 503)
+        admin = Conn(gateway, "/admin", auth={"token": token("ops", role="admin")})
+        assert admin.connected, "the gateway serves clients while Redis is missing"
+        redis = RedisServer(port=port)
+        wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 200)
+        wait_until(lambda: any(e == "admin.alert" and "reachable again" in d["message"] for e, d in admin.events))
+        assert not any(e == "admin.alert" and "Redis lost" in d["message"] for e, d in admin.events), \
+            "being down at start-up is not a loss"
+        admin.close()
+    finally:
+        gateway.stop()
+        if redis:
+            redis.stop()
