@@ -108,8 +108,10 @@ struct LaggingBookTests {
         var client = ClientBook()
         func read() throws {
             while let frame = try channel.readOutbound(as: ByteBuffer.self) {
-                let text = String(buffer: frame.getSlice(at: frame.readerIndex + 2, length: frame.readableBytes - 2) ?? frame)
-                    .drop { $0 != "4" }
+                // Unmasked server frame: 2 header bytes, plus 2 or 8 length bytes for long ones.
+                let lengthCode = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self)! & 0x7F
+                let header = lengthCode == 126 ? 4 : lengthCode == 127 ? 10 : 2
+                let text = Substring(String(buffer: frame.getSlice(at: frame.readerIndex + header, length: frame.readableBytes - header)!))
                 if text.hasPrefix("43/market,1") {
                     let ack = try JSONParser.parse(String(text.dropFirst("43/market,1".count)))
                     if case .array(let snapshots)? = ack[0]?["snapshots"] { for snapshot in snapshots { client.apply(snapshot) } }

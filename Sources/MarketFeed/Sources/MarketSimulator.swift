@@ -110,6 +110,24 @@ public struct MarketSimulator: Sendable {
         }
         for (price, qty) in bidChanges { state.bids[price] = qty == 0 ? nil : qty }
         for (price, qty) in askChanges { state.asks[price] = qty == 0 ? nil : qty }
+        // Keep the book a book: nothing on the wrong side of the moved mid, at most `levels` a
+        // side (the farthest go). Removals travel in the same delta as quantity 0.
+        for price in state.bids.keys where price >= state.mid {
+            state.bids[price] = nil
+            bidChanges[price] = 0
+        }
+        for price in state.asks.keys where price <= state.mid {
+            state.asks[price] = nil
+            askChanges[price] = 0
+        }
+        for price in state.bids.keys.sorted(by: >).dropFirst(Self.levels) {
+            state.bids[price] = nil
+            bidChanges[price] = 0
+        }
+        for price in state.asks.keys.sorted().dropFirst(Self.levels) {
+            state.asks[price] = nil
+            askChanges[price] = 0
+        }
         state.seq += 1
         messages.append(depth(state, kind: "delta", bids: bidChanges, asks: askChanges, now: now))
         if state.seq % 20 == 0 {
