@@ -40,6 +40,16 @@ struct UserEventLogTests {
         #expect(log.count <= 5)
     }
 
+    @Test("payload bytes are capped too: big events push out the oldest")
+    func byteCap() {
+        var log = UserEventLog(window: 600, maxPerUser: 100, maxTotal: 1000, maxBytes: 10_000)
+        let big = "\"" + String(repeating: "x", count: 3_000) + "\""
+        let first = log.append(user: "a", channel: "orders", event: "e", payloadJSON: big, now: 0)
+        for n in 1...5 { _ = log.append(user: "b", channel: "orders", event: "e", payloadJSON: big, now: Double(n)) }
+        #expect(log.bytes <= 10_000 && log.count == 3)
+        #expect(log.missed(user: "a", after: first.offset - 1, channels: ["orders"]) == .truncated)
+    }
+
     @Test("the total cap keeps memory bounded and refuses replays older than what it dropped")
     func totalCap() {
         var log = UserEventLog(window: 600, maxPerUser: 100, maxTotal: 10)

@@ -58,6 +58,7 @@ struct ConfigurationKey: Sendable {
         .init(path: "feed.replay.loop", environment: nil, defaultValue: "false"),
         .init(path: "recovery.maxDisconnectionMs", environment: nil, defaultValue: "120000"),
         .init(path: "recovery.maxEventsPerUser", environment: nil, defaultValue: "1000"),
+        .init(path: "recovery.maxBytes", environment: nil, defaultValue: "67108864"),
         .init(path: "redis.url", environment: "REDIS_URL", defaultValue: ""),
         .init(path: "redis.prefix", environment: "REDIS_PREFIX", defaultValue: "ws:"),
         .init(path: "tiers.premiumChannels", environment: nil, defaultValue: ""),

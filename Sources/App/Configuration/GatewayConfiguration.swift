@@ -88,7 +88,8 @@ struct GatewayConfiguration: Sendable {
             expiryWarningSeconds: Double(reader.int("jwt.expiryWarningSeconds", in: 0...86_400)),
             recovery: RecoverySettings(
                 window: Double(reader.int("recovery.maxDisconnectionMs", in: 0...86_400_000)) / 1000,
-                maxEventsPerUser: reader.int("recovery.maxEventsPerUser", in: 1...1_000_000)
+                maxEventsPerUser: reader.int("recovery.maxEventsPerUser", in: 1...1_000_000),
+                maxBytes: reader.int("recovery.maxBytes", in: 1_048_576...17_179_869_184)
             )
         )
         let block = Double(reader.int("rateLimits.blockDuration", in: 0...86_400))

@@ -23,7 +23,7 @@ public final class UserEventHub: Sendable {
 
     public init(broadcaster: Broadcaster, metrics: GatewayMetrics, settings: RecoverySettings, now: @escaping @Sendable () -> Double) {
         state = NIOLockedValueBox(State(
-            log: UserEventLog(window: settings.window, maxPerUser: settings.maxEventsPerUser, maxTotal: settings.maxEvents),
+            log: UserEventLog(window: settings.window, maxPerUser: settings.maxEventsPerUser, maxTotal: settings.maxEvents, maxBytes: settings.maxBytes),
             sessions: RecoverySessions(window: settings.window, capacity: settings.maxSessions)
         ))
         self.broadcaster = broadcaster
@@ -128,11 +128,14 @@ public struct RecoverySettings: Sendable {
     public var maxEventsPerUser: Int
     public var maxEvents: Int
     public var maxSessions: Int
+    /// Payload bytes the whole log may hold (`recovery.maxBytes`).
+    public var maxBytes: Int
 
-    public init(window: Double = 120, maxEventsPerUser: Int = 1000, maxEvents: Int = 200_000, maxSessions: Int = 100_000) {
+    public init(window: Double = 120, maxEventsPerUser: Int = 1000, maxEvents: Int = 200_000, maxSessions: Int = 100_000, maxBytes: Int = 64 << 20) {
         self.window = window
         self.maxEventsPerUser = maxEventsPerUser
         self.maxEvents = maxEvents
         self.maxSessions = maxSessions
+        self.maxBytes = maxBytes
     }
 }

@@ -3,9 +3,9 @@ import DequeModule
 /// The recent `/user` events of every user, kept for connection state recovery (SPEC §1): a
 /// socket that comes back within the window is replayed what it missed, in order.
 ///
-/// Offsets rise across all users, so one never means two events. Memory is bounded three
+/// Offsets rise across all users, so one never means two events. Memory is bounded four
 /// ways: events older than `window` go, each user keeps at most `maxPerUser`, and the whole
-/// log at most `maxTotal` (oldest first). What was dropped is remembered per user, so a
+/// log at most `maxTotal` events and `maxBytes` of payload (oldest first). What was dropped is remembered per user, so a
 /// socket whose missed events are partly gone is told it cannot recover instead of getting
 /// a hole.
 struct UserEventLog {
@@ -33,15 +33,19 @@ struct UserEventLog {
     let window: Double
     let maxPerUser: Int
     let maxTotal: Int
+    let maxBytes: Int
     private(set) var lastOffset: UInt64 = 0
+    /// Payload bytes held.
+    private(set) var bytes = 0
     private var streams: [String: Stream] = [:]
     /// Every entry in offset order: expiry and the global cap walk it from the front.
     private var order = Deque<(user: String, offset: UInt64, at: Double)>()
 
-    init(window: Double, maxPerUser: Int = 1000, maxTotal: Int = 200_000) {
+    init(window: Double, maxPerUser: Int = 1000, maxTotal: Int = 200_000, maxBytes: Int = 64 << 20) {
         self.window = window
         self.maxPerUser = maxPerUser
         self.maxTotal = maxTotal
+        self.maxBytes = maxBytes
     }
 
     var count: Int { order.count }
@@ -51,11 +55,12 @@ struct UserEventLog {
         lastOffset += 1
         let entry = Entry(offset: lastOffset, channel: channel, event: event, payloadJSON: payloadJSON, at: now)
         streams[user, default: Stream()].entries.append(entry)
+        bytes += payloadJSON.utf8.count
         order.append((user, entry.offset, now))
         if let stream = streams[user], stream.entries.count > maxPerUser, let first = stream.entries.first {
             drop(user: user, offset: first.offset, reason: .userCap)
         }
-        while order.count > maxTotal, let oldest = order.popFirst() {
+        while order.count > maxTotal || bytes > maxBytes, let oldest = order.popFirst() {
             drop(user: oldest.user, offset: oldest.offset, reason: .totalCap)
         }
         return entry
@@ -93,6 +98,7 @@ struct UserEventLog {
         guard var stream = streams[user] else { return }
         if let first = stream.entries.first, first.offset == offset {
             stream.entries.removeFirst()
+            bytes -= first.payloadJSON.utf8.count
             switch reason {
             case .expired: break
             case .userCap: stream.droppedThrough = max(stream.droppedThrough, offset)
