@@ -26,18 +26,21 @@ struct MarketFeedService: Service {
             // spread over 10 ms slots; the fractional remainder carries over.
             var owed = 0.0
             var last = NIODeadline.now()
+            // A refused batch (the feed loop was far behind) broke the book chains: start the
+            // next batch with fresh snapshots.
+            var resync = false
             return loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
                 let now = NIODeadline.now()
                 // At most a second owed: a stalled process does not come back with a flood.
                 owed = min(owed + Double(ticksPerSecond) * Double((now - last).nanoseconds) / 1e9, Double(ticksPerSecond))
                 last = now
                 let timestamp = Self.nowMs()
-                var batch: [FeedMessage] = []
+                var batch: [FeedMessage] = resync ? simulator.snapshots(now: timestamp) : []
                 while owed >= 1 {
                     owed -= 1
                     batch += simulator.step(now: timestamp)
                 }
-                if !batch.isEmpty { market.ingest(batch, source: "simulator") }
+                if !batch.isEmpty { resync = !market.ingest(batch, source: "simulator") }
             }
         }.get()
         logger.info("Market simulator running", metadata: ["feed.symbols": "\(symbols.count)", "feed.ticksPerSecond": "\(ticksPerSecond)"])

@@ -153,3 +153,27 @@ struct LaggingBookTests {
         #expect(client.deltas > leastDeltas)
     }
 }
+
+@Suite("Feed ingestion is bounded")
+struct FeedBackpressureTests {
+    @Test("a producer faster than the feed loop gets its batches refused whole, not queued without limit")
+    func refusedWhenBehind() throws {
+        let loop = EmbeddedEventLoop()
+        let metrics = GatewayMetrics()
+        let services = GatewayServices(
+            settings: NamespaceSettings(), authenticator: JWTAuthenticator(key: .secret("namespace-test-secret-0123")),
+            broadcaster: Broadcaster(group: loop, metrics: metrics), metrics: metrics, logger: Logger(label: "test")
+        )
+        let market = MarketState(services: services, feedLoop: loop, maxPending: 100)
+        var simulator = MarketSimulator(symbols: ["BTC/USDT"], seed: 1)
+        let batch = Array((0..<40).flatMap { simulator.step(now: Double($0)) }.prefix(60))
+        let first = market.ingest(batch, source: "test")
+        let second = market.ingest(batch, source: "test")
+        #expect(first, "within the limit")
+        #expect(!second, "the loop has not run: a second batch would pass the limit")
+        loop.run()
+        let third = market.ingest(batch, source: "test")
+        #expect(third, "once the loop caught up, batches are taken again")
+        loop.run()
+    }
+}

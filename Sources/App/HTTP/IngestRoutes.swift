@@ -31,7 +31,9 @@ enum IngestRoutes {
                     throw FeedRejection(index: index, error: error)
                 }
             }
-            market.ingest(messages, source: "http")
+            guard market.ingest(messages, source: "http") else {
+                throw APIError(status: .tooManyRequests, code: "OVERLOADED", message: "The gateway is behind on market data; nothing was applied. Retry shortly.")
+            }
             return OperationalRoutes.json(.object(["accepted": .int(messages.count)]), status: .accepted)
         }
         router.post("api/v1/users/:userId/events") { request, context in

@@ -30,9 +30,14 @@ public final class MarketState: @unchecked Sendable {
         var scheduled = false
     }
 
-    public init(services: GatewayServices, feedLoop: any EventLoop) {
+    /// Feed messages handed to the feed loop and not yet published; bounded by `maxPending`.
+    private let pending = Atomic<Int>(0)
+    public let maxPending: Int
+
+    public init(services: GatewayServices, feedLoop: any EventLoop, maxPending: Int = 50_000) {
         self.services = services
         self.feedLoop = feedLoop
+        self.maxPending = maxPending
         let throttles = services.settings.throttles
         throttleIntervals = [
             "price.update": .milliseconds(Int64(throttles.pricesMs)),
@@ -51,16 +56,29 @@ public final class MarketState: @unchecked Sendable {
 
     // MARK: Publishing (feed loop)
 
-    /// Counts and publishes messages from one source, in order, on the feed loop.
-    public func ingest(_ messages: [FeedMessage], source: String) {
+    /// Counts and publishes messages from one source, in order, on the feed loop. When the
+    /// feed loop is already `maxPending` messages behind, the batch is refused whole (counted
+    /// as `overloaded`) and false returned: a producer faster than the gateway cannot grow its
+    /// queue without limit.
+    @discardableResult
+    public func ingest(_ messages: [FeedMessage], source: String) -> Bool {
         let metrics = services.metrics
+        let count = messages.count
+        guard pending.add(count, ordering: .relaxed).newValue <= maxPending else {
+            pending.subtract(count, ordering: .relaxed)
+            metrics.feedRejected(source: source, reason: "overloaded").increment(by: Int64(count))
+            BadInputLog.shared.log(services.logger, "Feed messages refused: the feed loop is behind", metadata: ["feed.source": "\(source)"])
+            return false
+        }
         lastMessageAt.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
         feedLoop.execute { [self] in
             for message in messages {
                 metrics.feedMessages(source: source, type: message.type).increment(by: 1)
                 publish(message)
             }
+            pending.subtract(count, ordering: .relaxed)
         }
+        return true
     }
 
     public func publish(_ message: FeedMessage) {
