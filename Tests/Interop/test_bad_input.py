@@ -213,7 +213,10 @@ def test_a_flood_of_bad_packets_is_logged_at_a_bounded_rate():
         malformed_client()  # in a later second: its line reports what was left out
         assert metric(gateway, "gateway_malformed_packets_total") == before + 151, "every bad packet is counted"
         lines = [line for line in gateway.output().splitlines() if "Malformed Socket.IO packet" in line]
-        assert len(lines) <= 20 * (int(elapsed) + 2), f"{len(lines)} log lines for 151 bad packets in {elapsed:.1f}s"
+        # The flood touches at most int(elapsed) + 2 wall-clock seconds of 20 lines each; the
+        # last packet, a second later, adds its own line.
+        assert len(lines) <= 20 * (int(elapsed) + 2) + 1, f"{len(lines)} log lines for 151 bad packets in {elapsed:.1f}s"
+        assert len(lines) < 151, "not every bad packet gets a line"
         assert any("log.suppressed=" in line for line in lines), "the count of lines left out is logged"
         assert requests.get(f"{gateway.base}/health", timeout=5).json()["status"] == "ok", "the gateway is unharmed"
     finally:
