@@ -28,6 +28,20 @@ def publish(server, user, event, data):
     assert r.status_code == 202, r.text
 
 
+def leave(server, how):
+    """Runs `how` (a way of leaving) and waits until the gateway has noticed: its /user count falls."""
+    before = metric(server, "gateway_connections", '{namespace="/user"}')
+    how()
+    deadline = time.time() + 10
+    while time.time() < deadline and metric(server, "gateway_connections", '{namespace="/user"}') >= before:
+        time.sleep(0.05)
+
+
+def drop(server, sock):
+    """Drops `sock` abruptly, as a lost network would, once the gateway has noticed."""
+    leave(server, sock.drop)
+
+
 def test_sockets_that_do_not_opt_in_get_no_pid_and_no_offsets(gateway):
     plain = RawSocket(gateway, "/user", {"token": token("plain-user")})
     assert set(plain.connect_data) == {"sid"}
@@ -48,8 +62,7 @@ def test_a_dropped_socket_gets_every_missed_event_in_order(gateway):
     offset = args[1]
     assert isinstance(offset, str), "the offset is the last argument, a string"
 
-    first.drop()
-    time.sleep(0.3)
+    drop(gateway, first)
     for n in range(1, 6):
         publish(gateway, user, "order.update", {"orderId": "A", "n": n})
     publish(gateway, user, "wallet.update", {"asset": "USDT", "free": "10.5"})
@@ -73,8 +86,7 @@ def test_recovery_restores_narrowed_subscriptions(gateway):
     first.ws.send('42/user,1["unsubscribe",{"channels":["orders"]}]')
     assert first.ack(1)[0]["channels"] == ["positions", "wallet"]
     pid = first.connect_data["pid"]
-    first.drop()
-    time.sleep(0.3)
+    drop(gateway, first)
     publish(gateway, user, "order.new", {"orderId": "hidden"})
     publish(gateway, user, "position.update", {"symbol": "BTC/USDT"})
     again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid})
@@ -90,8 +102,7 @@ def test_outside_the_window_the_socket_starts_clean(gateway):
     before = metric(gateway, "gateway_recovery_total", '{outcome="unknown_session"}')
     first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
     pid, sid = first.connect_data["pid"], first.connect_data["sid"]
-    first.drop()
-    time.sleep(0.3)
+    drop(gateway, first)
     publish(gateway, user, "order.new", {"orderId": "gone"})
     time.sleep(WINDOW_MS / 1000 + 0.5)
     again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid, "offset": "0"})
@@ -105,8 +116,7 @@ def test_outside_the_window_the_socket_starts_clean(gateway):
 def test_a_pid_cannot_be_taken_over_by_another_user(gateway):
     first = RawSocket(gateway, "/user", {"token": token("victim"), "recovery": True})
     pid = first.connect_data["pid"]
-    first.drop()
-    time.sleep(0.3)
+    drop(gateway, first)
     publish(gateway, "victim", "wallet.update", {"secret": True})
     thief = RawSocket(gateway, "/user", {"token": token("thief"), "pid": pid, "offset": "0"})
     assert thief.connect_data["recovered"] is False
@@ -122,8 +132,7 @@ def test_more_missed_than_kept_means_no_recovery(gateway):
     user = "flooded-user"
     first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
     pid = first.connect_data["pid"]
-    first.drop()
-    time.sleep(0.3)
+    drop(gateway, first)
     for n in range(60):  # maxEventsPerUser is 50
         publish(gateway, user, "order.update", {"n": n})
     again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid})
@@ -135,8 +144,7 @@ def test_a_clean_disconnect_is_not_recoverable(gateway):
     user = "leaving-user"
     first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
     pid = first.connect_data["pid"]
-    first.ws.send("41/user,")
-    time.sleep(0.3)
+    leave(gateway, lambda: first.ws.send("41/user,"))
     first.close()
     again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid})
     assert again.connect_data["recovered"] is False
