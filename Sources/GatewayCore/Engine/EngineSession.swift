@@ -169,61 +169,6 @@ public final class EngineSession: @unchecked Sendable {
         scheduleFlush()
     }
 
-    /// Absorbs `frame` when its stream already has a frame queued: the newer value replaces it,
-    /// or a chained stream is replaced by a resync marker. Returns false to queue it normally.
-    private func conflate(_ frame: EncodedFrame, key: ConflationKey) -> Bool {
-        let state: ConflationState
-        if let existing = conflation {
-            state = existing
-        } else {
-            state = ConflationState()
-            conflation = state
-        }
-        if let absolute = state.positions[key], absolute >= backlogStart, absolute - backlogStart < backlog.count,
-           backlog[absolute - backlogStart].conflation == key {
-            let position = absolute - backlogStart
-            switch key.policy {
-            case .latestWins:
-                backlogBytes += frame.byteCount - backlog[position].byteCount
-                backlog[position] = frame
-            case .resyncBySnapshot:
-                backlogBytes -= backlog[position].byteCount
-                backlog[position] = .resyncMarker(key)
-                state.resyncing.insert(key)
-            }
-            countConflated(key)
-            return true
-        }
-        state.positions[key] = backlogStart + backlog.count
-        return false
-    }
-
-    private func countConflated(_ key: ConflationKey) {
-        metrics.namespace(key.namespace).conflated.increment(by: 1)
-    }
-
-    /// Takes the next frame off the backlog; a resync marker asks for its snapshot instead.
-    func popBacklog() -> EncodedFrame? {
-        while let frame = backlog.popFirst() {
-            backlogStart += 1
-            backlogBytes -= frame.byteCount
-            if frame.isResyncMarker, let key = frame.conflation {
-                handler?.resync(key, on: self)
-                continue
-            }
-            return frame
-        }
-        if let state = conflation, state.resyncing.isEmpty {
-            conflation = nil
-        }
-        return nil
-    }
-
-    /// The snapshot for a held stream is on its way: the stream flows again.
-    public func endResync(_ key: ConflationKey) {
-        conflation?.resyncing.remove(key)
-    }
-
     func scheduleFlush() {
         guard !needsFlush else { return }
         needsFlush = true
