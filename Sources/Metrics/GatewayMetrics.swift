@@ -110,7 +110,7 @@ public final class GatewayMetrics: Sendable {
         perNamespace.labelled(MetricName.feedGaps, [("symbol", symbol)])
     }
 
-    /// Connection state recovery attempts: recovered, unknown_session, expired, truncated.
+    /// Connection state recovery attempts: recovered, unknown_session (unknown pid or past the window), truncated.
     public func recovery(outcome: String) -> any CounterHandler {
         perNamespace.labelled(MetricName.recovery, [("outcome", outcome)])
     }

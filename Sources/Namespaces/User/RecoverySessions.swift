@@ -17,9 +17,8 @@ struct RecoverySessions {
 
     enum Lookup: Equatable {
         case found(Session)
-        /// Unknown pid (never seen, already used, or pushed out by the cap).
+        /// Unknown pid: never seen, already used, past the window, or pushed out by the cap.
         case unknown
-        case expired
         /// The pid belongs to another user's session.
         case otherUser
     }
@@ -45,13 +44,13 @@ struct RecoverySessions {
         }
     }
 
-    /// Takes the session for `pid` if `userId` may have it and it is within the window.
+    /// Takes the session for `pid` if `userId` may have it and it is within the window
+    /// (sessions past it are gone already: `expire` runs first).
     mutating func take(pid: String, userId: String, now: Double) -> Lookup {
         expire(now: now)
         guard let session = sessions[pid] else { return .unknown }
         guard session.userId == userId else { return .otherUser }
         sessions[pid] = nil
-        guard now - session.disconnectedAt <= window else { return .expired }
         return .found(session)
     }
 

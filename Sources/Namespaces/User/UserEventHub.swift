@@ -77,7 +77,6 @@ public final class UserEventHub: Sendable {
             state.log.expire(now: time)
             switch state.sessions.take(pid: pid, userId: userId, now: time) {
             case .unknown, .otherUser: return .failed(outcome: "unknown_session")
-            case .expired: return .failed(outcome: "expired")
             case .found(let session):
                 let after = max(offset.flatMap(UInt64.init) ?? 0, session.baseline)
                 if case .truncated = state.log.missed(user: userId, after: after, channels: Set(session.channels)) {
