@@ -55,6 +55,7 @@ bench: system-deps
 	GATEWAY_BENCH=1 $(SWIFT) build -c release --product gateway-bench --product StockWebSocketServer --product ConformanceServer
 	Benchmarks/run-fanout.sh
 	Benchmarks/run-feed.sh
+	Benchmarks/run-waves.sh
 
 fuzz: system-deps
 	Fuzz/run-fuzzer.sh

@@ -10,7 +10,7 @@ struct GatewayBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gateway-bench", abstract: "Fan-out benchmark client.")
 
     @Option(help: "Server port on 127.0.0.1") var port: Int = 3000
-    @Option(help: "socketio (echo-app fan-out), raw (stock WebSocket server), feed (the gateway's /prices with its simulator), book (in-process order-book cost)")
+    @Option(help: "socketio (echo-app fan-out), raw (stock WebSocket server), feed (the gateway's /prices with its simulator), waves (connect, subscribe and leave in waves), book (in-process order-book cost)")
     var mode: String = "socketio"
     @Option(help: "feed mode: symbols the subscribers are spread over") var symbols: String = "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT"
     @Option(help: "feed mode: measurement windows") var windows: Int = 3
@@ -19,10 +19,19 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "Seconds per step") var seconds: Double = 3
     @Option(help: "Client event-loop threads") var threads: Int = 2
     @Option(help: "Label printed with each result line") var label: String = "gateway"
+    @Option(help: "waves mode: how many waves of --subscribers clients") var waves: Int = 2
+    @Option(help: "waves mode: connections in flight at once") var inFlight: Int = 1000
+    @Option(help: "waves mode: the server's process id, for its RSS and descriptors") var serverPid: Int?
 
     func run() async throws {
         if mode == "book" { return BookBench.run() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        if mode == "waves" {
+            try await ConnectionWaves.run(
+                port: port, clients: subscribers, waves: waves, inFlight: inFlight, serverPID: serverPid, group: group, label: label
+            )
+            return try await group.shutdownGracefully()
+        }
         let statsByLoop = group.makeIterator().map { ($0, LoopStats()) }
         func stats(for loop: any EventLoop) -> LoopStats { statsByLoop.first { $0.0 === loop }!.1 }
         let proto: BenchConnection.WireProtocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: "bench")

@@ -16,6 +16,9 @@ public final class GatewayMetrics: Sendable {
     public let malformedPackets: any CounterHandler
     public let redisUp: any MeterHandler
     public let redisConfigured: any MeterHandler
+    /// Connections closed by the listener's request-head deadlines (slowloris and idle keep-alive).
+    private let headerTimeouts: any CounterHandler
+    private let idleTimeouts: any CounterHandler
 
     private let perNamespace: NamespaceMetricsCache
 
@@ -44,6 +47,8 @@ public final class GatewayMetrics: Sendable {
         malformedPackets = registry.makeCounter(descriptor: MetricName.malformed, labels: [])
         redisUp = registry.makeGauge(descriptor: MetricName.redisUp, labels: [])
         redisConfigured = registry.makeGauge(descriptor: MetricName.redisConfigured, labels: [])
+        headerTimeouts = registry.makeCounter(descriptor: MetricName.httpTimeouts, labels: [("phase", "header")])
+        idleTimeouts = registry.makeCounter(descriptor: MetricName.httpTimeouts, labels: [("phase", "idle")])
         perNamespace = NamespaceMetricsCache(registry: registry)
         residentMemory = registry.makeGauge(descriptor: MetricName.residentMemory, labels: [])
         cpuSeconds = registry.makeCounter(descriptor: MetricName.cpuSeconds, labels: [])
@@ -69,6 +74,12 @@ public final class GatewayMetrics: Sendable {
     public func countSlowConsumer() {
         slowConsumerDisconnects.increment(by: 1)
         totals.slowConsumers.add(1, ordering: .relaxed)
+    }
+
+    /// An HTTP connection closed for not sending a complete request head in time: a new one
+    /// (`idle` false) or a kept-alive one between requests (`idle` true).
+    public func countHTTPTimeout(idle: Bool) {
+        (idle ? idleTimeouts : headerTimeouts).increment(by: 1)
     }
 
     public func countMalformed() {

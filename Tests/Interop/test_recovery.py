@@ -35,6 +35,7 @@ def leave(server, how):
     deadline = time.time() + 10
     while time.time() < deadline and metric(server, "gateway_connections", '{namespace="/user"}') >= before:
         time.sleep(0.05)
+    assert metric(server, "gateway_connections", '{namespace="/user"}') < before, "the gateway never noticed the socket leave"
 
 
 def drop(server, sock):
@@ -77,6 +78,26 @@ def test_a_dropped_socket_gets_every_missed_event_in_order(gateway):
     publish(gateway, user, "order.filled", {"orderId": "A"})
     assert again.events(1)[0][0] == "order.filled", "the live stream continues after the replay"
     assert metric(gateway, "gateway_recovery_total", '{outcome="recovered"}') == before + 1
+    again.close()
+
+
+def test_a_drop_with_nothing_missed_recovers_and_replays_nothing(gateway):
+    user = "quiet-account"
+    first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True})
+    first.ws.send('42/user,1["unsubscribe",{"channels":["wallet"]}]')
+    assert first.ack(1)[0]["channels"] == ["orders", "positions"]
+    pid, sid = first.connect_data["pid"], first.connect_data["sid"]
+    publish(gateway, user, "order.new", {"orderId": "Q"})
+    [(_, args)] = first.events(1)
+    offset = args[1]
+    drop(gateway, first)                               # a network blip on a quiet account
+    again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid, "offset": offset})
+    assert again.connect_data == {"sid": sid, "pid": pid, "recovered": True}
+    assert again.quiet(), "nothing was missed, so nothing is replayed"
+    publish(gateway, user, "wallet.update", {"asset": "USDT"})
+    publish(gateway, user, "order.update", {"orderId": "Q"})
+    [(name, args)] = again.events(1)
+    assert name == "order.update" and int(args[1]) > int(offset), "narrowed subscriptions are restored"
     again.close()
 
 
@@ -148,4 +169,51 @@ def test_a_clean_disconnect_is_not_recoverable(gateway):
     first.close()
     again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid})
     assert again.connect_data["recovered"] is False
+    again.close()
+
+
+BLOB = 256 * 1024
+SLOW_CONSUMER_BYTES = 512 * 1024
+
+
+@pytest.fixture(scope="module")
+def tight_gateway(tmp_path_factory):
+    """A small slow-consumer limit and kernel send buffer, so a stalled socket is cut off soon."""
+    srv = configured_gateway(tmp_path_factory, (
+        f"limits:\n  slowConsumerBytes: {SLOW_CONSUMER_BYTES}\n"
+        "server:\n  socketSendBuffer: 65536\n"
+    ), env={"FEED_SOURCE": "none"})
+    yield srv
+    assert srv.alive()
+    srv.stop()
+
+
+def test_a_backlog_many_times_the_slow_consumer_limit_is_recovered_whole(tight_gateway):
+    gateway = tight_gateway
+    user = "whale"
+    count = 40                                          # 10 MiB: 20x limits.slowConsumerBytes
+    first = RawSocket(gateway, "/user", {"token": token(user), "recovery": True}, receive_buffer=65536)
+    pid, sid = first.connect_data["pid"], first.connect_data["sid"]
+    publish(gateway, user, "order.new", {"n": -1})
+    [(_, args)] = first.events(1)
+    offset = args[1]
+    slow_before = metric(gateway, "gateway_slow_consumer_disconnects_total")
+    # The first socket stops reading while its user's events pile up: cut off as a slow consumer.
+    for n in range(count):
+        publish(gateway, user, "order.update", {"n": n, "blob": "x" * BLOB})
+    deadline = time.time() + 10
+    while time.time() < deadline and metric(gateway, "gateway_slow_consumer_disconnects_total") == slow_before:
+        time.sleep(0.05)
+    assert metric(gateway, "gateway_slow_consumer_disconnects_total") == slow_before + 1
+    first.close()
+
+    again = RawSocket(gateway, "/user", {"token": token(user), "pid": pid, "offset": offset})
+    assert again.connect_data == {"sid": sid, "pid": pid, "recovered": True}
+    missed = again.events(count, timeout=20)
+    assert [args[0]["n"] for _, args in missed] == list(range(count)), "every event, in order"
+    assert all(len(args[0]["blob"]) == BLOB for _, args in missed)
+    assert metric(gateway, "gateway_slow_consumer_disconnects_total") == slow_before + 1, \
+        "a replay is not a slow consumer"
+    publish(gateway, user, "order.filled", {"n": count})
+    assert again.events(1)[0][1][0] == {"n": count}, "the live stream follows the replay"
     again.close()

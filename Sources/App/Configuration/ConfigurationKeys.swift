@@ -19,6 +19,8 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.eventLoopThreads", environment: nil, defaultValue: "0"),
         .init(path: "server.flushInterval", environment: nil, defaultValue: "0"),
         .init(path: "server.socketSendBuffer", environment: nil, defaultValue: "0"),
+        .init(path: "server.requestHeaderTimeout", environment: nil, defaultValue: "10000"),
+        .init(path: "server.idleTimeout", environment: nil, defaultValue: "30000"),
         .init(path: "limits.slowConsumerBytes", environment: nil, defaultValue: "4194304"),
         .init(path: "limits.maxSymbolsPerConnection", environment: "WS_MAX_SYMBOLS_PER_CONNECTION", defaultValue: "100"),
         .init(path: "limits.maxChannelsPerUser", environment: "WS_MAX_CHANNELS_PER_USER", defaultValue: "50"),

@@ -25,6 +25,8 @@ struct GatewayConfiguration: Sendable {
     var flushIntervalMs: Int
     var slowConsumerBytes: Int
     var socketSendBuffer: Int
+    var requestHeaderTimeoutMs: Int
+    var idleTimeoutMs: Int
     var namespaces: NamespaceSettings
     /// nil: development mode (a random secret is generated at start-up).
     var jwtKey: JWTKey?
@@ -57,6 +59,8 @@ struct GatewayConfiguration: Sendable {
             allowedOrigins: allowedOrigins
         )
         engine.socketSendBuffer = socketSendBuffer
+        engine.requestHeaderTimeout = .milliseconds(Int64(requestHeaderTimeoutMs))
+        engine.idleTimeout = .milliseconds(Int64(idleTimeoutMs))
         return engine
     }
 
@@ -77,6 +81,8 @@ struct GatewayConfiguration: Sendable {
         flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
         slowConsumerBytes = reader.int("limits.slowConsumerBytes", in: 65_536...1_073_741_824)
         socketSendBuffer = reader.int("server.socketSendBuffer", in: 0...67_108_864)
+        requestHeaderTimeoutMs = reader.int("server.requestHeaderTimeout", in: 100...600_000)
+        idleTimeoutMs = reader.int("server.idleTimeout", in: 100...3_600_000)
         var namespaces = NamespaceSettings(
             symbols: reader.list("feed.symbols"),
             maxSymbolsPerConnection: reader.int("limits.maxSymbolsPerConnection", in: 1...10_000),

@@ -13,6 +13,9 @@ public struct EncodedFrame: Sendable {
     /// Stands in a backlog for a skipped chained message: nothing is written; reaching it asks
     /// the namespace for a snapshot.
     public private(set) var isResyncMarker = false
+    /// Stands in a backlog for a replay (``EngineSession/startReplay(_:)``): while it is at the
+    /// front, frames come from the replay; nothing is written for the marker itself.
+    public private(set) var isReplayMarker = false
 
     /// A text packet: `4` + Socket.IO text, `2`, `3probe`, …
     public init(text: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
@@ -46,6 +49,12 @@ public struct EncodedFrame: Sendable {
         var marker = EncodedFrame(text: "")
         marker.conflation = key
         marker.isResyncMarker = true
+        return marker
+    }
+
+    static func replayMarker() -> EncodedFrame {
+        var marker = EncodedFrame(text: "")
+        marker.isReplayMarker = true
         return marker
     }
 

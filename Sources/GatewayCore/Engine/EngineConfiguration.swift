@@ -25,6 +25,12 @@ public struct EngineConfiguration: Sendable {
     /// which autotunes up to megabytes. Smaller means less stale data queued below the
     /// gateway, where it can no longer be conflated.
     public var socketSendBuffer: Int = 0
+    /// A new HTTP connection must deliver a complete request head within this time, or it is
+    /// closed (slowloris: headers trickled in, or nothing sent at all).
+    public var requestHeaderTimeout: TimeAmount = .seconds(10)
+    /// A kept-alive HTTP connection with no request in progress is closed after this long
+    /// without the next complete request head.
+    public var idleTimeout: TimeAmount = .seconds(30)
 
     public init(
         pingInterval: TimeAmount = .milliseconds(25_000),

@@ -15,6 +15,7 @@ public final class EngineServer: Sendable {
     private let makeHandler: @Sendable (EngineSession) -> any EngineMessageHandler
     private let sessions = NIOLockedValueBox<[String: EngineSession]>([:])
     private let accepting = NIOLockedValueBox(true)
+    private let pollingConnections = PollingConnections()
 
     public init(
         configuration: EngineConfiguration,
@@ -87,11 +88,16 @@ public final class EngineServer: Sendable {
         }
     }
 
-    /// `GET ?sid=…`: the session's queued packets, or a wait for the next ones.
-    public func poll(sid: String) -> EventLoopFuture<PollResponse>? {
+    /// `GET ?sid=…` on `connection`: the session's queued packets, or a wait for the next ones
+    /// (ended at once, with the session, if the client closes `connection` meanwhile).
+    public func poll(sid: String, connection: any Channel) -> EventLoopFuture<PollResponse>? {
         guard let session = session(sid) else { return nil }
-        return session.eventLoop.flatSubmit { session.poll() }
+        pollingConnections.record(connection, session: session)
+        return session.eventLoop.flatSubmit { session.poll(connection: connection) }
     }
+
+    /// HTTP connections that carried a long-poll and are still open.
+    public var pollingConnectionCount: Int { pollingConnections.count }
 
     /// `POST ?sid=…`: `readBody` returns the body, or nil when it exceeded maxPayload.
     public func post(sid: String, readBody: () async throws -> ByteBuffer?) async throws -> PollResponse {
@@ -103,10 +109,11 @@ public final class EngineServer: Sendable {
         do {
             body = try await readBody()
         } catch {
-            _ = try? await session.eventLoop.submit { session.finishPost(body: nil) }.get()
+            // The client went away mid-body: the session cannot trust what it half sent.
+            _ = try? await session.eventLoop.submit { session.finishPost(.unreadable) }.get()
             throw error
         }
-        return try await session.eventLoop.submit { session.finishPost(body: body) }.get()
+        return try await session.eventLoop.submit { session.finishPost(body.map { .received($0) } ?? .tooLarge) }.get()
     }
 
     // MARK: WebSocket

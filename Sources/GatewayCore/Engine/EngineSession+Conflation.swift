@@ -21,6 +21,7 @@ extension EngineSession {
             case .resyncBySnapshot:
                 backlogBytes -= backlog[position].byteCount
                 backlog[position] = .resyncMarker(key)
+                backlogBytes += backlog[position].byteCount
                 state.resyncing.insert(key)
             }
             countConflated(key)
@@ -34,16 +35,22 @@ extension EngineSession {
         metrics.namespace(key.namespace).conflated.increment(by: 1)
     }
 
-    /// Takes the next frame off the backlog; a resync marker asks for its snapshot instead.
+    /// Takes the next frame off the backlog; a resync marker asks for its snapshot instead, and
+    /// a replay marker hands out its replay's frames until that is done.
     func popBacklog() -> EncodedFrame? {
-        while let frame = backlog.popFirst() {
+        while let front = backlog.first {
+            if front.isReplayMarker, let frame = nextReplayFrame() {
+                return frame
+            }
+            backlog.removeFirst()
             backlogStart += 1
-            backlogBytes -= frame.byteCount
-            if frame.isResyncMarker, let key = frame.conflation {
+            backlogBytes -= front.byteCount
+            if front.isReplayMarker { continue }  // a replay with nothing left (never expected)
+            if front.isResyncMarker, let key = front.conflation {
                 handler?.resync(key, on: self)
                 continue
             }
-            return frame
+            return front
         }
         if let state = conflation, state.resyncing.isEmpty {
             conflation = nil

@@ -4,7 +4,7 @@ import SocketIOCodec
 extension EngineSession {
     /// A long-polling GET: answered at once when something is queued, else held until a packet
     /// (at the latest the next ping) arrives. A second concurrent GET closes the session.
-    func poll() -> EventLoopFuture<PollResponse> {
+    func poll(connection: any Channel) -> EventLoopFuture<PollResponse> {
         eventLoop.preconditionInEventLoop()
         if isClosed { return eventLoop.makeSucceededFuture(.error(.unknownSession)) }
         if case .websocket = transport { return eventLoop.makeSucceededFuture(.error(.badRequest)) }
@@ -17,12 +17,27 @@ extension EngineSession {
             // Upgrading: every GET is released with a noop so the client can switch.
             return eventLoop.makeSucceededFuture(.payload(ByteBuffer(string: "6")))
         }
-        if !backlog.isEmpty {
+        if hasQueuedFrames {
             return eventLoop.makeSucceededFuture(.payload(takePollingBatch()))
         }
         let promise = eventLoop.makePromise(of: PollResponse.self)
         pendingPoll = promise
+        pendingPollConnection = ObjectIdentifier(connection)
+        if !connection.isActive {
+            // Closed before the GET got here: its close notice may already have come and gone.
+            pollConnectionClosed(ObjectIdentifier(connection))
+        }
         return promise.futureResult
+    }
+
+    /// The HTTP connection `connection` closed. If a GET of this session was waiting on it, the
+    /// client is gone: the session ends as a WebSocket's would on FIN.
+    func pollConnectionClosed(_ connection: ObjectIdentifier) {
+        guard !isClosed, let promise = pendingPoll, pendingPollConnection == connection else { return }
+        pendingPoll = nil
+        promise.succeed(.emptyError(status: 400))  // written nowhere: the connection is closed
+        logger.debug("Polling connection closed during a GET; closing session")
+        close(reason: .transportClose)
     }
 
     /// Marks a POST as started before its body is read, so overlapping POSTs are caught.
@@ -39,14 +54,33 @@ extension EngineSession {
         return nil
     }
 
-    /// The POST body arrived (nil when it was larger than maxPayload).
-    func finishPost(body: ByteBuffer?) -> PollResponse {
+    /// What became of a POST body.
+    enum PostBody {
+        case received(ByteBuffer)
+        /// Larger than maxPayload.
+        case tooLarge
+        /// The connection failed before the body was complete.
+        case unreadable
+    }
+
+    /// The POST body arrived, or did not.
+    func finishPost(_ outcome: PostBody) -> PollResponse {
         eventLoop.preconditionInEventLoop()
         postInFlight = false
         if isClosed { return .error(.unknownSession) }
-        guard let body else {
-            // Oversized: refused with 413; the client treats it as a transport error.
+        let body: ByteBuffer
+        switch outcome {
+        case .received(let received):
+            body = received
+        case .tooLarge:
+            // SPEC §1: a message over maxPayload closes that connection, on either transport.
+            // 413 answers the POST; the session is gone, so the next GET gets 400.
+            BadInputLog.shared.log(logger, "Polling POST over maxPayload; session closed", metadata: ["limit.bytes": "\(configuration.maxPayload)"])
+            close(reason: .payloadTooLarge)
             return .emptyError(status: 413)
+        case .unreadable:
+            close(reason: .transportError)
+            return .emptyError(status: 400)
         }
         let packets: [EnginePacket]
         do {

@@ -41,7 +41,12 @@ public final class EngineSession: @unchecked Sendable {
     var backlogStart = 0
     /// Set while a lagging WebSocket holds conflatable market data or awaits a snapshot.
     var conflation: ConflationState?
+    /// Missed events of a recovered socket, handed out as the transport takes them; one per
+    /// replay marker in the backlog, in the same order.
+    var replays = Deque<Replay>()
     var pendingPoll: EventLoopPromise<PollResponse>?
+    /// The HTTP connection `pendingPoll` waits on.
+    var pendingPollConnection: ObjectIdentifier?
     var postInFlight = false
 
     var pingTask: Scheduled<Void>?
@@ -184,12 +189,15 @@ public final class EngineSession: @unchecked Sendable {
             drainBacklog(into: writer)
             writer.flush()
         case .polling:
-            if let promise = pendingPoll, !backlog.isEmpty {
+            if let promise = pendingPoll, hasQueuedFrames {
                 pendingPoll = nil
                 promise.succeed(.payload(takePollingBatch()))
             }
         }
     }
+
+    /// True while anything waits to be sent (a replay included).
+    var hasQueuedFrames: Bool { !backlog.isEmpty }
 
     /// Moves queued frames to a WebSocket while it accepts them.
     func drainBacklog(into writer: WebSocketWriter) {
@@ -202,12 +210,10 @@ public final class EngineSession: @unchecked Sendable {
     func takePollingBatch() -> ByteBuffer {
         var body = ByteBufferAllocator().buffer(capacity: min(backlogBytes, configuration.maxPayload) + 16)
         var count = 0
-        while let frame = backlog.first, count < configuration.maxPacketsPerPoll {
+        while count < configuration.maxPacketsPerPoll, let next = peekBacklog() {
+            if count > 0 && body.readableBytes + next.byteCount - next.headerLength > configuration.maxPayload { break }
+            guard let frame = popBacklog() else { break }
             let payload = frame.payload
-            if count > 0 && body.readableBytes + payload.readableBytes > configuration.maxPayload { break }
-            backlog.removeFirst()
-            backlogStart += 1
-            backlogBytes -= frame.byteCount
             if count > 0 { body.writeInteger(PollingPayload.recordSeparator) }
             if frame.isBinary {
                 body.writeString(EnginePacket.binaryMessage(payload).encodedText)
@@ -260,6 +266,7 @@ public final class EngineSession: @unchecked Sendable {
         probe = nil
         backlog.removeAll()
         backlogBytes = 0
+        replays.removeAll()
         conflation = nil
         logger.debug("Engine.IO session closed", metadata: ["close.reason": "\(reason.rawValue)"])
         onClosed(self)

@@ -61,6 +61,16 @@ public final class NamespaceSocket: @unchecked Sendable {
         session.metrics.countSent(1, handle: metrics.messagesSent)
     }
 
+    /// Sends `messages` after what is already queued, paced by the transport (see
+    /// ``EngineSession/startReplay(_:)``): for replays that may be far larger than a socket's
+    /// backlog is allowed to be. Messages are encoded as they are taken.
+    public func replay<Messages: Sequence & Sendable>(_ messages: Messages) where Messages.Element == OutboundMessage {
+        guard isConnected else { return }
+        session.metrics.countSent(messages.underestimatedCount, handle: metrics.messagesSent)
+        let frames = messages.lazy.flatMap { [$0.header] + $0.attachments }
+        session.startReplay(AnyIterator(frames.makeIterator()))
+    }
+
     func sendPacket(_ packet: SocketPacket) {
         send(OutboundMessage(packet))
     }

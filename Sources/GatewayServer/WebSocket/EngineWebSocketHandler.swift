@@ -71,6 +71,15 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
+    /// A client that shut its side down has left: nothing more can arrive, so the session ends
+    /// now rather than when a heartbeat finds out (the channel refuses half-closure anyway).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let channel = writer
         let session = session

@@ -42,6 +42,11 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: Self.writeBufferWaterMark)
+            // Hummingbird's server allows half-closed connections; ours do not: a client's FIN
+            // (or RST) ends the connection at once, so a closed WebSocket or an abandoned
+            // long-poll ends its session with "transport close" instead of living on until a
+            // heartbeat write fails.
+            try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
             // Realtime traffic: no Nagle delay behind an unacknowledged segment.
             try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             if let size = mounts.first?.engine.configuration.socketSendBuffer, size > 0 {
@@ -62,6 +67,9 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                     switch request.validate(engine.configuration) {
                     case .success(let validated):
                         intent.value = (validated, engine)
+                        // Out before NIO removes the request decoder: bytes after the upgrade
+                        // request are frames, which must not reach an HTTP-part handler.
+                        HTTPRequestDeadlineHandler.remove(from: channel)
                         return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                     case .failure(let error):
                         refusal.value = error
@@ -95,6 +103,14 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             pipeline.enableErrorHandling = false
             pipeline.enableResponseHeaderValidation = false
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            if let engine = mounts.first?.engine {
+                try HTTPRequestDeadlineHandler.install(
+                    on: channel,
+                    headerTimeout: engine.configuration.requestHeaderTimeout,
+                    idleTimeout: engine.configuration.idleTimeout,
+                    metrics: engine.metrics
+                )
+            }
             return Value(result: result, channel: channel)
         }
     }

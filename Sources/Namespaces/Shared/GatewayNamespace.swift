@@ -118,9 +118,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         behavior.disconnected(socket, state: state, reason: reason, services: services)
         services.connections.release(name)
         state.cancelTimers()
-        if let principal = state.principal, state.quotaRooms > 0 {
-            services.userChannels.release(principal.userId, amount: state.quotaRooms)
-        }
+        RoomSubscriptions.release(state.subscribedRooms, state: state, namespace: name, services: services)
         if let slot = state.heldIpSlot { services.ipSockets.release(slot) }
         if let slot = state.heldUserSlot { services.userSockets.release(slot) }
         socket.userState = nil

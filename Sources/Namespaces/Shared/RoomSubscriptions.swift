@@ -4,7 +4,8 @@ import SocketIOCodec
 /// Applies a set of rooms to a socket all-or-nothing: limits are checked first (per socket and
 /// the user's quota across sockets), then every room is joined.
 enum RoomSubscriptions {
-    /// Joins `rooms`; `countsTowardsQuota` rooms are charged to the user's channel quota.
+    /// Joins `rooms`, charged to the user's channel quota (when authenticated) and counted in
+    /// `gateway_subscriptions`.
     static func join(_ rooms: [String], socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> ClientError? {
         let new = rooms.filter { !socket.rooms.contains($0) }
         guard !new.isEmpty else { return nil }
@@ -13,8 +14,8 @@ enum RoomSubscriptions {
                 let limit = services.settings.maxChannelsPerUser
                 return ClientError(.subscriptionLimit, "That would pass your limit of \(limit) subscriptions across all your connections; nothing was subscribed.")
             }
-            state.quotaRooms += new.count
         }
+        state.subscribedRooms += new.count
         for room in new { socket.join(room) }
         services.metrics.namespace(socket.namespace).subscriptions.increment(by: Double(new.count))
         return nil
@@ -24,11 +25,19 @@ enum RoomSubscriptions {
         let held = rooms.filter { socket.rooms.contains($0) }
         guard !held.isEmpty else { return }
         for room in held { socket.leave(room) }
+        release(held.count, state: state, namespace: socket.namespace, services: services)
+    }
+
+    /// Gives back what `count` subscribed rooms hold: the user's quota and the
+    /// `gateway_subscriptions` gauge. On disconnect every room still held goes this way, whatever
+    /// ended the socket (client, kick, slow consumer, namespace DISCONNECT, shutdown).
+    static func release(_ count: Int, state: SocketState, namespace: String, services: GatewayServices) {
+        guard count > 0 else { return }
         if let principal = state.principal {
-            services.userChannels.release(principal.userId, amount: held.count)
-            state.quotaRooms -= held.count
+            services.userChannels.release(principal.userId, amount: count)
         }
-        services.metrics.namespace(socket.namespace).subscriptions.decrement(by: Double(held.count))
+        state.subscribedRooms -= count
+        services.metrics.namespace(namespace).subscriptions.decrement(by: Double(count))
     }
 
     /// The symbols of `prefix`-rooms a socket holds (`prices:BTC/USDT` → `BTC/USDT`).

@@ -7,8 +7,9 @@ final class SocketState {
     var principal: Principal?
     /// Rate-limit key: the user when authenticated, else this connection.
     let rateKey: String
-    /// Rooms this socket holds that count against its user's channel quota.
-    var quotaRooms = 0
+    /// Rooms joined through subscribe events: counted in `gateway_subscriptions` and, for an
+    /// authenticated user, against the channel quota. Kept here: rooms are gone by disconnect time.
+    var subscribedRooms = 0
     var heldUserSlot: String?
     var heldIpSlot: String?
     var expiryWarning: Scheduled<Void>?

@@ -104,9 +104,10 @@ public final class UserEventHub: Sendable {
             }
             socket.eventLoop.execute {
                 UserBehavior.join(socket, userId: session.userId, channels: session.channels, offsets: true)
-                for entry in missed {
-                    socket.emit(entry.event, payloadJSON: Self.withOffset(entry))
-                }
+                // Paced by the socket: a backlog many times slowConsumerBytes still arrives whole.
+                socket.replay(missed.lazy.map { entry in
+                    OutboundMessage.event(namespace: "/user", name: entry.event, payloadJSON: Self.withOffset(entry))
+                })
             }
         }
     }

@@ -1,0 +1,112 @@
+import GatewayMetrics
+import NIOCore
+import NIOHTTP1
+
+/// Closes HTTP connections that hold a descriptor without asking for anything: a new
+/// connection must deliver a complete request head within `headerTimeout` (headers trickled
+/// in one line at a time, or nothing at all: slowloris), and a kept-alive one must send its next
+/// head within `idleTimeout` of its last response reaching the socket. While any request is in
+/// progress (a long-poll waiting for data, a POST body arriving, a pipelined request) no
+/// deadline runs.
+///
+/// Sits right after the HTTP request decoder, so it sees whole request heads and the end of each
+/// response. An accepted WebSocket upgrade removes it (``remove(from:)``) before NIO removes the
+/// decoder: what follows is frames, not HTTP parts.
+final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static let name = "gateway.request-deadline"
+
+    private let headerTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let metrics: GatewayMetrics
+    private var deadline: Scheduled<Void>?
+    /// Request heads received minus responses finished.
+    private var inProgress = 0
+    /// Bumped whenever the deadline changes, so a late write completion cannot arm a stale one.
+    private var generation = 0
+
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, metrics: GatewayMetrics) {
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.metrics = metrics
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        arm(context: context, after: headerTimeout, idle: false)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        disarm()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = unwrapInboundIn(data) {
+            inProgress += 1
+            disarm()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else {
+            return context.write(data, promise: promise)
+        }
+        inProgress = max(0, inProgress - 1)
+        guard inProgress == 0 else {
+            return context.write(data, promise: promise)
+        }
+        // The idle time starts once the response is on the socket, not while a slow reader takes it.
+        let written = promise ?? context.eventLoop.makePromise()
+        let expected = generation
+        written.futureResult.assumeIsolated().whenSuccess { [self] _ in
+            if generation == expected, inProgress == 0, context.channel.isActive {
+                arm(context: context, after: idleTimeout, idle: true)
+            }
+        }
+        context.write(data, promise: written)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        disarm()
+        context.fireChannelInactive()
+    }
+
+    private func disarm() {
+        generation += 1
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    private func arm(context: ChannelHandlerContext, after timeout: TimeAmount, idle: Bool) {
+        disarm()
+        let channel = context.channel
+        let metrics = metrics
+        deadline = context.eventLoop.scheduleTask(in: timeout) {
+            metrics.countHTTPTimeout(idle: idle)
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Installs the handler right after the request decoder of a freshly configured pipeline.
+    static func install(on channel: any Channel, headerTimeout: TimeAmount, idleTimeout: TimeAmount, metrics: GatewayMetrics) throws {
+        let operations = channel.pipeline.syncOperations
+        let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        let handler = HTTPRequestDeadlineHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, metrics: metrics)
+        try operations.addHandler(handler, name: name, position: .after(decoder))
+    }
+
+    /// Takes the handler out (nothing happens when it is not there).
+    static func remove(from channel: any Channel) {
+        let operations = channel.pipeline.syncOperations
+        if let context = try? operations.context(name: name) {
+            operations.removeHandler(context: context, promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension HTTPRequestDeadlineHandler: Sendable {}
