@@ -92,7 +92,7 @@ var targets: [Target] = [
     // Market data: feed message validation, order books (seq, CRC32), sources.
     .target(
         name: "MarketFeed",
-        dependencies: ["SocketIOCodec"],
+        dependencies: ["SocketIOCodec", .product(name: "NIOCore", package: "swift-nio")],
         swiftSettings: upcoming
     ),
     // libjwt through pkg-config (Debian: libjwt-dev).

@@ -57,7 +57,7 @@ struct AdminStatsService: Service {
                 operations.alert(level: "warning", message: "\(slow - lastSlow) slow-consumer disconnects in the last \(Int(seconds)) s")
             }
             (lastIn, lastOut, lastSlow) = (received, sent, slow)
-            services.broadcaster.emit(namespace: "/admin", room: "admin", event: "admin.stats", arguments: [operations.stats()])
+            services.publisher.emit(to: .admins, event: "admin.stats", arguments: [operations.stats()])
         }
     }
 }

@@ -81,21 +81,21 @@ struct GatewayApplication {
             reconnectAfterMs: 1000,
             logger: logger
         )
-        let continuous = configuration.feedSource == "simulator" || configuration.feedSource == "redis"
-            || (configuration.feedSource == "replay" && configuration.replayLoop)
+        let continuous = configuration.feedSource.isContinuous(replayLoops: configuration.replayLoop)
         let stats = AdminStatsService(
             services: services, market: market, interval: .seconds(5), slowConsumerStorm: 10,
             feedStallSeconds: continuous && configuration.feedStallAlertSeconds > 0 ? Double(configuration.feedStallAlertSeconds) : nil,
-            feedSource: configuration.feedSource
+            feedSource: configuration.feedSource.rawValue
         )
         var running: [any Service] = [application, stats]
         if let url = configuration.redisURL, let address = RedisAddress(url: url) {
             running.append(RedisIngestService(
-                address: address, prefix: configuration.redisPrefix, readsFeed: configuration.feedSource == "redis",
+                address: address, prefix: configuration.redisPrefix, readsFeed: configuration.feedSource == .redis,
                 services: services, market: market, eventLoop: group.next(), logger: logger
             ))
         }
-        if configuration.feedSource == "replay" {
+        switch configuration.feedSource {
+        case .replay:
             guard let text = try? String(contentsOfFile: configuration.replayFile, encoding: .utf8) else {
                 logger.critical("Cannot read the replay file", metadata: ["feed.replay.file": "\(configuration.replayFile)"])
                 throw ConfigurationError(problems: ["feed.replay.file = '\(configuration.replayFile)': cannot read the file"])
@@ -105,14 +105,18 @@ struct GatewayApplication {
                 metrics.feedRejected(source: "replay", reason: error.reason.rawValue).increment(by: 1)
                 logger.warning("Replay line skipped", metadata: ["feed.line": "\(line)", "error.type": "\(error.reason.rawValue)"])
             }
-            running.append(ReplayFeedService(market: market, file: file, speed: configuration.replaySpeed, loop: configuration.replayLoop, logger: logger))
-        }
-        if configuration.feedSource == "simulator" {
+            if file.entries.isEmpty {
+                logger.warning("The replay file holds no valid message", metadata: ["feed.replay.file": "\(configuration.replayFile)"])
+            } else {
+                let driver = ReplayDriver(file: file, speed: configuration.replaySpeed, loops: configuration.replayLoop)
+                running.append(FeedDriverService(driver: driver, sink: market, logger: logger))
+            }
+        case .simulator:
             let seed = configuration.simulatorSeed != 0 ? configuration.simulatorSeed : UInt64.random(in: 1...UInt64.max)
-            running.append(MarketFeedService(
-                market: market, symbols: configuration.namespaces.symbols, ticksPerSecond: configuration.simulatorTicksPerSecond,
-                seed: seed, logger: logger
-            ))
+            let driver = SimulatorDriver(symbols: configuration.namespaces.symbols, ticksPerSecond: configuration.simulatorTicksPerSecond, seed: seed)
+            running.append(FeedDriverService(driver: driver, sink: market, logger: logger))
+        case .redis, .none:
+            break  // the Redis feed is a link of RedisIngestService; HTTP ingest is always there
         }
         running.append(shutdown)
         let serviceGroup = ServiceGroup(

@@ -1,3 +1,5 @@
+import Namespaces
+
 /// Every configuration key: its YAML path, the environment variable that overrides it, and its
 /// default. config/gateway.yaml mirrors this list; `gateway check-config` validates against it.
 struct ConfigurationKey: Sendable {
@@ -30,16 +32,12 @@ struct ConfigurationKey: Sendable {
         .init(path: "rateLimits.points", environment: "WS_RATE_LIMIT_POINTS", defaultValue: ""),
         .init(path: "rateLimits.duration", environment: "WS_RATE_LIMIT_DURATION", defaultValue: ""),
         .init(path: "rateLimits.blockDuration", environment: "WS_RATE_LIMIT_BLOCK", defaultValue: "60"),
-        .init(path: "rateLimits.root.points", environment: nil, defaultValue: "100"),
-        .init(path: "rateLimits.root.duration", environment: nil, defaultValue: "1"),
-        .init(path: "rateLimits.prices.points", environment: nil, defaultValue: "100"),
-        .init(path: "rateLimits.prices.duration", environment: nil, defaultValue: "1"),
-        .init(path: "rateLimits.market.points", environment: nil, defaultValue: "100"),
-        .init(path: "rateLimits.market.duration", environment: nil, defaultValue: "1"),
-        .init(path: "rateLimits.user.points", environment: nil, defaultValue: "50"),
-        .init(path: "rateLimits.user.duration", environment: nil, defaultValue: "1"),
-        .init(path: "rateLimits.admin.points", environment: nil, defaultValue: "200"),
-        .init(path: "rateLimits.admin.duration", environment: nil, defaultValue: "1"),
+    ] + GatewayNamespaces.all.flatMap { namespace in
+        [
+            ConfigurationKey(path: "rateLimits.\(namespace.configurationKey).points", environment: nil, defaultValue: "\(namespace.defaultRateLimit.points)"),
+            ConfigurationKey(path: "rateLimits.\(namespace.configurationKey).duration", environment: nil, defaultValue: "\(Int(namespace.defaultRateLimit.duration))"),
+        ]
+    } + [
         .init(path: "jwt.secret", environment: "JWT_SECRET", defaultValue: ""),
         .init(path: "jwt.publicKeyFile", environment: "JWT_PUBLIC_KEY_FILE", defaultValue: ""),
         .init(path: "jwt.issuer", environment: "JWT_ISSUER", defaultValue: ""),

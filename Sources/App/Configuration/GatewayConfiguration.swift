@@ -2,6 +2,7 @@ import Foundation
 import GatewayCore
 import JWTAuth
 import Logging
+import MarketFeed
 import Namespaces
 import RedisBridge
 import NIOCore
@@ -32,8 +33,7 @@ struct GatewayConfiguration: Sendable {
     var jwtKey: JWTKey?
     var jwtSecret: String?
     var claimChecks: ClaimChecks
-    /// `simulator`, `replay`, `redis` or `none` (HTTP only).
-    var feedSource: String
+    var feedSource: FeedSourceKind
     /// nil: no Redis (single-node mode).
     var redisURL: String?
     var redisPrefix: String
@@ -101,8 +101,9 @@ struct GatewayConfiguration: Sendable {
         let block = Double(reader.int("rateLimits.blockDuration", in: 0...86_400))
         let allPoints = reader.optionalInt("rateLimits.points", in: 1...1_000_000)
         let allDuration = reader.optionalInt("rateLimits.duration", in: 1...86_400)
-        for (namespace, key) in [("/", "root"), ("/prices", "prices"), ("/market", "market"), ("/user", "user"), ("/admin", "admin")] {
-            namespaces.rateLimits[namespace] = TokenBucket.Policy(
+        for namespace in GatewayNamespaces.all {
+            let key = namespace.configurationKey
+            namespaces.rateLimits[namespace.path] = TokenBucket.Policy(
                 points: allPoints ?? reader.int("rateLimits.\(key).points", in: 1...1_000_000),
                 duration: Double(allDuration ?? reader.int("rateLimits.\(key).duration", in: 1...86_400)),
                 blockDuration: block
@@ -123,13 +124,13 @@ struct GatewayConfiguration: Sendable {
             reader.problem("tiers.premiumChannels", "'\(unknown)' is not a market channel (\(NamespaceSettings.marketChannels.joined(separator: ", ")))")
         }
         self.namespaces = namespaces
-        feedSource = reader.choice("feed.source", ["simulator", "replay", "redis", "none"]) ?? "simulator"
+        feedSource = reader.choice("feed.source", FeedSourceKind.allCases.map(\.rawValue)).flatMap(FeedSourceKind.init(rawValue:)) ?? .simulator
         redisURL = reader.string("redis.url").nonEmpty
         redisPrefix = reader.string("redis.prefix")
         if let url = redisURL, RedisAddress(url: url) == nil {
             reader.problem("redis.url", "expected redis://[user:password@]host[:port][/db]")
         }
-        if feedSource == "redis" && redisURL == nil {
+        if feedSource == .redis && redisURL == nil {
             reader.problem("feed.source", "'redis' needs redis.url (REDIS_URL)")
         }
         feedStallAlertSeconds = reader.int("feed.stallAlertSeconds", in: 0...86_400)

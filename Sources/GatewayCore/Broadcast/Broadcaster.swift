@@ -2,9 +2,10 @@ import GatewayMetrics
 import NIOCore
 import SocketIOCodec
 
-/// Fans a message out to a room on every event loop: the packet is encoded once by the caller,
-/// each loop gets one hop, and each loop writes the same buffers to its own members.
-public final class Broadcaster: Sendable {
+/// The in-process ``Publisher``: fans a message out to a room on every event loop. The packet
+/// is encoded once by the caller, each loop gets one hop, and each loop writes the same buffers
+/// to its own members.
+public final class Broadcaster: Publisher {
     public let contexts: [LoopContext]
     private let metrics: GatewayMetrics
 
@@ -20,27 +21,16 @@ public final class Broadcaster: Sendable {
         preconditionFailure("event loop is not part of the broadcaster's group")
     }
 
-    /// Emits `event` with an already-encoded JSON payload to a room (or the whole namespace).
-    /// `conflation`: how a socket that has fallen behind may skip this message.
-    public func emit(namespace: String, room: String? = nil, event: String, payloadJSON: String, conflation: ConflationKey? = nil) {
-        broadcast(.event(namespace: namespace, name: event, payloadJSON: payloadJSON, conflation: conflation), namespace: namespace, rooms: [room ?? ""])
-    }
-
-    /// Emits an event built from JSON values (encoded here, once).
-    public func emit(namespace: String, room: String? = nil, event: String, arguments: [JSONValue]) {
-        broadcast(OutboundMessage(.event(event, arguments, namespace: namespace)), namespace: namespace, rooms: [room ?? ""])
-    }
-
-    /// Delivers `message` to the members of `rooms` (`""` = everyone in the namespace).
-    /// `queued`: even the caller's own loop gets it as a task, so deliveries keep the order in
+    /// Delivers `message` to the local members of `rooms` (`""` = everyone in the namespace).
+    /// `ordered`: even the caller's own loop gets it as a task, so deliveries keep the order in
     /// which callers (serialised by their own lock) made them on every loop alike.
-    public func broadcast(_ message: OutboundMessage, namespace: String, rooms: [String], queued: Bool = false) {
+    public func publish(_ message: OutboundMessage, namespace: String, rooms: [String], ordered: Bool) {
         let keys = rooms.map { RoomKey(namespace: namespace, room: $0) }
         let handles = metrics.namespace(namespace)
         let metrics = metrics
         let received = NIODeadline.now()
         for context in contexts {
-            if !queued && context.eventLoop.inEventLoop {
+            if !ordered && context.eventLoop.inEventLoop {
                 Self.deliver(message, to: keys, on: context, receivedAt: received, metrics: metrics, handles: handles)
             } else {
                 context.eventLoop.execute {

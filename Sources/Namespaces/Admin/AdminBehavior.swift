@@ -5,12 +5,15 @@ import SocketIOCodec
 /// `/admin`: tokens with role admin only. Sockets sit in room `admin`, which gets `admin.stats`
 /// every 5 s and `admin.alert`s.
 struct AdminBehavior: NamespaceBehavior {
-    let name = "/admin"
+    static let path = "/admin"
+    static let descriptor = NamespaceDescriptor(
+        path: path, configurationKey: "admin", defaultRateLimit: .init(points: 200, duration: 1, blockDuration: 60)
+    ) { services, _ in GatewayNamespace(AdminBehavior(), services: services) }
     let access = Access.roles([.admin])
     let enforcesTokenExpiry = true
 
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {
-        socket.join("admin")
+        socket.join(Room.admins)
     }
 
     func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {

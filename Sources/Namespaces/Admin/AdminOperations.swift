@@ -7,7 +7,7 @@ import SocketIOCodec
 /// What operators can do, shared by `/admin` events, the HTTP API and the stats service:
 /// system broadcasts, kicks, maintenance mode and stats.
 public struct AdminOperations: Sendable {
-    public static let namespaces = ["/", "/prices", "/market", "/user", "/admin"]
+    public static let namespaces = GatewayNamespaces.paths
     public static let levels = ["info", "warning", "critical"]
 
     let services: GatewayServices
@@ -54,7 +54,7 @@ public struct AdminOperations: Sendable {
             .object(["level": .string(broadcast.level), "message": .string(broadcast.message), "ts": .number(String(WallClock.milliseconds()))])
         )
         for namespace in broadcast.namespaces {
-            services.broadcaster.emit(namespace: namespace, event: "system.broadcast", payloadJSON: payload)
+            services.publisher.emit(namespace: namespace, event: "system.broadcast", payloadJSON: payload)
         }
         services.logger.info("System broadcast", metadata: ["broadcast.level": "\(broadcast.level)", "broadcast.namespaces": "\(broadcast.namespaces)"])
     }
@@ -99,7 +99,7 @@ public struct AdminOperations: Sendable {
         let ts = String(WallClock.milliseconds())
         for symbol in services.settings.symbols {
             let payload = JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": .number(ts)]))
-            services.broadcaster.emit(namespace: "/market", event: "market.status", payloadJSON: payload)
+            services.publisher.emit(namespace: MarketBehavior.path, event: "market.status", payloadJSON: payload)
         }
         services.logger.notice("Maintenance mode changed", metadata: ["maintenance.enabled": "\(enabled)"])
     }
@@ -107,8 +107,8 @@ public struct AdminOperations: Sendable {
     /// `admin.alert {level, message, ts}` to every admin socket, and a log line.
     public func alert(level: String, message: String) {
         services.logger.warning("Admin alert", metadata: ["alert.level": "\(level)", "alert.message": "\(message)"])
-        services.broadcaster.emit(
-            namespace: "/admin", room: "admin", event: "admin.alert",
+        services.publisher.emit(
+            to: .admins, event: "admin.alert",
             arguments: [.object(["level": .string(level), "message": .string(message), "ts": .number(String(WallClock.milliseconds()))])]
         )
     }

@@ -16,19 +16,15 @@ public enum DepthCadence: String, CaseIterable, Sendable {
         }
     }
 
-    func room(_ symbol: String) -> String {
-        self == .raw ? "market:depth:" + symbol : "market:depth@\(rawValue):" + symbol
-    }
-
-    /// The cadence and symbol of a depth room.
+    /// The cadence and symbol of a depth room's name.
     static func parse(room: String) -> (DepthCadence, String)? {
         for cadence in allCases {
-            let prefix = cadence.room("")
+            let prefix = Room.depth("", cadence: cadence).name
             if room.hasPrefix(prefix) { return (cadence, String(room.dropFirst(prefix.count))) }
         }
         return nil
     }
 
     /// Every depth room of a symbol, one per cadence.
-    static func rooms(_ symbol: String) -> [String] { allCases.map { $0.room(symbol) } }
+    static func rooms(_ symbol: String) -> [Room] { allCases.map { Room.depth(symbol, cadence: $0) } }
 }

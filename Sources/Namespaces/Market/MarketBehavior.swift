@@ -4,7 +4,10 @@ import SocketIOCodec
 /// `/market`: depth, trades, ticker and stats per symbol, rooms `market:{channel}:{symbol}`.
 struct MarketBehavior: NamespaceBehavior {
     let market: MarketState?
-    let name = "/market"
+    static let path = "/market"
+    static let descriptor = NamespaceDescriptor(
+        path: path, configurationKey: "market", defaultRateLimit: .init(points: 100, duration: 1, blockDuration: 60)
+    ) { services, market in GatewayNamespace(MarketBehavior(market: market), services: services) }
     let access = Access.anyone
     let announcesConnection = true
     static let example = #"{"channels":["depth"],"symbols":["BTC/USDT"]}"#
@@ -53,7 +56,7 @@ struct MarketBehavior: NamespaceBehavior {
             return .failure(ClientError(.forbidden, "The '\(premium)' channel needs a premium-tier token."))
         }
         let wanted = channels.flatMap { channel in symbols.map { Self.room(channel, $0, cadence: cadence) } }
-        let held = socket.rooms.filter { $0.hasPrefix("market:") }
+        let held = Set(socket.rooms.filter { $0.hasPrefix(Room.marketPrefix) }.map { Room(namespace: name, name: $0) })
         // Depth at another cadence for these symbols is replaced, not added.
         let replaced = channels.contains("depth")
             ? held.filter { room in symbols.contains { DepthCadence.rooms($0).contains(room) } && !wanted.contains(room) }
@@ -64,7 +67,7 @@ struct MarketBehavior: NamespaceBehavior {
             return .failure(ClientError(.subscriptionLimit, "At most \(roomLimit) channel × symbol subscriptions per connection; nothing was subscribed."))
         }
         let symbolLimit = services.settings.maxSymbolsPerConnection
-        let symbolsAfter = Set(after.map { $0.split(separator: ":", maxSplits: 2).last.map(String.init) ?? "" })
+        let symbolsAfter = Set(after.map { $0.name.split(separator: ":", maxSplits: 2).last.map(String.init) ?? "" })
         guard symbolsAfter.count <= symbolLimit else {
             return .failure(ClientError(.subscriptionLimit, "At most \(symbolLimit) symbols per connection; nothing was subscribed."))
         }
@@ -113,14 +116,14 @@ struct MarketBehavior: NamespaceBehavior {
         }
         market.withDepthSnapshots([symbol], cadence: cadence, socketLoop: socket.eventLoop) { snapshots in
             socket.session.endResync(key)
-            guard socket.isConnected, socket.rooms.contains(key.stream) else { return }
+            guard socket.isConnected, socket.isIn(Room.depth(symbol, cadence: cadence)) else { return }
             for snapshot in snapshots { socket.emit("market.depth", [snapshot]) }
         }
     }
 
-    /// `market:{channel}:{symbol}`; depth rooms carry their cadence (`market:depth@100ms:…`).
-    static func room(_ channel: String, _ symbol: String, cadence: DepthCadence) -> String {
-        channel == "depth" ? cadence.room(symbol) : "market:\(channel):\(symbol)"
+    /// The room of a channel × symbol pair; depth rooms carry their cadence.
+    static func room(_ channel: String, _ symbol: String, cadence: DepthCadence) -> Room {
+        channel == "depth" ? Room.depth(symbol, cadence: cadence) : Room.market(channel, symbol)
     }
 
     /// The latest ticker and stats for the channels asked for, as (event, payload).
@@ -140,7 +143,7 @@ struct MarketBehavior: NamespaceBehavior {
         case .success(let value): (channels, symbols) = value
         }
         let rooms = channels.flatMap { channel in
-            symbols.flatMap { symbol in channel == "depth" ? DepthCadence.rooms(symbol) : ["market:\(channel):\(symbol)"] }
+            symbols.flatMap { symbol in channel == "depth" ? DepthCadence.rooms(symbol) : [Room.market(channel, symbol)] }
         }
         RoomSubscriptions.leave(rooms, socket: socket, state: state, services: services)
         let body: [JSONMember] = [

@@ -38,7 +38,7 @@ extension MarketState {
             services.logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(depth.symbol)"])
             return
         }
-        emitDepth(payload, room: DepthCadence.raw.room(depth.symbol))
+        emitDepth(payload, room: .depth(depth.symbol, cadence: .raw))
     }
 
     /// Sends each symbol's merged delta (or snapshot) for one cadence; `symbols` nil: all.
@@ -61,16 +61,16 @@ extension MarketState {
                     "checksum": .number(String(book.checksum)), "ts": ts,
                 ]))
             }
-            emitDepth(payload, room: cadence.room(symbol))
+            emitDepth(payload, room: .depth(symbol, cadence: cadence))
         }
         conflators[cadence] = perSymbol
     }
 
     /// Depth messages chain: a socket that falls behind is resynced with a snapshot.
-    func emitDepth(_ payload: String, room: String) {
-        services.broadcaster.emit(
-            namespace: "/market", room: room, event: "market.depth", payloadJSON: payload,
-            conflation: ConflationKey(namespace: "/market", stream: room, policy: .resyncBySnapshot)
+    func emitDepth(_ payload: String, room: Room) {
+        services.publisher.emit(
+            to: room, event: "market.depth", payloadJSON: payload,
+            conflation: ConflationKey(namespace: room.namespace, stream: room.name, policy: .resyncBySnapshot)
         )
     }
 

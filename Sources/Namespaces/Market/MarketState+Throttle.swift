@@ -5,7 +5,7 @@ import NIOCore
 extension MarketState {
     struct Throttle {
         var lastSent = NIODeadline.uptimeNanoseconds(0)
-        var pending: (room: String, payload: String)?
+        var pending: (room: Room, payload: String)?
         var scheduled = false
     }
 
@@ -14,11 +14,11 @@ extension MarketState {
     /// stats are latest-value data: a lagging socket conflates them too.
     func publishThrottled(event: String, symbol: String, payload: String) {
         let key = event + "|" + symbol
-        let room: String
+        let room: Room
         switch event {
-        case "price.update": room = "prices:" + symbol
-        case "market.ticker": room = "market:ticker:" + symbol
-        default: room = "market:stats:" + symbol
+        case "price.update": room = .prices(symbol)
+        case "market.ticker": room = .market("ticker", symbol)
+        default: room = .market("stats", symbol)
         }
         latestPayloads.withLockedValue { $0[key] = payload }
         let interval = throttleIntervals[event] ?? .zero

@@ -10,7 +10,7 @@ import Synchronization
 /// broadcast to its room. Latest values (under a lock) and books (feed loop only) serve
 /// state-on-subscribe. Unchecked Sendable: the books and throttles are touched only on the
 /// feed loop. Books and cadences: MarketState+Depth.swift; throttles: MarketState+Throttle.swift.
-public final class MarketState: @unchecked Sendable {
+public final class MarketState: FeedSink, @unchecked Sendable {
     let services: GatewayServices
     public let feedLoop: any EventLoop
     let latestPayloads = NIOLockedValueBox<[String: String]>([:])
@@ -90,18 +90,18 @@ public final class MarketState: @unchecked Sendable {
                 JSONMember("side", .string(trade.side)), JSONMember("ts", trade.ts),
             ]
             let priceTrade = JSONSerializer.serialize(.object([JSONMember("symbol", .string(trade.symbol))] + fields))
-            services.broadcaster.emit(namespace: "/prices", room: "prices:" + trade.symbol, event: "price.trade", payloadJSON: priceTrade)
+            services.publisher.emit(to: .prices(trade.symbol), event: "price.trade", payloadJSON: priceTrade)
             let marketTrades = JSONSerializer.serialize(.object(["symbol": .string(trade.symbol), "trades": .array([.object(fields)])]))
-            services.broadcaster.emit(namespace: "/market", room: "market:trades:" + trade.symbol, event: "market.trades", payloadJSON: marketTrades)
+            services.publisher.emit(to: .market("trades", trade.symbol), event: "market.trades", payloadJSON: marketTrades)
         case .ticker(let symbol, let payload):
             publishThrottled(event: "market.ticker", symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .stats(let symbol, let payload):
             publishThrottled(event: "market.stats", symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .status(let symbol, let status, let ts):
             let payload = JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": ts]))
-            services.broadcaster.emit(
-                namespace: "/market", event: "market.status", payloadJSON: payload,
-                conflation: ConflationKey(namespace: "/market", stream: "market.status|" + symbol, policy: .latestWins)
+            services.publisher.emit(
+                namespace: MarketBehavior.path, event: "market.status", payloadJSON: payload,
+                conflation: ConflationKey(namespace: MarketBehavior.path, stream: "market.status|" + symbol, policy: .latestWins)
             )
         case .depth(let depth):
             publishDepth(depth)
@@ -109,11 +109,10 @@ public final class MarketState: @unchecked Sendable {
     }
 
     /// Prices, tickers and stats: a socket that falls behind gets only the newest.
-    func emitLatest(_ event: String, room: String, payload: String) {
-        let namespace = event == "price.update" ? "/prices" : "/market"
-        services.broadcaster.emit(
-            namespace: namespace, room: room, event: event, payloadJSON: payload,
-            conflation: ConflationKey(namespace: namespace, stream: event + "|" + room, policy: .latestWins)
+    func emitLatest(_ event: String, room: Room, payload: String) {
+        services.publisher.emit(
+            to: room, event: event, payloadJSON: payload,
+            conflation: ConflationKey(namespace: room.namespace, stream: event + "|" + room.name, policy: .latestWins)
         )
     }
 

@@ -4,7 +4,10 @@ import SocketIOCodec
 /// `/prices`: public ticks and trades per symbol, rooms `prices:{symbol}`.
 struct PricesBehavior: NamespaceBehavior {
     let market: MarketState?
-    let name = "/prices"
+    static let path = "/prices"
+    static let descriptor = NamespaceDescriptor(
+        path: path, configurationKey: "prices", defaultRateLimit: .init(points: 100, duration: 1, blockDuration: 60)
+    ) { services, market in GatewayNamespace(PricesBehavior(market: market), services: services) }
     let access = Access.anyone
     let announcesConnection = true
     static let example = #"{"symbols":["BTC/USDT"]}"#
@@ -30,12 +33,12 @@ struct PricesBehavior: NamespaceBehavior {
         case .failure(let error): return .failure(error)
         case .success(let values): symbols = values
         }
-        let held = RoomSubscriptions.symbols(of: socket, prefix: "prices:")
+        let held = RoomSubscriptions.priceSymbols(of: socket)
         let limit = services.settings.maxSymbolsPerConnection
         guard held.union(symbols).count <= limit else {
             return .failure(ClientError(.subscriptionLimit, "At most \(limit) symbols per connection; nothing was subscribed."))
         }
-        if let error = RoomSubscriptions.join(symbols.map { "prices:" + $0 }, socket: socket, state: state, services: services) {
+        if let error = RoomSubscriptions.join(symbols.map(Room.prices), socket: socket, state: state, services: services) {
             return .failure(error)
         }
         let list = JSONValue.array(symbols.map { .string($0) })
@@ -54,7 +57,7 @@ struct PricesBehavior: NamespaceBehavior {
         case .failure(let error): return .failure(error)
         case .success(let values): symbols = values
         }
-        RoomSubscriptions.leave(symbols.map { "prices:" + $0 }, socket: socket, state: state, services: services)
+        RoomSubscriptions.leave(symbols.map(Room.prices), socket: socket, state: state, services: services)
         let list = JSONValue.array(symbols.map { .string($0) })
         return .success(
             fields: [JSONMember("symbols", list)],

@@ -4,7 +4,10 @@ import SocketIOCodec
 /// `/`: anyone may connect; it carries system broadcasts (`system.broadcast`,
 /// `server.shutdown`) and answers `ping`. Every other event is UNKNOWN_EVENT.
 struct RootBehavior: NamespaceBehavior {
-    let name = "/"
+    static let path = "/"
+    static let descriptor = NamespaceDescriptor(
+        path: path, configurationKey: "root", defaultRateLimit: .init(points: 100, duration: 1, blockDuration: 60)
+    ) { services, _ in GatewayNamespace(RootBehavior(), services: services) }
     let access = Access.anyone
 
     func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {

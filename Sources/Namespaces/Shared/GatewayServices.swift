@@ -6,11 +6,14 @@ import Logging
 import NIOConcurrencyHelpers
 
 /// What every namespace shares: token verification, limits and their counters, the rate-limit
-/// store, the broadcaster, metrics and the clock.
+/// store, the publisher (and the local loops behind it), metrics and the clock.
 public final class GatewayServices: Sendable {
     public let settings: NamespaceSettings
     public let authenticator: JWTAuthenticator
     public let rateLimits: any RateLimitStore
+    /// Where every publish goes (local today; a cluster bus wraps it).
+    public let publisher: any Publisher
+    /// This instance's event loops and room indexes, for operations on local sockets (kick, stats).
     public let broadcaster: Broadcaster
     public let metrics: GatewayMetrics
     public let logger: Logger
@@ -36,6 +39,7 @@ public final class GatewayServices: Sendable {
         authenticator: JWTAuthenticator,
         rateLimits: any RateLimitStore = LocalRateLimitStore(),
         broadcaster: Broadcaster,
+        publisher: (any Publisher)? = nil,
         metrics: GatewayMetrics,
         logger: Logger,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
@@ -44,6 +48,7 @@ public final class GatewayServices: Sendable {
         self.authenticator = authenticator
         self.rateLimits = rateLimits
         self.broadcaster = broadcaster
+        self.publisher = publisher ?? broadcaster
         self.metrics = metrics
         self.logger = logger
         self.now = now
@@ -51,7 +56,7 @@ public final class GatewayServices: Sendable {
         ipSockets = ConnectionCounter(limit: settings.maxConnectionsPerIp)
         userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
         symbolSet = Set(settings.symbols)
-        userEvents = UserEventHub(broadcaster: broadcaster, metrics: metrics, settings: settings.recovery, now: now)
+        userEvents = UserEventHub(publisher: self.publisher, metrics: metrics, settings: settings.recovery, now: now)
     }
 
     /// The engine, once built (it needs the namespaces, which need these services).

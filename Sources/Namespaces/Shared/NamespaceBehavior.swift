@@ -23,7 +23,8 @@ enum EventOutcome: Sendable {
 /// What makes one namespace different; ``GatewayNamespace`` does the shared work (tokens,
 /// connection caps, rate limits, `ping`, acks and errors, token expiry).
 protocol NamespaceBehavior: Sendable {
-    var name: String { get }
+    /// The namespace's path (`/prices`); its entry in ``GatewayNamespaces`` is `descriptor`.
+    static var path: String { get }
     var access: Access { get }
     /// `/user` and `/admin`: `auth.refresh`, `auth.expiring`, TOKEN_EXPIRED disconnect.
     var enforcesTokenExpiry: Bool { get }
@@ -44,6 +45,7 @@ protocol NamespaceBehavior: Sendable {
 }
 
 extension NamespaceBehavior {
+    var name: String { Self.path }
     var enforcesTokenExpiry: Bool { false }
     var limitsSocketsPerUser: Bool { false }
     var announcesConnection: Bool { false }

@@ -56,11 +56,7 @@ public struct NamespaceSettings: Sendable {
         self.expiryWarningSeconds = expiryWarningSeconds
     }
 
-    public static let defaultRateLimits: [String: TokenBucket.Policy] = [
-        "/": .init(points: 100, duration: 1, blockDuration: 60),
-        "/prices": .init(points: 100, duration: 1, blockDuration: 60),
-        "/market": .init(points: 100, duration: 1, blockDuration: 60),
-        "/user": .init(points: 50, duration: 1, blockDuration: 60),
-        "/admin": .init(points: 200, duration: 1, blockDuration: 60),
-    ]
+    public static let defaultRateLimits: [String: TokenBucket.Policy] = Dictionary(
+        uniqueKeysWithValues: GatewayNamespaces.all.map { ($0.path, $0.defaultRateLimit) }
+    )
 }

@@ -6,8 +6,8 @@ import SocketIOCodec
 enum RoomSubscriptions {
     /// Joins `rooms`, charged to the user's channel quota (when authenticated) and counted in
     /// `gateway_subscriptions`.
-    static func join(_ rooms: [String], socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> ClientError? {
-        let new = rooms.filter { !socket.rooms.contains($0) }
+    static func join(_ rooms: [Room], socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> ClientError? {
+        let new = rooms.filter { !socket.isIn($0) }
         guard !new.isEmpty else { return nil }
         if let principal = state.principal {
             guard services.userChannels.reserve(principal.userId, amount: new.count) else {
@@ -21,8 +21,8 @@ enum RoomSubscriptions {
         return nil
     }
 
-    static func leave(_ rooms: [String], socket: NamespaceSocket, state: SocketState, services: GatewayServices) {
-        let held = rooms.filter { socket.rooms.contains($0) }
+    static func leave(_ rooms: [Room], socket: NamespaceSocket, state: SocketState, services: GatewayServices) {
+        let held = rooms.filter { socket.isIn($0) }
         guard !held.isEmpty else { return }
         for room in held { socket.leave(room) }
         release(held.count, state: state, namespace: socket.namespace, services: services)
@@ -40,9 +40,10 @@ enum RoomSubscriptions {
         services.metrics.namespace(namespace).subscriptions.decrement(by: Double(count))
     }
 
-    /// The symbols of `prefix`-rooms a socket holds (`prices:BTC/USDT` → `BTC/USDT`).
-    static func symbols(of socket: NamespaceSocket, prefix: String) -> Set<String> {
-        Set(socket.rooms.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
+    /// The symbols of the `/prices` rooms a socket holds (`prices:BTC/USDT` → `BTC/USDT`).
+    static func priceSymbols(of socket: NamespaceSocket) -> Set<String> {
+        let prefix = Room.pricesPrefix
+        return Set(socket.rooms.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
     }
 
     static func unknownSymbol(_ symbols: [String], services: GatewayServices) -> ClientError? {

@@ -5,7 +5,10 @@ import SocketIOCodec
 /// `positions:{uid}` and `wallet:{uid}` of its own user id. No event takes a user id, so no
 /// socket can reach another user's rooms.
 struct UserBehavior: NamespaceBehavior {
-    let name = "/user"
+    static let path = "/user"
+    static let descriptor = NamespaceDescriptor(
+        path: path, configurationKey: "user", defaultRateLimit: .init(points: 50, duration: 1, blockDuration: 60)
+    ) { services, _ in GatewayNamespace(UserBehavior(), services: services) }
     let access = Access.roles([.user, .admin])
     let enforcesTokenExpiry = true
     let limitsSocketsPerUser = true
@@ -27,8 +30,8 @@ struct UserBehavior: NamespaceBehavior {
     /// Joins the user-wide room and the given channels' rooms (their `#offsets` twins for
     /// recovery-enabled sockets).
     static func join(_ socket: NamespaceSocket, userId: String, channels: [String], offsets: Bool) {
-        socket.join(UserRooms.room("user", user: userId, offsets: offsets))
-        for channel in channels { socket.join(UserRooms.room(channel, user: userId, offsets: offsets)) }
+        socket.join(Room.user("user", user: userId, offsets: offsets))
+        for channel in channels { socket.join(Room.user(channel, user: userId, offsets: offsets)) }
     }
 
     func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices) {
@@ -52,7 +55,7 @@ struct UserBehavior: NamespaceBehavior {
         }
         let offsets = state.recovery != nil
         for channel in channels {
-            let room = UserRooms.room(channel, user: userId, offsets: offsets)
+            let room = Room.user(channel, user: userId, offsets: offsets)
             if event == "subscribe" {
                 socket.join(room)
                 state.userChannels.insert(channel)

@@ -17,16 +17,16 @@ public final class UserEventHub: Sendable {
     }
 
     private let state: NIOLockedValueBox<State>
-    private let broadcaster: Broadcaster
+    private let publisher: any Publisher
     private let metrics: GatewayMetrics
     private let now: @Sendable () -> Double
 
-    public init(broadcaster: Broadcaster, metrics: GatewayMetrics, settings: RecoverySettings, now: @escaping @Sendable () -> Double) {
+    public init(publisher: any Publisher, metrics: GatewayMetrics, settings: RecoverySettings, now: @escaping @Sendable () -> Double) {
         state = NIOLockedValueBox(State(
             log: UserEventLog(window: settings.window, maxPerUser: settings.maxEventsPerUser, maxTotal: settings.maxEvents, maxBytes: settings.maxBytes),
             sessions: RecoverySessions(window: settings.window, capacity: settings.maxSessions)
         ))
-        self.broadcaster = broadcaster
+        self.publisher = publisher
         self.metrics = metrics
         self.now = now
     }
@@ -40,13 +40,13 @@ public final class UserEventHub: Sendable {
         let time = now()
         state.withLockedValue { state in
             let entry = state.log.append(user: userId, channel: channel, event: event, payloadJSON: payloadJSON, now: time)
-            broadcaster.broadcast(
+            publisher.publish(
                 .event(namespace: "/user", name: event, payloadJSON: payloadJSON), namespace: "/user",
-                rooms: [UserRooms.room(channel, user: userId, offsets: false)], queued: true
+                rooms: [Room.user(channel, user: userId, offsets: false).name], ordered: true
             )
-            broadcaster.broadcast(
+            publisher.publish(
                 .event(namespace: "/user", name: event, payloadJSON: Self.withOffset(entry)), namespace: "/user",
-                rooms: [UserRooms.room(channel, user: userId, offsets: true)], queued: true
+                rooms: [Room.user(channel, user: userId, offsets: true).name], ordered: true
             )
         }
     }
