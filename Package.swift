@@ -23,7 +23,6 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
-    .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -34,10 +33,17 @@ var dependencies: [Package.Dependency] = [
 ]
 
 var targets: [Target] = [
+    // JSON that keeps key order and number text (prices stay as the feed wrote them).
+    .target(
+        name: "GatewayJSON",
+        dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+        path: "Sources/JSON",
+        swiftSettings: upcoming
+    ),
     // Pure Engine.IO v4 / Socket.IO v5 codec: bytes in, packets out. No I/O, no clocks.
     .target(
         name: "SocketIOCodec",
-        dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+        dependencies: ["GatewayJSON", .product(name: "NIOCore", package: "swift-nio")],
         swiftSettings: upcoming
     ),
     // SPEC §7 metric catalogue on swift-metrics, exposed through swift-prometheus.
@@ -45,7 +51,6 @@ var targets: [Target] = [
         name: "GatewayMetrics",
         dependencies: [
             .product(name: "CoreMetrics", package: "swift-metrics"),
-            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ],
         path: "Sources/Metrics",
@@ -55,13 +60,12 @@ var targets: [Target] = [
     .target(
         name: "GatewayCore",
         dependencies: [
+            "GatewayJSON",
             "SocketIOCodec",
             "GatewayMetrics",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "DequeModule", package: "swift-collections"),
-            .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ],
         // The broadcast loop touches class properties per subscriber; dynamic exclusivity
@@ -79,7 +83,6 @@ var targets: [Target] = [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -92,7 +95,7 @@ var targets: [Target] = [
     // Market data: feed message validation, order books (seq, CRC32), sources.
     .target(
         name: "MarketFeed",
-        dependencies: ["SocketIOCodec", .product(name: "NIOCore", package: "swift-nio")],
+        dependencies: ["GatewayJSON", .product(name: "NIOCore", package: "swift-nio")],
         swiftSettings: upcoming
     ),
     // libjwt through pkg-config (Debian: libjwt-dev).
@@ -100,7 +103,7 @@ var targets: [Target] = [
     // Token verification: libjwt for signatures, Swift for the algorithm rule and the claims.
     .target(
         name: "JWTAuth",
-        dependencies: ["CLibJWT", "SocketIOCodec"],
+        dependencies: ["CLibJWT", "GatewayJSON"],
         swiftSettings: upcoming
     ),
     // hiredis through pkg-config (Debian: libhiredis-dev): its RESP formatter and reply reader.
@@ -126,7 +129,7 @@ var targets: [Target] = [
             "GatewayMetrics",
             "JWTAuth",
             "MarketFeed",
-            "SocketIOCodec",
+            "GatewayJSON",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "DequeModule", package: "swift-collections"),
@@ -138,6 +141,7 @@ var targets: [Target] = [
     .target(
         name: "GatewayClient",
         dependencies: [
+            "GatewayJSON",
             "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -153,12 +157,13 @@ var targets: [Target] = [
         dependencies: [
             "GatewayCore",
             "GatewayServer",
-            "SocketIOCodec",
+            "GatewayMetrics",
+            "GatewayJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ],
         swiftSettings: upcoming
     ),
@@ -174,8 +179,9 @@ var targets: [Target] = [
             "MarketFeed",
             "Namespaces",
             "RedisBridge",
-            "SocketIOCodec",
+            "GatewayJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -187,24 +193,24 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "SocketIOCodecTests",
-        dependencies: ["SocketIOCodec", .product(name: "NIOCore", package: "swift-nio")],
+        dependencies: ["SocketIOCodec", "GatewayJSON", .product(name: "NIOCore", package: "swift-nio")],
         swiftSettings: upcoming
     ),
     .testTarget(
         name: "JWTAuthTests",
-        dependencies: ["JWTAuth", "SocketIOCodec"],
+        dependencies: ["JWTAuth"],
         resources: [.copy("Fixtures")],
         swiftSettings: upcoming
     ),
     .testTarget(
         name: "MarketFeedTests",
-        dependencies: ["MarketFeed", "SocketIOCodec"],
+        dependencies: ["MarketFeed", "GatewayJSON"],
         swiftSettings: upcoming
     ),
     .testTarget(
         name: "NamespacesTests",
         dependencies: [
-            "Namespaces", "GatewayCore", "GatewayMetrics", "JWTAuth", "MarketFeed", "SocketIOCodec",
+            "Namespaces", "GatewayCore", "GatewayMetrics", "JWTAuth", "MarketFeed", "GatewayJSON",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -213,15 +219,17 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "RedisBridgeTests",
-        dependencies: ["RedisBridge", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+        dependencies: ["RedisBridge", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
         swiftSettings: upcoming
     ),
     .testTarget(
         name: "GatewayCoreTests",
         dependencies: [
-            "GatewayCore", "SocketIOCodec",
+            "GatewayCore", "GatewayMetrics", "GatewayJSON", "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: upcoming
     ),
@@ -233,14 +241,11 @@ if withBenchmarks {
         .executableTarget(
             name: "GatewayBench",
             dependencies: [
-                "SocketIOCodec",
+                "GatewayJSON",
                 "MarketFeed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Benchmarks/GatewayBench",
             swiftSettings: upcoming
@@ -269,7 +274,7 @@ if withFuzzer {
     targets.append(
         .executableTarget(
             name: "CodecFuzzer",
-            dependencies: ["SocketIOCodec", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SocketIOCodec", "GatewayJSON", .product(name: "NIOCore", package: "swift-nio")],
             path: "Fuzz/CodecFuzzer",
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=address", "-Xlinker", fuzzerLibrary, "-lstdc++"])]

@@ -1,6 +1,6 @@
+import GatewayJSON
 import Foundation
 import MarketFeed
-import SocketIOCodec
 
 /// The book path's cost on one core: simulator depth messages (made beforehand, not timed)
 /// applied to an `OrderBook` with its top-10 CRC32 and the outgoing delta encoded, against a

@@ -3,7 +3,6 @@ import GatewayMetrics
 import Logging
 import Namespaces
 import ServiceLifecycle
-import SocketIOCodec
 
 /// Every 5 s: works out message rates and sends `admin.stats` to the `/admin` room. Every
 /// second: raises an `admin.alert` when slow-consumer disconnects come in a storm, or when

@@ -1,3 +1,4 @@
+import GatewayJSON
 import Foundation
 import GatewayCore
 import GatewayMetrics

@@ -1,3 +1,4 @@
+import GatewayJSON
 import GatewayCore
 import Logging
 import MarketFeed
@@ -5,7 +6,6 @@ import Namespaces
 import NIOCore
 import RedisBridge
 import ServiceLifecycle
-import SocketIOCodec
 
 /// What the gateway reads from Redis (SPEC §6): the user-event stream `{prefix}user-events`
 /// (XREAD) whenever Redis is configured, and the market feed channel `{prefix}feed`

@@ -1,8 +1,8 @@
+import GatewayJSON
 import Foundation
 import GatewayCore
 import Logging
 import ServiceLifecycle
-import SocketIOCodec
 
 /// Runs until graceful shutdown (SIGTERM/SIGINT), then: stop accepting, tell every socket
 /// `server.shutdown`, give queued data up to `drainSeconds` to leave, close every session.

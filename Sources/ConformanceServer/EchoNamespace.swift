@@ -1,5 +1,5 @@
+import GatewayJSON
 import GatewayCore
-import SocketIOCodec
 
 /// The app the socket.io-protocol test suite expects: on connect emit `auth` with the CONNECT
 /// payload; `message` → `message-back` with the same arguments; `message-with-ack` → an ack with

@@ -1,4 +1,5 @@
-import SocketIOCodec
+import Foundation
+import GatewayJSON
 
 /// The token's header, read before anything is trusted so the algorithm can be compared with
 /// the configured key (jwt-kit's "the key owns the algorithm").
@@ -20,26 +21,12 @@ struct TokenHeader {
     }
 }
 
+/// The base64url segments of a JWT (RFC 7515: no padding), decoded by Foundation after
+/// mapping to the standard alphabet.
 enum Base64URL {
     static func decode(_ text: Substring) -> [UInt8]? {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (value, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8.enumerated() {
-            table[Int(byte)] = UInt8(value)
-        }
-        var output: [UInt8] = []
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "=") { break }
-            let value = table[Int(byte)]
-            guard value != 0xFF else { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8((accumulator >> UInt32(bits)) & 0xFF))
-            }
-        }
-        return output
+        var standard = String(text).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
+        return Data(base64Encoded: standard).map(Array.init)
     }
 }

@@ -1,3 +1,4 @@
+import GatewayJSON
 import GatewayCore
 import GatewayMetrics
 import Logging

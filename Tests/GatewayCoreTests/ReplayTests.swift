@@ -1,3 +1,4 @@
+import GatewayJSON
 @testable import GatewayCore
 import NIOConcurrencyHelpers
 import NIOCore

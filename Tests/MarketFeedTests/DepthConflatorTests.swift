@@ -1,5 +1,4 @@
 import MarketFeed
-import SocketIOCodec
 import Testing
 
 /// A client's book, built only from what a subscriber of one cadence receives.

@@ -1,5 +1,4 @@
 import MarketFeed
-import SocketIOCodec
 import Testing
 
 @Suite("Market simulator")

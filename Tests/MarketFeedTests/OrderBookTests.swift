@@ -1,5 +1,5 @@
+import GatewayJSON
 import MarketFeed
-import SocketIOCodec
 import Testing
 
 func level(_ price: String, _ qty: String) -> BookLevel {

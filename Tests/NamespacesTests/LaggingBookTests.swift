@@ -1,3 +1,4 @@
+import GatewayJSON
 import GatewayCore
 import GatewayMetrics
 import JWTAuth
@@ -6,7 +7,6 @@ import MarketFeed
 import NIOCore
 import NIOEmbedded
 @testable import Namespaces
-import SocketIOCodec
 import Testing
 
 extension JSONValue {

@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Namespaces
-import SocketIOCodec
 import Testing
 
 /// The gateway's namespaces on one embedded loop, with clients on embedded channels.

@@ -1,3 +1,4 @@
+import GatewayJSON
 import Testing
 @testable import SocketIOCodec
 
@@ -35,13 +36,13 @@ struct JSONTests {
         "\"\\ud800\"", "\"\\x\"", "[1]x", "nan", "-", "1e",
     ])
     func malformed(text: String) {
-        #expect(throws: CodecError(.invalidJSON, "")) { try JSONParser.parse(text) }
+        #expect(throws: JSONError("")) { try JSONParser.parse(text) }
     }
 
     @Test("nesting past the cap is refused instead of exhausting the stack")
     func deepNesting() {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
-        #expect(throws: CodecError(.invalidJSON, "")) { try JSONParser.parse(deep) }
+        #expect(throws: JSONError("")) { try JSONParser.parse(deep) }
         let fine = String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
         #expect(throws: Never.self) { try JSONParser.parse(fine) }
     }
@@ -49,6 +50,6 @@ struct JSONTests {
     @Test("invalid UTF-8 inside a string is refused")
     func invalidUTF8() {
         let bytes: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
-        #expect(throws: CodecError(.invalidJSON, "")) { try JSONParser.parse(bytes) }
+        #expect(throws: JSONError("")) { try JSONParser.parse(bytes) }
     }
 }

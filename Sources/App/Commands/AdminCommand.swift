@@ -1,7 +1,7 @@
+import GatewayJSON
 import ArgumentParser
 import Foundation
 import GatewayClient
-import SocketIOCodec
 
 /// `gateway admin stats|broadcast|kick|maintenance --url --token`: talks to `/admin` like any
 /// Socket.IO client, for operators without a dashboard. Prints the ack as JSON.

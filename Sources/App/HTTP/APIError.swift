@@ -1,5 +1,5 @@
+import GatewayJSON
 import Hummingbird
-import SocketIOCodec
 import NIOCore
 
 /// API errors as JSON `{"error":{"code","message"}}` (SPEC §7), with the status that fits.

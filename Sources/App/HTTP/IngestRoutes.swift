@@ -1,10 +1,10 @@
+import GatewayJSON
 import GatewayServer
 import Hummingbird
 import JWTAuth
 import MarketFeed
 import Namespaces
 import NIOCore
-import SocketIOCodec
 
 /// Producers' HTTP API (SPEC §6): market messages and per-user events, for tokens with role
 /// `service` or `admin`. A batch is validated whole before anything is applied.

@@ -1,3 +1,4 @@
+import GatewayJSON
 import Foundation
 import GatewayCore
 import GatewayMetrics
@@ -6,7 +7,6 @@ import Hummingbird
 import JWTAuth
 import Namespaces
 import NIOCore
-import SocketIOCodec
 
 /// `/metrics`, the health checks, the limits in force and the admin broadcast API.
 enum OperationalRoutes {

@@ -1,6 +1,6 @@
+import GatewayJSON
 import Foundation
 import Logging
-import SocketIOCodec
 
 /// One JSON object per line on stderr: `{"ts","level","label","message",…metadata}`.
 struct JSONLogHandler: LogHandler {

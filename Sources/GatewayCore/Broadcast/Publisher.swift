@@ -1,3 +1,4 @@
+import GatewayJSON
 import SocketIOCodec
 
 /// The seam every publisher sends through: feed fan-out, `/user` events, admin and HTTP

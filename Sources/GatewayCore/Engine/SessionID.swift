@@ -1,5 +1,5 @@
-/// Session and socket ids: 20 base64url characters from 15 random bytes, as the reference
-/// server makes them. Engine.IO sids are secrets (whoever holds one can poll the session).
+/// Session and socket ids: 20 random base64url characters (120 bits), the length the reference
+/// server uses. Engine.IO sids are secrets (whoever holds one can poll the session).
 public enum SessionID {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 

@@ -1,8 +1,19 @@
 import NIOConcurrencyHelpers
 
-/// Counts live things per key (sockets per user, connections per IP) against a cap; a slot is
-/// taken all-or-nothing and must be released exactly once.
-public final class ConnectionCounter: Sendable {
+/// Where connection slots are counted (sockets per user, per address): in process by default;
+/// the cluster work backs per-user counts with Redis leases so the cap holds across instances.
+public protocol ConnectionCountStore: Sendable {
+    /// Takes a slot for `key`; false when the key is at its limit.
+    func acquire(_ key: String) -> Bool
+    /// Gives back a slot taken by ``acquire(_:)`` (exactly once).
+    func release(_ key: String)
+    /// Keys with at least one slot taken (e.g. unique users).
+    var activeKeys: Int { get }
+}
+
+/// Counts live things per key against a cap, in this process; a slot is taken all-or-nothing
+/// and must be released exactly once.
+public final class ConnectionCounter: ConnectionCountStore {
     private let counts = NIOLockedValueBox<[String: Int]>([:])
     public let limit: Int
 

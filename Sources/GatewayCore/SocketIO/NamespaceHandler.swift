@@ -1,3 +1,4 @@
+import GatewayJSON
 import SocketIOCodec
 
 /// One namespace's behaviour. Every call arrives on the socket's event loop and must not block:

@@ -1,3 +1,4 @@
+import GatewayJSON
 import GatewayMetrics
 import NIOCore
 import SocketIOCodec

@@ -1,4 +1,5 @@
-import SocketIOCodec
+import GatewayJSON
+
 
 /// The default feed: a random walk per symbol producing ticks, trades, a 50-level book with
 /// deltas, tickers and stats. Pure and deterministic for a given seed: each `step(now:)`

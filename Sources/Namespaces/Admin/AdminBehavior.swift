@@ -1,6 +1,6 @@
+import GatewayJSON
 import GatewayCore
 import NIOCore
-import SocketIOCodec
 
 /// `/admin`: tokens with role admin only. Sockets sit in room `admin`, which gets `admin.stats`
 /// every 5 s and `admin.alert`s.

@@ -1,8 +1,8 @@
+import GatewayJSON
 import Foundation
 import GatewayCore
 import GatewayMetrics
 import NIOCore
-import SocketIOCodec
 
 /// What operators can do, shared by `/admin` events, the HTTP API and the stats service:
 /// system broadcasts, kicks, maintenance mode and stats.

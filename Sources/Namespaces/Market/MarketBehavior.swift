@@ -1,5 +1,5 @@
+import GatewayJSON
 import GatewayCore
-import SocketIOCodec
 
 /// `/market`: depth, trades, ticker and stats per symbol, rooms `market:{channel}:{symbol}`.
 struct MarketBehavior: NamespaceBehavior {

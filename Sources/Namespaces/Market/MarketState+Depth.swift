@@ -1,7 +1,7 @@
+import GatewayJSON
 import GatewayCore
 import MarketFeed
 import NIOCore
-import SocketIOCodec
 
 /// Order books on the feed loop: every depth message applied to its symbol's book, sent raw to
 /// `raw` subscribers and merged per cadence for the others.

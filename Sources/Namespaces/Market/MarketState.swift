@@ -1,8 +1,8 @@
+import GatewayJSON
 import GatewayCore
 import MarketFeed
 import NIOConcurrencyHelpers
 import NIOCore
-import SocketIOCodec
 import Synchronization
 
 /// The market as the feed left it, and the fan-out of each feed message (SPEC §5). Feed

@@ -1,5 +1,5 @@
+import GatewayJSON
 import GatewayCore
-import SocketIOCodec
 
 /// `/prices`: public ticks and trades per symbol, rooms `prices:{symbol}`.
 struct PricesBehavior: NamespaceBehavior {

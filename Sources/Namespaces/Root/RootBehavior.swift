@@ -1,5 +1,5 @@
+import GatewayJSON
 import GatewayCore
-import SocketIOCodec
 
 /// `/`: anyone may connect; it carries system broadcasts (`system.broadcast`,
 /// `server.shutdown`) and answers `ping`. Every other event is UNKNOWN_EVENT.

@@ -1,6 +1,5 @@
 import GatewayCore
 import JWTAuth
-import SocketIOCodec
 
 /// Finds and verifies the token of a CONNECT (SPEC §2): the auth payload's `token`, else the
 /// handshake's `Authorization: Bearer` header; never the query string.

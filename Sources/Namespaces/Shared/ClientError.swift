@@ -1,4 +1,4 @@
-import SocketIOCodec
+import GatewayJSON
 
 /// An error a client event gets back (SPEC §3): a stable code and a message written for the user.
 public struct ClientError: Error, Sendable, Hashable {

@@ -1,5 +1,5 @@
+import GatewayJSON
 import GatewayCore
-import SocketIOCodec
 
 /// Answers a client event the way SPEC §3 fixes: with an ack id, exactly one ack argument
 /// `{"ok":true,…}` or `{"ok":false,"error":{…}}`; without one, failures become an `error` event.

@@ -1,8 +1,8 @@
+import GatewayJSON
 import GatewayCore
 import JWTAuth
 import Logging
 import NIOCore
-import SocketIOCodec
 
 /// A namespace handler built from a ``NamespaceBehavior`` plus what every namespace does:
 /// authenticate the CONNECT, hold connection slots, rate-limit events, answer `ping`, send

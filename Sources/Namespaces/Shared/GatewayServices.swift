@@ -29,8 +29,8 @@ public final class GatewayServices: Sendable {
     /// `/user` events and connection state recovery.
     public let userEvents: UserEventHub
     private let engineBox = NIOLockedValueBox<EngineServer?>(nil)
-    let userSockets: ConnectionCounter
-    let ipSockets: ConnectionCounter
+    let userSockets: any ConnectionCountStore
+    let ipSockets: any ConnectionCountStore
     let userChannels: QuotaCounter
     let symbolSet: Set<String>
 

@@ -1,7 +1,7 @@
+import GatewayJSON
 import GatewayCore
 import NIOCore
 import JWTAuth
-import SocketIOCodec
 
 /// Who may connect to a namespace.
 enum Access: Sendable {

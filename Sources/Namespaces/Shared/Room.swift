@@ -1,5 +1,5 @@
+import GatewayJSON
 import GatewayCore
-import SocketIOCodec
 
 /// A room of one namespace (SPEC §2's table). Room names are built here and nowhere else, so
 /// a publisher and a subscriber cannot spell the same room two ways.

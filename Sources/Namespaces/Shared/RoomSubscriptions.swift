@@ -1,5 +1,4 @@
 import GatewayCore
-import SocketIOCodec
 
 /// Applies a set of rooms to a socket all-or-nothing: limits are checked first (per socket and
 /// the user's quota across sockets), then every room is joined.

@@ -1,5 +1,5 @@
+import GatewayJSON
 import GatewayCore
-import SocketIOCodec
 
 /// How a recovery-enabled `/user` socket starts (SPEC §1): restored from a disconnected
 /// session it names by `pid`, or fresh with a new `pid`. Sockets whose CONNECT auth holds

@@ -1,5 +1,5 @@
+import GatewayJSON
 import GatewayCore
-import SocketIOCodec
 
 /// `/user`: a valid token (role user or admin); the socket joins `user:{uid}`, `orders:{uid}`,
 /// `positions:{uid}` and `wallet:{uid}` of its own user id. No event takes a user id, so no

@@ -2,7 +2,6 @@ import GatewayCore
 import GatewayMetrics
 import NIOConcurrencyHelpers
 import NIOCore
-import SocketIOCodec
 
 /// Where `/user` events enter (HTTP, the Redis stream) and connection state recovery lives.
 ///

@@ -1,3 +1,5 @@
+import GatewayJSON
+
 /// The Engine.IO `open` packet body: exactly the five keys clients and test suites expect.
 public struct Handshake: Sendable, Hashable {
     public var sid: String

@@ -1,3 +1,4 @@
+import GatewayJSON
 import NIOCore
 
 /// Collects the binary messages that follow a BINARY_EVENT / BINARY_ACK header and puts each

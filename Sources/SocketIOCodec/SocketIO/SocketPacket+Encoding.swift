@@ -1,3 +1,4 @@
+import GatewayJSON
 import NIOCore
 
 extension SocketPacket {

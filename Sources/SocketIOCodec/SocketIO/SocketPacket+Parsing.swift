@@ -1,3 +1,5 @@
+import GatewayJSON
+
 extension SocketPacket {
     public static let defaultMaximumAttachments = 10
     static let maximumNamespaceLength = 256
@@ -71,7 +73,11 @@ extension SocketPacket {
 
         var data: JSONValue?
         if index < bytes.count {
-            data = try JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[index...]))
+            do {
+                data = try JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[index...]))
+            } catch {
+                throw .invalidJSON(error.detail)
+            }
         }
         let packet = SocketPacket(type: type, namespace: namespace, ackID: ackID, data: data, attachmentCount: attachmentCount)
         try packet.validatePayload()

@@ -1,3 +1,4 @@
+import GatewayJSON
 import NIOCore
 
 /// One Socket.IO v5 packet. `data` holds the JSON payload with binary attachments in place

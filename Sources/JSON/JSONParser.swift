@@ -11,19 +11,19 @@ public struct JSONParser {
     }
 
     /// Parses one complete JSON text; anything but whitespace after it is an error.
-    public static func parse<Bytes: Collection<UInt8>>(_ input: Bytes) throws(CodecError) -> JSONValue {
-        if let result = input.withContiguousStorageIfAvailable({ buffer in Result { () throws(CodecError) in try parseBuffer(buffer) } }) {
+    public static func parse<Bytes: Collection<UInt8>>(_ input: Bytes) throws(JSONError) -> JSONValue {
+        if let result = input.withContiguousStorageIfAvailable({ buffer in Result { () throws(JSONError) in try parseBuffer(buffer) } }) {
             return try result.get()
         }
-        return try Array(input).withUnsafeBufferPointer { buffer in Result { () throws(CodecError) in try parseBuffer(buffer) } }.get()
+        return try Array(input).withUnsafeBufferPointer { buffer in Result { () throws(JSONError) in try parseBuffer(buffer) } }.get()
     }
 
-    public static func parse(_ text: String) throws(CodecError) -> JSONValue {
+    public static func parse(_ text: String) throws(JSONError) -> JSONValue {
         var text = text
-        return try text.withUTF8 { buffer in Result { () throws(CodecError) in try parseBuffer(buffer) } }.get()
+        return try text.withUTF8 { buffer in Result { () throws(JSONError) in try parseBuffer(buffer) } }.get()
     }
 
-    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) throws(CodecError) -> JSONValue {
+    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSONValue {
         var parser = JSONParser(bytes: buffer)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -32,8 +32,8 @@ public struct JSONParser {
         return value
     }
 
-    private func error(_ message: String) -> CodecError {
-        .invalidJSON("\(message) at byte \(index)")
+    private func error(_ message: String) -> JSONError {
+        JSONError("\(message) at byte \(index)")
     }
 
     private mutating func skipWhitespace() {
@@ -45,7 +45,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(CodecError) -> JSONValue {
+    private mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
         guard depth < Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
@@ -60,7 +60,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(CodecError) {
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw error("truncated literal") }
         let expected = UnsafeBufferPointer(start: literal.utf8Start, count: count)
@@ -70,7 +70,7 @@ public struct JSONParser {
         index += count
     }
 
-    private mutating func parseObject(depth: Int) throws(CodecError) -> JSONValue {
+    private mutating func parseObject(depth: Int) throws(JSONError) -> JSONValue {
         index += 1
         var members: [JSONMember] = []
         skipWhitespace()
@@ -100,7 +100,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(CodecError) -> JSONValue {
+    private mutating func parseArray(depth: Int) throws(JSONError) -> JSONValue {
         index += 1
         var items: [JSONValue] = []
         skipWhitespace()
@@ -123,7 +123,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws(CodecError) -> JSONValue {
+    private mutating func parseNumber() throws(JSONError) -> JSONValue {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count else { throw error("truncated number") }
@@ -150,7 +150,7 @@ public struct JSONParser {
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    private mutating func parseString() throws(CodecError) -> String {
+    private mutating func parseString() throws(JSONError) -> String {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes.
@@ -214,7 +214,7 @@ public struct JSONParser {
         throw error("unterminated string")
     }
 
-    private mutating func parseHex4() throws(CodecError) -> UInt16 {
+    private mutating func parseHex4() throws(JSONError) -> UInt16 {
         guard index + 4 <= bytes.count else { throw error("truncated unicode escape") }
         var value: UInt16 = 0
         for _ in 0..<4 {
@@ -232,7 +232,7 @@ public struct JSONParser {
         return value
     }
 
-    private func validatedUTF8(_ range: Range<Int>) throws(CodecError) -> String {
+    private func validatedUTF8(_ range: Range<Int>) throws(JSONError) -> String {
         guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
             throw error("invalid UTF-8 in string")
         }
