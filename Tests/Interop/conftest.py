@@ -16,6 +16,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until(predicate, timeout=10.0, message="condition not met in time"):
+    """Polls `predicate` until it holds (returns True) or `timeout` passes (AssertionError)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    if predicate():
+        return True
+    raise AssertionError(message() if callable(message) else message)
+
+
 def wait_for_port(port, process, timeout=20.0):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from auth_helpers import Conn, token
-from conftest import configured_gateway
+from conftest import configured_gateway, wait_until
 from scrape import metric
 from sio_raw import RawSocket
 import eio
@@ -29,15 +29,6 @@ def gateway(tmp_path_factory):
     yield srv
     assert srv.alive()
     srv.stop()
-
-
-def wait_until(condition, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def gauge(server, name, label, value):
@@ -87,13 +78,13 @@ def closed_by_server(sock, timeout):
 def test_websocket_clients_that_exit_are_disconnected_at_once(gateway):
     base_prices, base_ws = connections(gateway, "/prices"), websockets(gateway)
     clients = [RawSocket(gateway, "/prices", {}) for _ in range(30)]
-    assert wait_until(lambda: connections(gateway, "/prices") == base_prices + 30)
+    wait_until(lambda: connections(gateway, "/prices") == base_prices + 30)
     for client in clients:
         assert client.events(1)[0][0] == "connection.authenticated"   # nothing left unread…
         client.ws.sock.close()                         # …so the exit is a plain FIN, no close frame
     # pingInterval is 25 s here: only noticing the FIN can bring the gauges back this soon.
-    assert wait_until(lambda: connections(gateway, "/prices") == base_prices, timeout=3), \
-        f"{connections(gateway, '/prices') - base_prices} sockets still counted as connected"
+    wait_until(lambda: connections(gateway, "/prices") == base_prices, timeout=3,
+               message=lambda: f"{connections(gateway, '/prices') - base_prices} sockets still counted as connected")
     assert websockets(gateway) == base_ws
 
 
@@ -140,7 +131,7 @@ def test_a_polling_client_that_leaves_during_a_wait_ends_its_session(gateway):
     waiting = raw_http(gateway, f"GET {PATH}?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\n\r\n")
     time.sleep(0.3)                                    # the GET is now held by the server
     waiting.close()
-    assert wait_until(lambda: polling(gateway) == before, timeout=3), "the session outlived its client"
+    wait_until(lambda: polling(gateway) == before, timeout=3, message="the session outlived its client")
     answer = eio.get(gateway.base, PATH, sid)
     assert answer.status_code == 400 and answer.json()["code"] == 1, "the sid is forgotten (unknown session)"
 
@@ -170,9 +161,9 @@ def test_subscriptions_are_released_however_a_socket_ends(gateway, way_out):
         admin = Conn(gateway, "/admin", auth={"token": token("gauge-admin", role="admin")})
         assert admin.call("admin.command", {"command": "kick", "userId": user})["kicked"] == 1
         admin.close()
-    assert wait_until(lambda: subscriptions(gateway, "/prices") == base_subs, timeout=3), \
-        f"gateway_subscriptions stayed {subscriptions(gateway, '/prices') - base_subs} above its level after {way_out}"
-    assert wait_until(lambda: connections(gateway, "/prices") == base_conns, timeout=3)
+    wait_until(lambda: subscriptions(gateway, "/prices") == base_subs, timeout=3,
+               message=lambda: f"gateway_subscriptions stayed {subscriptions(gateway, '/prices') - base_subs} above its level after {way_out}")
+    wait_until(lambda: connections(gateway, "/prices") == base_conns, timeout=3)
     # The user's channel quota (3 here) was given back too: the same three subscribe again.
     again = subscribed_prices_socket(gateway, user, ["BTC/USDT", "ETH/USDT", "SOL/USDT"])
     again.close()
@@ -186,7 +177,7 @@ def test_market_subscriptions_are_released_on_disconnect(gateway):
     assert reply["ok"] is True
     assert subscriptions(gateway, "/market") == base + 4
     conn.close()
-    assert wait_until(lambda: subscriptions(gateway, "/market") == base, timeout=3)
+    wait_until(lambda: subscriptions(gateway, "/market") == base, timeout=3)
 
 
 # -- item 4: oversized polling POST -----------------------------------------------------------
@@ -196,7 +187,7 @@ def test_an_oversized_polling_post_closes_the_session(gateway):
     sid = eio.handshake(gateway.base, PATH)["sid"]
     answer = eio.post(gateway.base, PATH, sid, "4" + "x" * 30_000)
     assert answer.status_code == 413
-    assert wait_until(lambda: polling(gateway) == before, timeout=3)
+    wait_until(lambda: polling(gateway) == before, timeout=3)
     after = eio.get(gateway.base, PATH, sid)
     assert after.status_code == 400 and after.json()["code"] == 1, "the session is closed, its sid unknown"
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from auth_helpers import SECRET, Conn, token
-from conftest import configured_gateway
+from conftest import configured_gateway, wait_until
 from scrape import metric
 
 PREFIX = "gw-test:"
@@ -24,15 +24,6 @@ def gateway(redis_server, tmp_path_factory):
     yield srv
     assert srv.alive()
     srv.stop()
-
-
-def wait_until(predicate, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def tick(symbol="BTC/USDT", price="64000.10", ts=1718000000123.456):
