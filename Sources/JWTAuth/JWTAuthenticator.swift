@@ -1,6 +1,5 @@
 import GatewayJSON
 
-
 /// Verifies gateway tokens: size cap, header algorithm against the configured key, signature
 /// (libjwt), then the claim rules at the given time.
 public struct JWTAuthenticator: Sendable {

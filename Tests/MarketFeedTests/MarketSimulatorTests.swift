@@ -1,3 +1,4 @@
+import GatewayJSON
 import MarketFeed
 import Testing
 
@@ -34,6 +35,22 @@ struct MarketSimulatorTests {
             if let best = bids.first, let ask = asks.first {
                 #expect(best.price.value < ask.price.value, "\(symbol) is not crossed")
             }
+        }
+    }
+}
+
+@Suite("Market simulator output")
+struct MarketSimulatorWireFormTests {
+    @Test("every simulated message is exactly what the strict feed parser makes of its wire form")
+    func validByTheParser() throws {
+        let symbols = ["BTC/USDT", "ETH/USDT", "XRP/USDT"]
+        let parser = FeedParser(symbols: symbols)
+        var simulator = MarketSimulator(symbols: symbols, seed: 5)
+        var messages = simulator.snapshots(now: 1_718_000_000_000)
+        for step in 0..<3_000 { messages += simulator.step(now: 1_718_000_000_000 + Double(step)) }
+        #expect(Set(messages.map(\.type)) == ["tick", "trade", "depth", "ticker", "stats"])
+        for message in messages {
+            #expect(try parser.parse(text: JSONSerializer.serialize(message.json)) == message)
         }
     }
 }

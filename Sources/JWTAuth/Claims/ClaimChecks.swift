@@ -1,6 +1,5 @@
 import GatewayJSON
 
-
 /// The claim rules of SPEC §2, applied to verified claims at an injected time.
 public struct ClaimChecks: Sendable {
     public var issuer: String?

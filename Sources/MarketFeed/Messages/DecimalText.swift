@@ -1,6 +1,5 @@
 import GatewayJSON
 
-
 /// A price or quantity as the feed wrote it: a JSON number or a decimal string. The text is
 /// kept (and re-emitted in the same JSON form); `value` is for ordering and arithmetic only.
 public struct DecimalText: Sendable, Hashable, Comparable {

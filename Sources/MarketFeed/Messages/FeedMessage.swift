@@ -1,6 +1,5 @@
 import GatewayJSON
 
-
 /// One validated feed message (SPEC §6). Payload JSON that clients receive unchanged (ticker,
 /// stats) is kept as the object the producer sent.
 public enum FeedMessage: Sendable, Hashable {

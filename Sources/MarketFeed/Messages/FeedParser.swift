@@ -1,6 +1,5 @@
 import GatewayJSON
 
-
 /// Strict validation of producer messages (SPEC §6): known type, configured symbol, every
 /// field present with the right shape. Prices and quantities are numbers or decimal strings.
 public struct FeedParser: Sendable {

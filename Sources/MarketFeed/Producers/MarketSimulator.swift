@@ -1,9 +1,9 @@
 import GatewayJSON
 
-
 /// The default feed: a random walk per symbol producing ticks, trades, a 50-level book with
 /// deltas, tickers and stats. Pure and deterministic for a given seed: each `step(now:)`
-/// returns the messages of one tick, already validated by the same parser producers face.
+/// returns the messages of one tick as the feed's own types (no JSON built and parsed again);
+/// the tests check that each one is what ``FeedParser`` makes of its wire form.
 public struct MarketSimulator: Sendable {
     struct SymbolState: Sendable {
         let symbol: String
@@ -25,11 +25,9 @@ public struct MarketSimulator: Sendable {
     private var generator: SeededGenerator
     private var states: [SymbolState]
     private var next = 0
-    private let parser: FeedParser
 
     public init(symbols: [String], seed: UInt64) {
         generator = SeededGenerator(seed: seed)
-        parser = FeedParser(symbols: symbols)
         states = symbols.map { symbol in
             let mid = Self.startingPrice(symbol)
             let decimals = mid >= 1000 ? 2 : mid >= 10 ? 3 : 5
@@ -63,7 +61,7 @@ public struct MarketSimulator: Sendable {
             }
             state.seq += 1
             states[index] = state
-            return depth(state, kind: "snapshot", bids: state.bids, asks: state.asks, now: now)
+            return depth(state, kind: .snapshot, bids: state.bids, asks: state.asks, now: now)
         }
     }
 
@@ -86,15 +84,15 @@ public struct MarketSimulator: Sendable {
             state.volume += qty
             state.quoteVolume += qty * state.mid
             let side = generator.next() % 2 == 0 ? "buy" : "sell"
-            messages.append(parse([
-                "type": "trade", "symbol": .string(state.symbol), "tradeId": .int(state.tradeId),
-                "price": .string(text(state.mid, state)), "qty": .string(text4(qty)), "side": .string(side), "ts": .double(now),
-            ]))
+            messages.append(.trade(.init(
+                symbol: state.symbol, tradeId: .int(state.tradeId), price: decimal(text(state.mid, state)), qty: decimal(text4(qty)),
+                side: side, ts: .double(now)
+            )))
         }
-        messages.append(parse([
-            "type": "tick", "symbol": .string(state.symbol), "price": .string(text(state.mid, state)), "bid": .string(text(bid, state)),
-            "ask": .string(text(ask, state)), "volume": .string(text4(state.volume)), "ts": .double(now),
-        ]))
+        messages.append(.tick(.init(
+            symbol: state.symbol, price: decimal(text(state.mid, state)), bid: decimal(text(bid, state)), ask: decimal(text(ask, state)),
+            volume: decimal(text4(state.volume)), ts: .double(now)
+        )))
         // Book delta: move a few levels near the top (some removed, some added or resized).
         var bidChanges: [Double: Double] = [:]
         var askChanges: [Double: Double] = [:]
@@ -130,20 +128,20 @@ public struct MarketSimulator: Sendable {
             askChanges[price] = 0
         }
         state.seq += 1
-        messages.append(depth(state, kind: "delta", bids: bidChanges, asks: askChanges, now: now))
+        messages.append(depth(state, kind: .delta, bids: bidChanges, asks: askChanges, now: now))
         if state.seq % 20 == 0 {
             let change = state.mid - state.open
-            messages.append(parse([
-                "type": "ticker", "symbol": .string(state.symbol), "last": .string(text(state.mid, state)), "bid": .string(text(bid, state)),
+            messages.append(.ticker(symbol: state.symbol, payload: .object([
+                "symbol": .string(state.symbol), "last": .string(text(state.mid, state)), "bid": .string(text(bid, state)),
                 "ask": .string(text(ask, state)), "change24h": .string(text(change, state)), "volume24h": .string(text4(state.volume)),
                 "ts": .double(now),
-            ]))
-            messages.append(parse([
-                "type": "stats", "symbol": .string(state.symbol), "open": .string(text(state.open, state)),
+            ])))
+            messages.append(.stats(symbol: state.symbol, payload: .object([
+                "symbol": .string(state.symbol), "open": .string(text(state.open, state)),
                 "high": .string(text(state.high, state)), "low": .string(text(state.low, state)), "last": .string(text(state.mid, state)),
                 "volume": .string(text4(state.volume)), "quoteVolume": .string(text4(state.quoteVolume)),
                 "change": .string(text(change, state)), "changePercent": .string(text4(change / state.open * 100)), "ts": .double(now),
-            ]))
+            ])))
         }
         states[index] = state
         return messages
@@ -167,18 +165,15 @@ public struct MarketSimulator: Sendable {
         return (value < 0 && scaled != 0 ? "-" : "") + "\(whole).\(fraction)"
     }
 
-    private func depth(_ state: SymbolState, kind: String, bids: [Double: Double], asks: [Double: Double], now: Double) -> FeedMessage {
-        func levels(_ side: [Double: Double]) -> JSONValue {
-            .array(side.sorted { $0.key < $1.key }.map { .array([.string(text($0.key, state)), .string(text4($0.value))]) })
+    private func depth(_ state: SymbolState, kind: FeedMessage.Depth.Kind, bids: [Double: Double], asks: [Double: Double], now: Double) -> FeedMessage {
+        func levels(_ side: [Double: Double]) -> [BookLevel] {
+            side.sorted { $0.key < $1.key }.map { BookLevel(price: decimal(text($0.key, state)), qty: decimal(text4($0.value))) }
         }
-        return parse([
-            "type": "depth", "symbol": .string(state.symbol), "kind": .string(kind), "seq": .int(Int(state.seq)),
-            "bids": levels(bids), "asks": levels(asks), "ts": .double(now),
-        ])
+        return .depth(.init(symbol: state.symbol, kind: kind, seq: state.seq, bids: levels(bids), asks: levels(asks), ts: .double(now)))
     }
 
-    private func parse(_ pairs: KeyValuePairs<String, JSONValue>) -> FeedMessage {
-        // The simulator only makes valid messages; the parser proves it.
-        try! parser.parse(.object(pairs))
+    /// A price or quantity the simulator formatted itself: always a valid decimal string.
+    private func decimal(_ text: String) -> DecimalText {
+        DecimalText(.string(text))!
     }
 }

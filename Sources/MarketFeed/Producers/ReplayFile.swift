@@ -1,6 +1,5 @@
 import GatewayJSON
 
-
 /// A JSON Lines file of feed messages for `feed.source: replay`: every line is validated like any
 /// producer message; bad lines are skipped and reported (never applied). Timing comes from `ts`.
 public struct ReplayFile: Sendable {
