@@ -1,0 +1,84 @@
+import GatewayJSON
+import MarketFeed
+
+/// The order books of every symbol and their merged deltas per cadence (SPEC §3 `cadence`).
+/// A value confined to the feed loop: it applies depth messages and says what to publish,
+/// and publishes nothing itself.
+struct DepthBooks {
+    /// What a depth message means for the `raw` room.
+    enum Update: Equatable {
+        /// Send this payload (a delta, or a snapshot: also the resync after a gap).
+        case publish(String)
+        /// A sequence gap: the book is stale until the next snapshot, and nothing is sent.
+        case gap
+        /// Not applicable to the book (an old sequence, a delta with nothing to apply to).
+        case rejected(FeedError)
+    }
+
+    private(set) var books: [String: OrderBook] = [:]
+    private var conflators: [DepthCadence: [String: DepthConflator]]
+    private var lastTs: [String: JSONValue] = [:]
+
+    /// `cadences`: the merged cadences kept (every one but `raw`).
+    init(cadences: [DepthCadence]) {
+        conflators = Dictionary(uniqueKeysWithValues: cadences.map { ($0, [:]) })
+    }
+
+    mutating func apply(_ depth: FeedMessage.Depth) -> Update {
+        var book = books[depth.symbol] ?? OrderBook(symbol: depth.symbol)
+        let outcome: OrderBook.Outcome
+        do {
+            outcome = try book.apply(depth)
+        } catch {
+            return .rejected(error)
+        }
+        books[depth.symbol] = book
+        lastTs[depth.symbol] = depth.ts
+        for cadence in conflators.keys {
+            conflators[cadence]![depth.symbol, default: DepthConflator()].record(outcome, depth)
+        }
+        switch outcome {
+        case .snapshot:
+            return .publish(MarketPayloads.depthSnapshot(book, ts: depth.ts))
+        case .delta(let prevSeq):
+            return .publish(MarketPayloads.depthDelta(
+                symbol: depth.symbol, seq: depth.seq, prevSeq: prevSeq, bids: depth.bids, asks: depth.asks,
+                checksum: book.checksum, ts: depth.ts
+            ))
+        case .gap:
+            return .gap
+        }
+    }
+
+    /// Each symbol's merged delta (or snapshot) for `cadence` since its last flush; `symbols`
+    /// nil: all. `now` stamps a symbol that never had a depth message.
+    mutating func flush(_ cadence: DepthCadence, symbols: [String]?, now: JSONValue) -> [(symbol: String, payload: String)] {
+        guard var perSymbol = conflators[cadence] else { return [] }
+        var out: [(symbol: String, payload: String)] = []
+        for symbol in symbols ?? Array(perSymbol.keys) {
+            guard var conflator = perSymbol[symbol], let book = books[symbol] else { continue }
+            let emission = conflator.flush(book)
+            perSymbol[symbol] = conflator
+            guard let emission else { continue }
+            let ts = lastTs[symbol] ?? now
+            switch emission {
+            case .snapshot:
+                out.append((symbol, MarketPayloads.depthSnapshot(book, ts: ts)))
+            case .delta(let prevSeq, let seq, let bids, let asks):
+                out.append((symbol, MarketPayloads.depthDelta(
+                    symbol: symbol, seq: seq, prevSeq: prevSeq, bids: bids, asks: asks, checksum: book.checksum, ts: ts
+                )))
+            }
+        }
+        conflators[cadence] = perSymbol
+        return out
+    }
+
+    /// Snapshots of the books that are not stale, stamped `ts`, as JSON fragments.
+    func snapshots(_ symbols: [String], ts: JSONValue) -> [JSONValue] {
+        symbols.compactMap { symbol in
+            guard let book = books[symbol], !book.isStale else { return nil }
+            return .fragment(MarketPayloads.depthSnapshot(book, ts: ts))
+        }
+    }
+}

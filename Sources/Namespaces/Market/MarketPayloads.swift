@@ -1,0 +1,45 @@
+import GatewayJSON
+import MarketFeed
+
+/// The JSON of every server → client market event (SPEC §5), built once per feed message.
+/// Prices and quantities keep the text the feed gave; `ts` passes through unchanged.
+enum MarketPayloads {
+    static func priceUpdate(_ tick: FeedMessage.Tick) -> String {
+        JSONSerializer.serialize(.object([
+            "symbol": .string(tick.symbol), "price": tick.price.json, "bid": tick.bid.json, "ask": tick.ask.json,
+            "volume": tick.volume.json, "ts": tick.ts,
+        ]))
+    }
+
+    /// `price.trade` for `/prices` and `market.trades` for `/market`, from one trade.
+    static func trade(_ trade: FeedMessage.Trade) -> (priceTrade: String, marketTrades: String) {
+        let fields: [JSONMember] = [
+            JSONMember("tradeId", trade.tradeId), JSONMember("price", trade.price.json), JSONMember("qty", trade.qty.json),
+            JSONMember("side", .string(trade.side)), JSONMember("ts", trade.ts),
+        ]
+        return (
+            JSONSerializer.serialize(.object([JSONMember("symbol", .string(trade.symbol))] + fields)),
+            JSONSerializer.serialize(.object(["symbol": .string(trade.symbol), "trades": .array([.object(fields)])]))
+        )
+    }
+
+    static func status(symbol: String, status: String, ts: JSONValue) -> String {
+        JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": ts]))
+    }
+
+    static func depthDelta(symbol: String, seq: UInt64, prevSeq: UInt64, bids: [BookLevel], asks: [BookLevel], checksum: UInt32, ts: JSONValue) -> String {
+        JSONSerializer.serialize(.object([
+            "symbol": .string(symbol), "type": "delta", "seq": .number(String(seq)), "prevSeq": .number(String(prevSeq)),
+            "bids": .array(bids.map(\.json)), "asks": .array(asks.map(\.json)),
+            "checksum": .number(String(checksum)), "ts": ts,
+        ]))
+    }
+
+    static func depthSnapshot(_ book: OrderBook, ts: JSONValue) -> String {
+        JSONSerializer.serialize(.object([
+            "symbol": .string(book.symbol), "type": "snapshot", "seq": .number(String(book.seq ?? 0)), "prevSeq": .null,
+            "bids": .array(book.bidLevels().map(\.json)), "asks": .array(book.askLevels().map(\.json)),
+            "checksum": .number(String(book.checksum)), "ts": ts,
+        ]))
+    }
+}

@@ -1,0 +1,38 @@
+import NIOCore
+
+/// One (event, symbol) stream's throttle (SPEC §5 `feed.throttleMs`): at most one message per
+/// interval, and the newest value goes out when the interval ends. A value: the caller owns the
+/// timer (``Decision/hold(flushAt:)`` asks for one) and the sending.
+struct Throttle<Item> {
+    enum Decision {
+        case send
+        /// Kept as the newest; when `flushAt` is set, call ``flush(now:)`` then.
+        case hold(flushAt: NIODeadline?)
+    }
+
+    private var lastSent = NIODeadline.uptimeNanoseconds(0)
+    private var pending: Item?
+    private var scheduled = false
+
+    mutating func offer(_ item: Item, now: NIODeadline, interval: TimeAmount) -> Decision {
+        if now - lastSent >= interval {
+            // Newer than anything held: a timer that fires later must not send an older value.
+            lastSent = now
+            pending = nil
+            return .send
+        }
+        pending = item
+        if scheduled { return .hold(flushAt: nil) }
+        scheduled = true
+        return .hold(flushAt: lastSent + interval)
+    }
+
+    /// The timer fired: the held item, if any, to send now.
+    mutating func flush(now: NIODeadline) -> Item? {
+        scheduled = false
+        guard let item = pending else { return nil }
+        pending = nil
+        lastSent = now
+        return item
+    }
+}

@@ -1,0 +1,78 @@
+import GatewayJSON
+import MarketFeed
+import NIOCore
+import Testing
+
+@testable import Namespaces
+
+@Suite("Market state parts, without loops or sockets")
+struct MarketPartsTests {
+    let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+
+    @Test("a throttle sends at once, then holds the newest until the interval ends, and never sends an older value after a newer one")
+    func throttle() {
+        var throttle = Throttle<Int>()
+        let interval = TimeAmount.milliseconds(100)
+        guard case .send = throttle.offer(1, now: start, interval: interval) else { Issue.record("first goes at once"); return }
+        guard case .hold(let flushAt?) = throttle.offer(2, now: start + .milliseconds(10), interval: interval) else {
+            Issue.record("second is held with a timer"); return
+        }
+        #expect(flushAt == start + interval)
+        guard case .hold(nil) = throttle.offer(3, now: start + .milliseconds(20), interval: interval) else {
+            Issue.record("third replaces the held one; the timer is already set"); return
+        }
+        #expect(throttle.flush(now: start + interval) == 3, "the newest held value goes when the interval ends")
+        #expect(throttle.flush(now: start + interval + .milliseconds(1)) == nil)
+
+        // A late timer: a newer value sent directly supersedes what was held.
+        var late = Throttle<Int>()
+        _ = late.offer(1, now: start, interval: interval)
+        _ = late.offer(2, now: start + .milliseconds(50), interval: interval)
+        guard case .send = late.offer(3, now: start + .milliseconds(150), interval: interval) else { Issue.record("due: sent"); return }
+        #expect(late.flush(now: start + .milliseconds(151)) == nil, "2 must not follow 3")
+    }
+
+    func depth(_ kind: FeedMessage.Depth.Kind, seq: UInt64, bids: [(String, String)], asks: [(String, String)] = []) -> FeedMessage.Depth {
+        let parser = FeedParser(symbols: ["BTC/USDT"])
+        let json: JSONValue = .object([
+            "type": "depth", "symbol": "BTC/USDT", "kind": .string(kind.rawValue), "seq": .int(Int(seq)),
+            "bids": .array(bids.map { .array([.string($0.0), .string($0.1)]) }),
+            "asks": .array(asks.map { .array([.string($0.0), .string($0.1)]) }), "ts": .int(7),
+        ])
+        guard case .depth(let message) = try! parser.parse(json) else { fatalError() }
+        return message
+    }
+
+    @Test("depth books: a snapshot and a chained delta are published, a gap is not, the cadence merges the deltas")
+    func depthBooks() throws {
+        var books = DepthBooks(cadences: [.fast])
+        guard case .publish(let snapshot) = books.apply(depth(.snapshot, seq: 1, bids: [("100", "1")], asks: [("101", "1")])) else {
+            Issue.record("snapshot published"); return
+        }
+        #expect(try JSONParser.parse(snapshot)["type"] == "snapshot")
+        guard case .publish(let delta) = books.apply(depth(.delta, seq: 2, bids: [("99", "2")])) else { Issue.record("delta"); return }
+        #expect(try JSONParser.parse(delta)["prevSeq"] == .int(1))
+        _ = books.apply(depth(.delta, seq: 3, bids: [("98", "3")]))
+        guard case .rejected = books.apply(depth(.snapshot, seq: 2, bids: [("100", "1")])) else {
+            Issue.record("a snapshot older than a live book is refused"); return
+        }
+        #expect(books.apply(depth(.delta, seq: 5, bids: [("97", "1")])) == .gap)
+        #expect(books.snapshots(["BTC/USDT"], ts: .int(9)).isEmpty, "a stale book gives no snapshot")
+        _ = books.apply(depth(.snapshot, seq: 10, bids: [("100", "1")], asks: [("101", "1")]))
+        #expect(books.snapshots(["BTC/USDT"], ts: .int(9)).count == 1)
+        let merged = books.flush(.fast, symbols: nil, now: .int(0))
+        #expect(merged.count == 1 && merged[0].symbol == "BTC/USDT")
+        #expect(books.flush(.fast, symbols: nil, now: .int(0)).isEmpty, "nothing new since the last flush")
+    }
+
+    @Test("feed ingest queue: admits up to its bound, refuses a batch whole past it")
+    func ingestQueue() {
+        let queue = FeedIngestQueue(maxPending: 10)
+        #expect(queue.admit(6))
+        #expect(!queue.admit(5), "6 + 5 would pass 10: refused whole")
+        #expect(queue.admit(4))
+        queue.published(6)
+        #expect(queue.admit(6))
+        #expect(queue.secondsSinceLastMessage < 5)
+    }
+}
