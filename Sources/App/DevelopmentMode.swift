@@ -6,15 +6,15 @@ import Logging
 /// makes a random HS256 secret for this run, warns loudly, and prints a user and an admin token.
 enum DevelopmentMode {
     static func authenticator(for configuration: GatewayConfiguration, logger: Logger) -> JWTAuthenticator {
-        if let key = configuration.jwtKey {
-            return JWTAuthenticator(key: key, checks: configuration.claimChecks)
+        if let key = configuration.jwt.key {
+            return JWTAuthenticator(key: key, checks: configuration.jwt.claimChecks)
         }
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", generator.next(upperBound: UInt8.max)) }.joined()
         let minter = TokenMinter(secret: secret)
         let now = Date().timeIntervalSince1970
-        let issuer = configuration.claimChecks.issuer
-        let audience = configuration.claimChecks.audience
+        let issuer = configuration.jwt.claimChecks.issuer
+        let audience = configuration.jwt.claimChecks.audience
         let user = (try? minter.mint(subject: "dev-user", role: .user, now: now, ttlSeconds: 86_400, issuer: issuer, audience: audience)) ?? ""
         let admin = (try? minter.mint(subject: "dev-admin", role: .admin, now: now, ttlSeconds: 86_400, issuer: issuer, audience: audience)) ?? ""
         logger.warning("DEVELOPMENT MODE: no JWT_SECRET or JWT_PUBLIC_KEY_FILE is set; using a random secret for this run only. Never run like this in production.")
@@ -28,6 +28,6 @@ enum DevelopmentMode {
 
             """
         FileHandle.standardError.write(Data(banner.utf8))
-        return JWTAuthenticator(key: .secret(secret), checks: configuration.claimChecks)
+        return JWTAuthenticator(key: .secret(secret), checks: configuration.jwt.claimChecks)
     }
 }

@@ -20,10 +20,10 @@ struct GatewayApplication {
     let logger: Logger
 
     func run() async throws {
-        let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
+        let threads = configuration.server.eventLoopThreads > 0 ? configuration.server.eventLoopThreads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let metrics = GatewayMetrics()
-        let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.flushIntervalMs)))
+        let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.server.flushIntervalMs)))
         let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
         let services = GatewayServices(
             settings: configuration.namespaces,
@@ -32,16 +32,17 @@ struct GatewayApplication {
             metrics: metrics,
             logger: logger
         )
-        let market = MarketState(services: services, feedLoop: group.next())
+        let market = MarketState(
+            feedLoop: group.next(), publisher: services.publisher, throttles: configuration.namespaces.throttles, metrics: metrics, logger: logger
+        )
         let registry = NamespaceRegistry(GatewayNamespaces.make(services: services, market: market))
         let engine = EngineServer(
-            configuration: configuration.engine,
+            configuration: configuration.server.engine,
             registry: registry,
             broadcaster: broadcaster,
             metrics: metrics,
             logger: logger
         )
-        services.attach(engine: engine)
         // Every series exists from the start, so rate() and alerts work before the first event.
         for namespace in registry.names {
             _ = metrics.namespace(namespace)
@@ -57,49 +58,49 @@ struct GatewayApplication {
         for symbol in configuration.namespaces.symbols { _ = metrics.feedGaps(symbol: symbol) }
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        OperationalRoutes.register(on: router, services: services, configuration: configuration)
+        OperationalRoutes.register(on: router, services: services, engine: engine, configuration: configuration)
         IngestRoutes.register(on: router, services: services, market: market)
         let logger = logger
         let configuration = configuration
         let application = GatewayHTTPServer.makeApplication(
-            mounts: [EngineMount(path: configuration.path, engine: engine)],
+            mounts: [EngineMount(path: configuration.server.path, engine: engine)],
             router: router,
-            host: configuration.host,
-            port: configuration.port,
+            host: configuration.server.host,
+            port: configuration.server.port,
             eventLoopGroup: group,
             logger: logger,
             onServerRunning: { channel in
                 logger.info(
                     "Gateway listening",
-                    metadata: ["address": "\(channel.localAddress?.description ?? "?")", "path": "\(configuration.path)"]
+                    metadata: ["address": "\(channel.localAddress?.description ?? "?")", "path": "\(configuration.server.path)"]
                 )
             }
         )
         let shutdown = ShutdownService(
             engine: engine,
             namespaces: registry.names,
-            drainSeconds: configuration.drainSeconds,
+            drainSeconds: configuration.server.drainSeconds,
             reconnectAfterMs: 1000,
             logger: logger
         )
-        let continuous = configuration.feedSource.isContinuous(replayLoops: configuration.replayLoop)
+        let continuous = configuration.feed.source.isContinuous(replayLoops: configuration.feed.replayLoops)
         let stats = AdminStatsService(
             services: services, market: market, interval: .seconds(5), slowConsumerStorm: 10,
-            feedStallSeconds: continuous && configuration.feedStallAlertSeconds > 0 ? Double(configuration.feedStallAlertSeconds) : nil,
-            feedSource: configuration.feedSource.rawValue
+            feedStallSeconds: continuous && configuration.feed.stallAlertSeconds > 0 ? Double(configuration.feed.stallAlertSeconds) : nil,
+            feedSource: configuration.feed.source.rawValue
         )
         var running: [any Service] = [application, stats]
-        if let url = configuration.redisURL, let address = RedisAddress(url: url) {
+        if let redis = configuration.redis {
             running.append(RedisIngestService(
-                address: address, prefix: configuration.redisPrefix, readsFeed: configuration.feedSource == .redis,
+                address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
                 services: services, market: market, eventLoop: group.next(), logger: logger
             ))
         }
-        switch configuration.feedSource {
+        switch configuration.feed.source {
         case .replay:
-            guard let text = try? String(contentsOfFile: configuration.replayFile, encoding: .utf8) else {
-                logger.critical("Cannot read the replay file", metadata: ["feed.replay.file": "\(configuration.replayFile)"])
-                throw ConfigurationError(problems: ["feed.replay.file = '\(configuration.replayFile)': cannot read the file"])
+            guard let text = try? String(contentsOfFile: configuration.feed.replayFile, encoding: .utf8) else {
+                logger.critical("Cannot read the replay file", metadata: ["feed.replay.file": "\(configuration.feed.replayFile)"])
+                throw ConfigurationError(problems: ["feed.replay.file = '\(configuration.feed.replayFile)': cannot read the file"])
             }
             let file = ReplayFile(text: text, parser: FeedParser(symbols: configuration.namespaces.symbols))
             for (line, error) in file.rejected {
@@ -107,14 +108,14 @@ struct GatewayApplication {
                 logger.warning("Replay line skipped", metadata: ["feed.line": "\(line)", "error.type": "\(error.reason.rawValue)"])
             }
             if file.entries.isEmpty {
-                logger.warning("The replay file holds no valid message", metadata: ["feed.replay.file": "\(configuration.replayFile)"])
+                logger.warning("The replay file holds no valid message", metadata: ["feed.replay.file": "\(configuration.feed.replayFile)"])
             } else {
-                let driver = ReplayDriver(file: file, speed: configuration.replaySpeed, loops: configuration.replayLoop)
+                let driver = ReplayDriver(file: file, speed: configuration.feed.replaySpeed, loops: configuration.feed.replayLoops)
                 running.append(FeedDriverService(driver: driver, sink: market, logger: logger))
             }
         case .simulator:
-            let seed = configuration.simulatorSeed != 0 ? configuration.simulatorSeed : UInt64.random(in: 1...UInt64.max)
-            let driver = SimulatorDriver(symbols: configuration.namespaces.symbols, ticksPerSecond: configuration.simulatorTicksPerSecond, seed: seed)
+            let seed = configuration.feed.simulatorSeed != 0 ? configuration.feed.simulatorSeed : UInt64.random(in: 1...UInt64.max)
+            let driver = SimulatorDriver(symbols: configuration.namespaces.symbols, ticksPerSecond: configuration.feed.simulatorTicksPerSecond, seed: seed)
             running.append(FeedDriverService(driver: driver, sink: market, logger: logger))
         case .redis, .none:
             break  // the Redis feed is a link of RedisIngestService; HTTP ingest is always there

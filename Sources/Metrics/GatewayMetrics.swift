@@ -32,6 +32,8 @@ public final class GatewayMetrics: Sendable {
         public let rateLimited = Atomic<Int>(0)
         public let slowConsumers = Atomic<Int>(0)
         public let malformed = Atomic<Int>(0)
+        /// Engine.IO sessions open now, both transports.
+        public let engineSessions = Atomic<Int>(0)
     }
 
     private let residentMemory: any MeterHandler

@@ -83,7 +83,9 @@ struct LaggingBookTests {
             settings: NamespaceSettings(), authenticator: JWTAuthenticator(key: .secret("namespace-test-secret-0123")),
             broadcaster: broadcaster, metrics: metrics, logger: Logger(label: "test")
         )
-        let market = MarketState(services: services, feedLoop: loop)
+        let market = MarketState(
+            feedLoop: loop, publisher: services.publisher, throttles: services.settings.throttles, metrics: metrics, logger: Logger(label: "test")
+        )
         let engine = EngineServer(
             configuration: EngineConfiguration(), registry: NamespaceRegistry(GatewayNamespaces.make(services: services, market: market)),
             broadcaster: broadcaster, metrics: metrics, logger: Logger(label: "test")
@@ -160,11 +162,10 @@ struct FeedBackpressureTests {
     func refusedWhenBehind() throws {
         let loop = EmbeddedEventLoop()
         let metrics = GatewayMetrics()
-        let services = GatewayServices(
-            settings: NamespaceSettings(), authenticator: JWTAuthenticator(key: .secret("namespace-test-secret-0123")),
-            broadcaster: Broadcaster(group: loop, metrics: metrics), metrics: metrics, logger: Logger(label: "test")
+        let market = MarketState(
+            feedLoop: loop, publisher: Broadcaster(group: loop, metrics: metrics), throttles: FeedThrottles(), metrics: metrics,
+            logger: Logger(label: "test"), maxPending: 100
         )
-        let market = MarketState(services: services, feedLoop: loop, maxPending: 100)
         var simulator = MarketSimulator(symbols: ["BTC/USDT"], seed: 1)
         let batch = Array((0..<40).flatMap { simulator.step(now: Double($0)) }.prefix(60))
         let first = market.ingest(batch, source: "test")

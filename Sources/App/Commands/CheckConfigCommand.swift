@@ -12,7 +12,7 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         do {
             let loaded = try ConfigurationLoader.load(path: config)
-            print("configuration ok: listening on \(loaded.host):\(loaded.port)\(loaded.path)")
+            print("configuration ok: listening on \(loaded.server.host):\(loaded.server.port)\(loaded.server.path)")
         } catch let error as ConfigurationError {
             print(error.description)
             throw ExitCode(2)

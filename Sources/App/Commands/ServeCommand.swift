@@ -27,8 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(2)
         }
-        if let port { configuration.port = port }
-        LoggingBootstrap.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+        if let port { configuration.server.port = port }
+        LoggingBootstrap.bootstrap(level: configuration.logging.level, format: configuration.logging.format)
         let logger = Logger(label: "gateway")
         try await GatewayApplication(configuration: configuration, logger: logger).run()
     }

@@ -20,7 +20,7 @@ struct TokenCommand: ParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }
-        guard let secret = configuration.jwtSecret else {
+        guard let secret = configuration.jwt.secret else {
             throw ValidationError("minting needs JWT_SECRET (HS256); with JWT_PUBLIC_KEY_FILE tokens come from your issuer")
         }
         guard let role = Principal.Role(rawValue: role) else { throw ValidationError("--role must be user, admin or service") }
@@ -28,7 +28,7 @@ struct TokenCommand: ParsableCommand {
         guard let seconds = Self.seconds(ttl), seconds > 0 else { throw ValidationError("--ttl must look like 3600, 90s, 15m, 1h or 7d") }
         let token = try TokenMinter(secret: secret).mint(
             subject: sub, role: role, tier: tier, now: Date().timeIntervalSince1970, ttlSeconds: seconds,
-            issuer: configuration.claimChecks.issuer, audience: configuration.claimChecks.audience
+            issuer: configuration.jwt.claimChecks.issuer, audience: configuration.jwt.claimChecks.audience
         )
         print(token)
     }

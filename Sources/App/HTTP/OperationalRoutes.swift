@@ -10,7 +10,7 @@ import NIOCore
 
 /// `/metrics`, the health checks, the limits in force and the admin broadcast API.
 enum OperationalRoutes {
-    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, configuration: GatewayConfiguration) {
+    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer, configuration: GatewayConfiguration) {
         let metrics = services.metrics
         router.get("metrics") { _, _ in
             Response(
@@ -20,15 +20,15 @@ enum OperationalRoutes {
             )
         }
         router.get("health") { _, _ in
-            let accepting = services.engine?.isAccepting ?? false
+            let accepting = engine.isAccepting
             let healthy = accepting && !services.maintenance.isEnabled && services.redisHealth.current != .down
             let status = healthy ? "ok" : "degraded"
             return json(.object(["status": .string(status), "uptime": .int(uptime(services))]))
         }
         router.get("health/websocket") { _, _ in
             json(.object([
-                "status": .string(services.engine?.isAccepting == true ? "ok" : "degraded"),
-                "activeConnections": .int(services.engine?.sessionCount ?? 0),
+                "status": .string(engine.isAccepting ? "ok" : "degraded"),
+                "activeConnections": .int(engine.sessionCount),
                 "uniqueUsers": .int(services.uniqueUsers),
                 "uptime": .int(uptime(services)),
             ]))
@@ -72,9 +72,9 @@ enum OperationalRoutes {
             ]))
         }
         return .object([
-            "maxPayload": .int(configuration.maxPayload),
-            "pingInterval": .int(configuration.pingIntervalMs),
-            "pingTimeout": .int(configuration.pingTimeoutMs),
+            "maxPayload": .int(configuration.server.engine.maxPayload),
+            "pingInterval": .int(Int(configuration.server.engine.pingInterval.nanoseconds / 1_000_000)),
+            "pingTimeout": .int(Int(configuration.server.engine.pingTimeout.nanoseconds / 1_000_000)),
             "rateLimits": .object(rateLimits),
             "subscriptions": .object([
                 "maxSymbolsPerConnection": .int(settings.maxSymbolsPerConnection),

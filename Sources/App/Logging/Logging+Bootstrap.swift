@@ -2,7 +2,7 @@ import Logging
 
 enum LoggingBootstrap {
     /// Installs the process-wide log handler once, at start-up (never in tests).
-    static func bootstrap(level: Logger.Level, format: GatewayConfiguration.LogFormat) {
+    static func bootstrap(level: Logger.Level, format: LoggingConfiguration.Format) {
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
                 switch format {

@@ -66,11 +66,13 @@ public final class EngineServer: Sendable {
             configuration: configuration,
             metrics: metrics,
             logger: logger
-        ) { [weak self] closed in
+        ) { [weak self, metrics] closed in
+            metrics.totals.engineSessions.subtract(1, ordering: .relaxed)
             _ = self?.sessions.withLockedValue { $0.removeValue(forKey: closed.sid) }
         }
         session.handler = makeHandler(session)
         sessions.withLockedValue { $0[session.sid] = session }
+        metrics.totals.engineSessions.add(1, ordering: .relaxed)
         return session
     }
 

@@ -13,7 +13,7 @@ extension EngineSession {
     /// so a busy socket is never timed out by its own backlog. The pong deadline starts now,
     /// even if no GET is waiting to carry the ping.
     func sendPing() {
-        guard !isClosed else { return }
+        guard state.pingDue() else { return }
         let ping = EncodedFrame(text: "2")
         switch transport {
         case .websocket(let writer):
@@ -26,14 +26,9 @@ extension EngineSession {
         }
         pongDeadline?.cancel()
         pongDeadline = eventLoop.scheduleTask(in: configuration.pingTimeout) { [self] in
+            guard let reason = state.pongDeadlinePassed() else { return }
             logger.debug("No pong within pingTimeout")
-            close(reason: .pingTimeout)
+            close(reason: reason)
         }
-    }
-
-    func receivedPong() {
-        pongDeadline?.cancel()
-        pongDeadline = nil
-        schedulePing()
     }
 }

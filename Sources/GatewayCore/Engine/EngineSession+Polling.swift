@@ -13,7 +13,7 @@ extension EngineSession {
             close(reason: .transportError)
             return eventLoop.makeSucceededFuture(.emptyError(status: 400))
         }
-        if probeAnswered {
+        if state.probeAnswered {
             // Upgrading: every GET is released with a noop so the client can switch.
             return eventLoop.makeSucceededFuture(.payload(ByteBuffer(string: "6")))
         }

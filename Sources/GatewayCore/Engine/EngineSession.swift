@@ -22,15 +22,11 @@ public final class EngineSession: @unchecked Sendable {
 
     public var handler: (any EngineMessageHandler)?
 
-    enum Transport {
-        case polling
-        case websocket(WebSocketWriter)
-    }
+    typealias Transport = EngineSessionState<WebSocketWriter>.Transport
 
-    var transport: Transport
-    /// A WebSocket that is probing an upgrade, and whether it already answered `3probe`.
-    var probe: WebSocketWriter?
-    var probeAnswered = false
+    /// The protocol rules (transport, probe, heartbeat, closed or not); this class does the I/O.
+    var state: EngineSessionState<WebSocketWriter>
+    var transport: Transport { state.transport }
     var upgradeDeadline: Scheduled<Void>?
 
     /// Frames not yet handed to the transport: all of them while polling, and the overflow of a
@@ -52,8 +48,8 @@ public final class EngineSession: @unchecked Sendable {
     var pingTask: Scheduled<Void>?
     var pongDeadline: Scheduled<Void>?
     var needsFlush = false
-    public private(set) var isClosed = false
-    public private(set) var closeReason: DisconnectReason?
+    public var isClosed: Bool { state.isClosed }
+    public var closeReason: DisconnectReason? { state.closeReason }
 
     init(
         sid: String,
@@ -68,7 +64,7 @@ public final class EngineSession: @unchecked Sendable {
         self.sid = sid
         self.eventLoop = loopContext.eventLoop
         self.loopContext = loopContext
-        self.transport = transport
+        self.state = EngineSessionState(transport: transport)
         self.handshake = handshake
         self.configuration = configuration
         self.metrics = metrics
@@ -110,24 +106,22 @@ public final class EngineSession: @unchecked Sendable {
 
     /// One packet from the client, on either transport.
     func receive(_ packet: EnginePacket) {
-        guard !isClosed else { return }
-        switch packet {
-        case .message(let text):
-            handler?.received(text: text, on: self)
-        case .binaryMessage(let bytes):
-            handler?.received(binary: bytes, on: self)
-        case .pong:
-            receivedPong()
-        case .close:
-            close(reason: .transportClose)
-        case .ping:
-            // v4 heartbeats go server → client; a client ping is a protocol error.
-            logger.debug("Client sent a ping; closing", metadata: ["error.type": "invalid heartbeat direction"])
-            close(reason: .transportError)
-        case .noop:
+        switch state.received(packet) {
+        case .deliver:
+            if case .message(let text) = packet {
+                handler?.received(text: text, on: self)
+            } else if case .binaryMessage(let bytes) = packet {
+                handler?.received(binary: bytes, on: self)
+            }
+        case .heartbeat:
+            pongDeadline?.cancel()
+            pongDeadline = nil
+            schedulePing()
+        case .close(let reason):
+            if reason == .transportError { logger.debug("Client sent a ping; closing", metadata: ["error.type": "invalid heartbeat direction"]) }
+            close(reason: reason)
+        case .ignore:
             break
-        case .upgrade, .open:
-            close(reason: .parseError)
         }
     }
 
@@ -231,9 +225,8 @@ public final class EngineSession: @unchecked Sendable {
     /// Ends the session: namespaces are told, the transport is closed, the sid is forgotten.
     /// `transportGone`: the socket is already closed, so nothing is written to it.
     public func close(reason: DisconnectReason, transportGone: Bool = false) {
-        guard !isClosed else { return }
-        isClosed = true
-        closeReason = reason
+        let (first, probe) = state.close(reason)
+        guard first else { return }
         pingTask?.cancel()
         pongDeadline?.cancel()
         upgradeDeadline?.cancel()
@@ -263,7 +256,6 @@ public final class EngineSession: @unchecked Sendable {
             metrics.engineConnectionsPolling.decrement(by: 1)
         }
         probe?.close()
-        probe = nil
         backlog.removeAll()
         backlogBytes = 0
         replays.removeAll()

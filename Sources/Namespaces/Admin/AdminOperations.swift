@@ -119,7 +119,7 @@ public struct AdminOperations: Sendable {
         let rates = services.trafficRates.current
         return .object([
             "connections": .object(AdminOperations.namespaces.map { JSONMember($0, .int(services.connections.count($0))) }),
-            "engineConnections": .int(services.engine?.sessionCount ?? 0),
+            "engineConnections": .int(services.metrics.totals.engineSessions.load(ordering: .relaxed)),
             "uniqueUsers": .int(services.uniqueUsers),
             "messagesInPerSecond": .double(rates.inPerSecond),
             "messagesOutPerSecond": .double(rates.outPerSecond),

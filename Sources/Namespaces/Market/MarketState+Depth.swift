@@ -11,11 +11,11 @@ extension MarketState {
             emitDepth(payload, room: .depth(depth.symbol, cadence: .raw))
         case .gap:
             // Stale until the next snapshot: nobody gets a delta that does not chain.
-            services.metrics.feedGaps(symbol: depth.symbol).increment(by: 1)
-            services.logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(depth.symbol)"])
+            metrics.feedGaps(symbol: depth.symbol).increment(by: 1)
+            logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(depth.symbol)"])
         case .rejected(let error):
-            services.metrics.feedRejected(source: "book", reason: error.reason.rawValue).increment(by: 1)
-            BadInputLog.shared.log(services.logger, "Depth message skipped", metadata: ["feed.symbol": "\(depth.symbol)", "error.type": "\(error.reason.rawValue)"])
+            metrics.feedRejected(source: "book", reason: error.reason.rawValue).increment(by: 1)
+            BadInputLog.shared.log(logger, "Depth message skipped", metadata: ["feed.symbol": "\(depth.symbol)", "error.type": "\(error.reason.rawValue)"])
         }
     }
 
@@ -28,7 +28,7 @@ extension MarketState {
 
     /// Depth messages chain: a socket that falls behind is resynced with a snapshot.
     func emitDepth(_ payload: String, room: Room) {
-        services.publisher.emit(
+        publisher.emit(
             to: room, event: "market.depth", payloadJSON: payload,
             conflation: ConflationKey(namespace: room.namespace, stream: room.name, policy: .resyncBySnapshot)
         )

@@ -1,5 +1,7 @@
 import GatewayCore
 import GatewayJSON
+import GatewayMetrics
+import Logging
 import MarketFeed
 import NIOCore
 
@@ -13,8 +15,10 @@ import NIOCore
 /// to the publisher. Unchecked Sendable: the books and throttles are touched only on the feed
 /// loop. Depth: MarketState+Depth.swift; throttles: MarketState+Throttle.swift.
 public final class MarketState: FeedSink, @unchecked Sendable {
-    let services: GatewayServices
     public let feedLoop: any EventLoop
+    let publisher: any Publisher
+    let metrics: GatewayMetrics
+    let logger: Logger
     let latestValues = LatestValues()
     /// Feed loop only.
     var books = DepthBooks(cadences: DepthCadence.allCases.filter { $0.interval != nil })
@@ -26,11 +30,15 @@ public final class MarketState: FeedSink, @unchecked Sendable {
 
     public var maxPending: Int { queue.maxPending }
 
-    public init(services: GatewayServices, feedLoop: any EventLoop, maxPending: Int = 50_000) {
-        self.services = services
+    public init(
+        feedLoop: any EventLoop, publisher: any Publisher, throttles: FeedThrottles, metrics: GatewayMetrics, logger: Logger,
+        maxPending: Int = 50_000
+    ) {
         self.feedLoop = feedLoop
+        self.publisher = publisher
+        self.metrics = metrics
+        self.logger = logger
         queue = FeedIngestQueue(maxPending: maxPending)
-        let throttles = services.settings.throttles
         throttleIntervals = [
             "price.update": .milliseconds(Int64(throttles.pricesMs)),
             "market.ticker": .milliseconds(Int64(throttles.tickerMs)),
@@ -52,11 +60,11 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     /// as `overloaded`) and false returned.
     @discardableResult
     public func ingest(_ messages: [FeedMessage], source: String) -> Bool {
-        let metrics = services.metrics
+        let metrics = metrics
         let count = messages.count
         guard queue.admit(count) else {
             metrics.feedRejected(source: source, reason: "overloaded").increment(by: Int64(count))
-            BadInputLog.shared.log(services.logger, "Feed messages refused: the feed loop is behind", metadata: ["feed.source": "\(source)"])
+            BadInputLog.shared.log(logger, "Feed messages refused: the feed loop is behind", metadata: ["feed.source": "\(source)"])
             return false
         }
         feedLoop.execute { [self] in
@@ -76,14 +84,14 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             publishThrottled(event: "price.update", symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick))
         case .trade(let trade):
             let (priceTrade, marketTrades) = MarketPayloads.trade(trade)
-            services.publisher.emit(to: .prices(trade.symbol), event: "price.trade", payloadJSON: priceTrade)
-            services.publisher.emit(to: .market("trades", trade.symbol), event: "market.trades", payloadJSON: marketTrades)
+            publisher.emit(to: .prices(trade.symbol), event: "price.trade", payloadJSON: priceTrade)
+            publisher.emit(to: .market("trades", trade.symbol), event: "market.trades", payloadJSON: marketTrades)
         case .ticker(let symbol, let payload):
             publishThrottled(event: "market.ticker", symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .stats(let symbol, let payload):
             publishThrottled(event: "market.stats", symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .status(let symbol, let status, let ts):
-            services.publisher.emit(
+            publisher.emit(
                 namespace: MarketBehavior.path, event: "market.status", payloadJSON: MarketPayloads.status(symbol: symbol, status: status, ts: ts),
                 conflation: ConflationKey(namespace: MarketBehavior.path, stream: "market.status|" + symbol, policy: .latestWins)
             )
@@ -94,7 +102,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
 
     /// Prices, tickers and stats: a socket that falls behind gets only the newest.
     func emitLatest(_ event: String, room: Room, payload: String) {
-        services.publisher.emit(
+        publisher.emit(
             to: room, event: event, payloadJSON: payload,
             conflation: ConflationKey(namespace: room.namespace, stream: event + "|" + room.name, policy: .latestWins)
         )

@@ -3,7 +3,6 @@ import GatewayCore
 import GatewayMetrics
 import JWTAuth
 import Logging
-import NIOConcurrencyHelpers
 
 /// What every namespace shares: token verification, limits and their counters, the rate-limit
 /// store, the publisher (and the local loops behind it), metrics and the clock.
@@ -28,7 +27,6 @@ public final class GatewayServices: Sendable {
     public let startedAt = Date()
     /// `/user` events and connection state recovery.
     public let userEvents: UserEventHub
-    private let engineBox = NIOLockedValueBox<EngineServer?>(nil)
     let userSockets: any ConnectionCountStore
     let ipSockets: any ConnectionCountStore
     let userChannels: QuotaCounter
@@ -38,6 +36,7 @@ public final class GatewayServices: Sendable {
         settings: NamespaceSettings,
         authenticator: JWTAuthenticator,
         rateLimits: any RateLimitStore = LocalRateLimitStore(),
+        userSockets: (any ConnectionCountStore)? = nil,
         broadcaster: Broadcaster,
         publisher: (any Publisher)? = nil,
         metrics: GatewayMetrics,
@@ -52,19 +51,12 @@ public final class GatewayServices: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.now = now
-        userSockets = ConnectionCounter(limit: settings.maxConnectionsPerUser)
+        self.userSockets = userSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerUser)
         ipSockets = ConnectionCounter(limit: settings.maxConnectionsPerIp)
         userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
         symbolSet = Set(settings.symbols)
         userEvents = UserEventHub(publisher: self.publisher, metrics: metrics, settings: settings.recovery, now: now)
     }
-
-    /// The engine, once built (it needs the namespaces, which need these services).
-    public func attach(engine: EngineServer) {
-        engineBox.withLockedValue { $0 = engine }
-    }
-
-    public var engine: EngineServer? { engineBox.withLockedValue { $0 } }
 
     /// Unique users with a live `/user` socket.
     public var uniqueUsers: Int { userSockets.activeKeys }

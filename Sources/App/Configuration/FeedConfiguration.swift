@@ -1,0 +1,25 @@
+import MarketFeed
+
+/// `feed.*` but the symbols and throttles (which the namespaces enforce): where market data
+/// comes from.
+struct FeedConfiguration: Sendable {
+    var source: FeedSourceKind
+    /// Seconds without market data before admins get a feed-stall alert (0: never).
+    var stallAlertSeconds: Int
+    var replayFile: String
+    var replaySpeed: Double
+    var replayLoops: Bool
+    var simulatorTicksPerSecond: Int
+    /// 0: a random seed per run.
+    var simulatorSeed: UInt64
+
+    init(reading reader: inout ConfigurationReader) {
+        source = reader.choice("feed.source", FeedSourceKind.allCases.map(\.rawValue)).flatMap(FeedSourceKind.init(rawValue:)) ?? .simulator
+        stallAlertSeconds = reader.int("feed.stallAlertSeconds", in: 0...86_400)
+        replayFile = reader.string("feed.replay.file")
+        replaySpeed = reader.positiveDouble("feed.replay.speed")
+        replayLoops = reader.bool("feed.replay.loop")
+        simulatorTicksPerSecond = reader.int("feed.simulator.ticksPerSecond", in: 1...100_000)
+        simulatorSeed = UInt64(reader.int("feed.simulator.seed", in: 0...Int.max))
+    }
+}

@@ -1,0 +1,42 @@
+import GatewayCore
+import NIOCore
+
+/// `server.*` and `limits.slowConsumerBytes`: the listener and the Engine.IO engine.
+struct ServerConfiguration: Sendable {
+    var host: String
+    var port: Int
+    var path: String
+    /// nil: any origin (`*`).
+    var allowedOrigins: [String]?
+    var engine: EngineConfiguration
+    var drainSeconds: Int
+    /// 0: one per core.
+    var eventLoopThreads: Int
+    var flushIntervalMs: Int
+
+    init(reading reader: inout ConfigurationReader) {
+        host = reader.string("server.host")
+        port = reader.int("server.port", in: 1...65535)
+        path = reader.string("server.path")
+        let cors = reader.list("server.corsOrigin")
+        allowedOrigins = cors.contains("*") ? nil : cors
+        var engine = EngineConfiguration(
+            pingInterval: .milliseconds(Int64(reader.int("server.pingInterval", in: 50...3_600_000))),
+            pingTimeout: .milliseconds(Int64(reader.int("server.pingTimeout", in: 50...3_600_000))),
+            maxPayload: reader.int("server.maxPayload", in: 1024...100_000_000),
+            upgradeTimeout: .milliseconds(Int64(reader.int("server.upgradeTimeout", in: 100...600_000))),
+            connectTimeout: .milliseconds(Int64(reader.int("server.connectTimeout", in: 100...3_600_000))),
+            slowConsumerBytes: reader.int("limits.slowConsumerBytes", in: 65_536...1_073_741_824),
+            allowedOrigins: allowedOrigins
+        )
+        engine.socketSendBuffer = reader.int("server.socketSendBuffer", in: 0...67_108_864)
+        engine.requestHeaderTimeout = .milliseconds(Int64(reader.int("server.requestHeaderTimeout", in: 100...600_000)))
+        engine.idleTimeout = .milliseconds(Int64(reader.int("server.idleTimeout", in: 100...3_600_000)))
+        self.engine = engine
+        drainSeconds = reader.int("server.drainSeconds", in: 0...600)
+        eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
+        flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
+        if !path.hasPrefix("/") { reader.problem("server.path", "must start with /") }
+        if cors.isEmpty { reader.problem("server.corsOrigin", "must be * or a comma-separated list of origins") }
+    }
+}
