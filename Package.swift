@@ -137,6 +137,22 @@ var targets: [Target] = [
         ],
         swiftSettings: upcoming
     ),
+    // Cluster mode (SPEC §8): the bus over Redis pub/sub that makes many instances one.
+    .target(
+        name: "Cluster",
+        dependencies: [
+            "GatewayCore",
+            "GatewayJSON",
+            "GatewayMetrics",
+            "MarketFeed",
+            "Namespaces",
+            "RedisBridge",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: upcoming
+    ),
     // A small Socket.IO client (WebSocket transport) for tools such as `gateway admin`.
     .target(
         name: "GatewayClient",
@@ -179,6 +195,7 @@ var targets: [Target] = [
             "MarketFeed",
             "Namespaces",
             "RedisBridge",
+            "Cluster",
             "GatewayJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -220,6 +237,11 @@ var targets: [Target] = [
     .testTarget(
         name: "RedisBridgeTests",
         dependencies: ["RedisBridge", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+        swiftSettings: upcoming
+    ),
+    .testTarget(
+        name: "ClusterTests",
+        dependencies: ["Cluster", "GatewayJSON"],
         swiftSettings: upcoming
     ),
     .testTarget(

@@ -1,4 +1,5 @@
 import GatewayJSON
+import Cluster
 import Foundation
 import GatewayCore
 import GatewayMetrics
@@ -25,9 +26,12 @@ struct GatewayApplication {
         let metrics = GatewayMetrics()
         let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.server.flushIntervalMs)))
         let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
+        // In cluster mode the /user socket counts also tell the bus which users' channels to follow.
+        let userInterest: UserInterest? = configuration.redis == nil ? nil : UserInterest(limit: configuration.namespaces.maxConnectionsPerUser)
         let services = GatewayServices(
             settings: configuration.namespaces,
             authenticator: authenticator,
+            userSockets: userInterest,
             broadcaster: broadcaster,
             metrics: metrics,
             logger: logger
@@ -35,7 +39,16 @@ struct GatewayApplication {
         let market = MarketState(
             feedLoop: group.next(), publisher: services.publisher, throttles: configuration.namespaces.throttles, metrics: metrics, logger: logger
         )
-        let registry = NamespaceRegistry(GatewayNamespaces.make(services: services, market: market))
+        let localBus = LocalBus(services: services, market: market)
+        var clusterBus: RedisBus?
+        if let redis = configuration.redis, let userInterest {
+            clusterBus = RedisBus(
+                local: localBus, prefix: redis.prefix, interest: userInterest, symbols: configuration.namespaces.symbols,
+                metrics: metrics, logger: logger
+            )
+        }
+        let bus: any GatewayBus = clusterBus ?? localBus
+        let registry = NamespaceRegistry(GatewayNamespaces.make(NamespaceDependencies(services: services, market: market, bus: bus)))
         let engine = EngineServer(
             configuration: configuration.server.engine,
             registry: registry,
@@ -58,8 +71,8 @@ struct GatewayApplication {
         for symbol in configuration.namespaces.symbols { _ = metrics.feedGaps(symbol: symbol) }
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        OperationalRoutes.register(on: router, services: services, engine: engine, configuration: configuration)
-        IngestRoutes.register(on: router, services: services, market: market)
+        OperationalRoutes.register(on: router, services: services, engine: engine, bus: bus, configuration: configuration)
+        IngestRoutes.register(on: router, services: services, bus: bus)
         let logger = logger
         let configuration = configuration
         let application = GatewayHTTPServer.makeApplication(
@@ -83,19 +96,7 @@ struct GatewayApplication {
             reconnectAfterMs: 1000,
             logger: logger
         )
-        let continuous = configuration.feed.source.isContinuous(replayLoops: configuration.feed.replayLoops)
-        let stats = AdminStatsService(
-            services: services, market: market, interval: .seconds(5), slowConsumerStorm: 10,
-            feedStallSeconds: continuous && configuration.feed.stallAlertSeconds > 0 ? Double(configuration.feed.stallAlertSeconds) : nil,
-            feedSource: configuration.feed.source.rawValue
-        )
-        var running: [any Service] = [application, stats]
-        if let redis = configuration.redis {
-            running.append(RedisIngestService(
-                address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
-                services: services, market: market, eventLoop: group.next(), logger: logger
-            ))
-        }
+        var feedDriver: (any FeedDriver)?
         switch configuration.feed.source {
         case .replay:
             guard let text = try? String(contentsOfFile: configuration.feed.replayFile, encoding: .utf8) else {
@@ -107,18 +108,32 @@ struct GatewayApplication {
                 metrics.feedRejected(source: "replay", reason: error.reason.rawValue).increment(by: 1)
                 logger.warning("Replay line skipped", metadata: ["feed.line": "\(line)", "error.type": "\(error.reason.rawValue)"])
             }
-            if file.entries.isEmpty {
-                logger.warning("The replay file holds no valid message", metadata: ["feed.replay.file": "\(configuration.feed.replayFile)"])
-            } else {
-                let driver = ReplayDriver(file: file, speed: configuration.feed.replaySpeed, loops: configuration.feed.replayLoops)
-                running.append(FeedDriverService(driver: driver, sink: market, logger: logger))
+            guard !file.entries.isEmpty else {
+                // Nothing starts half-configured (SPEC §9): a feed that can never send is a mistake.
+                logger.critical("The replay file holds no valid feed message", metadata: ["feed.replay.file": "\(configuration.feed.replayFile)"])
+                throw ConfigurationError(problems: ["feed.replay.file = '\(configuration.feed.replayFile)': holds no valid feed message"])
             }
+            feedDriver = ReplayDriver(file: file, speed: configuration.feed.replaySpeed, loops: configuration.feed.replayLoops)
         case .simulator:
             let seed = configuration.feed.simulatorSeed != 0 ? configuration.feed.simulatorSeed : UInt64.random(in: 1...UInt64.max)
-            let driver = SimulatorDriver(symbols: configuration.namespaces.symbols, ticksPerSecond: configuration.feed.simulatorTicksPerSecond, seed: seed)
-            running.append(FeedDriverService(driver: driver, sink: market, logger: logger))
+            feedDriver = SimulatorDriver(symbols: configuration.namespaces.symbols, ticksPerSecond: configuration.feed.simulatorTicksPerSecond, seed: seed)
         case .redis, .none:
-            break  // the Redis feed is a link of RedisIngestService; HTTP ingest is always there
+            feedDriver = nil  // the Redis feed is a link of RedisIngestService; HTTP ingest is always there
+        }
+        let continuous = configuration.feed.source.isContinuous(replayLoops: configuration.feed.replayLoops)
+        let stats = AdminStatsService(
+            services: services, market: market, interval: .seconds(5), slowConsumerStorm: 10,
+            feedStallSeconds: continuous && configuration.feed.stallAlertSeconds > 0 ? Double(configuration.feed.stallAlertSeconds) : nil,
+            feedSource: configuration.feed.source.rawValue
+        )
+        var running: [any Service] = [application, stats]
+        if let feedDriver { running.append(FeedDriverService(driver: feedDriver, sink: market, logger: logger)) }
+        if let redis = configuration.redis {
+            running.append(RedisIngestService(
+                address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
+                services: services, market: market, bus: clusterBus, eventLoop: group.next(), logger: logger
+            ))
+            for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }
         }
         running.append(shutdown)
         let serviceGroup = ServiceGroup(

@@ -1,5 +1,6 @@
 import GatewayJSON
 import GatewayCore
+import Cluster
 import Logging
 import MarketFeed
 import Namespaces
@@ -17,6 +18,8 @@ struct RedisIngestService: Service {
     let readsFeed: Bool
     let services: GatewayServices
     let market: MarketState
+    /// Cluster mode: the bus's links run beside the others and count in the same Redis status.
+    let bus: RedisBus?
     let eventLoop: any EventLoop
     let logger: Logger
 
@@ -57,6 +60,7 @@ struct RedisIngestService: Service {
                 }
             ))
         }
+        if let bus { links += bus.links(address: address, eventLoop: eventLoop, status: status) }
         for link in links { link.start() }
         logger.info("Reading Redis", metadata: ["redis.address": "\(address.description)", "redis.prefix": "\(prefix)", "feed.redis": "\(readsFeed)"])
         try? await gracefulShutdown()
@@ -93,7 +97,7 @@ struct RedisIngestService: Service {
             BadInputLog.shared.log(services.logger, "User event skipped", metadata: ["redis.entry": "\(entry.id)", "error.type": "\(reason)"])
         }
         guard let userId = entry.fields["userId"], !userId.isEmpty else { return reject("missing_user") }
-        guard let event = entry.fields["event"], UserRooms.eventChannels[event] != nil else { return reject("unknown_event") }
+        guard let event = entry.fields["event"], UserEventChannels.eventChannels[event] != nil else { return reject("unknown_event") }
         guard let text = entry.fields["data"], let data = try? JSONParser.parse(text), data.isObject else {
             return reject("invalid_data")
         }

@@ -128,6 +128,11 @@ public final class GatewayMetrics: Sendable {
         perNamespace.labelled(MetricName.recovery, [("outcome", outcome)])
     }
 
+    /// Cluster bus messages by direction: published, received, local_only.
+    public func busMessages(direction: String) -> any CounterHandler {
+        perNamespace.labelled(MetricName.busMessages, [("direction", direction)])
+    }
+
     /// A counter of CONNECT refusals for one namespace and error code.
     public func connectErrors(namespace: String, code: String) -> any CounterHandler {
         perNamespace.connectErrors(namespace: namespace, code: code)

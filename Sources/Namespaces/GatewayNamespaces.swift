@@ -6,7 +6,22 @@ public struct NamespaceDescriptor: Sendable {
     public let path: String
     public let configurationKey: String
     public let defaultRateLimit: TokenBucket.Policy
-    let make: @Sendable (GatewayServices, MarketState?) -> any NamespaceHandler
+    let make: @Sendable (NamespaceDependencies) -> any NamespaceHandler
+}
+
+/// What the namespace handlers are built with.
+public struct NamespaceDependencies: Sendable {
+    public let services: GatewayServices
+    /// The feed's state for state-on-subscribe (nil: no feed, empty state).
+    public let market: MarketState?
+    /// Where admin broadcasts go (every instance in cluster mode).
+    public let bus: any GatewayBus
+
+    public init(services: GatewayServices, market: MarketState?, bus: (any GatewayBus)? = nil) {
+        self.services = services
+        self.market = market
+        self.bus = bus ?? LocalBus(services: services, market: market)
+    }
 }
 
 /// The gateway's namespaces, registered once. Adding a namespace means its behaviour file
@@ -24,8 +39,12 @@ public enum GatewayNamespaces {
     /// `/`, `/prices`, `/market`, `/user`, `/admin`.
     public static let paths = all.map(\.path)
 
-    /// `market`: the feed's state for state-on-subscribe (nil: no feed, empty state).
+    public static func make(_ dependencies: NamespaceDependencies) -> [any NamespaceHandler] {
+        all.map { $0.make(dependencies) }
+    }
+
+    /// Single-instance handlers (tests, tools).
     public static func make(services: GatewayServices, market: MarketState? = nil) -> [any NamespaceHandler] {
-        all.map { $0.make(services, market) }
+        make(NamespaceDependencies(services: services, market: market))
     }
 }

@@ -21,15 +21,26 @@ struct MarketPartsTests {
         guard case .hold(nil) = throttle.offer(3, now: start + .milliseconds(20), interval: interval) else {
             Issue.record("third replaces the held one; the timer is already set"); return
         }
-        #expect(throttle.flush(now: start + interval) == 3, "the newest held value goes when the interval ends")
-        #expect(throttle.flush(now: start + interval + .milliseconds(1)) == nil)
+        guard case .send(3) = throttle.flush(now: start + interval, interval: interval) else {
+            Issue.record("the newest held value goes when the interval ends"); return
+        }
+        guard case .nothing = throttle.flush(now: start + interval + .milliseconds(1), interval: interval) else { Issue.record("nothing left"); return }
 
         // A late timer: a newer value sent directly supersedes what was held.
         var late = Throttle<Int>()
         _ = late.offer(1, now: start, interval: interval)
         _ = late.offer(2, now: start + .milliseconds(50), interval: interval)
         guard case .send = late.offer(3, now: start + .milliseconds(150), interval: interval) else { Issue.record("due: sent"); return }
-        #expect(late.flush(now: start + .milliseconds(151)) == nil, "2 must not follow 3")
+        guard case .nothing = late.flush(now: start + .milliseconds(151), interval: interval) else {
+            Issue.record("2 must not follow 3"); return
+        }
+        // A value offered right after that direct send waits out the interval, even for the old timer.
+        guard case .hold = late.offer(4, now: start + .milliseconds(155), interval: interval) else { Issue.record("held"); return }
+        guard case .wait(let until) = late.flush(now: start + .milliseconds(160), interval: interval) else {
+            Issue.record("the overdue timer does not send inside the interval"); return
+        }
+        #expect(until == start + .milliseconds(250))
+        guard case .send(4) = late.flush(now: until, interval: interval) else { Issue.record("then it goes"); return }
     }
 
     func depth(_ kind: FeedMessage.Depth.Kind, seq: UInt64, bids: [(String, String)], asks: [(String, String)] = []) -> FeedMessage.Depth {

@@ -11,7 +11,8 @@ import NIOCore
 enum IngestRoutes {
     static let maximumBatch = 1000
 
-    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, market: MarketState) {
+    /// Accepted messages and events go through `bus`: to every instance in cluster mode.
+    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, bus: any GatewayBus) {
         let parser = FeedParser(symbols: services.settings.symbols)
         router.post("api/v1/market") { request, _ in
             try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
@@ -31,7 +32,7 @@ enum IngestRoutes {
                     throw FeedRejection(index: index, error: error)
                 }
             }
-            guard market.ingest(messages, source: "http") else {
+            guard bus.market(messages) else {
                 throw APIError(status: .tooManyRequests, code: "OVERLOADED", message: "The gateway is behind on market data; nothing was applied. Retry shortly.")
             }
             return OperationalRoutes.json(.object(["accepted": .int(messages.count)]), status: .accepted)
@@ -40,11 +41,11 @@ enum IngestRoutes {
             try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
             guard let userId = context.parameters.get("userId"), !userId.isEmpty else { throw APIError.badRequest("No user id in the path.") }
             let payload = try await body(request, limit: 1024 * 1024)
-            guard let event = payload["event"]?.stringValue, UserRooms.eventChannels[event] != nil else {
-                throw APIError.badRequest("'event' must be one of \(UserRooms.eventChannels.keys.sorted().joined(separator: ", ")).")
+            guard let event = payload["event"]?.stringValue, UserEventChannels.eventChannels[event] != nil else {
+                throw APIError.badRequest("'event' must be one of \(UserEventChannels.eventChannels.keys.sorted().joined(separator: ", ")).")
             }
             guard let data = payload["data"], data.isObject else { throw APIError.badRequest("'data' must be an object.") }
-            services.userEvents.publish(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data))
+            bus.userEvent(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data))
             return OperationalRoutes.json(.object(["accepted": true]), status: .accepted)
         }
     }

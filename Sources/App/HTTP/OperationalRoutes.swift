@@ -10,7 +10,10 @@ import NIOCore
 
 /// `/metrics`, the health checks, the limits in force and the admin broadcast API.
 enum OperationalRoutes {
-    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer, configuration: GatewayConfiguration) {
+    static func register(
+        on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer, bus: any GatewayBus,
+        configuration: GatewayConfiguration
+    ) {
         let metrics = services.metrics
         router.get("metrics") { _, _ in
             Response(
@@ -50,7 +53,7 @@ enum OperationalRoutes {
             case .failure(let error):
                 throw APIError.badRequest(error.message, code: error.code.rawValue)
             case .success(let broadcast):
-                AdminOperations(services: services).broadcast(broadcast)
+                bus.broadcast(broadcast)
                 return json(.object(["accepted": true, "namespaces": .array(broadcast.namespaces.map { .string($0) })]), status: .accepted)
             }
         }

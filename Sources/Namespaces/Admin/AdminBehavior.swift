@@ -8,7 +8,9 @@ struct AdminBehavior: NamespaceBehavior {
     static let path = "/admin"
     static let descriptor = NamespaceDescriptor(
         path: path, configurationKey: "admin", defaultRateLimit: .init(points: 200, duration: 1, blockDuration: 60)
-    ) { services, _ in GatewayNamespace(AdminBehavior(), services: services) }
+    ) { GatewayNamespace(AdminBehavior(bus: $0.bus), services: $0.services) }
+    /// Admin broadcasts go through the bus: to every instance in cluster mode.
+    let bus: any GatewayBus
     let access = Access.roles([.admin])
     let enforcesTokenExpiry = true
 
@@ -29,7 +31,7 @@ struct AdminBehavior: NamespaceBehavior {
             switch AdminOperations.Broadcast.parse(payload) {
             case .failure(let error): return .failure(error)
             case .success(let broadcast):
-                operations.broadcast(broadcast)
+                bus.broadcast(broadcast)
                 return .success(fields: [JSONMember("namespaces", .array(broadcast.namespaces.map { .string($0) }))])
             }
         case "admin.command":
@@ -44,15 +46,10 @@ struct AdminBehavior: NamespaceBehavior {
     private func command(_ payload: JSONValue?, operations: AdminOperations, socket: NamespaceSocket, services: GatewayServices) -> EventOutcome {
         switch payload?["command"]?.stringValue {
         case "kick":
-            let target: AdminOperations.KickTarget
-            if let userId = payload?["userId"]?.stringValue {
-                target = .user(userId)
-            } else if let sid = payload?["sid"]?.stringValue {
-                target = .socket(sid)
-            } else {
+            guard let target = AdminOperations.KickTarget(payload) else {
                 return .failure(ClientError(.invalidPayload, #"Send {"command":"kick","userId":"…"} or {"command":"kick","sid":"…"}."#))
             }
-            let kicked = operations.kick(target, on: socket.eventLoop).map { count in
+            let kicked = bus.kick(target, on: socket.eventLoop).map { count in
                 EventOutcome.success(fields: [JSONMember("kicked", .int(count))])
             }
             return .deferred(kicked)
@@ -60,10 +57,10 @@ struct AdminBehavior: NamespaceBehavior {
             guard let enabled = payload?["enabled"]?.boolValue else {
                 return .failure(ClientError(.invalidPayload, #"Send {"command":"maintenance","enabled":true,"message":"…"}."#))
             }
-            operations.setMaintenance(enabled: enabled, message: payload?["message"]?.stringValue)
+            bus.maintenance(enabled: enabled, message: payload?["message"]?.stringValue)
             return .success(fields: [JSONMember("maintenance", .bool(enabled))])
         case "stats":
-            return .success(fields: [JSONMember("stats", operations.stats())])
+            return .deferred(bus.stats(on: socket.eventLoop).map { EventOutcome.success(fields: [JSONMember("stats", $0)]) })
         default:
             return .failure(ClientError(.invalidPayload, "'command' must be kick, maintenance or stats."))
         }

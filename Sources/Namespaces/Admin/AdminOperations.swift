@@ -22,6 +22,19 @@ public struct AdminOperations: Sendable {
         public let level: String
         public let namespaces: [String]
 
+        public init(message: String, level: String, namespaces: [String]) {
+            self.message = message
+            self.level = level
+            self.namespaces = namespaces
+        }
+
+        /// The body `parse` reads (what crosses the cluster bus).
+        public var json: JSONValue {
+            .object([
+                "message": .string(message), "level": .string(level), "namespaces": .array(namespaces.map { .string($0) }),
+            ])
+        }
+
         public static func parse(_ payload: JSONValue?) -> Result<Broadcast, ClientError> {
             let example = #"{"message":"…","level":"info|warning|critical","namespaces":["/prices"]}"#
             guard let payload, payload.isObject, let message = payload["message"]?.stringValue, !message.isEmpty else {
@@ -59,9 +72,27 @@ public struct AdminOperations: Sendable {
         services.logger.info("System broadcast", metadata: ["broadcast.level": "\(broadcast.level)", "broadcast.namespaces": "\(broadcast.namespaces)"])
     }
 
-    public enum KickTarget: Sendable {
+    public enum KickTarget: Sendable, Equatable {
         case user(String)
         case socket(String)
+
+        /// `{"userId":…}` or `{"sid":…}`, as the kick command names it.
+        public var json: JSONValue {
+            switch self {
+            case .user(let userId): .object(["userId": .string(userId)])
+            case .socket(let sid): .object(["sid": .string(sid)])
+            }
+        }
+
+        public init?(_ json: JSONValue?) {
+            if let userId = json?["userId"]?.stringValue {
+                self = .user(userId)
+            } else if let sid = json?["sid"]?.stringValue {
+                self = .socket(sid)
+            } else {
+                return nil
+            }
+        }
     }
 
     /// Closes the connections of a user (every namespace) or of one socket id; the future holds

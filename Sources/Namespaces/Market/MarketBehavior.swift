@@ -7,7 +7,7 @@ struct MarketBehavior: NamespaceBehavior {
     static let path = "/market"
     static let descriptor = NamespaceDescriptor(
         path: path, configurationKey: "market", defaultRateLimit: .init(points: 100, duration: 1, blockDuration: 60)
-    ) { services, market in GatewayNamespace(MarketBehavior(market: market), services: services) }
+    ) { GatewayNamespace(MarketBehavior(market: $0.market), services: $0.services) }
     let access = Access.anyone
     let announcesConnection = true
     static let example = #"{"channels":["depth"],"symbols":["BTC/USDT"]}"#

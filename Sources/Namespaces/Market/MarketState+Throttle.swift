@@ -29,8 +29,13 @@ extension MarketState {
 
     private func flushThrottled(key: String, event: String) {
         guard var throttle = throttles[key] else { return }
-        if let (room, payload) = throttle.flush(now: NIODeadline.now()) {
+        switch throttle.flush(now: NIODeadline.now(), interval: throttleIntervals[event] ?? .zero) {
+        case .send(let (room, payload)):
             emitLatest(event, room: room, payload: payload)
+        case .wait(let deadline):
+            feedLoop.scheduleTask(deadline: deadline) { [self] in flushThrottled(key: key, event: event) }
+        case .nothing:
+            break
         }
         throttles[key] = throttle
     }

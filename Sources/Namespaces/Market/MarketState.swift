@@ -28,8 +28,6 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     let throttleIntervals: [String: TimeAmount]
     private let queue: FeedIngestQueue
 
-    public var maxPending: Int { queue.maxPending }
-
     public init(
         feedLoop: any EventLoop, publisher: any Publisher, throttles: FeedThrottles, metrics: GatewayMetrics, logger: Logger,
         maxPending: Int = 50_000

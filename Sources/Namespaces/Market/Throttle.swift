@@ -27,12 +27,23 @@ struct Throttle<Item> {
         return .hold(flushAt: lastSent + interval)
     }
 
-    /// The timer fired: the held item, if any, to send now.
-    mutating func flush(now: NIODeadline) -> Item? {
+    enum Flush {
+        case send(Item)
+        /// Something was sent since the timer was set: hold on until then, and flush again.
+        case wait(until: NIODeadline)
+        case nothing
+    }
+
+    /// The timer fired: the held item to send now, unless that would be inside the interval.
+    mutating func flush(now: NIODeadline, interval: TimeAmount) -> Flush {
+        guard let item = pending else {
+            scheduled = false
+            return .nothing
+        }
+        guard now - lastSent >= interval else { return .wait(until: lastSent + interval) }
         scheduled = false
-        guard let item = pending else { return nil }
         pending = nil
         lastSent = now
-        return item
+        return .send(item)
     }
 }

@@ -7,7 +7,7 @@ struct PricesBehavior: NamespaceBehavior {
     static let path = "/prices"
     static let descriptor = NamespaceDescriptor(
         path: path, configurationKey: "prices", defaultRateLimit: .init(points: 100, duration: 1, blockDuration: 60)
-    ) { services, market in GatewayNamespace(PricesBehavior(market: market), services: services) }
+    ) { GatewayNamespace(PricesBehavior(market: $0.market), services: $0.services) }
     let access = Access.anyone
     let announcesConnection = true
     static let example = #"{"symbols":["BTC/USDT"]}"#

@@ -7,7 +7,7 @@ struct RootBehavior: NamespaceBehavior {
     static let path = "/"
     static let descriptor = NamespaceDescriptor(
         path: path, configurationKey: "root", defaultRateLimit: .init(points: 100, duration: 1, blockDuration: 60)
-    ) { services, _ in GatewayNamespace(RootBehavior(), services: services) }
+    ) { GatewayNamespace(RootBehavior(), services: $0.services) }
     let access = Access.anyone
 
     func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {

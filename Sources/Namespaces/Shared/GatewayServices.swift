@@ -37,6 +37,7 @@ public final class GatewayServices: Sendable {
         authenticator: JWTAuthenticator,
         rateLimits: any RateLimitStore = LocalRateLimitStore(),
         userSockets: (any ConnectionCountStore)? = nil,
+        ipSockets: (any ConnectionCountStore)? = nil,
         broadcaster: Broadcaster,
         publisher: (any Publisher)? = nil,
         metrics: GatewayMetrics,
@@ -52,7 +53,7 @@ public final class GatewayServices: Sendable {
         self.logger = logger
         self.now = now
         self.userSockets = userSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerUser)
-        ipSockets = ConnectionCounter(limit: settings.maxConnectionsPerIp)
+        self.ipSockets = ipSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerIp)
         userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
         symbolSet = Set(settings.symbols)
         userEvents = UserEventHub(publisher: self.publisher, metrics: metrics, settings: settings.recovery, now: now)

@@ -8,7 +8,7 @@ struct UserBehavior: NamespaceBehavior {
     static let path = "/user"
     static let descriptor = NamespaceDescriptor(
         path: path, configurationKey: "user", defaultRateLimit: .init(points: 50, duration: 1, blockDuration: 60)
-    ) { services, _ in GatewayNamespace(UserBehavior(), services: services) }
+    ) { GatewayNamespace(UserBehavior(), services: $0.services) }
     let access = Access.roles([.user, .admin])
     let enforcesTokenExpiry = true
     let limitsSocketsPerUser = true

@@ -35,7 +35,7 @@ public final class UserEventHub: Sendable {
     /// Delivers `event` to the user's sockets on its channel, in order, and keeps it for
     /// recovery. `payloadJSON` is the producer's object as JSON text.
     public func publish(userId: String, event: String, payloadJSON: String) {
-        let channel = UserRooms.eventChannels[event] ?? "user"
+        let channel = UserEventChannels.eventChannels[event] ?? "user"
         let time = now()
         state.withLockedValue { state in
             let entry = state.log.append(user: userId, channel: channel, event: event, payloadJSON: payloadJSON, now: time)

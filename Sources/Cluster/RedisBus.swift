@@ -1,0 +1,259 @@
+import GatewayCore
+import GatewayJSON
+import GatewayMetrics
+import Logging
+import MarketFeed
+import Namespaces
+import NIOConcurrencyHelpers
+import NIOCore
+import RedisBridge
+
+/// The cluster bus over Redis pub/sub (SPEC §8). Everything accepted here is delivered here at
+/// once (through the ``LocalBus``) and PUBLISHed once for the other instances, which deliver it
+/// through theirs; an instance skips its own messages. Per publisher the order holds: one
+/// connection publishes, and Redis delivers a connection's messages in order.
+///
+/// Interest: broadcasts and market messages go to `{prefix}bus:all`; a user's events go to
+/// `{prefix}bus:user:{id}`, which an instance SUBSCRIBEs only while it has a socket of that
+/// user (``UserInterest``).
+///
+/// Redis down: local delivery goes on; what is accepted meanwhile reaches this instance's
+/// sockets only, and is counted as `gateway_bus_messages_total{direction="local_only"}`.
+/// When the links are back, the subscriber re-subscribes to what local sockets need.
+public final class RedisBus: GatewayBus {
+    public let instanceID: String
+    private let local: any GatewayBus
+    private let channels: BusChannels
+    private let interest: UserInterest
+    private let parser: FeedParser
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private let publisher = NIOLockedValueBox<RedisConnection?>(nil)
+    private let subscriber = NIOLockedValueBox<Subscriber?>(nil)
+    private let requests = NIOLockedValueBox<[String: PendingRequest]>([:])
+    /// How long a request waits for the other instances' answers.
+    private let replyTimeout: TimeAmount
+
+    /// A request out to the other instances: their answers so far, and how many to expect once
+    /// Redis has said how many instances got it.
+    private struct PendingRequest {
+        var results: [JSONValue] = []
+        var expected: Int?
+        let promise: EventLoopPromise<[JSONValue]>
+    }
+
+    /// The subscribing connection and the user channels it is subscribed to (its loop only).
+    private final class Subscriber: @unchecked Sendable {
+        let connection: RedisConnection
+        var users: Set<String> = []
+        init(connection: RedisConnection) { self.connection = connection }
+    }
+
+    public init(
+        local: any GatewayBus, prefix: String, interest: UserInterest, symbols: [String], metrics: GatewayMetrics, logger: Logger,
+        replyTimeout: TimeAmount = .seconds(1)
+    ) {
+        instanceID = SessionID.make()
+        self.replyTimeout = replyTimeout
+        self.local = local
+        channels = BusChannels(prefix: prefix)
+        self.interest = interest
+        parser = FeedParser(symbols: symbols)
+        self.metrics = metrics
+        self.logger = logger
+        interest.observe { [weak self] userId in self?.reconcile(userId) }
+    }
+
+    // MARK: GatewayBus
+
+    public func userEvent(userId: String, event: String, payloadJSON: String) {
+        local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON)
+        send(.userEvent(userId: userId, event: event, payloadJSON: payloadJSON), to: channels.user(userId))
+    }
+
+    public func broadcast(_ broadcast: AdminOperations.Broadcast) {
+        local.broadcast(broadcast)
+        send(.broadcast(broadcast.json), to: channels.all)
+    }
+
+    public func market(_ messages: [FeedMessage]) -> Bool {
+        guard local.market(messages) else { return false }
+        send(.market(messages.map(\.json)), to: channels.all)
+        return true
+    }
+
+    public func maintenance(enabled: Bool, message: String?) {
+        local.maintenance(enabled: enabled, message: message)
+        send(.maintenance(enabled: enabled, message: message), to: channels.all)
+    }
+
+    public func kick(_ target: AdminOperations.KickTarget, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
+        var command: [JSONMember] = [JSONMember("command", "kick")]
+        if case .object(let members) = target.json { command += members }
+        let here = local.kick(target, on: eventLoop)
+        let elsewhere = request(.object(command), on: eventLoop)
+        return here.and(elsewhere).map { count, answers in
+            count + answers.compactMap(\.intValue).reduce(0, +)
+        }
+    }
+
+    public func stats(on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue> {
+        let here = local.stats(on: eventLoop)
+        let elsewhere = request(.object(["command": "stats"]), on: eventLoop)
+        return here.and(elsewhere).map { own, answers in
+            // Each answer is an instance's own stats (instances: 1): add them up.
+            AdminStats.merge([own] + answers)
+        }
+    }
+
+    /// Asks every other instance; the future holds the answers that came within
+    /// `replyTimeout` (none while Redis is unreachable).
+    private func request(_ command: JSONValue, on eventLoop: any EventLoop) -> EventLoopFuture<[JSONValue]> {
+        guard let connection = publisher.withLockedValue({ $0 }) else { return eventLoop.makeSucceededFuture([]) }
+        let id = SessionID.make()
+        let promise = eventLoop.makePromise(of: [JSONValue].self)
+        requests.withLockedValue { $0[id] = PendingRequest(promise: promise) }
+        eventLoop.scheduleTask(in: replyTimeout) { [self] in finish(id) }
+        let text = BusMessage.request(id: id, replyTo: channels.instance(instanceID), command: command).encoded(origin: instanceID)
+        connection.eventLoop.execute { [self] in
+            connection.send(["PUBLISH", channels.all, text]).whenComplete { [self] result in
+                // PUBLISH answers how many subscribers got it: every instance, this one included.
+                guard case .success(.integer(let listeners)) = result else { return finish(id) }
+                let done = requests.withLockedValue { requests -> Bool in
+                    requests[id]?.expected = Int(listeners) - 1
+                    return requests[id].map { $0.results.count >= Int(listeners) - 1 } ?? false
+                }
+                if done { finish(id) }
+            }
+        }
+        return promise.futureResult
+    }
+
+    private func answered(_ id: String, with result: JSONValue) {
+        let done = requests.withLockedValue { requests -> Bool in
+            guard var pending = requests[id] else { return false }
+            pending.results.append(result)
+            requests[id] = pending
+            return pending.expected.map { pending.results.count >= $0 } ?? false
+        }
+        if done { finish(id) }
+    }
+
+    private func finish(_ id: String) {
+        guard let pending = requests.withLockedValue({ $0.removeValue(forKey: id) }) else { return }
+        pending.promise.succeed(pending.results)
+    }
+
+    /// Another instance's request: answered from this instance's own state.
+    private func answer(_ id: String, replyTo: String, command: JSONValue, on eventLoop: any EventLoop) {
+        let result: EventLoopFuture<JSONValue>
+        switch command["command"]?.stringValue {
+        case "kick":
+            guard let target = AdminOperations.KickTarget(command) else { return }
+            result = local.kick(target, on: eventLoop).map { .int($0) }
+        case "stats":
+            result = local.stats(on: eventLoop).map { stats in
+                // The local bus reports itself as one instance; the asker counts instances.
+                guard case .object(let members) = stats else { return stats }
+                return .object(members.filter { $0.key != "instances" })
+            }
+        default:
+            return
+        }
+        result.whenSuccess { [self] value in send(.reply(id: id, result: value), to: replyTo) }
+    }
+
+    // MARK: Redis
+
+    /// The two connections the bus keeps: one PUBLISHes, one SUBSCRIBEs. Started and stopped
+    /// with the gateway's other Redis links, and counted in its Redis status.
+    public func links(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> [RedisLink] {
+        [
+            RedisLink(name: "bus-publish", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] connection in
+                publisher.withLockedValue { $0 = connection }
+                return connection.closeFuture.map { [self] in
+                    publisher.withLockedValue { if $0 === connection { $0 = nil } }
+                }
+            },
+            RedisLink(name: "bus-subscribe", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] connection in
+                let state = Subscriber(connection: connection)
+                return connection.subscribe(channels.all) { [self] _, payload in received(payload, on: connection.eventLoop) }.flatMap { [self] in
+                    connection.send(["SUBSCRIBE", channels.instance(instanceID)]).map { _ in }
+                }.flatMap { [self] in
+                    // From here on interest changes reach this connection; then catch up with
+                    // every user who has a socket here now.
+                    subscriber.withLockedValue { $0 = state }
+                    for userId in interest.presentUsers { update(userId, on: state) }
+                    return connection.closeFuture
+                }.always { [self] _ in
+                    subscriber.withLockedValue { if $0 === state { $0 = nil } }
+                }
+            },
+        ]
+    }
+
+    private func send(_ message: BusMessage, to channel: String) {
+        guard let connection = publisher.withLockedValue({ $0 }) else {
+            metrics.busMessages(direction: "local_only").increment(by: 1)
+            return
+        }
+        let text = message.encoded(origin: instanceID)
+        connection.eventLoop.execute { [metrics] in
+            connection.send(["PUBLISH", channel, text]).whenComplete { result in
+                switch result {
+                case .success: metrics.busMessages(direction: "published").increment(by: 1)
+                case .failure: metrics.busMessages(direction: "local_only").increment(by: 1)
+                }
+            }
+        }
+    }
+
+    private func received(_ payload: [UInt8], on eventLoop: any EventLoop) {
+        guard let (origin, message) = BusMessage.decode(payload) else {
+            BadInputLog.shared.log(logger, "Unreadable cluster bus message skipped")
+            return
+        }
+        guard origin != instanceID else { return }
+        metrics.busMessages(direction: "received").increment(by: 1)
+        switch message {
+        case .userEvent(let userId, let event, let payloadJSON):
+            local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON)
+        case .broadcast(let body):
+            if case .success(let broadcast) = AdminOperations.Broadcast.parse(body) { local.broadcast(broadcast) }
+        case .market(let items):
+            var messages: [FeedMessage] = []
+            for item in items {
+                if let message = try? parser.parse(item) { messages.append(message) }
+            }
+            if !messages.isEmpty { _ = local.market(messages) }
+        case .maintenance(let enabled, let message):
+            local.maintenance(enabled: enabled, message: message)
+        case .request(let id, let replyTo, let command):
+            answer(id, replyTo: replyTo, command: command, on: eventLoop)
+        case .reply(let id, let result):
+            answered(id, with: result)
+        }
+    }
+
+    /// A user gained or lost their sockets here: subscribe or unsubscribe their channel, on
+    /// the subscriber's loop, from the current count (notices may arrive out of order).
+    private func reconcile(_ userId: String) {
+        guard let state = subscriber.withLockedValue({ $0 }) else { return }  // caught up at the next connect
+        state.connection.eventLoop.execute { [self] in update(userId, on: state) }
+    }
+
+    private func update(_ userId: String, on state: Subscriber) {
+        guard state.connection.eventLoop.inEventLoop else {
+            return state.connection.eventLoop.execute { [self] in update(userId, on: state) }
+        }
+        let wanted = interest.isPresent(userId)
+        guard wanted != state.users.contains(userId) else { return }
+        if wanted {
+            state.users.insert(userId)
+            _ = state.connection.send(["SUBSCRIBE", channels.user(userId)])
+        } else {
+            state.users.remove(userId)
+            _ = state.connection.send(["UNSUBSCRIBE", channels.user(userId)])
+        }
+    }
+}

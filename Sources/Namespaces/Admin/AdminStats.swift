@@ -1,0 +1,43 @@
+import GatewayJSON
+
+/// Adds up the admin stats of several instances (``AdminOperations/stats()`` objects): counts
+/// and rates are summed (connections per namespace too), maintenance is on if any instance is
+/// in it, the rest (Redis state, uptime, ts) is the first one's, this instance's. `instances`
+/// says how many answered. Unique users are summed: a user with sockets on two instances
+/// counts twice.
+public enum AdminStats {
+    public static func merge(_ all: [JSONValue]) -> JSONValue {
+        guard case .object(let first)? = all.first else { return .object([JSONMember("instances", .int(0))]) }
+        var merged: [JSONMember] = []
+        for member in first {
+            let values = all.compactMap { $0[member.key] }
+            merged.append(JSONMember(member.key, combine(member.key, values) ?? member.value))
+        }
+        merged.append(JSONMember("instances", .int(all.count)))
+        return .object(merged)
+    }
+
+    private static let ownValues: Set<String> = ["redis", "uptimeSeconds", "ts"]
+
+    private static func combine(_ key: String, _ values: [JSONValue]) -> JSONValue? {
+        guard !ownValues.contains(key), let first = values.first else { return nil }
+        switch first {
+        case .bool:
+            return .bool(values.contains { $0.boolValue == true })
+        case .number:
+            let numbers = values.compactMap { value -> Double? in
+                if case .number(let text) = value { return Double(text) }
+                return nil
+            }
+            let sum = numbers.reduce(0, +)
+            return sum.rounded() == sum && values.allSatisfy({ if case .number(let text) = $0 { !text.contains(".") } else { false } })
+                ? .int(Int(sum)) : .double(sum)
+        case .object(let members):
+            return .object(members.map { member in
+                JSONMember(member.key, combine(member.key, values.compactMap { $0[member.key] }) ?? member.value)
+            })
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,175 @@
+"""Cluster mode (SPEC §8), first part: two gateway processes on one real redis-server behave as
+one for what producers and admins send to either of them. A system broadcast, an HTTP user
+event and HTTP-ingested market data accepted by one instance reach the matching sockets on both,
+exactly once and in order; an instance follows a user's channel only while it has a socket of
+that user; during a Redis outage each instance keeps serving its own sockets, and the bus comes
+back by itself."""
+import time
+
+import pytest
+import requests
+
+from auth_helpers import Conn, token
+from conftest import configured_gateway, wait_until
+from scrape import metric
+
+PREFIX = "cl:"
+
+
+def gateway_on(tmp_path_factory, redis_server):
+    return configured_gateway(tmp_path_factory, "", env={
+        "FEED_SOURCE": "none", "REDIS_URL": redis_server.url, "REDIS_PREFIX": PREFIX,
+    })
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory, redis_server):
+    a, b = gateway_on(tmp_path_factory, redis_server), gateway_on(tmp_path_factory, redis_server)
+    for gateway in (a, b):
+        wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 200)
+    # Both instances listen on the bus before anything is published.
+    wait_until(lambda: redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:all").split()[-1] == "2")
+    yield a, b
+    for gateway in (a, b):
+        assert gateway.alive()
+        gateway.stop()
+
+
+def post(gateway, path, body, role="service", sub="producer"):
+    headers = {"Authorization": f"Bearer {token(sub, role=role)}"}
+    return requests.post(f"{gateway.base}{path}", json=body, headers=headers, timeout=5)
+
+
+def received(conn, name, count, timeout=5):
+    """Waits for `count` events called `name`, then a little longer, and returns all of them."""
+    wait_until(lambda: sum(1 for e, _ in conn.events if e == name) >= count, timeout=timeout,
+               message=lambda: f"expected {count} '{name}', got {[e for e, _ in conn.events]}")
+    time.sleep(0.3)  # a duplicate would arrive within this
+    return [data for e, data in conn.events if e == name]
+
+
+def test_a_broadcast_accepted_by_either_instance_reaches_sockets_on_both_once(pair):
+    a, b = pair
+    on_a, on_b = Conn(a, "/prices"), Conn(b, "/prices")
+    assert post(a, "/api/v1/broadcast", {"message": "from A over HTTP", "namespaces": ["/prices"]}, role="admin", sub="ops").status_code == 202
+    admin_on_b = Conn(b, "/admin", auth={"token": token("ops", role="admin")})
+    assert admin_on_b.call("admin.broadcast", {"message": "from B's /admin", "namespaces": ["/prices"]})["ok"] is True
+    for conn in (on_a, on_b):
+        messages = [d["message"] for d in received(conn, "system.broadcast", 2)]
+        assert messages == ["from A over HTTP", "from B's /admin"], messages
+    for conn in (on_a, on_b, admin_on_b):
+        conn.close()
+
+
+def test_user_events_over_http_reach_the_users_sockets_on_every_instance_once_and_in_order(pair):
+    a, b = pair
+    user = "cluster-trader"
+    on_a = Conn(a, "/user", auth={"token": token(user)})
+    on_b = Conn(b, "/user", auth={"token": token(user)})
+    other = Conn(b, "/user", auth={"token": token("someone-else")})
+    for n in range(10):
+        via = a if n % 2 == 0 else b
+        assert post(via, f"/api/v1/users/{user}/events", {"event": "order.update", "data": {"n": n}}).status_code == 202
+    for conn in (on_a, on_b):
+        assert [d["n"] for d in received(conn, "order.update", 10)] == list(range(10))
+    assert not any(e == "order.update" for e, _ in other.events), "never another user's"
+    for conn in (on_a, on_b, other):
+        conn.close()
+
+
+def test_http_market_data_reaches_subscribers_on_every_instance(pair):
+    a, b = pair
+    on_a, on_b = Conn(a, "/prices"), Conn(b, "/prices")
+    for conn in (on_a, on_b):
+        assert conn.call("subscribe", {"symbols": ["ETH/USDT"]})["ok"] is True
+    tick = {"type": "tick", "symbol": "ETH/USDT", "price": "3001.25", "bid": "3001.2", "ask": "3001.3", "volume": "9", "ts": 1718000000000}
+    assert post(a, "/api/v1/market", tick).json() == {"accepted": 1}
+    for conn in (on_a, on_b):
+        assert [d["price"] for d in received(conn, "price.update", 1)] == ["3001.25"]
+    # State on subscribe on the other instance knows it too.
+    late = Conn(b, "/prices")
+    assert late.call("subscribe", {"symbols": ["ETH/USDT"]})["latest"][0]["price"] == "3001.25"
+    for conn in (on_a, on_b, late):
+        conn.close()
+
+
+def test_an_instance_follows_a_users_channel_only_while_the_user_has_a_socket_there(pair, redis_server):
+    a, b = pair
+    channel = PREFIX + "bus:user:interest-user"
+
+    def listeners():
+        return int(redis_server.cli("PUBSUB", "NUMSUB", channel).split()[-1])
+
+    assert listeners() == 0, "no instance follows a user with no socket"
+    first = Conn(b, "/user", auth={"token": token("interest-user")})
+    wait_until(lambda: listeners() == 1)
+    second = Conn(b, "/user", auth={"token": token("interest-user")})
+    elsewhere = Conn(a, "/user", auth={"token": token("interest-user")})
+    wait_until(lambda: listeners() == 2, message="one subscription per instance, not per socket")
+    first.close()
+    time.sleep(0.3)
+    assert listeners() == 2, "B still has a socket of the user"
+    second.close()
+    elsewhere.close()
+    wait_until(lambda: listeners() == 0, message="the last socket gone, the channel is dropped")
+
+
+def test_during_a_redis_outage_each_instance_serves_its_own_and_the_bus_resumes(pair, redis_server):
+    a, b = pair
+    on_a, on_b = Conn(a, "/prices"), Conn(b, "/prices")
+    redis_server.stop()
+    try:
+        for gateway in (a, b):
+            wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 503)
+        local_before = metric(a, "gateway_bus_messages_total", '{direction="local_only"}')
+        assert post(a, "/api/v1/broadcast", {"message": "during the outage", "namespaces": ["/prices"]}, role="admin", sub="ops").status_code == 202
+        assert [d["message"] for d in received(on_a, "system.broadcast", 1)] == ["during the outage"], "local delivery goes on"
+        assert not any(e == "system.broadcast" for e, _ in on_b.events), "documented: the other instance misses it"
+        assert metric(a, "gateway_bus_messages_total", '{direction="local_only"}') == local_before + 1
+    finally:
+        redis_server.start()
+    for gateway in (a, b):
+        wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 200)
+    wait_until(lambda: redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:all").split()[-1] == "2")
+    assert post(a, "/api/v1/broadcast", {"message": "after the outage", "namespaces": ["/prices"]}, role="admin", sub="ops").status_code == 202
+    assert [d["message"] for d in received(on_b, "system.broadcast", 1)] == ["after the outage"]
+    for conn in (on_a, on_b):
+        conn.close()
+
+
+def test_admin_commands_reach_every_instance(pair):
+    a, b = pair
+    admin = Conn(a, "/admin", auth={"token": token("ops", role="admin")})
+    on_a = Conn(a, "/user", auth={"token": token("kick-me")})
+    on_b = Conn(b, "/user", auth={"token": token("kick-me")})
+    stays = Conn(b, "/prices")
+
+    stats = admin.call("admin.command", {"command": "stats"})["stats"]
+    assert stats["instances"] == 2, "both instances answered"
+    assert stats["connections"]["/user"] >= 2 and stats["connections"]["/prices"] >= 1, "counts add up across instances"
+
+    assert admin.call("admin.command", {"command": "kick", "userId": "kick-me"}) == {"ok": True, "kicked": 2}
+    for conn in (on_a, on_b):
+        assert conn.disconnected.wait(5), "the user's socket on every instance is closed"
+    assert stays.call("ping")["ok"] is True
+
+    admin_b = Conn(b, "/admin", auth={"token": token("ops", role="admin")})
+    assert admin_b.call("admin.command", {"command": "maintenance", "enabled": True, "message": "Back soon"})["maintenance"] is True
+    try:
+        def refused_on_a():
+            probe = Conn(a, "/prices")
+            refused = not probe.connected and (probe.connect_error or {}).get("data", {}).get("code") == "MAINTENANCE"
+            probe.close()
+            return refused
+        wait_until(refused_on_a, timeout=5, message="maintenance switched on by B applies on A")
+        assert [d["message"] for d in received(stays, "system.broadcast", 1)] == ["Back soon"]
+    finally:
+        admin_b.call("admin.command", {"command": "maintenance", "enabled": False})
+    def accepted_on_a():
+        probe = Conn(a, "/prices")
+        accepted = probe.connected
+        probe.close()
+        return accepted
+    wait_until(accepted_on_a, timeout=5, message="and off again on A")
+    for conn in (admin, admin_b, stays):
+        conn.close()
