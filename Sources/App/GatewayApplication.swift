@@ -28,9 +28,13 @@ struct GatewayApplication {
         let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
         // In cluster mode the /user socket counts also tell the bus which users' channels to follow.
         let userInterest: UserInterest? = configuration.redis == nil ? nil : UserInterest(limit: configuration.namespaces.maxConnectionsPerUser)
+        // …and users' token buckets are shared through Redis.
+        var sharedRateLimits: RedisRateLimitStore?
+        if let redis = configuration.redis { sharedRateLimits = RedisRateLimitStore(prefix: redis.prefix, logger: logger) }
         let services = GatewayServices(
             settings: configuration.namespaces,
             authenticator: authenticator,
+            rateLimits: sharedRateLimits ?? LocalRateLimitStore(),
             userSockets: userInterest,
             broadcaster: broadcaster,
             metrics: metrics,
@@ -131,7 +135,7 @@ struct GatewayApplication {
         if let redis = configuration.redis {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
-                services: services, market: market, bus: clusterBus, eventLoop: group.next(), logger: logger
+                services: services, market: market, bus: clusterBus, rateLimits: sharedRateLimits, eventLoop: group.next(), logger: logger
             ))
             for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }
         }

@@ -20,6 +20,8 @@ struct RedisIngestService: Service {
     let market: MarketState
     /// Cluster mode: the bus's links run beside the others and count in the same Redis status.
     let bus: RedisBus?
+    /// Cluster mode: the shared token buckets' connection.
+    let rateLimits: RedisRateLimitStore?
     let eventLoop: any EventLoop
     let logger: Logger
 
@@ -61,6 +63,7 @@ struct RedisIngestService: Service {
             ))
         }
         if let bus { links += bus.links(address: address, eventLoop: eventLoop, status: status) }
+        if let rateLimits { links.append(rateLimits.link(address: address, eventLoop: eventLoop, status: status)) }
         for link in links { link.start() }
         logger.info("Reading Redis", metadata: ["redis.address": "\(address.description)", "redis.prefix": "\(prefix)", "feed.redis": "\(readsFeed)"])
         try? await gracefulShutdown()

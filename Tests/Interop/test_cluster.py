@@ -173,3 +173,35 @@ def test_admin_commands_reach_every_instance(pair):
     wait_until(accepted_on_a, timeout=5, message="and off again on A")
     for conn in (admin, admin_b, stays):
         conn.close()
+
+
+@pytest.fixture(scope="module")
+def limited_pair(tmp_path_factory, redis_server):
+    """Two instances with a small shared bucket: 5 events a minute, then blocked for 2 s."""
+    env = {"FEED_SOURCE": "none", "REDIS_URL": redis_server.url, "REDIS_PREFIX": "rl-" + PREFIX,
+           "WS_RATE_LIMIT_POINTS": "5", "WS_RATE_LIMIT_DURATION": "60", "WS_RATE_LIMIT_BLOCK": "2"}
+    a, b = configured_gateway(tmp_path_factory, "", env=env), configured_gateway(tmp_path_factory, "", env=env)
+    for gateway in (a, b):
+        wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 200)
+    yield a, b
+    for gateway in (a, b):
+        assert gateway.alive()
+        gateway.stop()
+
+
+def test_a_users_token_bucket_is_shared_by_every_instance(limited_pair):
+    a, b = limited_pair
+    on_a = Conn(a, "/prices", auth={"token": token("busy-user")})
+    on_b = Conn(b, "/prices", auth={"token": token("busy-user")})
+    replies = [conn.call("ping") for conn in (on_a, on_b, on_a, on_b, on_a)]
+    assert all(reply["ok"] for reply in replies), "five events, wherever they land"
+    refused = on_b.call("ping")
+    assert refused["ok"] is False and refused["error"]["code"] == "RATE_LIMIT", "the sixth is refused, on the other instance too"
+    assert 1 <= refused["error"]["retryAfterMs"] <= 2000
+    assert on_a.call("ping")["error"]["code"] == "RATE_LIMIT", "blocked everywhere"
+    anonymous = Conn(b, "/prices")
+    assert all(anonymous.call("ping")["ok"] for _ in range(5)), "anonymous buckets are per connection"
+    time.sleep(2.2)
+    assert on_a.call("ping")["ok"] is True, "after the block the bucket is full again"
+    for conn in (on_a, on_b, anonymous):
+        conn.close()

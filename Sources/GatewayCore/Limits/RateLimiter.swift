@@ -1,9 +1,17 @@
 import NIOConcurrencyHelpers
+import NIOCore
 
-/// Where buckets live: in process by default; the cluster work backs this with Redis so all
-/// instances share them (and falls back to the local store when Redis is unreachable).
+/// A rate-limit decision: at once (buckets in this process), or when a shared store answers.
+public enum RateLimitAnswer: Sendable {
+    case now(TokenBucket.Decision)
+    case later(EventLoopFuture<TokenBucket.Decision>)
+}
+
+/// Where buckets live: in process by default; in cluster mode in Redis, so all instances
+/// share them (falling back to local buckets while Redis is unreachable).
 public protocol RateLimitStore: Sendable {
-    func take(key: String, policy: TokenBucket.Policy, now: Double) -> TokenBucket.Decision
+    /// Takes one token for `key`; a later answer completes on any loop.
+    func take(key: String, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer
 }
 
 /// Token buckets per (namespace, key) in this process, behind one lock. Idle buckets are swept
@@ -35,4 +43,8 @@ public final class LocalRateLimitStore: RateLimitStore {
     }
 
     public var bucketCount: Int { state.withLockedValue { $0.buckets.count } }
+
+    public func take(key: String, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer {
+        .now(take(key: key, policy: policy, now: now))
+    }
 }

@@ -133,7 +133,22 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
     func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {
         guard let state = socket.state else { return }
         let policy = services.settings.rateLimits[name] ?? NamespaceSettings.defaultRateLimits["/"]!
-        if case .refused(let retryAfterMs) = services.rateLimits.take(key: state.rateKey, policy: policy, now: services.now()) {
+        switch services.rateLimits.take(key: state.rateKey, policy: policy, now: services.now(), on: socket.eventLoop) {
+        case .now(let decision):
+            handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: decision)
+        case .later(let decision):
+            // A shared bucket (cluster mode) answers from Redis; the event waits on this socket's loop.
+            decision.hop(to: socket.eventLoop).whenComplete { [self] result in
+                guard let state = socket.state else { return }
+                handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: (try? result.get()) ?? .allowed)
+            }
+        }
+    }
+
+    private func handle(
+        event: String, arguments: [JSONValue], ack: Acknowledgement?, socket: NamespaceSocket, state: SocketState, decision: TokenBucket.Decision
+    ) {
+        if case .refused(let retryAfterMs) = decision {
             services.metrics.countRateLimited(namespace: name)
             let error = ClientError(.rateLimit, "Too many requests; wait \(retryAfterMs) ms.", retryAfterMs: retryAfterMs)
             EventReply.failure(error, event: event, ack: ack, socket: socket)
