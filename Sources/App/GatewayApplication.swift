@@ -27,7 +27,12 @@ struct GatewayApplication {
         let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.server.flushIntervalMs)))
         let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
         // In cluster mode the /user socket counts also tell the bus which users' channels to follow.
+        let instanceID = SessionID.make()
         let userInterest: UserInterest? = configuration.redis == nil ? nil : UserInterest(limit: configuration.namespaces.maxConnectionsPerUser)
+        var userSlots: ClusterUserSlots?
+        if let redis = configuration.redis, let userInterest {
+            userSlots = ClusterUserSlots(interest: userInterest, prefix: redis.prefix, instanceID: instanceID, lease: redis.connectionLease, logger: logger)
+        }
         // …and users' token buckets are shared through Redis.
         var sharedRateLimits: RedisRateLimitStore?
         if let redis = configuration.redis { sharedRateLimits = RedisRateLimitStore(prefix: redis.prefix, logger: logger) }
@@ -35,7 +40,7 @@ struct GatewayApplication {
             settings: configuration.namespaces,
             authenticator: authenticator,
             rateLimits: sharedRateLimits ?? LocalRateLimitStore(),
-            userSockets: userInterest,
+            userSockets: userSlots,
             broadcaster: broadcaster,
             metrics: metrics,
             logger: logger
@@ -48,7 +53,7 @@ struct GatewayApplication {
         if let redis = configuration.redis, let userInterest {
             clusterBus = RedisBus(
                 local: localBus, prefix: redis.prefix, interest: userInterest, symbols: configuration.namespaces.symbols,
-                metrics: metrics, logger: logger
+                metrics: metrics, logger: logger, instanceID: instanceID
             )
         }
         let bus: any GatewayBus = clusterBus ?? localBus
@@ -135,7 +140,7 @@ struct GatewayApplication {
         if let redis = configuration.redis {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
-                services: services, market: market, bus: clusterBus, rateLimits: sharedRateLimits, eventLoop: group.next(), logger: logger
+                services: services, market: market, bus: clusterBus, rateLimits: sharedRateLimits, userSlots: userSlots, eventLoop: group.next(), logger: logger
             ))
             for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }
         }

@@ -22,6 +22,8 @@ struct RedisIngestService: Service {
     let bus: RedisBus?
     /// Cluster mode: the shared token buckets' connection.
     let rateLimits: RedisRateLimitStore?
+    /// Cluster mode: the per-user connection leases' connection.
+    let userSlots: ClusterUserSlots?
     let eventLoop: any EventLoop
     let logger: Logger
 
@@ -64,6 +66,7 @@ struct RedisIngestService: Service {
         }
         if let bus { links += bus.links(address: address, eventLoop: eventLoop, status: status) }
         if let rateLimits { links.append(rateLimits.link(address: address, eventLoop: eventLoop, status: status)) }
+        if let userSlots { links.append(userSlots.link(address: address, eventLoop: eventLoop, status: status)) }
         for link in links { link.start() }
         logger.info("Reading Redis", metadata: ["redis.address": "\(address.description)", "redis.prefix": "\(prefix)", "feed.redis": "\(readsFeed)"])
         try? await gracefulShutdown()

@@ -51,9 +51,9 @@ public final class RedisBus: GatewayBus {
 
     public init(
         local: any GatewayBus, prefix: String, interest: UserInterest, symbols: [String], metrics: GatewayMetrics, logger: Logger,
-        replyTimeout: TimeAmount = .seconds(1)
+        instanceID: String = SessionID.make(), replyTimeout: TimeAmount = .seconds(1)
     ) {
-        instanceID = SessionID.make()
+        self.instanceID = instanceID
         self.replyTimeout = replyTimeout
         self.local = local
         channels = BusChannels(prefix: prefix)

@@ -205,3 +205,30 @@ def test_a_users_token_bucket_is_shared_by_every_instance(limited_pair):
     assert on_a.call("ping")["ok"] is True, "after the block the bucket is full again"
     for conn in (on_a, on_b, anonymous):
         conn.close()
+
+
+def test_the_per_user_connection_cap_is_cluster_wide_and_a_crashed_instance_frees_its_slots(tmp_path_factory, redis_server):
+    env = {"FEED_SOURCE": "none", "REDIS_URL": redis_server.url, "REDIS_PREFIX": "cap-" + PREFIX,
+           "WS_MAX_CONNECTIONS_PER_USER": "2"}
+    yaml = "redis:\n  connectionLeaseMs: 1500\n"
+    a, b = configured_gateway(tmp_path_factory, yaml, env=env), configured_gateway(tmp_path_factory, yaml, env=env)
+    try:
+        for gateway in (a, b):
+            wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 200)
+        user = {"token": token("capped-user")}
+        on_a, on_b = Conn(a, "/user", auth=user), Conn(b, "/user", auth=user)
+        assert on_a.connected and on_b.connected
+        third = Conn(a, "/user", auth=user)
+        assert not third.connected and third.connect_error["data"]["code"] == "CONNECTION_LIMIT", "two in all, not per instance"
+        time.sleep(2)  # longer than the lease: live sockets keep theirs renewed
+        fourth = Conn(b, "/user", auth=user)
+        assert not fourth.connected, "renewed leases still count"
+        b.process.kill()                               # B dies with a socket of the user
+        b.process.wait(timeout=10)
+        wait_until(lambda: Conn(a, "/user", auth=user).connected, timeout=6,
+                   message="B's lease expires by itself and A takes a new socket")
+        on_a.close()
+    finally:
+        a.stop()
+        if b.alive():
+            b.stop()

@@ -69,6 +69,7 @@ struct ConfigurationKey: Sendable {
         .init(path: "recovery.maxBytes", environment: nil, defaultValue: "\(limits.recovery.maxBytes)"),
         .init(path: "redis.url", environment: "REDIS_URL", defaultValue: ""),
         .init(path: "redis.prefix", environment: "REDIS_PREFIX", defaultValue: "ws:"),
+        .init(path: "redis.connectionLeaseMs", environment: nil, defaultValue: "30000"),
         .init(path: "tiers.premiumChannels", environment: nil, defaultValue: ""),
         .init(path: "logging.level", environment: "LOG_LEVEL", defaultValue: "info"),
         .init(path: "logging.format", environment: "LOG_FORMAT", defaultValue: "text"),

@@ -1,14 +1,27 @@
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Where connection slots are counted (sockets per user, per address): in process by default;
 /// the cluster work backs per-user counts with Redis leases so the cap holds across instances.
 public protocol ConnectionCountStore: Sendable {
     /// Takes a slot for `key`; false when the key is at its limit.
     func acquire(_ key: String) -> Bool
+    /// The same, for a store that may have to ask elsewhere (cluster-wide counts).
+    func acquire(_ key: String, on eventLoop: any EventLoop) -> SlotAnswer
     /// Gives back a slot taken by ``acquire(_:)`` (exactly once).
     func release(_ key: String)
     /// Keys with at least one slot taken (e.g. unique users).
     var activeKeys: Int { get }
+}
+
+/// A slot decision: at once, or when a shared store answers.
+public enum SlotAnswer: Sendable {
+    case now(Bool)
+    case later(EventLoopFuture<Bool>)
+}
+
+extension ConnectionCountStore {
+    public func acquire(_ key: String, on eventLoop: any EventLoop) -> SlotAnswer { .now(acquire(key)) }
 }
 
 /// Counts live things per key against a cap, in this process; a slot is taken all-or-nothing

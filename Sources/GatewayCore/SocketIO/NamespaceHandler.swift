@@ -1,4 +1,5 @@
 import GatewayJSON
+import NIOCore
 import SocketIOCodec
 
 /// One namespace's behaviour. Every call arrives on the socket's event loop and must not block:
@@ -19,6 +20,10 @@ public protocol NamespaceHandler: AnyObject, Sendable {
     /// The socket left the namespace (it has already left its rooms).
     func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason)
 
+    /// An accepted CONNECT whose client was gone before the decision came back (a deferred
+    /// decision): give back what `authorize` took for `context`.
+    func abandoned(_ context: (any Sendable)?)
+
     /// The socket fell behind on a chained stream (an order book) and skipped part of it: send
     /// it a fresh snapshot and call `socket.session.endResync(key)` right before (until then
     /// the stream is held for this socket).
@@ -29,6 +34,7 @@ extension NamespaceHandler {
     public func authorize(_ request: ConnectRequest) -> ConnectDecision { .accept() }
     public func connected(_ socket: NamespaceSocket) {}
     public func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason) {}
+    public func abandoned(_ context: (any Sendable)?) {}
     public func resync(_ key: ConflationKey, socket: NamespaceSocket) { socket.session.endResync(key) }
 }
 
@@ -38,11 +44,14 @@ public struct ConnectRequest: Sendable {
     /// The CONNECT payload (`{}` when the client sent none).
     public let auth: JSONValue
     public let handshake: HandshakeInfo
+    /// The session's loop (where a deferred decision's answer is applied).
+    public let eventLoop: any EventLoop
 
-    public init(namespace: String, auth: JSONValue, handshake: HandshakeInfo) {
+    public init(namespace: String, auth: JSONValue, handshake: HandshakeInfo, eventLoop: any EventLoop) {
         self.namespace = namespace
         self.auth = auth
         self.handshake = handshake
+        self.eventLoop = eventLoop
     }
 }
 
@@ -53,6 +62,9 @@ public enum ConnectDecision: Sendable {
     case accept(context: (any Sendable)? = nil, reply: ConnectReply = ConnectReply())
     /// Refuses with CONNECT_ERROR `{"message": message, "data": data}`.
     case reject(message: String, data: JSONValue? = nil)
+    /// Decided elsewhere (a shared store in cluster mode); applied on the session's loop when
+    /// it completes. The namespace counts as joining meanwhile.
+    indirect case deferred(EventLoopFuture<ConnectDecision>)
 }
 
 /// Answers one client event that carried an ack id; only the first call sends anything.

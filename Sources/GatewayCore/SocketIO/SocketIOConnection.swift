@@ -12,6 +12,8 @@ public final class SocketIOConnection: EngineMessageHandler {
     private let metrics: GatewayMetrics
     private let logger: Logger
     private var sockets: [String: NamespaceSocket] = [:]
+    /// Namespaces whose CONNECT is being decided elsewhere (a deferred decision).
+    private var joining: Set<String> = []
     private var assembler: BinaryAssembler?
     private var connectDeadline: Scheduled<Void>?
     private let connectTimeout: TimeAmount
@@ -119,7 +121,7 @@ public final class SocketIOConnection: EngineMessageHandler {
 
     private func connect(_ packet: SocketPacket, on session: EngineSession) {
         let namespace = packet.namespace
-        guard sockets[namespace] == nil else {
+        guard sockets[namespace] == nil, !joining.contains(namespace) else {
             return violation(session, "second CONNECT for a joined namespace")
         }
         guard let handler = registry.handler(for: namespace) else {
@@ -128,7 +130,12 @@ public final class SocketIOConnection: EngineMessageHandler {
             return
         }
         let auth = packet.data ?? .object([])
-        switch handler.authorize(ConnectRequest(namespace: namespace, auth: auth, handshake: session.handshake)) {
+        apply(handler.authorize(ConnectRequest(namespace: namespace, auth: auth, handshake: session.handshake, eventLoop: session.eventLoop)), handler: handler, auth: auth, on: session)
+    }
+
+    private func apply(_ decision: ConnectDecision, handler: any NamespaceHandler, auth: JSONValue, on session: EngineSession) {
+        let namespace = handler.name
+        switch decision {
         case .reject(let message, let data):
             let code = data?["code"]?.stringValue ?? "REJECTED"
             metrics.connectErrors(namespace: namespace, code: code).increment(by: 1)
@@ -144,6 +151,18 @@ public final class SocketIOConnection: EngineMessageHandler {
             let data = JSONValue.object([JSONMember("sid", .string(socket.id))] + reply.fields)
             session.send(OutboundMessage(SocketPacket(type: .connect, namespace: namespace, data: data)))
             handler.connected(socket)
+        case .deferred(let later):
+            joining.insert(namespace)
+            later.hop(to: session.eventLoop).whenComplete { [self] result in
+                joining.remove(namespace)
+                let decision = (try? result.get()) ?? .reject(message: "The connection could not be decided; try again.", data: nil)
+                guard !session.isClosed else {
+                    // Nobody to answer: what an acceptance took is given back.
+                    if case .accept(let context, _) = decision { handler.abandoned(context) }
+                    return
+                }
+                apply(decision, handler: handler, auth: auth, on: session)
+            }
         }
     }
 

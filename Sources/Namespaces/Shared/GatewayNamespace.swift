@@ -28,15 +28,23 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
     // MARK: Connect
 
     func authorize(_ request: ConnectRequest) -> ConnectDecision {
-        let decision = decide(request)
-        if case .reject(_, let data) = decision {
-            // Refusals are bad input as far as the log goes: bounded, and never the token.
+        logged(decide(request), request)
+    }
+
+    /// Refusals are bad input as far as the log goes: bounded, and never the token.
+    private func logged(_ decision: ConnectDecision, _ request: ConnectRequest) -> ConnectDecision {
+        switch decision {
+        case .reject(_, let data):
             BadInputLog.shared.log(services.logger, "Connection refused", metadata: [
                 "namespace": "\(name)", "refusal.code": "\(data?["code"]?.stringValue ?? "?")",
                 "client.address": "\(request.handshake.remoteAddress ?? "?")",
             ])
+            return decision
+        case .deferred(let later):
+            return .deferred(later.map { [self] in logged($0, request) })
+        case .accept:
+            return decision
         }
-        return decision
     }
 
     private func decide(_ request: ConnectRequest) -> ConnectDecision {
@@ -61,15 +69,27 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         guard services.ipSockets.acquire(ipSlot) else {
             return Authentication.refusal("Too many connections from your address.", code: "CONNECTION_LIMIT")
         }
-        var userSlot: String?
-        if behavior.limitsSocketsPerUser, let principal {
-            guard services.userSockets.acquire(principal.userId) else {
+        guard behavior.limitsSocketsPerUser, let principal else {
+            return admit(request, principal: principal, ipSlot: ipSlot, userSlot: nil)
+        }
+        // The per-user cap may be cluster-wide: then the slot is decided in Redis.
+        let userId = principal.userId
+        let decided: @Sendable (Bool) -> ConnectDecision = { [self] taken in
+            guard taken else {
                 services.ipSockets.release(ipSlot)
                 let limit = services.settings.maxConnectionsPerUser
                 return Authentication.refusal("You already have \(limit) connections to \(name); close one first.", code: "CONNECTION_LIMIT")
             }
-            userSlot = principal.userId
+            return admit(request, principal: principal, ipSlot: ipSlot, userSlot: userId)
         }
+        switch services.userSockets.acquire(userId, on: request.eventLoop) {
+        case .now(let taken): return decided(taken)
+        case .later(let taken): return .deferred(taken.map(decided))
+        }
+    }
+
+    /// The acceptance, once the slots are held.
+    private func admit(_ request: ConnectRequest, principal: Principal?, ipSlot: String, userSlot: String?) -> ConnectDecision {
         var recovery: RecoveryPlan?
         var reply = ConnectReply()
         if behavior.offersRecovery, let principal, let plan = RecoveryPlan.decide(request.auth, userId: principal.userId, hub: services.userEvents) {
@@ -77,6 +97,13 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             reply = plan.reply
         }
         return .accept(context: Admission(principal: principal, ipSlot: ipSlot, userSlot: userSlot, recovery: recovery), reply: reply)
+    }
+
+    /// A deferred acceptance whose client left meanwhile: its slots go back.
+    func abandoned(_ context: (any Sendable)?) {
+        guard let admission = context as? Admission else { return }
+        services.ipSockets.release(admission.ipSlot)
+        if let slot = admission.userSlot { services.userSockets.release(slot) }
     }
 
     func connected(_ socket: NamespaceSocket) {
