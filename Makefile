@@ -51,11 +51,12 @@ interop-test: test-deps venv
 
 test: unit-test interop-test
 
-bench: system-deps
+bench: test-deps venv
 	GATEWAY_BENCH=1 $(SWIFT) build -c release --product gateway-bench --product StockWebSocketServer --product ConformanceServer
 	Benchmarks/run-fanout.sh
 	Benchmarks/run-feed.sh
 	Benchmarks/run-waves.sh
+	Benchmarks/run-cluster.sh
 
 fuzz: system-deps
 	Fuzz/run-fuzzer.sh

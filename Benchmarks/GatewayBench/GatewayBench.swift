@@ -19,6 +19,7 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "Seconds per step") var seconds: Double = 3
     @Option(help: "Client event-loop threads") var threads: Int = 2
     @Option(help: "Label printed with each result line") var label: String = "gateway"
+    @Option(help: "feed mode: spread the subscribers over these ports, comma separated (default: --port)") var ports: String?
     @Option(help: "waves mode: how many waves of --subscribers clients") var waves: Int = 2
     @Option(help: "waves mode: connections in flight at once") var inFlight: Int = 1000
     @Option(help: "waves mode: the server's process id, for its RSS and descriptors") var serverPid: Int?
@@ -37,7 +38,7 @@ struct GatewayBench: AsyncParsableCommand {
         let proto: BenchConnection.WireProtocol = mode == "raw" ? .raw : .socketIO(namespace: "/bench", room: "bench")
         let path = mode == "raw" ? "/" : "/socket.io/?EIO=4&transport=websocket"
 
-        func connect(_ proto: BenchConnection.WireProtocol) async throws -> any Channel {
+        func connect(_ proto: BenchConnection.WireProtocol, port: Int = port) async throws -> any Channel {
             let loop = group.next()
             let ready = loop.makePromise(of: Void.self)
             let channel = try await ClientBootstrap(group: loop)
@@ -58,11 +59,12 @@ struct GatewayBench: AsyncParsableCommand {
         var channels: [any Channel] = []
         if mode == "feed" {
             let symbolList = symbols.split(separator: ",").map(String.init)
+            let portList = ports.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [port]
             // While the feed runs, each handshake waits behind live traffic: connect 100 at a time.
             for start in stride(from: 0, to: subscribers, by: 100) {
                 try await withThrowingTaskGroup(of: (any Channel).self) { group in
                     for index in start..<min(subscribers, start + 100) {
-                        group.addTask { try await connect(.feed(symbol: symbolList[index % symbolList.count])) }
+                        group.addTask { try await connect(.feed(symbol: symbolList[index % symbolList.count]), port: portList[index % portList.count]) }
                     }
                     for try await channel in group { channels.append(channel) }
                 }

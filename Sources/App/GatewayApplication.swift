@@ -41,6 +41,7 @@ struct GatewayApplication {
             authenticator: authenticator,
             rateLimits: sharedRateLimits ?? LocalRateLimitStore(),
             userSockets: userSlots,
+            recoveryInterest: userInterest,
             broadcaster: broadcaster,
             metrics: metrics,
             logger: logger

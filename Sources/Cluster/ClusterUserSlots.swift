@@ -45,37 +45,38 @@ public final class ClusterUserSlots: ConnectionCountStore {
             held.next += 1
             return "\(instanceID):\(held.next)"
         }
-        let promise = eventLoop.makePromise(of: Bool.self)
         let arguments = ["EVALSHA", take, "1", key(userId), String(interest.limit), leaseMs, member]
-        redis.eventLoop.execute { [self] in
-            redis.send(arguments).whenComplete { [self] result in
-                switch result {
-                case .success(.integer(1)):
-                    guard interest.acquire(userId) else {
-                        _ = redis.send(["ZREM", key(userId), member])
-                        return promise.succeed(false)
-                    }
-                    held.withLockedValue { $0.byUser[userId, default: []].append(member) }
-                    promise.succeed(true)
-                case .success:
-                    promise.succeed(false)
-                case .failure:
-                    // Redis went away mid-call: this socket is counted here only.
-                    promise.succeed(interest.acquire(userId))
-                }
+        let taken = redis.eventLoop.flatSubmit { redis.send(arguments) }.flatMap { [self] reply -> EventLoopFuture<Bool> in
+            guard case .integer(1) = reply else { return eventLoop.makeSucceededFuture(false) }
+            held.withLockedValue { $0.byUser[userId, default: []].append(member) }
+            // The user's first socket here: the CONNECT waits until the bus follows their channel.
+            return interest.acquireFollowed(userId, on: eventLoop).map { [self] taken in
+                if !taken { release(lease: member, of: userId) }
+                return taken
             }
+        }.flatMapError { [self] error in
+            // Redis went away mid-call (or lost the script): this socket is counted here only,
+            // and gets its lease at the next renewal.
+            if "\(error)".contains("NOSCRIPT") { redis.eventLoop.execute { redis.close() } }
+            return eventLoop.makeSucceededFuture(interest.acquire(userId))
         }
-        return .later(promise.futureResult)
+        return .later(taken)
     }
 
     public func release(_ userId: String) {
         interest.release(userId)
-        let member = held.withLockedValue { held -> String? in
-            guard var members = held.byUser[userId], let member = members.popLast() else { return nil }
+        // Leases of one user are interchangeable: any of this instance's goes.
+        let member = held.withLockedValue { held -> String? in held.byUser[userId]?.last }
+        if let member { release(lease: member, of: userId) }
+    }
+
+    private func release(lease member: String, of userId: String) {
+        held.withLockedValue { held in
+            guard var members = held.byUser[userId], let index = members.lastIndex(of: member) else { return }
+            members.remove(at: index)
             held.byUser[userId] = members.isEmpty ? nil : members
-            return member
         }
-        guard let member, let redis = connection.withLockedValue({ $0?.redis }) else { return }
+        guard let redis = connection.withLockedValue({ $0?.redis }) else { return }
         redis.eventLoop.execute { [self] in _ = redis.send(["ZREM", key(userId), member]) }
     }
 
@@ -104,10 +105,31 @@ public final class ClusterUserSlots: ConnectionCountStore {
         }
     }
 
+    /// Renews this instance's leases, and first gives every local socket one: sockets taken
+    /// while Redis was away (counted locally) get theirs here, leases of sockets gone go.
     private func renewAll(on redis: RedisConnection, script: String) {
-        let users = held.withLockedValue { $0.byUser }
+        let sockets = interest.socketCounts
+        let (users, surplus) = held.withLockedValue { held -> ([String: [String]], [(String, String)]) in
+            var surplus: [(String, String)] = []
+            for (userId, members) in held.byUser where members.count > sockets[userId, default: 0] {
+                let extra = members.count - sockets[userId, default: 0]
+                surplus += members.suffix(extra).map { (userId, $0) }
+                let kept = Array(members.dropLast(extra))
+                held.byUser[userId] = kept.isEmpty ? nil : kept
+            }
+            for (userId, count) in sockets {
+                while held.byUser[userId, default: []].count < count {
+                    held.next += 1
+                    held.byUser[userId, default: []].append("\(instanceID):\(held.next)")
+                }
+            }
+            return (held.byUser, surplus)
+        }
+        for (userId, member) in surplus { _ = redis.send(["ZREM", key(userId), member]) }
         for (userId, members) in users {
-            _ = redis.send(["EVALSHA", script, "1", key(userId), leaseMs] + members)
+            redis.send(["EVALSHA", script, "1", key(userId), leaseMs] + members).whenFailure { error in
+                if "\(error)".contains("NOSCRIPT") { redis.close() }  // reconnects and loads the scripts again
+            }
         }
     }
 

@@ -177,7 +177,8 @@ public final class RedisBus: GatewayBus {
             },
             RedisLink(name: "bus-subscribe", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] connection in
                 let state = Subscriber(connection: connection)
-                return connection.subscribe(channels.all) { [self] _, payload in received(payload, on: connection.eventLoop) }.flatMap { [self] in
+                let loop = connection.eventLoop  // not the connection: its handler must not keep it alive
+                return connection.subscribe(channels.all) { [self] _, payload in received(payload, on: loop) }.flatMap { [self] in
                     connection.send(["SUBSCRIBE", channels.instance(instanceID)]).map { _ in }
                 }.flatMap { [self] in
                     // From here on interest changes reach this connection; then catch up with
@@ -225,6 +226,8 @@ public final class RedisBus: GatewayBus {
             for item in items {
                 if let message = try? parser.parse(item) { messages.append(message) }
             }
+            // Refused here when this instance's feed loop is behind: counted and logged there
+            // (gateway_feed_rejected_total{reason="overloaded"}).
             if !messages.isEmpty { _ = local.market(messages) }
         case .maintenance(let enabled, let message):
             local.maintenance(enabled: enabled, message: message)
@@ -235,25 +238,26 @@ public final class RedisBus: GatewayBus {
         }
     }
 
-    /// A user gained or lost their sockets here: subscribe or unsubscribe their channel, on
-    /// the subscriber's loop, from the current count (notices may arrive out of order).
-    private func reconcile(_ userId: String) {
-        guard let state = subscriber.withLockedValue({ $0 }) else { return }  // caught up at the next connect
-        state.connection.eventLoop.execute { [self] in update(userId, on: state) }
+    /// A user became present here or absent: subscribe or unsubscribe their channel, on the
+    /// subscriber's loop, from the current state (notices may arrive out of order). The future
+    /// completes when Redis confirmed (nil while no subscriber is connected: it catches up
+    /// when it connects).
+    private func reconcile(_ userId: String) -> EventLoopFuture<Void>? {
+        guard let state = subscriber.withLockedValue({ $0 }) else { return nil }
+        return state.connection.eventLoop.flatSubmit { [self] in update(userId, on: state) }
     }
 
-    private func update(_ userId: String, on state: Subscriber) {
-        guard state.connection.eventLoop.inEventLoop else {
-            return state.connection.eventLoop.execute { [self] in update(userId, on: state) }
-        }
+    @discardableResult
+    private func update(_ userId: String, on state: Subscriber) -> EventLoopFuture<Void> {
+        state.connection.eventLoop.preconditionInEventLoop()
         let wanted = interest.isPresent(userId)
-        guard wanted != state.users.contains(userId) else { return }
+        guard wanted != state.users.contains(userId) else { return state.connection.eventLoop.makeSucceededVoidFuture() }
         if wanted {
             state.users.insert(userId)
-            _ = state.connection.send(["SUBSCRIBE", channels.user(userId)])
+            return state.connection.send(["SUBSCRIBE", channels.user(userId)]).map { _ in }
         } else {
             state.users.remove(userId)
-            _ = state.connection.send(["UNSUBSCRIBE", channels.user(userId)])
+            return state.connection.send(["UNSUBSCRIBE", channels.user(userId)]).map { _ in }
         }
     }
 }

@@ -36,6 +36,9 @@ public final class RedisRateLimitStore: RateLimitStore {
                 switch result {
                 case .success(.integer(let retryAfterMs)):
                     promise.succeed(retryAfterMs == 0 ? .allowed : .refused(retryAfterMs: Int(retryAfterMs)))
+                case .failure(let error) where "\(error)".contains("NOSCRIPT"):
+                    redis.close()  // the link reconnects and loads the script again
+                    promise.succeed(local.take(key: key, policy: policy, now: now))
                 default:
                     // Redis went away mid-call: this event is decided here.
                     promise.succeed(local.take(key: key, policy: policy, now: now))

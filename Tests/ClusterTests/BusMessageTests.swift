@@ -30,7 +30,7 @@ struct BusMessageTests {
     func interest() {
         let interest = UserInterest(limit: 2)
         let heard = Heard()
-        interest.observe { heard.add($0) }
+        interest.observe { heard.add($0); return nil }
         #expect(interest.acquire("alice"))
         #expect(interest.acquire("alice"))
         #expect(!interest.acquire("alice"), "the per-user cap")
@@ -42,6 +42,16 @@ struct BusMessageTests {
         #expect(!interest.isPresent("alice"))
         #expect(heard.names == ["alice", "bob", "alice"], "and the last one")
         #expect(Set(interest.presentUsers) == ["bob"])
+
+        // A kept recovery session keeps a user present after their last socket.
+        interest.holdRecovery("carol")
+        #expect(interest.isPresent("carol") && interest.activeKeys == 1, "held, but no socket counted")
+        #expect(interest.acquire("carol"))
+        interest.release("carol")
+        #expect(interest.isPresent("carol"), "the session still holds the user")
+        interest.releaseRecovery("carol")
+        #expect(!interest.isPresent("carol"))
+        #expect(heard.names == ["alice", "bob", "alice", "carol", "carol"], "present once, absent once")
     }
 }
 

@@ -27,8 +27,9 @@ def pair(tmp_path_factory, redis_server):
     a, b = gateway_on(tmp_path_factory, redis_server), gateway_on(tmp_path_factory, redis_server)
     for gateway in (a, b):
         wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 200)
-    # Both instances listen on the bus before anything is published.
+    # Both instances listen on the bus, and for answers to their requests, before anything is published.
     wait_until(lambda: redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:all").split()[-1] == "2")
+    wait_until(lambda: len(redis_server.cli("PUBSUB", "CHANNELS", PREFIX + "bus:instance:*").split()) == 2)
     yield a, b
     for gateway in (a, b):
         assert gateway.alive()
@@ -68,10 +69,14 @@ def test_user_events_over_http_reach_the_users_sockets_on_every_instance_once_an
     on_b = Conn(b, "/user", auth={"token": token(user)})
     other = Conn(b, "/user", auth={"token": token("someone-else")})
     for n in range(10):
-        via = a if n % 2 == 0 else b
-        assert post(via, f"/api/v1/users/{user}/events", {"event": "order.update", "data": {"n": n}}).status_code == 202
+        for via, source in ((a, "a"), (b, "b")):
+            body = {"event": "order.update", "data": {"n": n, "via": source}}
+            assert post(via, f"/api/v1/users/{user}/events", body).status_code == 202
     for conn in (on_a, on_b):
-        assert [d["n"] for d in received(conn, "order.update", 10)] == list(range(10))
+        events = received(conn, "order.update", 20)
+        assert len(events) == 20, "each once"
+        for source in ("a", "b"):
+            assert [d["n"] for d in events if d["via"] == source] == list(range(10)), "in the order each instance accepted them"
     assert not any(e == "order.update" for e, _ in other.events), "never another user's"
     for conn in (on_a, on_b, other):
         conn.close()
@@ -232,3 +237,27 @@ def test_the_per_user_connection_cap_is_cluster_wide_and_a_crashed_instance_free
         a.stop()
         if b.alive():
             b.stop()
+
+
+def test_events_accepted_elsewhere_while_a_user_is_away_are_recovered(pair, redis_server):
+    """A dropped recovery-enabled socket keeps its instance following the user's channel for
+    the recovery window, so what another instance accepted meanwhile is replayed."""
+    from sio_raw import RawSocket
+    a, b = pair
+    user = "away-user"
+    first = RawSocket(b, "/user", {"token": token(user), "recovery": True})
+    pid = first.connect_data["pid"]
+    assert post(a, f"/api/v1/users/{user}/events", {"event": "order.new", "data": {"n": 0}}).status_code == 202
+    [(_, args)] = first.events(1)
+    offset = args[1]
+    before = metric(b, "gateway_connections", '{namespace="/user"}')
+    first.drop()
+    wait_until(lambda: metric(b, "gateway_connections", '{namespace="/user"}') < before)
+    assert int(redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:user:" + user).split()[-1]) == 1, "still followed"
+    assert post(a, f"/api/v1/users/{user}/events", {"event": "order.filled", "data": {"n": 1}}).status_code == 202
+    time.sleep(0.3)
+    again = RawSocket(b, "/user", {"token": token(user), "pid": pid, "offset": offset})
+    assert again.connect_data["recovered"] is True
+    [(name, args)] = again.events(1)
+    assert name == "order.filled" and args[0] == {"n": 1}
+    again.close()

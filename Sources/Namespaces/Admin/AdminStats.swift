@@ -9,7 +9,7 @@ public enum AdminStats {
     public static func merge(_ all: [JSONValue]) -> JSONValue {
         guard case .object(let first)? = all.first else { return .object([JSONMember("instances", .int(0))]) }
         var merged: [JSONMember] = []
-        for member in first {
+        for member in first where member.key != "instances" {
             let values = all.compactMap { $0[member.key] }
             merged.append(JSONMember(member.key, combine(member.key, values) ?? member.value))
         }

@@ -104,6 +104,8 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         guard let admission = context as? Admission else { return }
         services.ipSockets.release(admission.ipSlot)
         if let slot = admission.userSlot { services.userSockets.release(slot) }
+        // A session taken for this socket goes back, so the client can still recover with it.
+        if case .restored(let session, _)? = admission.recovery { services.userEvents.keep(session) }
     }
 
     func connected(_ socket: NamespaceSocket) {
@@ -164,8 +166,15 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         case .now(let decision):
             handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: decision)
         case .later(let decision):
-            // A shared bucket (cluster mode) answers from Redis; the event waits on this socket's loop.
+            // A shared bucket (cluster mode) answers from Redis; the event waits on this socket's
+            // loop. A client that sends faster than Redis answers is refused here, so what waits
+            // stays bounded.
+            guard state.rateChecksInFlight < SocketState.maximumRateChecksInFlight else {
+                return handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: .refused(retryAfterMs: 100))
+            }
+            state.rateChecksInFlight += 1
             decision.hop(to: socket.eventLoop).whenComplete { [self] result in
+                state.rateChecksInFlight -= 1
                 guard let state = socket.state else { return }
                 handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: (try? result.get()) ?? .allowed)
             }

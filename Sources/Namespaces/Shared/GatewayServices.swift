@@ -38,6 +38,7 @@ public final class GatewayServices: Sendable {
         rateLimits: any RateLimitStore = LocalRateLimitStore(),
         userSockets: (any ConnectionCountStore)? = nil,
         ipSockets: (any ConnectionCountStore)? = nil,
+        recoveryInterest: (any RecoveryInterest)? = nil,
         broadcaster: Broadcaster,
         publisher: (any Publisher)? = nil,
         metrics: GatewayMetrics,
@@ -56,7 +57,7 @@ public final class GatewayServices: Sendable {
         self.ipSockets = ipSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerIp)
         userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
         symbolSet = Set(settings.symbols)
-        userEvents = UserEventHub(publisher: self.publisher, metrics: metrics, settings: settings.recovery, now: now)
+        userEvents = UserEventHub(publisher: self.publisher, metrics: metrics, settings: settings.recovery, interest: recoveryInterest, now: now)
     }
 
     /// Unique users with a live `/user` socket.

@@ -10,6 +10,9 @@ final class SocketState {
     /// Rooms joined through subscribe events: counted in `gateway_subscriptions` and, for an
     /// authenticated user, against the channel quota. Kept here: rooms are gone by disconnect time.
     var subscribedRooms = 0
+    /// Client events waiting for a shared (Redis) token bucket's answer.
+    var rateChecksInFlight = 0
+    static let maximumRateChecksInFlight = 64
     var heldUserSlot: String?
     var heldIpSlot: String?
     var expiryWarning: Scheduled<Void>?

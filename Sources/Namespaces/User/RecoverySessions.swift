@@ -34,13 +34,24 @@ struct RecoverySessions {
     }
 
     var count: Int { sessions.count }
+    /// Users of sessions dropped unused (past the window, or pushed out by the cap) since the
+    /// last ``drainDropped()``.
+    private var dropped: [String] = []
+
+    mutating func drainDropped() -> [String] {
+        defer { dropped.removeAll() }
+        return dropped
+    }
 
     mutating func store(_ session: Session) {
         expire(now: session.disconnectedAt)
         sessions[session.pid] = session
         order.append((session.pid, session.disconnectedAt))
         while sessions.count > capacity, let oldest = order.popFirst() {
-            if sessions[oldest.pid]?.disconnectedAt == oldest.at { sessions[oldest.pid] = nil }
+            if let gone = sessions[oldest.pid], gone.disconnectedAt == oldest.at {
+                sessions[oldest.pid] = nil
+                dropped.append(gone.userId)
+            }
         }
     }
 
@@ -57,7 +68,10 @@ struct RecoverySessions {
     mutating func expire(now: Double) {
         while let oldest = order.first, now - oldest.at > window {
             order.removeFirst()
-            if sessions[oldest.pid]?.disconnectedAt == oldest.at { sessions[oldest.pid] = nil }
+            if let gone = sessions[oldest.pid], gone.disconnectedAt == oldest.at {
+                sessions[oldest.pid] = nil
+                dropped.append(gone.userId)
+            }
         }
     }
 }

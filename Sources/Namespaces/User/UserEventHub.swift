@@ -19,8 +19,14 @@ public final class UserEventHub: Sendable {
     private let publisher: any Publisher
     private let metrics: GatewayMetrics
     private let now: @Sendable () -> Double
+    /// Told which users have a kept session (cluster mode: the bus keeps following their events).
+    private let interest: (any RecoveryInterest)?
 
-    public init(publisher: any Publisher, metrics: GatewayMetrics, settings: RecoverySettings, now: @escaping @Sendable () -> Double) {
+    public init(
+        publisher: any Publisher, metrics: GatewayMetrics, settings: RecoverySettings, interest: (any RecoveryInterest)? = nil,
+        now: @escaping @Sendable () -> Double
+    ) {
+        self.interest = interest
         state = NIOLockedValueBox(State(
             log: UserEventLog(window: settings.window, maxPerUser: settings.maxEventsPerUser, maxTotal: settings.maxEvents, maxBytes: settings.maxBytes),
             sessions: RecoverySessions(window: settings.window, capacity: settings.maxSessions)
@@ -72,11 +78,15 @@ public final class UserEventHub: Sendable {
     /// the same user's, be within the window, and every event it missed must still be here.
     func attempt(pid: String, offset: String?, userId: String) -> Attempt {
         let time = now()
+        var ended: [String] = []
         let attempt = state.withLockedValue { state -> Attempt in
             state.log.expire(now: time)
-            switch state.sessions.take(pid: pid, userId: userId, now: time) {
+            let lookup = state.sessions.take(pid: pid, userId: userId, now: time)
+            ended = state.sessions.drainDropped()
+            switch lookup {
             case .unknown, .otherUser: return .failed(outcome: "unknown_session")
             case .found(let session):
+                ended.append(session.userId)
                 let after = max(offset.flatMap(UInt64.init) ?? 0, session.baseline)
                 if case .truncated = state.log.missed(user: userId, after: after, channels: Set(session.channels)) {
                     return .failed(outcome: "truncated")
@@ -84,6 +94,7 @@ public final class UserEventHub: Sendable {
                 return .recovered(session, after: after)
             }
         }
+        for user in ended { interest?.releaseRecovery(user) }
         switch attempt {
         case .recovered: metrics.recovery(outcome: "recovered").increment(by: 1)
         case .failed(let outcome): metrics.recovery(outcome: outcome).increment(by: 1)
@@ -113,11 +124,23 @@ public final class UserEventHub: Sendable {
 
     /// Keeps a socket that left for a recoverable reason for the recovery window.
     func keep(_ session: RecoverySessions.Session) {
-        state.withLockedValue { $0.sessions.store(session) }
+        interest?.holdRecovery(session.userId)
+        let dropped = state.withLockedValue { state in
+            state.sessions.store(session)
+            return state.sessions.drainDropped()
+        }
+        for user in dropped { interest?.releaseRecovery(user) }
     }
 
     public var storedSessions: Int { state.withLockedValue { $0.sessions.count } }
     public var storedEvents: Int { state.withLockedValue { $0.log.count } }
+}
+
+/// Users with a kept recovery session: in cluster mode the bus keeps receiving their events
+/// while their sockets are gone, so a recovery finds every event it missed in this log.
+public protocol RecoveryInterest: Sendable {
+    func holdRecovery(_ userId: String)
+    func releaseRecovery(_ userId: String)
 }
 
 /// Connection state recovery limits (SPEC §1; `recovery.*` in the configuration).
