@@ -91,6 +91,7 @@ struct GatewayApplication {
             host: configuration.server.host,
             port: configuration.server.port,
             eventLoopGroup: group,
+            listenBacklog: configuration.server.listenBacklog,
             logger: logger,
             onServerRunning: { channel in
                 logger.info(

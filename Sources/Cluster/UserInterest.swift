@@ -58,12 +58,7 @@ public final class UserInterest: ConnectionCountStore, RecoveryInterest {
     }
 
     public func release(_ key: String) {
-        let gone = counts.withLockedValue { counts -> Bool in
-            guard let current = counts.sockets[key] else { return false }
-            counts.sockets[key] = current > 1 ? current - 1 : nil
-            return !counts.present(key)
-        }
-        if gone { _ = notify(key) }
+        decrement(\.sockets, key)
     }
 
     public var activeKeys: Int { counts.withLockedValue { $0.sockets.count } }
@@ -86,9 +81,14 @@ public final class UserInterest: ConnectionCountStore, RecoveryInterest {
     }
 
     public func releaseRecovery(_ userId: String) {
+        decrement(\.holds, userId)
+    }
+
+    /// One socket or hold fewer; the bus hears of it when the user is then absent.
+    private func decrement(_ table: WritableKeyPath<Counts, [String: Int]>, _ userId: String) {
         let gone = counts.withLockedValue { counts -> Bool in
-            guard let current = counts.holds[userId] else { return false }
-            counts.holds[userId] = current > 1 ? current - 1 : nil
+            guard let current = counts[keyPath: table][userId] else { return false }
+            counts[keyPath: table][userId] = current > 1 ? current - 1 : nil
             return !counts.present(userId)
         }
         if gone { _ = notify(userId) }

@@ -13,6 +13,7 @@ public enum GatewayHTTPServer {
         host: String,
         port: Int,
         eventLoopGroup: any EventLoopGroup,
+        listenBacklog: Int = 4096,
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -25,7 +26,9 @@ public enum GatewayHTTPServer {
             server: HTTPServerBuilder { responder in
                 SocketIOChildChannel(responder: responder, mounts: mounts, logger: logger)
             },
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            // A burst of connects (a reconnect storm, a deploy) waits in the kernel's accept
+            // queue instead of being dropped into SYN retransmits (1 s, 3 s, …).
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil, backlog: listenBacklog),
             onServerRunning: onServerRunning,
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger

@@ -13,6 +13,8 @@ struct ServerConfiguration: Sendable {
     /// 0: one per core.
     var eventLoopThreads: Int
     var flushIntervalMs: Int
+    /// Connections the kernel queues before the gateway accepts them (capped by net.core.somaxconn).
+    var listenBacklog: Int
 
     init(reading reader: inout ConfigurationReader) {
         host = reader.string("server.host")
@@ -36,6 +38,7 @@ struct ServerConfiguration: Sendable {
         drainSeconds = reader.int("server.drainSeconds", in: 0...600)
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
         flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
+        listenBacklog = reader.int("server.listenBacklog", in: 16...65_535)
         if !path.hasPrefix("/") { reader.problem("server.path", "must start with /") }
         if cors.isEmpty { reader.problem("server.corsOrigin", "must be * or a comma-separated list of origins") }
     }
