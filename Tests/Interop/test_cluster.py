@@ -261,3 +261,41 @@ def test_events_accepted_elsewhere_while_a_user_is_away_are_recovered(pair, redi
     [(name, args)] = again.events(1)
     assert name == "order.filled" and args[0] == {"n": 1}
     again.close()
+
+
+def test_shared_limits_fall_back_to_local_ones_while_redis_is_away(tmp_path_factory):
+    """Redis gone: users' buckets and the connection cap are decided per instance, so clients
+    are still served; Redis back: the shared cap applies again, counting the sockets that
+    connected during the outage."""
+    from conftest import RedisServer
+    redis = RedisServer()
+    env = {"FEED_SOURCE": "none", "REDIS_URL": redis.url, "REDIS_PREFIX": "fb:", "WS_MAX_CONNECTIONS_PER_USER": "2",
+           "WS_RATE_LIMIT_POINTS": "3", "WS_RATE_LIMIT_DURATION": "60", "WS_RATE_LIMIT_BLOCK": "2"}
+    a, b = configured_gateway(tmp_path_factory, "", env=env), configured_gateway(tmp_path_factory, "", env=env)
+    try:
+        for gateway in (a, b):
+            wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 200)
+        redis.stop()
+        for gateway in (a, b):
+            wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 503)
+        user = {"token": token("outage-user")}
+        on_a, on_b = Conn(a, "/user", auth=user), Conn(b, "/user", auth=user)
+        assert on_a.connected and on_b.connected, "connections are still accepted"
+        assert all(on_a.call("ping")["ok"] for _ in range(3)) and all(on_b.call("ping")["ok"] for _ in range(3)), \
+            "each instance has its own bucket meanwhile"
+        assert on_a.call("ping")["error"]["code"] == "RATE_LIMIT", "but the local one still limits"
+
+        redis.start()
+        for gateway in (a, b):
+            wait_until(lambda: requests.get(f"{gateway.base}/health/redis", timeout=5).status_code == 200)
+        # The two sockets from the outage get their leases: the cap of 2 is full, cluster-wide.
+        wait_until(lambda: int(redis.cli("ZCARD", "fb:conn:outage-user")) == 2, timeout=5,
+                   message="leases are put back for sockets that connected while Redis was away")
+        third = Conn(a, "/user", auth=user)
+        assert not third.connected and third.connect_error["data"]["code"] == "CONNECTION_LIMIT"
+        for conn in (on_a, on_b):
+            conn.close()
+    finally:
+        for gateway in (a, b):
+            gateway.stop()
+        redis.stop()
