@@ -95,7 +95,11 @@ var targets: [Target] = [
     // Market data: feed message validation, order books (seq, CRC32), sources.
     .target(
         name: "MarketFeed",
-        dependencies: ["GatewayJSON", .product(name: "NIOCore", package: "swift-nio")],
+        dependencies: [
+            "GatewayJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ],
         swiftSettings: upcoming
     ),
     // libjwt through pkg-config (Debian: libjwt-dev).

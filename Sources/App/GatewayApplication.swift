@@ -53,7 +53,7 @@ struct GatewayApplication {
         var clusterBus: RedisBus?
         if let redis = configuration.redis, let userInterest {
             clusterBus = RedisBus(
-                local: localBus, prefix: redis.prefix, interest: userInterest, symbols: configuration.namespaces.symbols,
+                local: localBus, prefix: redis.prefix, interest: userInterest, symbols: services.symbols,
                 metrics: metrics, logger: logger, instanceID: instanceID
             )
         }
@@ -114,7 +114,7 @@ struct GatewayApplication {
                 logger.critical("Cannot read the replay file", metadata: ["feed.replay.file": "\(configuration.feed.replayFile)"])
                 throw ConfigurationError(problems: ["feed.replay.file = '\(configuration.feed.replayFile)': cannot read the file"])
             }
-            let file = ReplayFile(text: text, parser: FeedParser(symbols: configuration.namespaces.symbols))
+            let file = ReplayFile(text: text, parser: FeedParser(catalog: services.symbols))
             for (line, error) in file.rejected {
                 metrics.feedRejected(source: "replay", reason: error.reason.rawValue).increment(by: 1)
                 logger.warning("Replay line skipped", metadata: ["feed.line": "\(line)", "error.type": "\(error.reason.rawValue)"])
@@ -127,7 +127,10 @@ struct GatewayApplication {
             feedDriver = ReplayDriver(file: file, speed: configuration.feed.replaySpeed, loops: configuration.feed.replayLoops)
         case .simulator:
             let seed = configuration.feed.simulatorSeed != 0 ? configuration.feed.simulatorSeed : UInt64.random(in: 1...UInt64.max)
-            feedDriver = SimulatorDriver(symbols: configuration.namespaces.symbols, ticksPerSecond: configuration.feed.simulatorTicksPerSecond, seed: seed)
+            // Learning symbols: the simulator makes up the default five, known from the start.
+            let simulated = configuration.namespaces.symbols.isEmpty ? NamespaceSettings().symbols : configuration.namespaces.symbols
+            for symbol in simulated { try? services.symbols.admit(symbol) }
+            feedDriver = SimulatorDriver(symbols: simulated, ticksPerSecond: configuration.feed.simulatorTicksPerSecond, seed: seed)
         case .redis, .none:
             feedDriver = nil  // the Redis feed is a link of RedisIngestService; HTTP ingest is always there
         }

@@ -55,7 +55,7 @@ struct RedisIngestService: Service {
             )
         ]
         if readsFeed {
-            let parser = FeedParser(symbols: services.settings.symbols)
+            let parser = FeedParser(catalog: services.symbols)
             let market = market
             links.append(RedisLink(
                 name: "feed", address: address, eventLoop: eventLoop, status: status, logger: logger,

@@ -50,7 +50,7 @@ public final class RedisBus: GatewayBus {
     }
 
     public init(
-        local: any GatewayBus, prefix: String, interest: UserInterest, symbols: [String], metrics: GatewayMetrics, logger: Logger,
+        local: any GatewayBus, prefix: String, interest: UserInterest, symbols: SymbolCatalog, metrics: GatewayMetrics, logger: Logger,
         instanceID: String = SessionID.make(), replyTimeout: TimeAmount = .seconds(1)
     ) {
         self.instanceID = instanceID
@@ -58,7 +58,7 @@ public final class RedisBus: GatewayBus {
         self.local = local
         channels = BusChannels(prefix: prefix)
         self.interest = interest
-        parser = FeedParser(symbols: symbols)
+        parser = FeedParser(catalog: symbols)
         self.metrics = metrics
         self.logger = logger
         interest.observe { [weak self] userId in self?.reconcile(userId) }

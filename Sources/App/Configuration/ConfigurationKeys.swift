@@ -54,6 +54,7 @@ struct ConfigurationKey: Sendable {
         .init(path: "jwt.leewaySeconds", environment: nil, defaultValue: "5"),
         .init(path: "jwt.expiryWarningSeconds", environment: nil, defaultValue: "\(Int(limits.expiryWarningSeconds))"),
         .init(path: "feed.symbols", environment: nil, defaultValue: limits.symbols.joined(separator: ",")),
+        .init(path: "feed.maxSymbols", environment: nil, defaultValue: "10000"),
         .init(path: "feed.source", environment: "FEED_SOURCE", defaultValue: "simulator"),
         .init(path: "feed.throttleMs.prices", environment: nil, defaultValue: "\(limits.throttles.pricesMs)"),
         .init(path: "feed.throttleMs.depth", environment: nil, defaultValue: "\(limits.throttles.depthMs)"),

@@ -41,7 +41,12 @@ extension NamespaceSettings {
             tickerMs: reader.int("feed.throttleMs.ticker", in: 0...60_000),
             depthCadence: FeedThrottles.depthCadence(milliseconds: depthMs) ?? .fast
         )
-        if symbols.isEmpty { reader.problem("feed.symbols", "must list at least one symbol") }
+        if symbols == ["*"] {
+            symbols = []
+            learnedSymbolsLimit = reader.int("feed.maxSymbols", in: 1...1_000_000)
+        } else if symbols.isEmpty {
+            reader.problem("feed.symbols", "must list at least one symbol, or be \"*\" to learn them from the feed")
+        }
         if let unknown = premiumChannels.first(where: { !Self.marketChannels.contains($0) }) {
             reader.problem("tiers.premiumChannels", "'\(unknown)' is not a market channel (\(Self.marketChannels.joined(separator: ", ")))")
         }

@@ -13,7 +13,7 @@ enum IngestRoutes {
 
     /// Accepted messages and events go through `bus`: to every instance in cluster mode.
     static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, bus: any GatewayBus) {
-        let parser = FeedParser(symbols: services.settings.symbols)
+        let parser = FeedParser(catalog: services.symbols)
         router.post("api/v1/market") { request, _ in
             try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
             let payload = try await body(request, limit: 4 * 1024 * 1024)

@@ -5,6 +5,7 @@ import GatewayMetrics
 import GatewayServer
 import Hummingbird
 import JWTAuth
+import MarketFeed
 import Namespaces
 import NIOCore
 
@@ -41,7 +42,7 @@ enum OperationalRoutes {
             return json(.object(["status": .string(state.rawValue)]), status: state == .down ? .serviceUnavailable : .ok)
         }
         router.get("api/v1/limits") { _, _ in
-            json(limits(configuration))
+            json(limits(configuration, symbols: services.symbols))
         }
         router.post("api/v1/broadcast") { request, _ in
             try BearerAuthorization.require(request, services: services, roles: [.admin], forbidden: "Only admin tokens may broadcast.")
@@ -66,7 +67,7 @@ enum OperationalRoutes {
     }
 
     /// What clients need to adapt: payload size, rate limits, subscription caps, cadences, symbols.
-    static func limits(_ configuration: GatewayConfiguration) -> JSONValue {
+    static func limits(_ configuration: GatewayConfiguration, symbols: SymbolCatalog) -> JSONValue {
         let settings = configuration.namespaces
         let rateLimits = AdminOperations.namespaces.map { namespace -> JSONMember in
             let policy = settings.rateLimits[namespace] ?? NamespaceSettings.defaultRateLimits["/"]!
@@ -93,7 +94,8 @@ enum OperationalRoutes {
             ]),
             "marketChannels": .array(NamespaceSettings.marketChannels.map { .string($0) }),
             "premiumChannels": .array(settings.premiumChannels.sorted().map { .string($0) }),
-            "symbols": .array(settings.symbols.map { .string($0) }),
+            "symbols": .array(symbols.known.map { .string($0) }),
+            "symbolsLearned": .bool(symbols.isLearning),
         ])
     }
 }

@@ -3,11 +3,16 @@ import GatewayJSON
 /// Strict validation of producer messages (SPEC §6): known type, configured symbol, every
 /// field present with the right shape. Prices and quantities are numbers or decimal strings.
 public struct FeedParser: Sendable {
-    public let symbols: Set<String>
+    public let catalog: SymbolCatalog
     public static let maximumLevels = 1000
 
+    public init(catalog: SymbolCatalog) {
+        self.catalog = catalog
+    }
+
+    /// A parser for exactly these symbols.
     public init(symbols: some Sequence<String>) {
-        self.symbols = Set(symbols)
+        self.init(catalog: SymbolCatalog(symbols: Array(symbols)))
     }
 
     public func parse(text: String) throws(FeedError) -> FeedMessage {
@@ -19,7 +24,15 @@ public struct FeedParser: Sendable {
         guard value.isObject else { throw FeedError(.invalidField, "a feed message is a JSON object") }
         guard let type = value["type"]?.stringValue else { throw FeedError(.missingField, "'type' is required") }
         guard let symbol = value["symbol"]?.stringValue else { throw FeedError(.missingField, "'symbol' is required") }
-        guard symbols.contains(symbol) else { throw FeedError(.unknownSymbol, "symbol '\(symbol)' is not configured") }
+        // A configured list refuses an unknown symbol first; a learning catalog learns a symbol
+        // only from a message that is otherwise valid.
+        if !catalog.isLearning { try catalog.admit(symbol) }
+        let message = try decode(value, type: type, symbol: symbol)
+        if catalog.isLearning { try catalog.admit(symbol) }
+        return message
+    }
+
+    private func decode(_ value: JSONValue, type: String, symbol: String) throws(FeedError) -> FeedMessage {
         switch type {
         case "tick":
             return .tick(.init(

@@ -128,7 +128,7 @@ public struct AdminOperations: Sendable {
         broadcast(Broadcast(message: text, level: enabled ? "warning" : "info", namespaces: AdminOperations.namespaces))
         let status = enabled ? "maintenance" : "trading"
         let ts = String(WallClock.milliseconds())
-        for symbol in services.settings.symbols {
+        for symbol in services.symbols.known {
             let payload = JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": .number(ts)]))
             services.publisher.emit(namespace: MarketBehavior.path, event: "market.status", payloadJSON: payload)
         }

@@ -3,6 +3,7 @@ import GatewayCore
 import GatewayMetrics
 import JWTAuth
 import Logging
+import MarketFeed
 
 /// What every namespace shares: token verification, limits and their counters, the rate-limit
 /// store, the publisher (and the local loops behind it), metrics and the clock.
@@ -30,7 +31,8 @@ public final class GatewayServices: Sendable {
     let userSockets: any ConnectionCountStore
     let ipSockets: any ConnectionCountStore
     let userChannels: QuotaCounter
-    let symbolSet: Set<String>
+    /// The symbols clients may subscribe to: configured, or learned from the feed.
+    public let symbols: SymbolCatalog
 
     public init(
         settings: NamespaceSettings,
@@ -56,7 +58,7 @@ public final class GatewayServices: Sendable {
         self.userSockets = userSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerUser)
         self.ipSockets = ipSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerIp)
         userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
-        symbolSet = Set(settings.symbols)
+        symbols = settings.learnedSymbolsLimit.map { SymbolCatalog(learningUpTo: $0) } ?? SymbolCatalog(symbols: settings.symbols)
         userEvents = UserEventHub(publisher: self.publisher, metrics: metrics, settings: settings.recovery, interest: recoveryInterest, now: now)
     }
 

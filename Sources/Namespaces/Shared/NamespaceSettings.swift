@@ -3,8 +3,10 @@ import GatewayCore
 /// What the namespaces enforce (SPEC §2–§4), one value for the whole gateway. Defaults are the
 /// SPEC's; App fills it from config/gateway.yaml and the environment.
 public struct NamespaceSettings: Sendable {
-    /// Symbols clients may subscribe to (`feed.symbols`).
+    /// Symbols clients may subscribe to (`feed.symbols`); empty when they are learned.
     public var symbols: [String]
+    /// `feed.symbols: "*"`: symbols are learned from the feed, at most this many.
+    public var learnedSymbolsLimit: Int?
     /// Distinct symbols per connection per namespace.
     public var maxSymbolsPerConnection: Int
     /// Rooms across all sockets of one user.

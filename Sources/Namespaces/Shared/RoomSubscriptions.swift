@@ -46,7 +46,9 @@ enum RoomSubscriptions {
     }
 
     static func unknownSymbol(_ symbols: [String], services: GatewayServices) -> ClientError? {
-        guard let unknown = symbols.first(where: { !services.symbolSet.contains($0) }) else { return nil }
-        return ClientError(.unknownSymbol, "Unknown symbol '\(unknown)'. Known symbols: \(services.settings.symbols.joined(separator: ", ")).")
+        guard let unknown = symbols.first(where: { !services.symbols.isKnown($0) }) else { return nil }
+        let known = services.symbols.known
+        let listed = known.prefix(20).joined(separator: ", ") + (known.count > 20 ? ", … (\(known.count) in all; GET /api/v1/limits lists them)" : "")
+        return ClientError(.unknownSymbol, "Unknown symbol '\(unknown)'. Known symbols: \(known.isEmpty ? "none yet" : listed).")
     }
 }

@@ -1,0 +1,64 @@
+import NIOConcurrencyHelpers
+
+/// The symbols the gateway serves (`feed.symbols`): a configured list, or (`"*"`) whatever the
+/// feed publishes, learned from its first message, up to `maximum` symbols. Clients may only
+/// subscribe to known symbols either way (UNKNOWN_SYMBOL otherwise), so a learned symbol is
+/// one the feed has actually sent.
+public final class SymbolCatalog: Sendable {
+    private let fixed: Set<String>?
+    public let maximum: Int
+    private let learned = NIOLockedValueBox<(set: Set<String>, list: [String])>(([], []))
+
+    /// A configured list: exactly these symbols, in this order.
+    public init(symbols: [String]) {
+        fixed = Set(symbols)
+        maximum = symbols.count
+        learned.withLockedValue { $0 = (Set(symbols), symbols) }
+    }
+
+    /// Learned from the feed, at most `maximum` symbols.
+    public init(learningUpTo maximum: Int) {
+        fixed = nil
+        self.maximum = maximum
+    }
+
+    public var isLearning: Bool { fixed == nil }
+
+    /// Whether clients may subscribe to `symbol`.
+    public func isKnown(_ symbol: String) -> Bool {
+        learned.withLockedValue { $0.set.contains(symbol) }
+    }
+
+    /// Every known symbol, configured order or order of first appearance.
+    public var known: [String] { learned.withLockedValue { $0.list } }
+
+    /// A symbol a feed message names: known, or learned now when learning allows it.
+    public func admit(_ symbol: String) throws(FeedError) {
+        if let fixed {
+            guard fixed.contains(symbol) else { throw FeedError(.unknownSymbol, "symbol '\(symbol)' is not configured") }
+            return
+        }
+        guard Self.isWellFormed(symbol) else {
+            throw FeedError(.invalidField, "'symbol' must look like BASE/QUOTE (letters and digits, 1 to 20 each)")
+        }
+        let admitted = learned.withLockedValue { learned -> Bool in
+            if learned.set.contains(symbol) { return true }
+            guard learned.set.count < maximum else { return false }
+            learned.set.insert(symbol)
+            learned.list.append(symbol)
+            return true
+        }
+        guard admitted else {
+            throw FeedError(.unknownSymbol, "symbol '\(symbol)' is new and the gateway already serves its maximum of \(maximum) symbols (feed.maxSymbols)")
+        }
+    }
+
+    /// `BASE/QUOTE`: ASCII letters and digits, 1 to 20 on each side.
+    static func isWellFormed(_ symbol: String) -> Bool {
+        let parts = symbol.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return false }
+        return parts.allSatisfy { part in
+            (1...20).contains(part.count) && part.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+        }
+    }
+}
