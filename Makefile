@@ -57,6 +57,7 @@ bench: test-deps venv
 	Benchmarks/run-feed.sh
 	Benchmarks/run-waves.sh
 	Benchmarks/run-cluster.sh
+	Benchmarks/run-ingest.sh
 
 fuzz: system-deps
 	Fuzz/run-fuzzer.sh

@@ -52,7 +52,7 @@ def worker(stop):
     session = requests.Session()
     session.headers.update({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     while not stop.is_set():
-        session.post(f"http://127.0.0.1:{args.port}/api/v1/market", data=payload, timeout=10)
+        session.post(f"http://127.0.0.1:{args.port}/api/v1/market", data=payload, timeout=30)
 
 
 stop = threading.Event()

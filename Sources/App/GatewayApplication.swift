@@ -24,6 +24,9 @@ struct GatewayApplication {
         let threads = configuration.server.eventLoopThreads > 0 ? configuration.server.eventLoopThreads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let metrics = GatewayMetrics()
+        // The feed (books, throttles, fan-out) runs on a thread of its own: a producer that keeps
+        // it busy must not starve the sockets and HTTP requests that share a connection loop.
+        let feedGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.server.flushIntervalMs)))
         let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
         // In cluster mode the /user socket counts also tell the bus which users' channels to follow.
@@ -47,7 +50,7 @@ struct GatewayApplication {
             logger: logger
         )
         let market = MarketState(
-            feedLoop: group.next(), publisher: services.publisher, throttles: configuration.namespaces.throttles, metrics: metrics, logger: logger
+            feedLoop: feedGroup.next(), publisher: services.publisher, throttles: configuration.namespaces.throttles, metrics: metrics, logger: logger
         )
         let localBus = LocalBus(services: services, market: market)
         var clusterBus: RedisBus?
@@ -159,5 +162,6 @@ struct GatewayApplication {
         )
         try await serviceGroup.run()
         try await group.shutdownGracefully()
+        try await feedGroup.shutdownGracefully()
     }
 }

@@ -40,6 +40,22 @@ public final class Broadcaster: Publisher {
         }
     }
 
+    /// A feed batch: one hop per loop for all of it, each message delivered in order.
+    public func publish(_ batch: [Publication]) {
+        guard !batch.isEmpty else { return }
+        let received = NIODeadline.now()
+        let metrics = metrics
+        let items = batch.map { ($0.message, [RoomKey(namespace: $0.namespace, room: $0.room)], metrics.namespace($0.namespace)) }
+        for context in contexts {
+            let deliverAll: @Sendable () -> Void = {
+                for (message, keys, handles) in items {
+                    Self.deliver(message, to: keys, on: context, receivedAt: received, metrics: metrics, handles: handles)
+                }
+            }
+            if context.eventLoop.inEventLoop { deliverAll() } else { context.eventLoop.execute(deliverAll) }
+        }
+    }
+
     /// Writes to one loop's members, then counts once: the number sent and the time from the
     /// broadcast call (feed receipt) to the last socket write on this loop.
     private static func deliver(

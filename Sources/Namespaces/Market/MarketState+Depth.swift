@@ -28,7 +28,7 @@ extension MarketState {
 
     /// Depth messages chain: a socket that falls behind is resynced with a snapshot.
     func emitDepth(_ payload: String, room: Room) {
-        publisher.emit(
+        emit(
             to: room, event: "market.depth", payloadJSON: payload,
             conflation: ConflationKey(namespace: room.namespace, stream: room.name, policy: .resyncBySnapshot)
         )

@@ -27,6 +27,8 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     /// Per event, the least time between two messages of one symbol (SPEC §5 feed.throttleMs).
     let throttleIntervals: [String: TimeAmount]
     private let queue: FeedIngestQueue
+    /// While a feed batch is published (feed loop only): its messages, sent in one go at its end.
+    private var batch: [Publication]?
 
     public init(
         feedLoop: any EventLoop, publisher: any Publisher, throttles: FeedThrottles, metrics: GatewayMetrics, logger: Logger,
@@ -66,10 +68,13 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             return false
         }
         feedLoop.execute { [self] in
+            batch = []
             for message in messages {
                 metrics.feedMessages(source: source, type: message.type).increment(by: 1)
                 publish(message)
             }
+            if let publications = batch { publisher.publish(publications) }
+            batch = nil
             queue.published(count)
         }
         return true
@@ -82,15 +87,16 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             publishThrottled(event: "price.update", symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick))
         case .trade(let trade):
             let (priceTrade, marketTrades) = MarketPayloads.trade(trade)
-            publisher.emit(to: .prices(trade.symbol), event: "price.trade", payloadJSON: priceTrade)
-            publisher.emit(to: .market("trades", trade.symbol), event: "market.trades", payloadJSON: marketTrades)
+            emit(to: .prices(trade.symbol), event: "price.trade", payloadJSON: priceTrade)
+            emit(to: .market("trades", trade.symbol), event: "market.trades", payloadJSON: marketTrades)
         case .ticker(let symbol, let payload):
             publishThrottled(event: "market.ticker", symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .stats(let symbol, let payload):
             publishThrottled(event: "market.stats", symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .status(let symbol, let status, let ts):
-            publisher.emit(
-                namespace: MarketBehavior.path, event: "market.status", payloadJSON: MarketPayloads.status(symbol: symbol, status: status, ts: ts),
+            emit(
+                to: Room(namespace: MarketBehavior.path, name: ""), event: "market.status",
+                payloadJSON: MarketPayloads.status(symbol: symbol, status: status, ts: ts),
                 conflation: ConflationKey(namespace: MarketBehavior.path, stream: "market.status|" + symbol, policy: .latestWins)
             )
         case .depth(let depth):
@@ -100,10 +106,20 @@ public final class MarketState: FeedSink, @unchecked Sendable {
 
     /// Prices, tickers and stats: a socket that falls behind gets only the newest.
     func emitLatest(_ event: String, room: Room, payload: String) {
-        publisher.emit(
+        emit(
             to: room, event: event, payloadJSON: payload,
             conflation: ConflationKey(namespace: room.namespace, stream: event + "|" + room.name, policy: .latestWins)
         )
+    }
+
+    /// Encodes once; inside a feed batch the message waits for the batch's single send.
+    func emit(to room: Room, event: String, payloadJSON: String, conflation: ConflationKey? = nil) {
+        let message = OutboundMessage.event(namespace: room.namespace, name: event, payloadJSON: payloadJSON, conflation: conflation)
+        if batch != nil {
+            batch!.append(Publication(message, namespace: room.namespace, room: room.name))
+        } else {
+            publisher.publish(message, namespace: room.namespace, rooms: [room.name], ordered: false)
+        }
     }
 
     /// Seconds since the last feed message (or since start-up).
