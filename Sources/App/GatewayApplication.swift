@@ -161,7 +161,8 @@ struct GatewayApplication {
             )
         )
         try await serviceGroup.run()
+        // The feed first: its timers and hops must not reach connection loops that are gone.
+        try? await feedGroup.shutdownGracefully()
         try await group.shutdownGracefully()
-        try await feedGroup.shutdownGracefully()
     }
 }

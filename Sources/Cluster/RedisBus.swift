@@ -224,7 +224,12 @@ public final class RedisBus: GatewayBus {
         case .market(let items):
             var messages: [FeedMessage] = []
             for item in items {
-                if let message = try? parser.parse(item) { messages.append(message) }
+                do throws(FeedError) {
+                    messages.append(try parser.parse(item))
+                } catch {
+                    // This instance does not take what another one did (its symbol list differs).
+                    metrics.feedRejected(source: "bus", reason: error.reason.rawValue).increment(by: 1)
+                }
             }
             // Refused here when this instance's feed loop is behind: counted and logged there
             // (gateway_feed_rejected_total{reason="overloaded"}).

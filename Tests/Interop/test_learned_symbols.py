@@ -46,6 +46,10 @@ def test_malformed_and_excess_symbols_are_refused(gateway):
     assert invalid_but_new.status_code == 400
     assert "HALF/DONE" not in requests.get(f"{gateway.base}/api/v1/limits", timeout=5).json()["symbols"], \
         "an invalid message teaches nothing"
+    refused_batch = post(gateway, [tick("GOOD/ONE"), {"type": "tick", "symbol": "GOOD/ONE"}])
+    assert refused_batch.status_code == 400 and refused_batch.json()["error"]["index"] == 1
+    assert "GOOD/ONE" not in requests.get(f"{gateway.base}/api/v1/limits", timeout=5).json()["symbols"], \
+        "a batch refused whole teaches nothing"
     for symbol in ("TWO/COIN", "THREE/COIN"):
         assert post(gateway, [tick(symbol)]).status_code == 202
     over = post(gateway, [tick("FOUR/COIN")])

@@ -13,7 +13,7 @@ enum IngestRoutes {
 
     /// Accepted messages and events go through `bus`: to every instance in cluster mode.
     static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, bus: any GatewayBus) {
-        let parser = FeedParser(catalog: services.symbols)
+        let parser = FeedParser(catalog: services.symbols, learnsSymbols: false)
         router.post("api/v1/market") { request, _ in
             try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
             let payload = try await body(request, limit: 4 * 1024 * 1024)
@@ -35,6 +35,8 @@ enum IngestRoutes {
             guard bus.market(messages) else {
                 throw APIError(status: .tooManyRequests, code: "OVERLOADED", message: "The gateway is behind on market data; nothing was applied. Retry shortly.")
             }
+            // Accepted: now its new symbols are known (the batch was checked whole).
+            for symbol in Set(messages.map(\.symbol)) { try? services.symbols.admit(symbol) }
             return OperationalRoutes.json(.object(["accepted": .int(messages.count)]), status: .accepted)
         }
         router.post("api/v1/users/:userId/events") { request, context in

@@ -4,10 +4,14 @@ import GatewayJSON
 /// field present with the right shape. Prices and quantities are numbers or decimal strings.
 public struct FeedParser: Sendable {
     public let catalog: SymbolCatalog
+    /// False: a new symbol is only checked, and the caller learns it once it accepted the
+    /// message (a batch refused whole teaches nothing).
+    public let learnsSymbols: Bool
     public static let maximumLevels = 1000
 
-    public init(catalog: SymbolCatalog) {
+    public init(catalog: SymbolCatalog, learnsSymbols: Bool = true) {
         self.catalog = catalog
+        self.learnsSymbols = learnsSymbols
     }
 
     /// A parser for exactly these symbols.
@@ -28,7 +32,9 @@ public struct FeedParser: Sendable {
         // only from a message that is otherwise valid.
         if !catalog.isLearning { try catalog.admit(symbol) }
         let message = try decode(value, type: type, symbol: symbol)
-        if catalog.isLearning { try catalog.admit(symbol) }
+        if catalog.isLearning {
+            if learnsSymbols { try catalog.admit(symbol) } else { try catalog.check(symbol) }
+        }
         return message
     }
 

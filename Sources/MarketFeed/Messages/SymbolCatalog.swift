@@ -32,6 +32,19 @@ public final class SymbolCatalog: Sendable {
     /// Every known symbol, configured order or order of first appearance.
     public var known: [String] { learned.withLockedValue { $0.list } }
 
+    /// Whether `admit` would take `symbol`, without learning it (a batch is checked whole
+    /// before any of it is accepted).
+    public func check(_ symbol: String) throws(FeedError) {
+        if fixed != nil { return try admit(symbol) }
+        guard Self.isWellFormed(symbol) else {
+            throw FeedError(.invalidField, "'symbol' must look like BASE/QUOTE (letters and digits, 1 to 20 each)")
+        }
+        let room = learned.withLockedValue { $0.set.contains(symbol) || $0.set.count < maximum }
+        guard room else {
+            throw FeedError(.unknownSymbol, "symbol '\(symbol)' is new and the gateway already serves its maximum of \(maximum) symbols (feed.maxSymbols)")
+        }
+    }
+
     /// A symbol a feed message names: known, or learned now when learning allows it.
     public func admit(_ symbol: String) throws(FeedError) {
         if let fixed {

@@ -128,10 +128,15 @@ public struct AdminOperations: Sendable {
         broadcast(Broadcast(message: text, level: enabled ? "warning" : "info", namespaces: AdminOperations.namespaces))
         let status = enabled ? "maintenance" : "trading"
         let ts = String(WallClock.milliseconds())
-        for symbol in services.symbols.known {
+        // One status per symbol, sent as one batch; a socket that falls behind keeps only the
+        // newest per symbol (thousands of learned symbols must not bury a slow socket).
+        let statuses = services.symbols.known.map { symbol in
             let payload = JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": .number(ts)]))
-            services.publisher.emit(namespace: MarketBehavior.path, event: "market.status", payloadJSON: payload)
+            let conflation = ConflationKey(namespace: MarketBehavior.path, stream: "market.status|" + symbol, policy: .latestWins)
+            let message = OutboundMessage.event(namespace: MarketBehavior.path, name: "market.status", payloadJSON: payload, conflation: conflation)
+            return Publication(message, namespace: MarketBehavior.path, room: "")
         }
+        services.publisher.publish(statuses)
         services.logger.notice("Maintenance mode changed", metadata: ["maintenance.enabled": "\(enabled)"])
     }
 
