@@ -40,3 +40,18 @@ struct EngineRequestTests {
         #expect(EngineRequestError.unknownSession.json == #"{"code":1,"message":"Session ID unknown"}"#)
     }
 }
+
+@Suite("Client address behind proxies")
+struct ClientAddressTests {
+    @Test("X-Forwarded-For counts only when the peer is a trusted proxy; the nearest untrusted hop is the client")
+    func forwardedFor() {
+        let trusted: Set<String> = ["10.0.0.1", "127.0.0.1"]
+        #expect(HandshakeInfo.clientAddress(peer: "203.0.113.9", forwardedFor: "1.2.3.4", trusted: trusted) == "203.0.113.9", "not from a proxy: ignored")
+        #expect(HandshakeInfo.clientAddress(peer: "127.0.0.1", forwardedFor: nil, trusted: trusted) == "127.0.0.1")
+        #expect(HandshakeInfo.clientAddress(peer: "127.0.0.1", forwardedFor: "198.51.100.7", trusted: trusted) == "198.51.100.7")
+        #expect(HandshakeInfo.clientAddress(peer: "127.0.0.1", forwardedFor: "6.6.6.6, 198.51.100.7, 10.0.0.1", trusted: trusted) == "198.51.100.7",
+                "a client-written first entry is not believed past an untrusted hop")
+        #expect(HandshakeInfo.clientAddress(peer: "127.0.0.1", forwardedFor: "10.0.0.1", trusted: trusted) == "10.0.0.1")
+        #expect(HandshakeInfo.clientAddress(peer: "127.0.0.1", forwardedFor: " , ", trusted: trusted) == "127.0.0.1")
+    }
+}

@@ -105,3 +105,22 @@ def test_a_default_client_works_through_nginx_and_broadcasts_reach_both_instance
     assert requests.get(f"{nginx.base}/health", timeout=5).json()["status"] == "ok"
     for conn in [proxied] + direct:
         conn.close()
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_per_address_limits_see_the_client_behind_a_trusted_proxy(tmp_path_factory, trusted):
+    """Behind a trusted proxy the X-Forwarded-For address is the client's; from anyone else the
+    header is ignored, so a client cannot pick its own address."""
+    yaml = "limits:\n  maxConnectionsPerIp: 1\n" + ("server:\n  trustedProxies: [127.0.0.1]\n" if trusted else "")
+    gateway = configured_gateway(tmp_path_factory, yaml, env={"FEED_SOURCE": "none"})
+    try:
+        first = Conn(gateway, "/prices", headers={"X-Forwarded-For": "198.51.100.1"})
+        second = Conn(gateway, "/prices", headers={"X-Forwarded-For": "198.51.100.2"})
+        again = Conn(gateway, "/prices", headers={"X-Forwarded-For": "198.51.100.1"})
+        assert first.connected
+        assert second.connected is trusted, "another client behind the proxy has its own count" if trusted else "the header is not believed"
+        assert not again.connected and again.connect_error["data"]["code"] == "CONNECTION_LIMIT"
+        for conn in (first, second, again):
+            conn.close()
+    finally:
+        gateway.stop()

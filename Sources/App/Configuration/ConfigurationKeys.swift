@@ -32,6 +32,7 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.requestHeaderTimeout", environment: nil, defaultValue: ms(engine.requestHeaderTimeout)),
         .init(path: "server.idleTimeout", environment: nil, defaultValue: ms(engine.idleTimeout)),
         .init(path: "server.listenBacklog", environment: nil, defaultValue: "4096"),
+        .init(path: "server.trustedProxies", environment: nil, defaultValue: ""),
         .init(path: "limits.slowConsumerBytes", environment: nil, defaultValue: "\(engine.slowConsumerBytes)"),
         .init(path: "limits.maxSymbolsPerConnection", environment: "WS_MAX_SYMBOLS_PER_CONNECTION", defaultValue: "\(limits.maxSymbolsPerConnection)"),
         .init(path: "limits.maxChannelsPerUser", environment: "WS_MAX_CHANNELS_PER_USER", defaultValue: "\(limits.maxChannelsPerUser)"),

@@ -34,6 +34,7 @@ struct ServerConfiguration: Sendable {
         engine.socketSendBuffer = reader.int("server.socketSendBuffer", in: 0...67_108_864)
         engine.requestHeaderTimeout = .milliseconds(Int64(reader.int("server.requestHeaderTimeout", in: 100...600_000)))
         engine.idleTimeout = .milliseconds(Int64(reader.int("server.idleTimeout", in: 100...3_600_000)))
+        engine.trustedProxies = Set(reader.list("server.trustedProxies"))
         self.engine = engine
         drainSeconds = reader.int("server.drainSeconds", in: 0...600)
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)

@@ -31,6 +31,9 @@ public struct EngineConfiguration: Sendable {
     /// A kept-alive HTTP connection with no request in progress is closed after this long
     /// without the next complete request head.
     public var idleTimeout: TimeAmount = .seconds(30)
+    /// Proxies (their addresses) whose `X-Forwarded-For` names the client: per-address limits
+    /// and logs then see the client, not the proxy. Empty: the header is ignored.
+    public var trustedProxies: Set<String> = []
 
     public init(
         pingInterval: TimeAmount = .milliseconds(25_000),

@@ -31,6 +31,15 @@ public struct HandshakeInfo: Sendable {
         self.remoteAddress = remoteAddress
     }
 
+    /// The client's address: the connection's peer, or, when the peer is one of the `trusted`
+    /// proxies, the nearest address in its `X-Forwarded-For` that is not a trusted proxy. A
+    /// client that is not behind a trusted proxy cannot choose its address with the header.
+    public static func clientAddress(peer: String?, forwardedFor: String?, trusted: Set<String>) -> String? {
+        guard let peer, trusted.contains(peer), let forwardedFor else { return peer }
+        let hops = forwardedFor.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
+        return hops.last { !trusted.contains($0) } ?? hops.first ?? peer
+    }
+
     /// The token of an `Authorization: Bearer <token>` header.
     public var bearerToken: String? {
         headers["authorization"].flatMap(BearerToken.parse)

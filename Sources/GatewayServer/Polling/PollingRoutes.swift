@@ -42,7 +42,11 @@ public struct PollingRoutes: Sendable {
         case .success(.pollingHandshake):
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: context.channel.remoteAddress?.ipAddress)
+            let client = HandshakeInfo.clientAddress(
+                peer: context.channel.remoteAddress?.ipAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!],
+                trusted: engine.configuration.trustedProxies
+            )
+            let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: client)
             answer = try await engine.openPollingSession(on: context.channel.eventLoop, handshake: handshake).get()
         case .success(.poll(let sid)):
             answer = try await engine.poll(sid: sid, connection: context.channel)?.get() ?? .error(.unknownSession)

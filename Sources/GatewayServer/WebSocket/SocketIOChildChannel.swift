@@ -126,7 +126,10 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
         let query = URI(head.uri).queryDictionary
         var headers: [String: String] = [:]
         for (name, value) in head.headers { headers[name.lowercased()] = value }
-        let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: channel.remoteAddress?.ipAddress)
+        let client = HandshakeInfo.clientAddress(
+            peer: channel.remoteAddress?.ipAddress, forwardedFor: headers["x-forwarded-for"], trusted: engine.configuration.trustedProxies
+        )
+        let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: client)
         let maxPayload = engine.configuration.maxPayload
 
         // The aggregator joins fragmented client messages up to maxPayload.
