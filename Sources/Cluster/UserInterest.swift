@@ -63,9 +63,6 @@ public final class UserInterest: ConnectionCountStore, RecoveryInterest {
 
     public var activeKeys: Int { counts.withLockedValue { $0.sockets.count } }
 
-    /// This instance's sockets of `userId`.
-    public func sockets(of userId: String) -> Int { counts.withLockedValue { $0.sockets[userId, default: 0] } }
-
     /// Users with sockets here and how many.
     public var socketCounts: [String: Int] { counts.withLockedValue { $0.sockets } }
 

@@ -98,9 +98,6 @@ public final class EngineServer: Sendable {
         return session.eventLoop.flatSubmit { session.poll(connection: connection) }
     }
 
-    /// HTTP connections that carried a long-poll and are still open.
-    public var pollingConnectionCount: Int { pollingConnections.count }
-
     /// `POST ?sid=…`: `readBody` returns the body, or nil when it exceeded maxPayload.
     public func post(sid: String, readBody: () async throws -> ByteBuffer?) async throws -> PollResponse {
         guard let session = session(sid) else { return .error(.unknownSession) }

@@ -34,6 +34,4 @@ final class PollingConnections: Sendable {
             }
         }
     }
-
-    var count: Int { entries.withLockedValue { $0.count } }
 }
