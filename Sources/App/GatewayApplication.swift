@@ -39,12 +39,18 @@ struct GatewayApplication {
         // …and users' token buckets are shared through Redis.
         var sharedRateLimits: RedisRateLimitStore?
         if let redis = configuration.redis { sharedRateLimits = RedisRateLimitStore(prefix: redis.prefix, logger: logger) }
+        // …and /user events and recovery sessions live in Redis, so clients recover on any instance.
+        var userLog: ClusterUserLog?
+        if let redis = configuration.redis {
+            userLog = ClusterUserLog(prefix: redis.prefix, settings: configuration.namespaces.recovery, logger: logger)
+        }
         let services = GatewayServices(
             settings: configuration.namespaces,
             authenticator: authenticator,
             rateLimits: sharedRateLimits ?? LocalRateLimitStore(),
             userSockets: userSlots,
             recoveryInterest: userInterest,
+            sharedRecovery: userLog,
             broadcaster: broadcaster,
             metrics: metrics,
             logger: logger
@@ -54,9 +60,10 @@ struct GatewayApplication {
         )
         let localBus = LocalBus(services: services, market: market)
         var clusterBus: RedisBus?
-        if let redis = configuration.redis, let userInterest {
+        if let redis = configuration.redis, let userInterest, let userLog {
             clusterBus = RedisBus(
-                local: localBus, prefix: redis.prefix, interest: userInterest, symbols: services.symbols,
+                local: localBus, prefix: redis.prefix, interest: userInterest, userLog: userLog, userEvents: services.userEvents,
+                symbolInterest: services.symbolInterest, market: market, symbols: services.symbols,
                 metrics: metrics, logger: logger, instanceID: instanceID
             )
         }
@@ -148,7 +155,8 @@ struct GatewayApplication {
         if let redis = configuration.redis {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
-                services: services, market: market, bus: clusterBus, rateLimits: sharedRateLimits, userSlots: userSlots, eventLoop: group.next(), logger: logger
+                services: services, market: market, bus: clusterBus, rateLimits: sharedRateLimits, userSlots: userSlots, userLog: userLog,
+                eventLoop: group.next(), logger: logger
             ))
             for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }
         }

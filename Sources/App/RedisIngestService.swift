@@ -24,6 +24,8 @@ struct RedisIngestService: Service {
     let rateLimits: RedisRateLimitStore?
     /// Cluster mode: the per-user connection leases' connection.
     let userSlots: ClusterUserSlots?
+    /// Cluster mode: users' event streams and recovery sessions.
+    let userLog: ClusterUserLog?
     let eventLoop: any EventLoop
     let logger: Logger
 
@@ -50,7 +52,7 @@ struct RedisIngestService: Service {
             RedisLink(
                 name: "user-events", address: address, eventLoop: eventLoop, status: status, logger: logger,
                 session: RedisSessions.readStream(prefix + "user-events") { entries in
-                    for entry in entries { Self.deliverUserEvent(entry, services: services) }
+                    for entry in entries { Self.deliverUserEvent(entry, services: services, bus: bus) }
                 }
             )
         ]
@@ -67,6 +69,7 @@ struct RedisIngestService: Service {
         if let bus { links += bus.links(address: address, eventLoop: eventLoop, status: status) }
         if let rateLimits { links.append(rateLimits.link(address: address, eventLoop: eventLoop, status: status)) }
         if let userSlots { links.append(userSlots.link(address: address, eventLoop: eventLoop, status: status)) }
+        if let userLog { links.append(userLog.link(address: address, eventLoop: eventLoop, status: status)) }
         for link in links { link.start() }
         logger.info("Reading Redis", metadata: ["redis.address": "\(address.description)", "redis.prefix": "\(prefix)", "feed.redis": "\(readsFeed)"])
         try? await gracefulShutdown()
@@ -96,8 +99,9 @@ struct RedisIngestService: Service {
     }
 
     /// One `{prefix}user-events` entry: `userId`, `event` (a /user event name) and `data` (a
-    /// JSON object). Anything else is skipped and counted.
-    static func deliverUserEvent(_ entry: RedisSessions.StreamEntry, services: GatewayServices) {
+    /// JSON object). Anything else is skipped and counted. In cluster mode every instance reads
+    /// the stream and the first to reach an entry puts it on the bus.
+    static func deliverUserEvent(_ entry: RedisSessions.StreamEntry, services: GatewayServices, bus: RedisBus?) {
         let reject = { (reason: String) in
             services.metrics.feedRejected(source: "redis-user-events", reason: reason).increment(by: 1)
             BadInputLog.shared.log(services.logger, "User event skipped", metadata: ["redis.entry": "\(entry.id)", "error.type": "\(reason)"])
@@ -107,6 +111,11 @@ struct RedisIngestService: Service {
         guard let text = entry.fields["data"], let data = try? JSONParser.parse(text), data.isObject else {
             return reject("invalid_data")
         }
-        services.userEvents.publish(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data))
+        let payloadJSON = JSONSerializer.serialize(data)
+        if let bus {
+            bus.userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: entry.id)
+        } else {
+            services.userEvents.publish(userId: userId, event: event, payloadJSON: payloadJSON)
+        }
     }
 }

@@ -3,7 +3,9 @@ import GatewayJSON
 /// One message on the cluster bus, as JSON text: `{"origin":…,"kind":…, …}`. The origin is
 /// the sending instance, which ignores its own messages (it delivered them already).
 public enum BusMessage: Equatable, Sendable {
-    case userEvent(userId: String, event: String, payloadJSON: String)
+    /// `offset`: the event's id in the user's stream, which the script that added it there
+    /// appends to the message (every instance delivers those, the accepting one included).
+    case userEvent(userId: String, event: String, payloadJSON: String, offset: String? = nil)
     /// An `AdminOperations.Broadcast` body.
     case broadcast(JSONValue)
     /// Market messages in their SPEC §6 wire form.
@@ -17,11 +19,12 @@ public enum BusMessage: Equatable, Sendable {
     public func encoded(origin: String) -> String {
         var members: [JSONMember] = [JSONMember("origin", .string(origin))]
         switch self {
-        case .userEvent(let userId, let event, let payloadJSON):
+        case .userEvent(let userId, let event, let payloadJSON, let offset):
             members += [
                 JSONMember("kind", "user"), JSONMember("userId", .string(userId)), JSONMember("event", .string(event)),
                 JSONMember("data", .fragment(payloadJSON)),
             ]
+            if let offset { members.append(JSONMember("offset", .string(offset))) }
         case .broadcast(let body):
             members += [JSONMember("kind", "broadcast"), JSONMember("body", body)]
         case .market(let messages):
@@ -42,7 +45,7 @@ public enum BusMessage: Equatable, Sendable {
         switch value["kind"]?.stringValue {
         case "user":
             guard let userId = value["userId"]?.stringValue, let event = value["event"]?.stringValue, let data = value["data"] else { return nil }
-            return (origin, .userEvent(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data)))
+            return (origin, .userEvent(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data), offset: value["offset"]?.stringValue))
         case "broadcast":
             guard let body = value["body"] else { return nil }
             return (origin, .broadcast(body))
@@ -72,8 +75,12 @@ public struct BusChannels: Sendable {
         self.prefix = prefix
     }
 
-    /// Broadcasts and market messages: every instance listens.
+    /// Broadcasts, maintenance, admin requests, depth and status messages: every instance listens.
     public var all: String { prefix + "bus:all" }
+
+    /// One symbol's ticks, trades, tickers and stats accepted over HTTP: only instances with a
+    /// subscriber for the symbol listen.
+    public func market(_ symbol: String) -> String { prefix + "bus:market:" + symbol }
 
     /// One user's events: only instances with a socket of that user listen.
     public func user(_ userId: String) -> String { prefix + "bus:user:" + userId }

@@ -13,9 +13,19 @@ import RedisBridge
 /// through theirs; an instance skips its own messages. Per publisher the order holds: one
 /// connection publishes, and Redis delivers a connection's messages in order.
 ///
-/// Interest: broadcasts and market messages go to `{prefix}bus:all`; a user's events go to
-/// `{prefix}bus:user:{id}`, which an instance SUBSCRIBEs only while it has a socket of that
-/// user (``UserInterest``).
+/// Interest: broadcasts go to `{prefix}bus:all`; a user's events go to `{prefix}bus:user:{id}`,
+/// which an instance SUBSCRIBEs only while it has a socket of that user (``UserInterest``);
+/// HTTP-ingested ticks, trades, tickers and stats go to `{prefix}bus:market:{symbol}`, which an
+/// instance SUBSCRIBEs only while it has a subscriber for the symbol (``SymbolInterest``; on
+/// subscribing it asks the others for the symbol's latest values). Depth and status messages
+/// go to `bus:all`: every instance keeps every book whole, so a new subscriber gets a correct
+/// snapshot at once and a book never needs rebuilding across Redis.
+///
+/// User events are the exception to "delivered here at once": each is added to the user's
+/// stream in Redis and published in one script (``ClusterUserLog``), and every instance that
+/// follows the user, this one included, delivers it from the bus with its stream id as the
+/// offset. So every instance delivers a user's events in one order, and a client can recover
+/// on any of them.
 ///
 /// Redis down: local delivery goes on; what is accepted meanwhile reaches this instance's
 /// sockets only, and is counted as `gateway_bus_messages_total{direction="local_only"}`.
@@ -25,6 +35,10 @@ public final class RedisBus: GatewayBus {
     private let local: any GatewayBus
     private let channels: BusChannels
     private let interest: UserInterest
+    private let userLog: ClusterUserLog
+    private let userEvents: UserEventHub
+    private let symbolInterest: SymbolInterest
+    private let market: MarketState?
     private let parser: FeedParser
     private let metrics: GatewayMetrics
     private let logger: Logger
@@ -46,13 +60,19 @@ public final class RedisBus: GatewayBus {
     private final class Subscriber: @unchecked Sendable {
         let connection: RedisConnection
         var users: Set<String> = []
+        var symbols: Set<String> = []
         init(connection: RedisConnection) { self.connection = connection }
     }
 
     public init(
-        local: any GatewayBus, prefix: String, interest: UserInterest, symbols: SymbolCatalog, metrics: GatewayMetrics, logger: Logger,
+        local: any GatewayBus, prefix: String, interest: UserInterest, userLog: ClusterUserLog, userEvents: UserEventHub,
+        symbolInterest: SymbolInterest, market: MarketState?, symbols: SymbolCatalog, metrics: GatewayMetrics, logger: Logger,
         instanceID: String = SessionID.make(), replyTimeout: TimeAmount = .seconds(1)
     ) {
+        self.symbolInterest = symbolInterest
+        self.market = market
+        self.userLog = userLog
+        self.userEvents = userEvents
         self.instanceID = instanceID
         self.replyTimeout = replyTimeout
         self.local = local
@@ -62,13 +82,35 @@ public final class RedisBus: GatewayBus {
         self.metrics = metrics
         self.logger = logger
         interest.observe { [weak self] userId in self?.reconcile(userId) }
+        symbolInterest.observe { [weak self] symbol in self?.reconcile(symbol: symbol) }
     }
 
     // MARK: GatewayBus
 
     public func userEvent(userId: String, event: String, payloadJSON: String) {
-        local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON)
-        send(.userEvent(userId: userId, event: event, payloadJSON: payloadJSON), to: channels.user(userId))
+        userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: nil)
+    }
+
+    /// A user event, from a producer or from the `{prefix}user-events` entry `streamEntry`
+    /// (which every instance reads; the first to add it to the user's stream delivers it).
+    /// Redis unreachable: delivered to this instance's sockets only, under a local offset.
+    public func userEvent(userId: String, event: String, payloadJSON: String, streamEntry: String?) {
+        let localOnly: @Sendable () -> Void = { [local, metrics] in
+            metrics.busMessages(direction: "local_only").increment(by: 1)
+            local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON)
+        }
+        let message = BusMessage.userEvent(userId: userId, event: event, payloadJSON: payloadJSON).encoded(origin: instanceID)
+        guard let appended = userLog.append(
+            userId: userId, channel: UserEventChannels.eventChannels[event] ?? "user", event: event, payloadJSON: payloadJSON,
+            busChannel: channels.user(userId), message: message, streamEntry: streamEntry
+        ) else { return localOnly() }
+        appended.whenComplete { [metrics] result in
+            switch result {
+            case .success(.published): metrics.busMessages(direction: "published").increment(by: 1)
+            case .success(.alreadyTaken): break
+            case .failure: localOnly()
+            }
+        }
     }
 
     public func broadcast(_ broadcast: AdminOperations.Broadcast) {
@@ -78,7 +120,22 @@ public final class RedisBus: GatewayBus {
 
     public func market(_ messages: [FeedMessage]) -> Bool {
         guard local.market(messages) else { return false }
-        send(.market(messages.map(\.json)), to: channels.all)
+        // One PUBLISH per symbol per batch (order per symbol holds); books and status for all.
+        var everyone: [JSONValue] = []
+        var bySymbol: [String: [JSONValue]] = [:]
+        var symbolOrder: [String] = []
+        for message in messages {
+            switch message {
+            case .depth, .status:
+                everyone.append(message.json)
+            case .tick, .trade, .ticker, .stats:
+                let symbol = message.symbol
+                if bySymbol[symbol] == nil { symbolOrder.append(symbol) }
+                bySymbol[symbol, default: []].append(message.json)
+            }
+        }
+        if !everyone.isEmpty { send(.market(everyone), to: channels.all) }
+        for symbol in symbolOrder { send(.market(bySymbol[symbol]!), to: channels.market(symbol)) }
         return true
     }
 
@@ -151,6 +208,9 @@ public final class RedisBus: GatewayBus {
         case "kick":
             guard let target = AdminOperations.KickTarget(command) else { return }
             result = local.kick(target, on: eventLoop).map { .int($0) }
+        case "latest":
+            guard let symbol = command["symbol"]?.stringValue, let market else { return }
+            result = eventLoop.makeSucceededFuture(market.latestValues(of: symbol))
         case "stats":
             result = local.stats(on: eventLoop).map { stats in
                 // The local bus reports itself as one instance; the asker counts instances.
@@ -185,6 +245,7 @@ public final class RedisBus: GatewayBus {
                     // every user who has a socket here now.
                     subscriber.withLockedValue { $0 = state }
                     for userId in interest.presentUsers { update(userId, on: state) }
+                    for symbol in symbolInterest.wanted { update(symbol: symbol, on: state) }
                     return connection.closeFuture
                 }.always { [self] _ in
                     subscriber.withLockedValue { if $0 === state { $0 = nil } }
@@ -214,10 +275,17 @@ public final class RedisBus: GatewayBus {
             BadInputLog.shared.log(logger, "Unreadable cluster bus message skipped")
             return
         }
+        if case .userEvent(let userId, let event, let payloadJSON, let offset?) = message {
+            // From the user's stream: delivered by every instance that follows the user, this
+            // one included, under the stream's id.
+            if origin != instanceID { metrics.busMessages(direction: "received").increment(by: 1) }
+            userEvents.publish(userId: userId, event: event, payloadJSON: payloadJSON, offset: StreamOffset.pack(offset))
+            return
+        }
         guard origin != instanceID else { return }
         metrics.busMessages(direction: "received").increment(by: 1)
         switch message {
-        case .userEvent(let userId, let event, let payloadJSON):
+        case .userEvent(let userId, let event, let payloadJSON, _):
             local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON)
         case .broadcast(let body):
             if case .success(let broadcast) = AdminOperations.Broadcast.parse(body) { local.broadcast(broadcast) }
@@ -263,6 +331,31 @@ public final class RedisBus: GatewayBus {
         } else {
             state.users.remove(userId)
             return state.connection.send(["UNSUBSCRIBE", channels.user(userId)]).map { _ in }
+        }
+    }
+
+    /// A symbol became wanted here or not: follow its market channel or stop, from the current
+    /// state. Once following, ask the other instances for its latest values.
+    private func reconcile(symbol: String) {
+        guard let state = subscriber.withLockedValue({ $0 }) else { return }
+        state.connection.eventLoop.execute { [self] in update(symbol: symbol, on: state) }
+    }
+
+    private func update(symbol: String, on state: Subscriber) {
+        state.connection.eventLoop.preconditionInEventLoop()
+        let wanted = symbolInterest.isWanted(symbol)
+        guard wanted != state.symbols.contains(symbol) else { return }
+        if wanted {
+            state.symbols.insert(symbol)
+            let loop = state.connection.eventLoop
+            state.connection.send(["SUBSCRIBE", channels.market(symbol)]).whenSuccess { [self] _ in
+                request(.object(["command": "latest", "symbol": .string(symbol)]), on: loop).whenSuccess { [market] answers in
+                    for answer in answers { market?.adoptLatestValues(answer, symbol: symbol) }
+                }
+            }
+        } else {
+            state.symbols.remove(symbol)
+            _ = state.connection.send(["UNSUBSCRIBE", channels.market(symbol)])
         }
     }
 }

@@ -263,6 +263,53 @@ def test_events_accepted_elsewhere_while_a_user_is_away_are_recovered(pair, redi
     again.close()
 
 
+def test_a_user_recovers_on_another_instance_with_every_missed_event_once_and_in_order(pair, redis_server):
+    """Recovery across instances: a socket dropped on A reconnects to B with its pid and offset
+    and gets what was accepted meanwhile by either instance and from the Redis stream, in the
+    order of the user's stream, nothing twice; the session can then not be used again."""
+    from sio_raw import RawSocket
+    a, b = pair
+    user = "roaming-user"
+    first = RawSocket(a, "/user", {"token": token(user), "recovery": True})
+    sid, pid = first.connect_data["sid"], first.connect_data["pid"]
+    watcher = RawSocket(b, "/user", {"token": token(user), "recovery": True})
+    assert post(b, f"/api/v1/users/{user}/events", {"event": "order.new", "data": {"n": 0}}).status_code == 202
+    [(_, seen_on_a)] = first.events(1)
+    [(_, seen_on_b)] = watcher.events(1)
+    assert seen_on_a == seen_on_b, "an event has one offset on every instance"
+    offset = seen_on_a[1]
+    watcher.close()
+
+    before = metric(a, "gateway_connections", '{namespace="/user"}')
+    first.drop()
+    wait_until(lambda: metric(a, "gateway_connections", '{namespace="/user"}') < before)
+    for n, gateway in ((1, a), (2, b)):
+        assert post(gateway, f"/api/v1/users/{user}/events", {"event": "order.filled", "data": {"n": n}}).status_code == 202
+    redis_server.cli("XADD", PREFIX + "user-events", "*", "userId", user, "event", "wallet.update", "data", '{"n":3}')
+    time.sleep(0.5)  # both instances read the stream; one of them adds the entry to the user's stream
+
+    recovered_before = metric(b, "gateway_recovery_total", '{outcome="recovered"}')
+    again = RawSocket(b, "/user", {"token": token(user), "pid": pid, "offset": offset})
+    assert again.connect_data == {"sid": sid, "pid": pid, "recovered": True}
+    replayed = again.events(3)
+    assert [(name, args[0]) for name, args in replayed] == [
+        ("order.filled", {"n": 1}), ("order.filled", {"n": 2}), ("wallet.update", {"n": 3})]
+    offsets = [int(args[1]) for _, args in replayed]
+    assert offsets == sorted(offsets) and int(offset) < offsets[0]
+    assert again.quiet(), "nothing twice"
+    assert metric(b, "gateway_recovery_total", '{outcome="recovered"}') == recovered_before + 1
+
+    assert post(a, f"/api/v1/users/{user}/events", {"event": "order.new", "data": {"n": 4}}).status_code == 202
+    [(name, args)] = again.events(1)
+    assert (name, args[0]) == ("order.new", {"n": 4}) and int(args[1]) > offsets[-1]
+    assert again.quiet(), "live events after the replay arrive once"
+
+    reuse = RawSocket(a, "/user", {"token": token(user), "pid": pid, "offset": offset})
+    assert reuse.connect_data["recovered"] is False, "a session is recovered once, wherever"
+    reuse.close()
+    again.close()
+
+
 def test_shared_limits_fall_back_to_local_ones_while_redis_is_away(tmp_path_factory):
     """Redis gone: users' buckets and the connection cap are decided per instance, so clients
     are still served; Redis back: the shared cap applies again, counting the sockets that

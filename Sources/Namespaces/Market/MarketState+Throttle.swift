@@ -4,13 +4,17 @@ import NIOCore
 /// event and symbol. Prices, tickers and stats are latest-value data: a lagging socket
 /// conflates them too.
 extension MarketState {
-    func publishThrottled(event: String, symbol: String, payload: String) {
-        let room: Room
+    /// The room a latest-value event of `symbol` goes to.
+    static func room(ofLatest event: String, symbol: String) -> Room {
         switch event {
-        case "price.update": room = .prices(symbol)
-        case "market.ticker": room = .market("ticker", symbol)
-        default: room = .market("stats", symbol)
+        case "price.update": .prices(symbol)
+        case "market.ticker": .market("ticker", symbol)
+        default: .market("stats", symbol)
         }
+    }
+
+    func publishThrottled(event: String, symbol: String, payload: String) {
+        let room = Self.room(ofLatest: event, symbol: symbol)
         latestValues.set(event, symbol: symbol, payload: payload)
         let interval = throttleIntervals[event] ?? .zero
         guard interval > .zero else { return emitLatest(event, room: room, payload: payload) }

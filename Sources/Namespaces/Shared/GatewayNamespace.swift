@@ -90,13 +90,20 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
 
     /// The acceptance, once the slots are held.
     private func admit(_ request: ConnectRequest, principal: Principal?, ipSlot: String, userSlot: String?) -> ConnectDecision {
-        var recovery: RecoveryPlan?
-        var reply = ConnectReply()
-        if behavior.offersRecovery, let principal, let plan = RecoveryPlan.decide(request.auth, userId: principal.userId, hub: services.userEvents) {
-            recovery = plan
-            reply = plan.reply
+        let accept = { (recovery: RecoveryPlan?) -> ConnectDecision in
+            .accept(
+                context: Admission(principal: principal, ipSlot: ipSlot, userSlot: userSlot, recovery: recovery),
+                reply: recovery?.reply ?? ConnectReply()
+            )
         }
-        return .accept(context: Admission(principal: principal, ipSlot: ipSlot, userSlot: userSlot, recovery: recovery), reply: reply)
+        guard behavior.offersRecovery, let principal else { return accept(nil) }
+        switch RecoveryPlan.decide(request.auth, userId: principal.userId, hub: services.userEvents, on: request.eventLoop) {
+        case .off: return accept(nil)
+        case .now(let plan): return accept(plan)
+        case .later(let plan):
+            // Cluster mode: the session may be on any instance; the shared store decides.
+            return .deferred(plan.map(accept))
+        }
     }
 
     /// A deferred acceptance whose client left meanwhile: its slots go back.
@@ -105,7 +112,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         services.ipSockets.release(admission.ipSlot)
         if let slot = admission.userSlot { services.userSockets.release(slot) }
         // A session taken for this socket goes back, so the client can still recover with it.
-        if case .restored(let session, _)? = admission.recovery { services.userEvents.keep(session) }
+        if case .restored(let session, _, _)? = admission.recovery { services.userEvents.keep(session) }
     }
 
     func connected(_ socket: NamespaceSocket) {

@@ -31,6 +31,8 @@ public final class GatewayServices: Sendable {
     let userSockets: any ConnectionCountStore
     let ipSockets: any ConnectionCountStore
     let userChannels: QuotaCounter
+    /// Symbols with a subscriber here (cluster mode: the bus follows only those).
+    public let symbolInterest = SymbolInterest()
     /// The symbols clients may subscribe to: configured, or learned from the feed.
     public let symbols: SymbolCatalog
 
@@ -41,6 +43,7 @@ public final class GatewayServices: Sendable {
         userSockets: (any ConnectionCountStore)? = nil,
         ipSockets: (any ConnectionCountStore)? = nil,
         recoveryInterest: (any RecoveryInterest)? = nil,
+        sharedRecovery: (any SharedRecovery)? = nil,
         broadcaster: Broadcaster,
         publisher: (any Publisher)? = nil,
         metrics: GatewayMetrics,
@@ -59,7 +62,9 @@ public final class GatewayServices: Sendable {
         self.ipSockets = ipSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerIp)
         userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
         symbols = settings.learnedSymbolsLimit.map { SymbolCatalog(learningUpTo: $0) } ?? SymbolCatalog(symbols: settings.symbols)
-        userEvents = UserEventHub(publisher: self.publisher, metrics: metrics, settings: settings.recovery, interest: recoveryInterest, now: now)
+        userEvents = UserEventHub(
+            publisher: self.publisher, metrics: metrics, settings: settings.recovery, interest: recoveryInterest, shared: sharedRecovery, now: now
+        )
     }
 
     /// Unique users with a live `/user` socket.

@@ -32,6 +32,15 @@ public struct Room: Hashable, Sendable {
     /// `/admin`: every admin socket.
     public static let admins = Room(namespace: AdminBehavior.path, name: "admin")
 
+    /// The symbol of a `/prices` or `/market` symbol room (`prices:S`, `market:trades:S`,
+    /// `market:depth@100ms:S`); nil for other rooms.
+    var symbol: String? {
+        if name.hasPrefix(Self.pricesPrefix) { return String(name.dropFirst(Self.pricesPrefix.count)) }
+        guard name.hasPrefix(Self.marketPrefix) else { return nil }
+        let parts = name.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count == 3 ? String(parts[2]) : nil
+    }
+
     static let pricesPrefix = "prices:"
     static let marketPrefix = "market:"
 }

@@ -16,6 +16,9 @@ enum RoomSubscriptions {
         }
         state.subscribedRooms += new.count
         for room in new { socket.join(room) }
+        let symbols = new.compactMap(\.symbol)
+        state.subscribedSymbols += symbols
+        services.symbolInterest.add(symbols)
         services.metrics.namespace(socket.namespace).subscriptions.increment(by: Double(new.count))
         return nil
     }
@@ -24,6 +27,13 @@ enum RoomSubscriptions {
         let held = rooms.filter { socket.isIn($0) }
         guard !held.isEmpty else { return }
         for room in held { socket.leave(room) }
+        var symbols: [String] = []
+        for symbol in held.compactMap(\.symbol) {
+            guard let index = state.subscribedSymbols.firstIndex(of: symbol) else { continue }
+            state.subscribedSymbols.remove(at: index)
+            symbols.append(symbol)
+        }
+        services.symbolInterest.remove(symbols)
         release(held.count, state: state, namespace: socket.namespace, services: services)
     }
 
@@ -32,6 +42,11 @@ enum RoomSubscriptions {
     /// ended the socket (client, kick, slow consumer, namespace DISCONNECT, shutdown).
     static func release(_ count: Int, state: SocketState, namespace: String, services: GatewayServices) {
         guard count > 0 else { return }
+        if count == state.subscribedRooms {
+            // Every room goes (disconnect): so do their symbols.
+            services.symbolInterest.remove(state.subscribedSymbols)
+            state.subscribedSymbols.removeAll()
+        }
         if let principal = state.principal {
             services.userChannels.release(principal.userId, amount: count)
         }

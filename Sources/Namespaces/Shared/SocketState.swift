@@ -10,6 +10,8 @@ final class SocketState {
     /// Rooms joined through subscribe events: counted in `gateway_subscriptions` and, for an
     /// authenticated user, against the channel quota. Kept here: rooms are gone by disconnect time.
     var subscribedRooms = 0
+    /// The symbols of those rooms, one entry per room (for ``SymbolInterest``).
+    var subscribedSymbols: [String] = []
     /// Client events waiting for a shared (Redis) token bucket's answer.
     var rateChecksInFlight = 0
     static let maximumRateChecksInFlight = 64

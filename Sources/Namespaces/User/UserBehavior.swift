@@ -18,9 +18,9 @@ struct UserBehavior: NamespaceBehavior {
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {
         guard let userId = state.principal?.userId else { return }
         switch state.recovery {
-        case .restored(let session, let after)?:
+        case .restored(let session, let after, let fetched)?:
             state.userChannels = Set(session.channels)
-            services.userEvents.restore(socket, session: session, after: after)
+            services.userEvents.restore(socket, session: session, after: after, fetched: fetched)
         case .fresh?, nil:
             state.userChannels = Set(NamespaceSettings.userChannels)
             Self.join(socket, userId: userId, channels: NamespaceSettings.userChannels, offsets: state.recovery != nil)

@@ -21,12 +21,15 @@ public final class UserEventHub: Sendable {
     private let now: @Sendable () -> Double
     /// Told which users have a kept session (cluster mode: the bus keeps following their events).
     private let interest: (any RecoveryInterest)?
+    /// Cluster mode: sessions and events every instance can recover from.
+    let shared: (any SharedRecovery)?
 
     public init(
         publisher: any Publisher, metrics: GatewayMetrics, settings: RecoverySettings, interest: (any RecoveryInterest)? = nil,
-        now: @escaping @Sendable () -> Double
+        shared: (any SharedRecovery)? = nil, now: @escaping @Sendable () -> Double
     ) {
         self.interest = interest
+        self.shared = shared
         state = NIOLockedValueBox(State(
             log: UserEventLog(window: settings.window, maxPerUser: settings.maxEventsPerUser, maxTotal: settings.maxEvents, maxBytes: settings.maxBytes),
             sessions: RecoverySessions(window: settings.window, capacity: settings.maxSessions)
@@ -39,12 +42,13 @@ public final class UserEventHub: Sendable {
     // MARK: Publishing
 
     /// Delivers `event` to the user's sockets on its channel, in order, and keeps it for
-    /// recovery. `payloadJSON` is the producer's object as JSON text.
-    public func publish(userId: String, event: String, payloadJSON: String) {
+    /// recovery. `payloadJSON` is the producer's object as JSON text; `offset` is the event's
+    /// id in the user's shared stream (cluster mode), else the log numbers it.
+    public func publish(userId: String, event: String, payloadJSON: String, offset: UInt64? = nil) {
         let channel = UserEventChannels.eventChannels[event] ?? "user"
         let time = now()
         state.withLockedValue { state in
-            let entry = state.log.append(user: userId, channel: channel, event: event, payloadJSON: payloadJSON, now: time)
+            let entry = state.log.append(user: userId, channel: channel, event: event, payloadJSON: payloadJSON, now: time, offset: offset)
             publisher.publish(
                 .event(namespace: "/user", name: event, payloadJSON: payloadJSON), namespace: "/user",
                 rooms: [Room.user(channel, user: userId, offsets: false).name], ordered: true
@@ -102,16 +106,49 @@ public final class UserEventHub: Sendable {
         return attempt
     }
 
+    /// Decides a recovery-enabled CONNECT from the shared store's answer (cluster mode). A
+    /// session used or refused there is no longer recoverable here either.
+    func settle(_ answer: SharedRecoveryAnswer, pid: String?, offset: String?, userId: String) -> RecoveryPlan {
+        let outcome: String?
+        let plan: RecoveryPlan
+        switch answer {
+        case .unavailable:
+            return RecoveryPlan.decideLocally(pid: pid, offset: offset, userId: userId, hub: self)
+        case .fresh(let baseline):
+            return .fresh(pid: SessionID.make(), baseline: baseline)
+        case .failed(let reason, let baseline):
+            (outcome, plan) = (reason, .fresh(pid: SessionID.make(), baseline: baseline))
+        case .recovered(let session, let after, let missed):
+            (outcome, plan) = ("recovered", .restored(session, after: after, fetched: missed))
+        }
+        if let pid { forget(pid: pid, userId: userId) }
+        if let outcome { metrics.recovery(outcome: outcome).increment(by: 1) }
+        return plan
+    }
+
+    /// Drops this instance's copy of a session the shared store decided.
+    private func forget(pid: String, userId: String) {
+        let time = now()
+        let ended = state.withLockedValue { state -> [String] in
+            var ended = state.sessions.drainDropped()
+            if case .found(let session) = state.sessions.take(pid: pid, userId: userId, now: time) { ended.append(session.userId) }
+            return ended + state.sessions.drainDropped()
+        }
+        for user in ended { interest?.releaseRecovery(user) }
+    }
+
     /// Replays what a recovered socket missed and joins its rooms, in one step against the
-    /// live stream (see the type's comment). Runs on the socket's loop.
-    func restore(_ socket: NamespaceSocket, session: RecoverySessions.Session, after: UInt64) {
+    /// live stream (see the type's comment). Runs on the socket's loop. `fetched` are missed
+    /// events read from the shared store (cluster mode): the rest, newer than those, are in
+    /// this log, which has followed the user since before the store was read.
+    func restore(_ socket: NamespaceSocket, session: RecoverySessions.Session, after: UInt64, fetched: [UserEventEntry] = []) {
+        let channels = Set(session.channels)
+        let through = max(after, fetched.last?.offset ?? 0)
         state.withLockedValue { state in
-            let missed: [UserEventLog.Entry]
-            if case .events(let entries) = state.log.missed(user: session.userId, after: after, channels: Set(session.channels)) {
-                missed = entries
-            } else {
-                missed = []  // dropped in the instant since `attempt` checked; nothing more to give
-            }
+            var missed = fetched.filter { $0.channel == "user" || channels.contains($0.channel) }
+            if case .events(let entries) = state.log.missed(user: session.userId, after: through, channels: channels) {
+                missed += entries
+            }  // else dropped in the instant since the check; nothing more to give
             socket.eventLoop.execute {
                 UserBehavior.join(socket, userId: session.userId, channels: session.channels, offsets: true)
                 // Paced by the socket: a backlog many times slowConsumerBytes still arrives whole.
@@ -122,8 +159,10 @@ public final class UserEventHub: Sendable {
         }
     }
 
-    /// Keeps a socket that left for a recoverable reason for the recovery window.
+    /// Keeps a socket that left for a recoverable reason for the recovery window (here, and
+    /// in the shared store for every instance).
     func keep(_ session: RecoverySessions.Session) {
+        shared?.keep(session)
         interest?.holdRecovery(session.userId)
         let dropped = state.withLockedValue { state in
             state.sessions.store(session)

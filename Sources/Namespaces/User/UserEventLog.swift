@@ -1,22 +1,36 @@
 import DequeModule
 
+/// One `/user` event as kept for recovery.
+public struct UserEventEntry: Equatable, Sendable {
+    /// Rises per user; in cluster mode it is the event's id in the user's Redis stream, so it
+    /// means the same on every instance.
+    public let offset: UInt64
+    /// `orders`, `positions`, `wallet`, or `user` (every socket of the user).
+    public let channel: String
+    public let event: String
+    public let payloadJSON: String
+    public let at: Double
+
+    public init(offset: UInt64, channel: String, event: String, payloadJSON: String, at: Double) {
+        self.offset = offset
+        self.channel = channel
+        self.event = event
+        self.payloadJSON = payloadJSON
+        self.at = at
+    }
+}
+
 /// The recent `/user` events of every user, kept for connection state recovery (SPEC §1): a
 /// socket that comes back within the window is replayed what it missed, in order.
 ///
-/// Offsets rise across all users, so one never means two events. Memory is bounded four
+/// Offsets rise across all users (in cluster mode per user: two users' events may share one),
+/// and are compared per user only. Memory is bounded four
 /// ways: events older than `window` go, each user keeps at most `maxPerUser`, and the whole
 /// log at most `maxTotal` events and `maxBytes` of payload (oldest first). What was dropped is remembered per user, so a
 /// socket whose missed events are partly gone is told it cannot recover instead of getting
 /// a hole.
 struct UserEventLog {
-    struct Entry: Equatable {
-        let offset: UInt64
-        /// `orders`, `positions`, `wallet`, or `user` (every socket of the user).
-        let channel: String
-        let event: String
-        let payloadJSON: String
-        let at: Double
-    }
+    typealias Entry = UserEventEntry
 
     enum Replay: Equatable {
         case events([Entry])
@@ -50,10 +64,13 @@ struct UserEventLog {
 
     var count: Int { order.count }
 
-    mutating func append(user: String, channel: String, event: String, payloadJSON: String, now: Double) -> Entry {
+    /// Appends an event under `offset` (cluster mode: the id Redis gave it) or, without one,
+    /// under the next offset of this log.
+    mutating func append(user: String, channel: String, event: String, payloadJSON: String, now: Double, offset: UInt64? = nil) -> Entry {
         expire(now: now)
-        lastOffset += 1
-        let entry = Entry(offset: lastOffset, channel: channel, event: event, payloadJSON: payloadJSON, at: now)
+        // A given offset only rises per user (its stream's order); the log's end is the highest seen.
+        lastOffset = max(lastOffset + (offset == nil ? 1 : 0), offset ?? 0)
+        let entry = Entry(offset: offset ?? lastOffset, channel: channel, event: event, payloadJSON: payloadJSON, at: now)
         streams[user, default: Stream()].entries.append(entry)
         bytes += payloadJSON.utf8.count
         order.append((user, entry.offset, now))

@@ -1,0 +1,206 @@
+import GatewayJSON
+import Logging
+import Namespaces
+import NIOConcurrencyHelpers
+import NIOCore
+import RedisBridge
+
+/// `/user` events and recovery sessions in Redis, so a client recovers on any instance
+/// (SPEC §8). Each user has a stream `{prefix}user-log:{id}`, capped at
+/// `recovery.maxEventsPerUser` and expiring when idle for the recovery window; an event is
+/// added to it and published on the user's bus channel in one script, so the stream's order
+/// is the order every instance delivers in, and the stream id is the event's offset
+/// everywhere. A kept session is `{prefix}recovery:{pid}` for the window; one script takes
+/// it (once, by its own user) and reads what it missed.
+public final class ClusterUserLog: SharedRecovery {
+    private let prefix: String
+    private let settings: RecoverySettings
+    private let logger: Logger
+    private let connection = NIOLockedValueBox<(redis: RedisConnection, append: String, begin: String)?>(nil)
+
+    public init(prefix: String, settings: RecoverySettings, logger: Logger) {
+        self.prefix = prefix
+        self.settings = settings
+        self.logger = logger
+    }
+
+    private func log(_ userId: String) -> String { prefix + "user-log:" + userId }
+    private func trimmed(_ userId: String) -> String { prefix + "user-log-trimmed:" + userId }
+    private func session(_ pid: String) -> String { prefix + "recovery:" + pid }
+    /// The newest `{prefix}user-events` entry any instance has taken (each reads the stream).
+    private var streamCursor: String { prefix + "user-events:cursor" }
+    private var windowMs: String { String(Int64(settings.window * 1000)) }
+
+    // MARK: Appending
+
+    public enum Appended: Sendable, Equatable {
+        /// In the user's stream and on the bus.
+        case published
+        /// A `{prefix}user-events` entry another instance took first.
+        case alreadyTaken
+    }
+
+    /// Adds an event to the user's stream and publishes `message` (a bus message's JSON text)
+    /// on `channel` with its offset. nil while Redis is unreachable. `streamEntry`: the id of
+    /// the `{prefix}user-events` entry it came from, taken once whichever instance reads it
+    /// first.
+    func append(
+        userId: String, channel userChannel: String, event: String, payloadJSON: String, busChannel: String, message: String,
+        streamEntry: String?
+    ) -> EventLoopFuture<Appended>? {
+        guard let (redis, sha, _) = connection.withLockedValue({ $0 }) else { return nil }
+        let arguments = [
+            "EVALSHA", sha, "3", log(userId), trimmed(userId), streamCursor,
+            userChannel, event, payloadJSON, String(settings.maxEventsPerUser), windowMs, busChannel,
+            String(message.dropLast()),  // the script closes the object after adding the offset
+            streamEntry ?? "",
+        ]
+        return redis.eventLoop.flatSubmit {
+            redis.send(arguments).map { $0 == .null ? .alreadyTaken : .published }
+        }.flatMapErrorThrowing { error in
+            if "\(error)".contains("NOSCRIPT") { redis.eventLoop.execute { redis.close() } }  // reconnects, loads again
+            throw error
+        }
+    }
+
+    // MARK: SharedRecovery
+
+    public func begin(userId: String, pid: String?, offset: UInt64?, on eventLoop: any EventLoop) -> EventLoopFuture<SharedRecoveryAnswer>? {
+        guard let (redis, _, sha) = connection.withLockedValue({ $0 }) else { return nil }
+        let arguments = [
+            "EVALSHA", sha, "3", session(pid ?? ""), log(userId), trimmed(userId),
+            userId, offset.map(StreamOffset.unpack) ?? "", pid == nil ? "0" : "1",
+        ]
+        return redis.eventLoop.flatSubmit {
+            redis.send(arguments)
+        }.hop(to: eventLoop).map { [self] reply in
+            answer(reply, pid: pid)
+        }.recover { error in
+            if "\(error)".contains("NOSCRIPT") { redis.eventLoop.execute { redis.close() } }
+            return .unavailable
+        }
+    }
+
+    public func keep(_ kept: RecoverySession) {
+        guard let redis = connection.withLockedValue({ $0?.redis }) else { return }
+        let record = JSONValue.object([
+            "sid": .string(kept.sid), "userId": .string(kept.userId),
+            "channels": .array(kept.channels.map { .string($0) }), "baseline": .string(StreamOffset.unpack(kept.baseline)),
+            "disconnectedAt": .number(String(kept.disconnectedAt)),
+        ])
+        let arguments = ["SET", session(kept.pid), JSONSerializer.serialize(record), "PX", windowMs]
+        redis.eventLoop.execute { _ = redis.send(arguments) }
+    }
+
+    /// The begin script's reply: `[outcome, lastId]`, and for `recovered` also the session's
+    /// JSON, the offset replayed after and the stream's entries after it.
+    private func answer(_ reply: RedisReply, pid: String?) -> SharedRecoveryAnswer {
+        guard let items = reply.elements, items.count >= 2, let outcome = items[0].text,
+            let baseline = items[1].text.flatMap(StreamOffset.pack)
+        else { return .unavailable }
+        switch outcome {
+        case "fresh":
+            return .fresh(baseline: baseline)
+        case "recovered":
+            guard let pid, items.count == 5, let text = items[2].text, let record = try? JSONParser.parse(Array(text.utf8)),
+                let sid = record["sid"]?.stringValue, let userId = record["userId"]?.stringValue,
+                let channels = record["channels"]?.arrayValue?.compactMap(\.stringValue),
+                let sessionBaseline = record["baseline"]?.stringValue.flatMap(StreamOffset.pack),
+                let after = items[3].text.flatMap(StreamOffset.pack), let entries = items[4].elements
+            else { return .failed(outcome: "unknown_session", baseline: baseline) }
+            let kept = RecoverySession(
+                pid: pid, sid: sid, userId: userId, channels: channels, baseline: sessionBaseline,
+                disconnectedAt: Self.number(record["disconnectedAt"]) ?? 0
+            )
+            return .recovered(kept, after: after, missed: entries.compactMap(Self.entry))
+        default:
+            return .failed(outcome: outcome, baseline: baseline)
+        }
+    }
+
+    private static func number(_ value: JSONValue?) -> Double? {
+        guard case .number(let text)? = value else { return nil }
+        return Double(text)
+    }
+
+    /// One XRANGE entry: `[id, [c, channel, e, event, d, data]]`.
+    private static func entry(_ reply: RedisReply) -> UserEventEntry? {
+        guard let parts = reply.elements, parts.count == 2, let id = parts[0].text.flatMap(StreamOffset.pack),
+            let fields = parts[1].elements?.compactMap(\.text), fields.count % 2 == 0
+        else { return nil }
+        var values: [String: String] = [:]
+        for index in stride(from: 0, to: fields.count, by: 2) { values[fields[index]] = fields[index + 1] }
+        guard let channel = values["c"], let event = values["e"], let data = values["d"] else { return nil }
+        return UserEventEntry(offset: id, channel: channel, event: event, payloadJSON: data, at: 0)
+    }
+
+    // MARK: Redis
+
+    /// The connection events are appended and sessions taken on, run with the other links.
+    public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
+        RedisLink(name: "user-log", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
+            redis.send(["SCRIPT", "LOAD", Self.appendScript]).and(redis.send(["SCRIPT", "LOAD", Self.beginScript])).flatMap { [self] replies in
+                guard let append = replies.0.text, let begin = replies.1.text else {
+                    return redis.eventLoop.makeFailedFuture(RedisError(.protocolError, "SCRIPT LOAD gave no SHA"))
+                }
+                connection.withLockedValue { $0 = (redis, append, begin) }
+                return redis.closeFuture
+            }.always { [self] _ in
+                connection.withLockedValue { if $0?.redis === redis { $0 = nil } }
+            }
+        }
+    }
+
+    /// `a > b` for stream ids (`ms-seq`; numbers, not text, are compared).
+    private static let newer = """
+        local function newer(a, b)
+          local am, as = string.match(a, '^(%d+)-(%d+)$')
+          local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+          am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+          return am > bm or (am == bm and as > bs)
+        end
+        """
+
+    /// KEYS: the user's stream, its trimmed-through key, the user-events cursor. ARGV: channel,
+    /// event, data, cap, window ms, bus channel, bus message without its closing brace, source
+    /// entry id or ''. Returns the new id, or nil when the source entry was taken already.
+    static let appendScript = newer + "\n" + """
+        if ARGV[8] ~= '' then
+          local cursor = redis.call('GET', KEYS[3])
+          if cursor and not newer(ARGV[8], cursor) then return false end
+          redis.call('SET', KEYS[3], ARGV[8])
+        end
+        local cap = tonumber(ARGV[4])
+        local length = redis.call('XLEN', KEYS[1])
+        if length >= cap then
+          -- What the cap pushes out is remembered, so a recovery that needs it is refused, not given a hole.
+          local gone = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - cap + 1)
+          redis.call('SET', KEYS[2], gone[#gone][1], 'PX', ARGV[5])
+        end
+        local id = redis.call('XADD', KEYS[1], 'MAXLEN', cap, '*', 'c', ARGV[1], 'e', ARGV[2], 'd', ARGV[3])
+        redis.call('PEXPIRE', KEYS[1], ARGV[5])
+        redis.call('PEXPIRE', KEYS[2], ARGV[5])
+        redis.call('PUBLISH', ARGV[6], ARGV[7] .. ',"offset":"' .. id .. '"}')
+        return id
+        """
+
+    /// KEYS: the session, the user's stream, its trimmed-through key. ARGV: user id, the
+    /// client's offset or '', '1' when a pid was given. Returns `{outcome, last id}`, and for
+    /// `recovered` also the session, the id replayed after and the entries after it.
+    static let beginScript = newer + "\n" + """
+        local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+        local lastId = '0-0'
+        if #last > 0 then lastId = last[1][1] end
+        if ARGV[3] ~= '1' then return {'fresh', lastId} end
+        local raw = redis.call('GET', KEYS[1])
+        if not raw then return {'unknown_session', lastId} end
+        local session = cjson.decode(raw)
+        if session.userId ~= ARGV[1] then return {'unknown_session', lastId} end
+        redis.call('DEL', KEYS[1])
+        local from = session.baseline
+        if ARGV[2] ~= '' and newer(ARGV[2], from) then from = ARGV[2] end
+        local trimmed = redis.call('GET', KEYS[3])
+        if trimmed and newer(trimmed, from) then return {'truncated', lastId} end
+        return {'recovered', lastId, raw, from, redis.call('XRANGE', KEYS[2], '(' .. from, '+')}
+        """
+}

@@ -1,0 +1,35 @@
+import GatewayJSON
+
+/// Latest values across instances (cluster mode). An instance hears a symbol's ticks, tickers
+/// and stats only while it has subscribers for it, so what it holds may be old when it starts
+/// listening again: it then asks the other instances for theirs, and keeps the newest.
+extension MarketState {
+    /// The newest price, ticker and stats payloads of `symbol`, as `[{"event","payload"}]`.
+    public func latestValues(of symbol: String) -> JSONValue {
+        .array(latestValues.all(symbol: symbol).map { value in
+            .object(["event": .string(value.event), "payload": .fragment(value.payload)])
+        })
+    }
+
+    /// Another instance's latest values (``latestValues(of:)``): each one newer (by its `ts`)
+    /// than what this instance holds is kept and sent to its room, so new subscribers see the
+    /// market as it is now.
+    public func adoptLatestValues(_ answer: JSONValue, symbol: String) {
+        guard let items = answer.arrayValue else { return }
+        feedLoop.execute { [self] in
+            for item in items {
+                guard let event = item["event"]?.stringValue, LatestValues.events.contains(event), let payload = item["payload"] else { continue }
+                let text = JSONSerializer.serialize(payload)
+                if latestValues.replace(event, symbol: symbol, payload: text, ifNewerThanHeld: Self.timestamp) {
+                    emitLatest(event, room: Self.room(ofLatest: event, symbol: symbol), payload: text)
+                }
+            }
+        }
+    }
+
+    /// A payload's `ts` (milliseconds), when it has one.
+    @Sendable static func timestamp(_ payload: String) -> Double? {
+        guard let value = try? JSONParser.parse(Array(payload.utf8)), case .number(let text)? = value["ts"] else { return nil }
+        return Double(text)
+    }
+}

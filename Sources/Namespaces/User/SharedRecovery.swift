@@ -1,0 +1,25 @@
+import NIOCore
+
+/// Where recovery sessions and `/user` events live beyond this instance (cluster mode: Redis),
+/// so a client can recover on any instance (SPEC §8). Without one, recovery is this instance's
+/// own (``UserEventHub``'s log and sessions).
+public protocol SharedRecovery: Sendable {
+    /// Starts a recovery-enabled CONNECT of `userId`: with a `pid`, takes that session (once)
+    /// and reads what it missed after `offset`; either way says where the user's stream ends
+    /// now (a fresh socket's baseline). Called once the bus follows the user, so every event
+    /// after what this returns reaches the hub live. nil: the shared store is unreachable now.
+    func begin(userId: String, pid: String?, offset: UInt64?, on eventLoop: any EventLoop) -> EventLoopFuture<SharedRecoveryAnswer>?
+    /// Keeps a disconnected socket's session for the recovery window, for every instance.
+    func keep(_ session: RecoverySession)
+}
+
+public enum SharedRecoveryAnswer: Sendable, Equatable {
+    /// No pid was given: start fresh from `baseline`.
+    case fresh(baseline: UInt64)
+    /// Start fresh: the session is `outcome` (`unknown_session`, `truncated`).
+    case failed(outcome: String, baseline: UInt64)
+    /// The session, and its user's events after `after` on its channels, oldest first.
+    case recovered(RecoverySession, after: UInt64, missed: [UserEventEntry])
+    /// The store could not answer (Redis went away mid-call): decide from this instance's state.
+    case unavailable
+}
