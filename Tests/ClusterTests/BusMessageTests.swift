@@ -1,4 +1,4 @@
-import Cluster
+@testable import Cluster
 import GatewayJSON
 import Testing
 
@@ -6,6 +6,7 @@ import Testing
 struct BusMessageTests {
     @Test("every kind of bus message reads back as itself, with its origin", arguments: [
         BusMessage.userEvent(userId: "u 1/ü", event: "order.filled", payloadJSON: #"{"orderId":"o1","price":"64000.10","n":1.50}"#),
+        .userEvent(userId: "u", event: "order.new", payloadJSON: "{}", offset: "1718000000123-4"),
         .broadcast(.object(["message": "Back at 10:00", "level": "warning", "namespaces": .array(["/prices"])])),
         .market([.object(["type": "tick", "symbol": "BTC/USDT", "price": "1.0", "ts": .number("1718000000123.456")])]),
         .maintenance(enabled: true, message: "Back at 10:00"),
@@ -17,6 +18,25 @@ struct BusMessageTests {
         let decoded = try #require(BusMessage.decode(Array(message.encoded(origin: "instance-A").utf8)))
         #expect(decoded.origin == "instance-A")
         #expect(decoded.message == message)
+    }
+
+    @Test("what the append script adds to a bus message (its closing brace dropped) reads back as the offset")
+    func scriptOffset() throws {
+        let text = String(BusMessage.userEvent(userId: "u", event: "order.new", payloadJSON: #"{"n":1}"#).encoded(origin: "A").dropLast())
+            + #","offset":"1718000000123-4"}"#
+        let decoded = try #require(BusMessage.decode(Array(text.utf8)))
+        #expect(decoded.message == .userEvent(userId: "u", event: "order.new", payloadJSON: #"{"n":1}"#, offset: "1718000000123-4"))
+    }
+
+    @Test("stream ids pack into offsets that rise as the ids do, and unpack to the same id")
+    func streamOffsets() throws {
+        let ids = ["0-0", "0-1", "1718000000123-0", "1718000000123-1", "1718000000123-99", "1718000000124-0", "4102444800000-7"]
+        let packed = try ids.map { try #require(StreamOffset.pack($0)) }
+        #expect(packed == packed.sorted() && Set(packed).count == ids.count)
+        #expect(packed.map(StreamOffset.unpack) == ids)
+        for bad in ["", "12", "1-2-3", "a-1", "1-", "-1", "99999999999999999999-0"] {
+            #expect(StreamOffset.pack(bad) == nil, "\(bad)")
+        }
     }
 
     @Test("anything else on the channel is not a bus message")

@@ -98,6 +98,36 @@ def test_http_market_data_reaches_subscribers_on_every_instance(pair):
         conn.close()
 
 
+def test_an_instance_follows_a_symbols_market_channel_only_while_it_has_subscribers(pair, redis_server):
+    """Interest per symbol: ticks of a symbol nobody on B watches never reach B; the first
+    subscriber on B makes B follow the symbol and brings the latest price from A."""
+    a, b = pair
+
+    def listeners(symbol):
+        return int(redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:market:" + symbol).split()[-1])
+
+    def tick(symbol, price, ts):
+        return {"type": "tick", "symbol": symbol, "price": price, "bid": price, "ask": price, "volume": "1", "ts": ts}
+
+    assert listeners("SOL/USDT") == 0
+    assert post(a, "/api/v1/market", tick("SOL/USDT", "150.5", 1718000000000)).json() == {"accepted": 1}
+    watcher = Conn(b, "/prices")
+    assert watcher.call("subscribe", {"symbols": ["SOL/USDT"]})["ok"] is True
+    wait_until(lambda: listeners("SOL/USDT") == 1)
+    assert [d["price"] for d in received(watcher, "price.update", 1)] == ["150.5"], "the latest price, from A"
+    assert post(a, "/api/v1/market", tick("SOL/USDT", "151", 1718000001000)).json() == {"accepted": 1}
+    assert [d["price"] for d in received(watcher, "price.update", 2)] == ["150.5", "151"]
+
+    heard = metric(b, "gateway_bus_messages_total", '{direction="received"}')
+    for n in range(20):
+        assert post(a, "/api/v1/market", tick("XRP/USDT", f"0.5{n}", 1718000002000 + n)).json() == {"accepted": 1}
+    time.sleep(0.3)
+    assert listeners("XRP/USDT") == 0
+    assert metric(b, "gateway_bus_messages_total", '{direction="received"}') == heard, "B never hears XRP ticks"
+    watcher.close()
+    wait_until(lambda: listeners("SOL/USDT") == 0, message="the last subscriber gone, the channel is dropped")
+
+
 def test_an_instance_follows_a_users_channel_only_while_the_user_has_a_socket_there(pair, redis_server):
     a, b = pair
     channel = PREFIX + "bus:user:interest-user"

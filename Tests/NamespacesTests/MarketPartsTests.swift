@@ -1,5 +1,6 @@
 import GatewayJSON
 import MarketFeed
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -85,5 +86,43 @@ struct MarketPartsTests {
         queue.published(6)
         #expect(queue.admit(6))
         #expect(queue.secondsSinceLastMessage < 5)
+    }
+}
+
+@Suite("Symbol interest (cluster mode follows only wanted symbols)")
+struct SymbolInterestTests {
+    @Test("room names give their symbol; other rooms none")
+    func roomSymbols() {
+        #expect(Room.prices("BTC/USDT").symbol == "BTC/USDT")
+        #expect(Room.market("trades", "ETH/USDT").symbol == "ETH/USDT")
+        #expect(Room.depth("SOL/USDT", cadence: .fast).symbol == "SOL/USDT")
+        #expect(Room.depth("SOL/USDT", cadence: .raw).symbol == "SOL/USDT")
+        #expect(Room.user("orders", user: "u", offsets: false).symbol == nil)
+        #expect(Room.admins.symbol == nil)
+    }
+
+    @Test("the observer hears a symbol's first and last room only")
+    func firstAndLast() {
+        let interest = SymbolInterest()
+        let heard = NIOLockedValueBox<[String]>([])
+        interest.observe { symbol in heard.withLockedValue { $0.append(symbol + (interest.isWanted(symbol) ? "+" : "-")) } }
+        interest.add(["BTC", "BTC", "ETH"])
+        interest.add(["BTC"])
+        interest.remove(["BTC", "BTC"])
+        #expect(heard.withLockedValue { $0 } == ["BTC+", "ETH+"])
+        interest.remove(["BTC", "ETH", "DOGE"])
+        #expect(heard.withLockedValue { $0 } == ["BTC+", "ETH+", "BTC-", "ETH-"])
+        #expect(interest.wanted.isEmpty)
+    }
+
+    @Test("another instance's latest value replaces one only when it is newer by ts")
+    func newestWins() {
+        let values = LatestValues()
+        let ts = MarketState.timestamp
+        #expect(values.replace("price.update", symbol: "S", payload: #"{"price":"1","ts":100}"#, ifNewerThanHeld: ts))
+        #expect(!values.replace("price.update", symbol: "S", payload: #"{"price":"0","ts":99}"#, ifNewerThanHeld: ts))
+        #expect(!values.replace("price.update", symbol: "S", payload: #"{"price":"1b","ts":100}"#, ifNewerThanHeld: ts))
+        #expect(values.replace("price.update", symbol: "S", payload: #"{"price":"2","ts":101}"#, ifNewerThanHeld: ts))
+        #expect(values.all(symbol: "S").map(\.payload) == [#"{"price":"2","ts":101}"#])
     }
 }
