@@ -4,7 +4,9 @@
 # on one redis-server with the subscribers split between them (half receive through the bus).
 # Reports deliveries/s and feed→socket p50/p99 per run, Redis CPU and bytes per bus message,
 # and the round trip of a client event whose token bucket lives in Redis against a local one.
-# Bounded: about a minute; loopback only.
+# Then interest: ticks over 100 symbols POSTed to one instance, subscribers on the other for
+# all 100 symbols against 5 of them: Redis's outgoing bytes per tick in each case.
+# Bounded: about a minute and a half; loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUBSCRIBERS="${BENCH_SUBSCRIBERS:-1000}"
@@ -63,7 +65,15 @@ run() { # label, redis url or empty, ports...
         published=$(curl -s "http://127.0.0.1:${ports[0]}/metrics" | awk '/^gateway_bus_messages_total\{direction="published"\}/ { print $2 }')
         echo "$label redis: bus messages=$published cpu=$(awk -v a="$cpu1" -v b="$cpu0" 'BEGIN { printf "%.3f", a - b }')s" \
             "in=$(( (in1 - in0) / ${published%.*} ))B/msg out=$(( (out1 - out0) / ${published%.*} ))B/msg" \
-            "(ticks are batched: one bus message per POST)"
+            "(one bus message per symbol of a POST batch)"
+    fi
+    if [ -n "$redis" ]; then
+        # User events: one script each (the user's stream, its cap, the publish).
+        local ucpu0 ucpu1
+        ucpu0=$(redis_cpu)
+        "$PY" Benchmarks/post_user_events.py --port "${ports[0]}" --count 2000
+        ucpu1=$(redis_cpu)
+        echo "$label redis: user events: cpu=$(awk -v a="$ucpu1" -v b="$ucpu0" 'BEGIN { printf "%.3f ms/event", (a - b) * 1000 / 2000 }')"
     fi
     # Token bucket cost: a user's events take from Redis (cluster) or from this process.
     "$PY" Benchmarks/ping_rtt.py --port "${ports[0]}" --label "$label" || true
@@ -75,3 +85,36 @@ run() { # label, redis url or empty, ports...
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $SUBSCRIBERS subscribers, $RATE ticks/s over HTTP, ${SECONDS_PER_WINDOW}s windows"
 run one-instance "" "$(free_port)"
 run two-instances "redis://127.0.0.1:$REDIS_PORT" "$(free_port)" "$(free_port)"
+
+# Interest per symbol: the second instance follows only the symbols it has subscribers for.
+SYMBOLS=$(seq -f "S%03g/USDT" 0 99 | paste -sd, -)
+INTEREST_CONFIG=$(mktemp --suffix=.yaml)
+cat > "$INTEREST_CONFIG" <<YAML
+feed: { source: none, symbols: [$SYMBOLS] }
+limits: { maxConnectionsPerIp: 100000 }
+logging: { level: warning }
+YAML
+interest_run() { # label, symbols the subscribers watch
+    local first second
+    first=$(free_port); second=$(free_port)
+    for port in "$first" "$second"; do
+        JWT_SECRET=bench-secret-0123456789abcdef REDIS_URL="redis://127.0.0.1:$REDIS_PORT" "$BIN/gateway" serve --config "$INTEREST_CONFIG" --port "$port" > /dev/null 2>&1 &
+        PIDS+=($!); RUN_PIDS+=($!)
+        wait_port "$port"
+    done
+    "$BIN/gateway-bench" --mode feed --port "$second" --subscribers 200 --symbols "$2" --seconds 6 --windows 1 --label "$1" > /dev/null 2>&1 &
+    local bench=$!
+    sleep 2
+    local out0 in0 out1 in1
+    out0=$(redis_info stats total_net_output_bytes); in0=$(redis_info stats total_net_input_bytes)
+    "$PY" Benchmarks/post_ticks.py --port "$first" --rate 1000 --seconds 4 --symbols "$SYMBOLS" > /dev/null
+    out1=$(redis_info stats total_net_output_bytes); in1=$(redis_info stats total_net_input_bytes)
+    echo "$1: Redis out $(( (out1 - out0) / 4000 )) B/tick, in $(( (in1 - in0) / 4000 )) B/tick (4,000 ticks over 100 symbols)"
+    wait "$bench" || true
+    kill "${RUN_PIDS[@]}" 2>/dev/null || true
+    wait "${RUN_PIDS[@]}" 2>/dev/null || true
+    RUN_PIDS=()
+}
+interest_run "interest, subscribers on all 100 symbols" "$SYMBOLS"
+interest_run "interest, subscribers on 5 of 100 symbols" "S000/USDT,S001/USDT,S002/USDT,S003/USDT,S004/USDT"
+rm -f "$INTEREST_CONFIG"

@@ -152,6 +152,8 @@ def test_an_instance_follows_a_users_channel_only_while_the_user_has_a_socket_th
 def test_during_a_redis_outage_each_instance_serves_its_own_and_the_bus_resumes(pair, redis_server):
     a, b = pair
     on_a, on_b = Conn(a, "/prices"), Conn(b, "/prices")
+    user = {"token": token("outage-trader")}
+    trader_a, trader_b = Conn(a, "/user", auth=user), Conn(b, "/user", auth=user)
     redis_server.stop()
     try:
         for gateway in (a, b):
@@ -160,7 +162,10 @@ def test_during_a_redis_outage_each_instance_serves_its_own_and_the_bus_resumes(
         assert post(a, "/api/v1/broadcast", {"message": "during the outage", "namespaces": ["/prices"]}, role="admin", sub="ops").status_code == 202
         assert [d["message"] for d in received(on_a, "system.broadcast", 1)] == ["during the outage"], "local delivery goes on"
         assert not any(e == "system.broadcast" for e, _ in on_b.events), "documented: the other instance misses it"
-        assert metric(a, "gateway_bus_messages_total", '{direction="local_only"}') == local_before + 1
+        assert post(a, "/api/v1/users/outage-trader/events", {"event": "order.new", "data": {"n": 1}}).status_code == 202
+        assert received(trader_a, "order.new", 1) == [{"n": 1}], "a user event reaches the user's sockets on the accepting instance"
+        assert not any(e == "order.new" for e, _ in trader_b.events), "documented: not the other instance's"
+        assert metric(a, "gateway_bus_messages_total", '{direction="local_only"}') == local_before + 2
     finally:
         redis_server.start()
     for gateway in (a, b):
@@ -168,7 +173,12 @@ def test_during_a_redis_outage_each_instance_serves_its_own_and_the_bus_resumes(
     wait_until(lambda: redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:all").split()[-1] == "2")
     assert post(a, "/api/v1/broadcast", {"message": "after the outage", "namespaces": ["/prices"]}, role="admin", sub="ops").status_code == 202
     assert [d["message"] for d in received(on_b, "system.broadcast", 1)] == ["after the outage"]
-    for conn in (on_a, on_b):
+    # The user's channel is followed again on both instances: events reach both sockets, once.
+    wait_until(lambda: redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:user:outage-trader").split()[-1] == "2")
+    assert post(b, "/api/v1/users/outage-trader/events", {"event": "order.new", "data": {"n": 2}}).status_code == 202
+    assert received(trader_a, "order.new", 2) == [{"n": 1}, {"n": 2}]
+    assert received(trader_b, "order.new", 1) == [{"n": 2}]
+    for conn in (on_a, on_b, trader_a, trader_b):
         conn.close()
 
 

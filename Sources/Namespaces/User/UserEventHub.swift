@@ -145,10 +145,11 @@ public final class UserEventHub: Sendable {
         let channels = Set(session.channels)
         let through = max(after, fetched.last?.offset ?? 0)
         state.withLockedValue { state in
-            var missed = fetched.filter { $0.channel == "user" || channels.contains($0.channel) }
+            var found = fetched.filter { $0.channel == "user" || channels.contains($0.channel) }
             if case .events(let entries) = state.log.missed(user: session.userId, after: through, channels: channels) {
-                missed += entries
+                found += entries
             }  // else dropped in the instant since the check; nothing more to give
+            let missed = found
             socket.eventLoop.execute {
                 UserBehavior.join(socket, userId: session.userId, channels: session.channels, offsets: true)
                 // Paced by the socket: a backlog many times slowConsumerBytes still arrives whole.
