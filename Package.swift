@@ -21,6 +21,7 @@ var products: [Product] = [
 var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -78,6 +79,7 @@ var targets: [Target] = [
         name: "GatewayServer",
         dependencies: [
             "GatewayCore",
+            "GatewayTLS",
             "SocketIOCodec",
             "GatewayMetrics",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -102,6 +104,17 @@ var targets: [Target] = [
         ],
         swiftSettings: upcoming
     ),
+    // TLS on swift-nio-ssl: the listener's reloadable certificate, clients' trust and files.
+    .target(
+        name: "GatewayTLS",
+        dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ],
+        path: "Sources/TLS",
+        swiftSettings: upcoming
+    ),
     // libjwt through pkg-config (Debian: libjwt-dev).
     .systemLibrary(name: "CLibJWT", pkgConfig: "libjwt", providers: [.apt(["libjwt-dev"])]),
     // Token verification: libjwt for signatures, Swift for the algorithm rule and the claims.
@@ -117,6 +130,8 @@ var targets: [Target] = [
         name: "RedisBridge",
         dependencies: [
             "CHiredis",
+            "GatewayTLS",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -162,6 +177,8 @@ var targets: [Target] = [
         name: "GatewayClient",
         dependencies: [
             "GatewayJSON",
+            "GatewayTLS",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

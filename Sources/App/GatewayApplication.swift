@@ -4,6 +4,7 @@ import Foundation
 import GatewayCore
 import GatewayMetrics
 import GatewayServer
+import GatewayTLS
 import JWTAuth
 import Hummingbird
 import Logging
@@ -89,6 +90,16 @@ struct GatewayApplication {
         }
         _ = metrics.feedRejected(source: "http", reason: "invalid_field")
         for symbol in configuration.namespaces.symbols { _ = metrics.feedGaps(symbol: symbol) }
+        // TLS files are checked before anything listens: a bad one stops start-up, naming it.
+        var tls: ServerTLS?
+        if let files = configuration.server.tls {
+            do throws(TLSFileError) {
+                tls = try ServerTLS(certificateFile: files.certificateFile, keyFile: files.keyFile)
+            } catch {
+                logger.critical("Cannot start TLS", metadata: ["error": "\(error.description)"])
+                throw ConfigurationError(problems: [error.description])
+            }
+        }
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         OperationalRoutes.register(on: router, services: services, engine: engine, bus: bus, configuration: configuration)
@@ -102,11 +113,15 @@ struct GatewayApplication {
             port: configuration.server.port,
             eventLoopGroup: group,
             listenBacklog: configuration.server.listenBacklog,
+            tls: tls,
             logger: logger,
             onServerRunning: { channel in
                 logger.info(
                     "Gateway listening",
-                    metadata: ["address": "\(channel.localAddress?.description ?? "?")", "path": "\(configuration.server.path)"]
+                    metadata: [
+                        "address": "\(channel.localAddress?.description ?? "?")", "path": "\(configuration.server.path)",
+                        "tls": "\(configuration.server.tls != nil)",
+                    ]
                 )
             }
         )
@@ -151,6 +166,20 @@ struct GatewayApplication {
             feedSource: configuration.feed.source.rawValue
         )
         var running: [any Service] = [application, stats]
+        if let tls {
+            running.append(CertificateReloadService(tls: tls, logger: logger))
+            if configuration.server.plainPort != 0 {
+                // Probes and Prometheus without a certificate: /health* and /metrics only.
+                let probes = Router(context: GatewayRequestContext.self)
+                OperationalRoutes.registerProbes(on: probes, services: services, engine: engine)
+                running.append(Application(
+                    router: probes,
+                    configuration: ApplicationConfiguration(address: .hostname(configuration.server.host, port: configuration.server.plainPort), serverName: nil),
+                    eventLoopGroupProvider: .shared(group),
+                    logger: logger
+                ))
+            }
+        }
         if let feedDriver { running.append(FeedDriverService(driver: feedDriver, sink: market, logger: logger)) }
         if let redis = configuration.redis {
             running.append(RedisIngestService(

@@ -1,5 +1,7 @@
 import GatewayJSON
+import GatewayTLS
 import NIOCore
+import NIOSSL
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
@@ -22,20 +24,37 @@ public final class SocketIOClient: Sendable {
     private let host: String
     private let port: Int
     private let path: String
+    /// `https://` and `wss://`: the TLS context (system trust store, or `caFile`).
+    private let tls: NIOSSLContext?
 
-    /// `url`: `http://host:port` or `ws://host:port` (TLS is for a proxy in front of the gateway).
-    public init(url: String, path: String = "/socket.io/") throws {
+    /// `url`: `http://host:port`, `ws://host:port`, or over TLS `https://…` / `wss://…`, checked
+    /// against the system's trust store or the CA certificates in `caFile` (PEM).
+    public init(url: String, path: String = "/socket.io/", caFile: String? = nil) throws {
         var rest = Substring(url)
-        for scheme in ["http://", "ws://"] where rest.hasPrefix(scheme) { rest = rest.dropFirst(scheme.count) }
-        guard !rest.hasPrefix("https://"), !rest.hasPrefix("wss://"), !rest.contains("://") else {
-            throw Failure("only http:// and ws:// URLs are supported (terminate TLS in front of the gateway)")
+        var secure = false
+        var matched = false
+        for (scheme, isSecure) in [("http://", false), ("ws://", false), ("https://", true), ("wss://", true)] where rest.hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+            secure = isSecure
+            matched = true
         }
+        guard matched || !rest.contains("://") else { throw Failure("expected an http://, https://, ws:// or wss:// URL, got \(url)") }
         let hostPort = rest.split(separator: "/").first ?? ""
         let parts = hostPort.split(separator: ":")
         guard let first = parts.first, !first.isEmpty else { throw Failure("no host in \(url)") }
         host = String(first)
-        port = parts.count > 1 ? Int(parts[1]) ?? 80 : 80
+        port = parts.count > 1 ? Int(parts[1]) ?? (secure ? 443 : 80) : (secure ? 443 : 80)
         self.path = path
+        if secure {
+            do throws(TLSFileError) {
+                tls = try ClientTLS(caFile: caFile, keys: ("--ca-file", "", "")).makeContext()
+            } catch {
+                throw Failure(error.description)
+            }
+        } else {
+            guard caFile == nil else { throw Failure("--ca-file is for https:// and wss:// URLs") }
+            tls = nil
+        }
     }
 
     /// Connects to `namespace` with `auth`, emits `event` with `payload`, and returns the ack's
@@ -86,10 +105,12 @@ public final class SocketIOClient: Sendable {
 
     private func connect() async throws -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
         let host = host
+        let tls = tls
         let uri = path + "?EIO=4&transport=websocket"
         let upgrade: EventLoopFuture<UpgradeResult> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: tls, host: host)) }
                     let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeResult>(upgradePipelineHandler: { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
                             .websocket(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))
@@ -107,7 +128,15 @@ public final class SocketIOClient: Sendable {
                     return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: .init(upgradeConfiguration: configuration))
                 }
             }
-        guard case .websocket(let channel) = try await upgrade.get() else {
+        let result: UpgradeResult
+        do {
+            result = try await upgrade.get()
+        } catch let error as NIOSSLError {
+            throw Failure("TLS failed: \(error)")
+        } catch let error as BoringSSLError {
+            throw Failure("TLS failed: \(error)")
+        }
+        guard case .websocket(let channel) = result else {
             throw Failure("the gateway refused the WebSocket upgrade")
         }
         return channel

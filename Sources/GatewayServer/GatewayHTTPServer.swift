@@ -1,11 +1,12 @@
 import GatewayCore
+import GatewayTLS
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
 
 /// Builds the Hummingbird application that serves Engine.IO / Socket.IO on `path` (both
-/// transports) next to whatever other routes `router` holds.
+/// transports) next to whatever other routes `router` holds, over TLS when `tls` is given.
 public enum GatewayHTTPServer {
     public static func makeApplication(
         mounts: [EngineMount],
@@ -14,6 +15,7 @@ public enum GatewayHTTPServer {
         port: Int,
         eventLoopGroup: any EventLoopGroup,
         listenBacklog: Int = 4096,
+        tls: ServerTLS? = nil,
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -24,7 +26,7 @@ public enum GatewayHTTPServer {
         return Application(
             router: router,
             server: HTTPServerBuilder { responder in
-                SocketIOChildChannel(responder: responder, mounts: mounts, logger: logger)
+                SocketIOChildChannel(responder: responder, mounts: mounts, tls: tls, logger: logger)
             },
             // A burst of connects (a reconnect storm, a deploy) waits in the kernel's accept
             // queue instead of being dropped into SYN retransmits (1 s, 3 s, …).

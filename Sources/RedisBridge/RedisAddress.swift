@@ -1,12 +1,20 @@
-/// Where Redis is: `redis://[user:password@]host[:port][/db]` (the form of REDIS_URL).
+import NIOSSL
+
+/// Where Redis is: `redis://[user:password@]host[:port][/db]` (the form of REDIS_URL), or
+/// `rediss://…` for TLS.
 public struct RedisAddress: Sendable, Equatable {
     public let host: String
     public let port: Int
     public let database: Int
     public let username: String?
     public let password: String?
+    /// `rediss://`: connections speak TLS (with ``tls``, or the system's trust store).
+    public let usesTLS: Bool
+    /// The TLS context every connection to this address uses (CA, client certificate).
+    public var tls: RedisTLSContext?
 
-    public init(host: String, port: Int, database: Int, username: String?, password: String?) {
+    public init(host: String, port: Int, database: Int, username: String?, password: String?, usesTLS: Bool = false) {
+        self.usesTLS = usesTLS
         self.host = host
         self.port = port
         self.database = database
@@ -15,8 +23,10 @@ public struct RedisAddress: Sendable, Equatable {
     }
 
     public init?(url: String) {
-        guard url.hasPrefix("redis://") else { return nil }
-        var rest = Substring(url.dropFirst("redis://".count))
+        let scheme = url.hasPrefix("rediss://") ? "rediss://" : "redis://"
+        guard url.hasPrefix(scheme) else { return nil }
+        usesTLS = scheme == "rediss://"
+        var rest = Substring(url.dropFirst(scheme.count))
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -56,5 +66,16 @@ public struct RedisAddress: Sendable, Equatable {
     }
 
     /// For logs: never the password.
-    public var description: String { "redis://\(host):\(port)/\(database)" }
+    public var description: String { "\(usesTLS ? "rediss" : "redis")://\(host):\(port)/\(database)" }
+}
+
+/// A TLS context shared by every connection to one Redis (compared by identity).
+public final class RedisTLSContext: Sendable, Equatable {
+    public let context: NIOSSLContext
+
+    public init(_ context: NIOSSLContext) {
+        self.context = context
+    }
+
+    public static func == (lhs: RedisTLSContext, rhs: RedisTLSContext) -> Bool { lhs === rhs }
 }

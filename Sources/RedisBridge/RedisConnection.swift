@@ -1,4 +1,5 @@
 import DequeModule
+import GatewayTLS
 import NIOCore
 import NIOPosix
 
@@ -25,6 +26,10 @@ public final class RedisConnection: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = address.tls {
+                        // rediss://: the certificate must name the host (or its address).
+                        try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: tls.context, host: address.host))
+                    }
                     try channel.pipeline.syncOperations.addHandler(RedisReplyHandler(connection: connection))
                 }
             }

@@ -13,16 +13,17 @@ struct AdminCommand: AsyncParsableCommand {
     )
 
     struct Connection: ParsableArguments {
-        @Option(help: "Gateway URL.") var url: String = "http://127.0.0.1:3000"
+        @Option(help: "Gateway URL (http://, https://, ws:// or wss://).") var url: String = "http://127.0.0.1:3000"
+        @Option(help: "PEM CA certificates to trust for https:// and wss:// (default: the system's).") var caFile: String?
         @Option(help: "Admin token (default: $GATEWAY_ADMIN_TOKEN).") var token: String?
 
         func call(_ event: String, _ payload: JSONValue) async throws {
             guard let token = token ?? ProcessInfo.processInfo.environment["GATEWAY_ADMIN_TOKEN"] else {
                 throw ValidationError("pass --token or set GATEWAY_ADMIN_TOKEN (an admin token; see `gateway token --role admin`)")
             }
-            let client = try SocketIOClient(url: url)
             let reply: JSONValue
             do {
+                let client = try SocketIOClient(url: url, caFile: caFile)
                 reply = try await client.call(namespace: "/admin", auth: .object(["token": .string(token)]), event: event, payload: payload)
             } catch let failure as SocketIOClient.Failure {
                 FileHandle.standardError.write(Data("error: \(failure)\n".utf8))

@@ -30,6 +30,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { configuration.server.port = port }
         LoggingBootstrap.bootstrap(level: configuration.logging.level, format: configuration.logging.format)
         let logger = Logger(label: "gateway")
-        try await GatewayApplication(configuration: configuration, logger: logger).run()
+        do {
+            try await GatewayApplication(configuration: configuration, logger: logger).run()
+        } catch let error as ConfigurationError {
+            // Files named by the configuration (TLS, replay) that turn out unusable at start-up.
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(2)
+        }
     }
 }

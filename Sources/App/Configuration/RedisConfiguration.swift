@@ -1,3 +1,4 @@
+import GatewayTLS
 import NIOCore
 import RedisBridge
 
@@ -13,10 +14,25 @@ struct RedisConfiguration: Sendable {
     static func read(_ reader: inout ConfigurationReader) -> RedisConfiguration? {
         let prefix = reader.string("redis.prefix")
         let lease = TimeAmount.milliseconds(Int64(reader.int("redis.connectionLeaseMs", in: 1000...3_600_000)))
+        let tls = ClientTLS(
+            caFile: reader.string("redis.tls.caFile").nonEmpty, certificateFile: reader.string("redis.tls.certificateFile").nonEmpty,
+            keyFile: reader.string("redis.tls.keyFile").nonEmpty,
+            keys: ("redis.tls.caFile", "redis.tls.certificateFile", "redis.tls.keyFile")
+        )
         guard let url = reader.string("redis.url").nonEmpty else { return nil }
-        guard let address = RedisAddress(url: url) else {
-            reader.problem("redis.url", "expected redis://[user:password@]host[:port][/db]")
+        guard var address = RedisAddress(url: url) else {
+            reader.problem("redis.url", "expected redis://[user:password@]host[:port][/db] or rediss://… for TLS")
             return nil
+        }
+        if address.usesTLS {
+            // Files are read once here: a bad one stops start-up, naming its key.
+            do throws(TLSFileError) {
+                address.tls = RedisTLSContext(try tls.makeContext())
+            } catch {
+                reader.problem(error.key, error.problem)
+            }
+        } else if tls.caFile != nil || tls.certificateFile != nil {
+            reader.problem("redis.tls.caFile", "TLS files are set but redis.url is not rediss://")
         }
         return RedisConfiguration(address: address, prefix: prefix, connectionLease: lease)
     }

@@ -15,6 +15,15 @@ struct ServerConfiguration: Sendable {
     var flushIntervalMs: Int
     /// Connections the kernel queues before the gateway accepts them (capped by net.core.somaxconn).
     var listenBacklog: Int
+    /// `server.tls.*`: nil for plain HTTP.
+    var tls: TLSFilesConfiguration?
+    /// With TLS: a plain-HTTP port for `/health*` and `/metrics` only (0: none).
+    var plainPort: Int
+
+    struct TLSFilesConfiguration: Sendable, Equatable {
+        var certificateFile: String
+        var keyFile: String
+    }
 
     init(reading reader: inout ConfigurationReader) {
         host = reader.string("server.host")
@@ -40,6 +49,17 @@ struct ServerConfiguration: Sendable {
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
         flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
         listenBacklog = reader.int("server.listenBacklog", in: 16...65_535)
+        let certificateFile = reader.string("server.tls.certificateFile")
+        let keyFile = reader.string("server.tls.keyFile")
+        plainPort = reader.int("server.tls.plainPort", in: 0...65535)
+        switch (certificateFile.isEmpty, keyFile.isEmpty) {
+        case (false, false): tls = TLSFilesConfiguration(certificateFile: certificateFile, keyFile: keyFile)
+        case (true, true): tls = nil
+        case (false, true): tls = nil; reader.problem("server.tls.keyFile", "TLS needs the key file too (server.tls.certificateFile is set)")
+        case (true, false): tls = nil; reader.problem("server.tls.certificateFile", "TLS needs the certificate file too (server.tls.keyFile is set)")
+        }
+        if plainPort != 0, tls == nil { reader.problem("server.tls.plainPort", "only with TLS on (server.tls.certificateFile and keyFile)") }
+        if plainPort != 0, plainPort == port { reader.problem("server.tls.plainPort", "must differ from server.port") }
         if !path.hasPrefix("/") { reader.problem("server.path", "must start with /") }
         if cors.isEmpty { reader.problem("server.corsOrigin", "must be * or a comma-separated list of origins") }
     }

@@ -11,10 +11,9 @@ import NIOCore
 
 /// `/metrics`, the health checks, the limits in force and the admin broadcast API.
 enum OperationalRoutes {
-    static func register(
-        on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer, bus: any GatewayBus,
-        configuration: GatewayConfiguration
-    ) {
+    /// `/metrics` and the health checks: what probes and Prometheus read (also served on the
+    /// plain port next to a TLS listener).
+    static func registerProbes(on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer) {
         let metrics = services.metrics
         router.get("metrics") { _, _ in
             Response(
@@ -41,6 +40,13 @@ enum OperationalRoutes {
             let state = services.redisHealth.current
             return json(.object(["status": .string(state.rawValue)]), status: state == .down ? .serviceUnavailable : .ok)
         }
+    }
+
+    static func register(
+        on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer, bus: any GatewayBus,
+        configuration: GatewayConfiguration
+    ) {
+        registerProbes(on: router, services: services, engine: engine)
         router.get("api/v1/limits") { _, _ in
             json(limits(configuration, symbols: services.symbols))
         }

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayTLS
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -27,15 +28,18 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
 
     public let responder: HTTPChannelHandler.Responder
     let mounts: [EngineMount]
+    /// TLS on this listener (`wss://`, `https://` polling); nil: plain.
+    let tls: ServerTLS?
     let logger: Logger
 
     /// Outbound buffer watermarks: past `high` a socket counts as not writable and its data
     /// waits in the session backlog (where market data may conflate).
     static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 128 * 1024, high: 512 * 1024)
 
-    public init(responder: @escaping HTTPChannelHandler.Responder, mounts: [EngineMount], logger: Logger) {
+    public init(responder: @escaping HTTPChannelHandler.Responder, mounts: [EngineMount], tls: ServerTLS? = nil, logger: Logger) {
         self.responder = responder
         self.mounts = mounts
+        self.tls = tls
         self.logger = logger
     }
 
@@ -52,9 +56,13 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             if let size = mounts.first?.engine.configuration.socketSendBuffer, size > 0 {
                 try channel.syncOptions?.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(size))
             }
+            // The newest certificate for each new connection; one that is not TLS at all (plain
+            // HTTP on this port) fails the handshake and is closed, nothing more.
+            if let tls { try channel.pipeline.syncOperations.addHandler(tls.makeHandler()) }
             let refusal = NIOLoopBoundBox<EngineRequestError?>(nil, eventLoop: channel.eventLoop)
             let intent = NIOLoopBoundBox<(EngineRequest.Intent, EngineServer)?>(nil, eventLoop: channel.eventLoop)
             let mounts = mounts
+            let tls = tls
             let upgrader = EngineWebSocketUpgrader<UpgradeResult>(
                 maxFrameSize: max(mounts.map(\.engine.configuration.maxPayload).max() ?? 0, 1 << 14),
                 shouldUpgrade: { channel, head in
@@ -87,7 +95,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
                         try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
