@@ -84,7 +84,7 @@ struct GatewayApplication {
                 _ = metrics.connectErrors(namespace: namespace, code: code)
             }
         }
-        for outcome in ["recovered", "unknown_session", "truncated"] { _ = metrics.recovery(outcome: outcome) }
+        for outcome in ["recovered", "unknown_session", "truncated", "unavailable"] { _ = metrics.recovery(outcome: outcome) }
         for source in ["simulator", "http"] {
             for type in ["tick", "trade", "depth", "ticker", "stats", "status"] { _ = metrics.feedMessages(source: source, type: type) }
         }

@@ -15,6 +15,8 @@ public enum BusMessage: Equatable, Sendable {
     /// `{"command":"stats"}`.
     case request(id: String, replyTo: String, command: JSONValue)
     case reply(id: String, result: JSONValue)
+    /// Published on a user's channel by a recovery, after its read: see ``ClusterUserLog``.
+    case marker(String)
 
     public func encoded(origin: String) -> String {
         var members: [JSONMember] = [JSONMember("origin", .string(origin))]
@@ -35,6 +37,8 @@ public enum BusMessage: Equatable, Sendable {
             members += [JSONMember("kind", "request"), JSONMember("id", .string(id)), JSONMember("replyTo", .string(replyTo)), JSONMember("command", command)]
         case .reply(let id, let result):
             members += [JSONMember("kind", "reply"), JSONMember("id", .string(id)), JSONMember("result", result)]
+        case .marker(let token):
+            members += [JSONMember("kind", "marker"), JSONMember("id", .string(token))]
         }
         return JSONSerializer.serialize(.object(members))
     }
@@ -61,6 +65,9 @@ public enum BusMessage: Equatable, Sendable {
         case "reply":
             guard let id = value["id"]?.stringValue, let result = value["result"] else { return nil }
             return (origin, .reply(id: id, result: result))
+        case "marker":
+            guard let token = value["id"]?.stringValue else { return nil }
+            return (origin, .marker(token))
         default:
             return nil
         }

@@ -1,3 +1,4 @@
+import GatewayCore
 import GatewayJSON
 import Logging
 import Namespaces
@@ -17,9 +18,16 @@ public final class ClusterUserLog: SharedRecovery {
     private let settings: RecoverySettings
     private let logger: Logger
     private let connection = NIOLockedValueBox<(redis: RedisConnection, append: String, begin: String)?>(nil)
+    private let channels: BusChannels
+    /// Recoveries waiting for their marker to come back on the user's bus channel.
+    private let markers = NIOLockedValueBox<[String: EventLoopPromise<Void>]>([:])
+    /// How long a recovery waits for its marker before it gives up (and the client starts fresh).
+    private let markerTimeout: TimeAmount
 
-    public init(prefix: String, settings: RecoverySettings, logger: Logger) {
+    public init(prefix: String, settings: RecoverySettings, logger: Logger, markerTimeout: TimeAmount = .seconds(2)) {
         self.prefix = prefix
+        self.markerTimeout = markerTimeout
+        channels = BusChannels(prefix: prefix)
         self.settings = settings
         self.logger = logger
     }
@@ -34,8 +42,8 @@ public final class ClusterUserLog: SharedRecovery {
     // MARK: Appending
 
     public enum Appended: Sendable, Equatable {
-        /// In the user's stream and on the bus.
-        case published
+        /// In the user's stream under this id, and on the bus.
+        case published(id: String)
         /// A `{prefix}user-events` entry another instance took first.
         case alreadyTaken
     }
@@ -56,7 +64,7 @@ public final class ClusterUserLog: SharedRecovery {
             streamEntry ?? "",
         ]
         return redis.eventLoop.flatSubmit {
-            redis.send(arguments).map { $0 == .null ? .alreadyTaken : .published }
+            redis.send(arguments).map { reply in reply.text.map { .published(id: $0) } ?? .alreadyTaken }
         }.flatMapErrorThrowing { error in
             if "\(error)".contains("NOSCRIPT") { redis.eventLoop.execute { redis.close() } }  // reconnects, loads again
             throw error
@@ -65,13 +73,31 @@ public final class ClusterUserLog: SharedRecovery {
 
     // MARK: SharedRecovery
 
+    /// The script takes the session and reads the stream, then publishes a marker on the
+    /// user's bus channel. This instance follows that channel already, so when the marker comes
+    /// back, every event the read covered has reached the hub through the bus too: the replay
+    /// (the read) and the live stream (what the hub logs from then on) meet without a gap or an
+    /// overlap. A marker that does not come back means the channel is not followed (the
+    /// subscribing connection is down): the client starts fresh rather than risk a hole.
     public func begin(userId: String, pid: String?, offset: UInt64?, on eventLoop: any EventLoop) -> EventLoopFuture<SharedRecoveryAnswer>? {
         guard let (redis, _, sha) = connection.withLockedValue({ $0 }) else { return nil }
+        var marker = ""
+        var arrived: EventLoopFuture<Void>?
+        if pid != nil {
+            let token = SessionID.make()
+            let promise = eventLoop.makePromise(of: Void.self)
+            markers.withLockedValue { $0[token] = promise }
+            eventLoop.scheduleTask(in: markerTimeout) { [self] in
+                markers.withLockedValue { $0.removeValue(forKey: token) }?.fail(RedisError(.connection, "the recovery marker did not come back"))
+            }
+            marker = BusMessage.marker(token).encoded(origin: "")
+            arrived = promise.futureResult
+        }
         let arguments = [
             "EVALSHA", sha, "3", session(pid ?? ""), log(userId), trimmed(userId),
-            userId, offset.map(StreamOffset.unpack) ?? "", pid == nil ? "0" : "1",
+            userId, offset.map(StreamOffset.unpack) ?? "", pid == nil ? "0" : "1", channels.user(userId), marker,
         ]
-        return redis.eventLoop.flatSubmit {
+        let answered = redis.eventLoop.flatSubmit {
             redis.send(arguments)
         }.hop(to: eventLoop).map { [self] reply in
             answer(reply, pid: pid)
@@ -79,17 +105,32 @@ public final class ClusterUserLog: SharedRecovery {
             if "\(error)".contains("NOSCRIPT") { redis.eventLoop.execute { redis.close() } }
             return .unavailable
         }
+        guard let arrived else { return answered }
+        return answered.flatMap { answer in
+            arrived.map { answer }.recover { _ in
+                switch answer {
+                case .recovered(let session, _, _): .failed(outcome: "unavailable", baseline: session.baseline)
+                case .fresh(let baseline), .failed(_, let baseline): .failed(outcome: "unavailable", baseline: baseline)
+                case .unavailable: .unavailable
+                }
+            }
+        }
     }
 
-    public func keep(_ kept: RecoverySession) {
-        guard let redis = connection.withLockedValue({ $0?.redis }) else { return }
+    /// A recovery's marker came back on the user's channel (from the bus, in order).
+    public func markerArrived(_ token: String) {
+        markers.withLockedValue { $0.removeValue(forKey: token) }?.succeed()
+    }
+
+    public func keep(_ kept: RecoverySession) -> EventLoopFuture<Bool>? {
+        guard let redis = connection.withLockedValue({ $0?.redis }) else { return nil }
         let record = JSONValue.object([
             "sid": .string(kept.sid), "userId": .string(kept.userId),
             "channels": .array(kept.channels.map { .string($0) }), "baseline": .string(StreamOffset.unpack(kept.baseline)),
             "disconnectedAt": .number(String(kept.disconnectedAt)),
         ])
         let arguments = ["SET", session(kept.pid), JSONSerializer.serialize(record), "PX", windowMs]
-        redis.eventLoop.execute { _ = redis.send(arguments) }
+        return redis.eventLoop.flatSubmit { redis.send(arguments) }.map { _ in true }.recover { _ in false }
     }
 
     /// The begin script's reply: `[outcome, lastId]`, and for `recovered` also the session's
@@ -185,13 +226,15 @@ public final class ClusterUserLog: SharedRecovery {
         """
 
     /// KEYS: the session, the user's stream, its trimmed-through key. ARGV: user id, the
-    /// client's offset or '', '1' when a pid was given. Returns `{outcome, last id}`, and for
-    /// `recovered` also the session, the id replayed after and the entries after it.
+    /// client's offset or '', '1' when a pid was given, the user's bus channel, the marker to
+    /// publish there. Returns `{outcome, last id}`, and for `recovered` also the session, the id
+    /// replayed after and the entries after it.
     static let beginScript = newer + "\n" + """
         local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
         local lastId = '0-0'
         if #last > 0 then lastId = last[1][1] end
         if ARGV[3] ~= '1' then return {'fresh', lastId} end
+        redis.call('PUBLISH', ARGV[4], ARGV[5])
         local raw = redis.call('GET', KEYS[1])
         if not raw then return {'unknown_session', lastId} end
         local session = cjson.decode(raw)

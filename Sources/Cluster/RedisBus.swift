@@ -24,8 +24,8 @@ import RedisBridge
 /// User events are the exception to "delivered here at once": each is added to the user's
 /// stream in Redis and published in one script (``ClusterUserLog``), and every instance that
 /// follows the user, this one included, delivers it from the bus with its stream id as the
-/// offset. So every instance delivers a user's events in one order, and a client can recover
-/// on any of them.
+/// offset. So every instance delivers a user's events in one order (the stream's), and a client
+/// can recover on any of them.
 ///
 /// Redis down: local delivery goes on; what is accepted meanwhile reaches this instance's
 /// sockets only, and is counted as `gateway_bus_messages_total{direction="local_only"}`.
@@ -104,9 +104,16 @@ public final class RedisBus: GatewayBus {
             userId: userId, channel: UserEventChannels.eventChannels[event] ?? "user", event: event, payloadJSON: payloadJSON,
             busChannel: channels.user(userId), message: message, streamEntry: streamEntry
         ) else { return localOnly() }
-        appended.whenComplete { [metrics] result in
+        appended.whenComplete { [self] result in
             switch result {
-            case .success(.published): metrics.busMessages(direction: "published").increment(by: 1)
+            case .success(.published(let id)):
+                metrics.busMessages(direction: "published").increment(by: 1)
+                // Every instance, this one too, delivers it from the bus, so each delivers a user's
+                // events in the stream's order. With no subscribing connection here right now, it
+                // would not come back: delivered here at once instead.
+                if subscriber.withLockedValue({ $0 }) == nil {
+                    userEvents.publish(userId: userId, event: event, payloadJSON: payloadJSON, offset: StreamOffset.pack(id))
+                }
             case .success(.alreadyTaken): break
             case .failure: localOnly()
             }
@@ -275,12 +282,16 @@ public final class RedisBus: GatewayBus {
             BadInputLog.shared.log(logger, "Unreadable cluster bus message skipped")
             return
         }
-        if case .userEvent(let userId, let event, let payloadJSON, let offset?) = message {
+        switch message {
+        case .marker(let token):
+            return userLog.markerArrived(token)
+        case .userEvent(let userId, let event, let payloadJSON, let offset?):
             // From the user's stream: delivered by every instance that follows the user, this
-            // one included, under the stream's id.
+            // one included, under the stream's id (the same offset everywhere).
             if origin != instanceID { metrics.busMessages(direction: "received").increment(by: 1) }
-            userEvents.publish(userId: userId, event: event, payloadJSON: payloadJSON, offset: StreamOffset.pack(offset))
-            return
+            return userEvents.publish(userId: userId, event: event, payloadJSON: payloadJSON, offset: StreamOffset.pack(offset))
+        default:
+            break
         }
         guard origin != instanceID else { return }
         metrics.busMessages(direction: "received").increment(by: 1)
@@ -308,6 +319,8 @@ public final class RedisBus: GatewayBus {
             answer(id, replyTo: replyTo, command: command, on: eventLoop)
         case .reply(let id, let result):
             answered(id, with: result)
+        case .marker:
+            break  // handled above, whatever its origin
         }
     }
 
@@ -354,8 +367,17 @@ public final class RedisBus: GatewayBus {
                 }
             }
         } else {
-            state.symbols.remove(symbol)
-            _ = state.connection.send(["UNSUBSCRIBE", channels.market(symbol)])
+            // Not at once: a subscriber that switches a depth cadence leaves and joins again in
+            // one go, and a channel dropped in between would lose ticks. A second later, if still
+            // unwanted, the channel goes, and with it the latest values (they would go stale).
+            state.connection.eventLoop.scheduleTask(in: symbolLinger) { [self] in
+                guard !symbolInterest.isWanted(symbol), state.symbols.remove(symbol) != nil else { return }
+                _ = state.connection.send(["UNSUBSCRIBE", channels.market(symbol)])
+                market?.forgetLatestValues(of: symbol)
+            }
         }
     }
+
+    /// How long a symbol's channel outlives its last subscriber here.
+    private var symbolLinger: TimeAmount { .seconds(1) }
 }

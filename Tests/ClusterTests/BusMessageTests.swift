@@ -13,6 +13,7 @@ struct BusMessageTests {
         .maintenance(enabled: false, message: nil),
         .request(id: "r1", replyTo: "ws:bus:instance:A", command: .object(["command": "kick", "userId": "u"])),
         .reply(id: "r1", result: .int(2)),
+        .marker("recovery-token"),
     ])
     func roundTrip(message: BusMessage) throws {
         let decoded = try #require(BusMessage.decode(Array(message.encoded(origin: "instance-A").utf8)))

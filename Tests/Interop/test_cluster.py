@@ -309,8 +309,9 @@ def test_the_per_user_connection_cap_is_cluster_wide_and_a_crashed_instance_free
 
 
 def test_events_accepted_elsewhere_while_a_user_is_away_are_recovered(pair, redis_server):
-    """A dropped recovery-enabled socket keeps its instance following the user's channel for
-    the recovery window, so what another instance accepted meanwhile is replayed."""
+    """A dropped recovery-enabled socket's session is kept in Redis, so its instance stops
+    following the user's channel; what another instance accepted meanwhile is in the user's
+    stream and replayed when the client comes back."""
     from sio_raw import RawSocket
     a, b = pair
     user = "away-user"
@@ -322,7 +323,9 @@ def test_events_accepted_elsewhere_while_a_user_is_away_are_recovered(pair, redi
     before = metric(b, "gateway_connections", '{namespace="/user"}')
     first.drop()
     wait_until(lambda: metric(b, "gateway_connections", '{namespace="/user"}') < before)
-    assert int(redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:user:" + user).split()[-1]) == 1, "still followed"
+    wait_until(lambda: int(redis_server.cli("PUBSUB", "NUMSUB", PREFIX + "bus:user:" + user).split()[-1]) == 0,
+               message="with the session stored in Redis, B no longer follows an absent user")
+    assert redis_server.cli("EXISTS", PREFIX + "recovery:" + pid) == "1"
     assert post(a, f"/api/v1/users/{user}/events", {"event": "order.filled", "data": {"n": 1}}).status_code == 202
     time.sleep(0.3)
     again = RawSocket(b, "/user", {"token": token(user), "pid": pid, "offset": offset})
@@ -376,6 +379,46 @@ def test_a_user_recovers_on_another_instance_with_every_missed_event_once_and_in
     reuse = RawSocket(a, "/user", {"token": token(user), "pid": pid, "offset": offset})
     assert reuse.connect_data["recovered"] is False, "a session is recovered once, wherever"
     reuse.close()
+    again.close()
+
+
+def test_recovery_on_another_instance_under_a_steady_stream_loses_and_repeats_nothing(pair):
+    """The seam between the replay read from Redis and the live stream, under traffic: events
+    published to A without pause; the client drops from A mid-stream and recovers on B. What it
+    saw before and after is every event exactly once, in order."""
+    from sio_raw import RawSocket
+    a, b = pair
+    user = "streaming-user"
+    total = 150
+    first = RawSocket(a, "/user", {"token": token(user), "recovery": True})
+    pid = first.connect_data["pid"]
+    done = threading.Event()
+
+    def produce():
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token('producer', role='service')}"
+        for n in range(total):
+            session.post(f"{b.base}/api/v1/users/{user}/events", json={"event": "order.new", "data": {"n": n}}, timeout=5)
+            time.sleep(0.003)
+        done.set()
+
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    before = first.events(40, timeout=10)
+    offset = before[-1][1][1]
+    gauge = metric(a, "gateway_connections", '{namespace="/user"}')
+    first.drop()
+    wait_until(lambda: metric(a, "gateway_connections", '{namespace="/user"}') < gauge)
+    again = RawSocket(b, "/user", {"token": token(user), "pid": pid, "offset": offset})
+    assert again.connect_data["recovered"] is True
+    assert done.wait(20)
+    seen = [args[0]["n"] for _, args in before]
+    after = again.events(total - len(seen), timeout=15)
+    seen += [args[0]["n"] for _, args in after]
+    assert seen == list(range(total)), [n for n in seen if seen.count(n) > 1] or sorted(set(range(total)) - set(seen))
+    assert again.quiet(), "nothing twice"
+    offsets = [int(args[1]) for _, args in before + after]
+    assert offsets == sorted(offsets) and len(set(offsets)) == total
     again.close()
 
 

@@ -1,8 +1,8 @@
 import GatewayJSON
 
 /// Latest values across instances (cluster mode). An instance hears a symbol's ticks, tickers
-/// and stats only while it has subscribers for it, so what it holds may be old when it starts
-/// listening again: it then asks the other instances for theirs, and keeps the newest.
+/// and stats only while it has subscribers for it: it drops what it holds when it stops
+/// listening, and asks the other instances for theirs when it starts again (keeping the newest).
 extension MarketState {
     /// The newest price, ticker and stats payloads of `symbol`, as `[{"event","payload"}]`.
     public func latestValues(of symbol: String) -> JSONValue {
@@ -31,5 +31,10 @@ extension MarketState {
     @Sendable static func timestamp(_ payload: String) -> Double? {
         guard let value = try? JSONParser.parse(Array(payload.utf8)), case .number(let text)? = value["ts"] else { return nil }
         return Double(text)
+    }
+
+    /// This instance stopped hearing `symbol`: what it holds would go stale.
+    public func forgetLatestValues(of symbol: String) {
+        feedLoop.execute { [self] in latestValues.remove(symbol: symbol) }
     }
 }

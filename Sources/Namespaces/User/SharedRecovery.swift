@@ -9,14 +9,17 @@ public protocol SharedRecovery: Sendable {
     /// now (a fresh socket's baseline). Called once the bus follows the user, so every event
     /// after what this returns reaches the hub live. nil: the shared store is unreachable now.
     func begin(userId: String, pid: String?, offset: UInt64?, on eventLoop: any EventLoop) -> EventLoopFuture<SharedRecoveryAnswer>?
-    /// Keeps a disconnected socket's session for the recovery window, for every instance.
-    func keep(_ session: RecoverySession)
+    /// Keeps a disconnected socket's session for the recovery window, for every instance. The
+    /// future says whether the store has it (nil: unreachable now); until it does, this
+    /// instance keeps its own copy as well.
+    func keep(_ session: RecoverySession) -> EventLoopFuture<Bool>?
 }
 
 public enum SharedRecoveryAnswer: Sendable, Equatable {
     /// No pid was given: start fresh from `baseline`.
     case fresh(baseline: UInt64)
-    /// Start fresh: the session is `outcome` (`unknown_session`, `truncated`).
+    /// Start fresh: the session is `outcome` (`unknown_session`, `truncated`, or `unavailable`
+    /// when the instance could not make sure it follows the user's events).
     case failed(outcome: String, baseline: UInt64)
     /// The session, and its user's events after `after` on its channels, oldest first.
     case recovered(RecoverySession, after: UInt64, missed: [UserEventEntry])

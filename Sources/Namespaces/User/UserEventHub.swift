@@ -160,16 +160,19 @@ public final class UserEventHub: Sendable {
         }
     }
 
-    /// Keeps a socket that left for a recoverable reason for the recovery window (here, and
-    /// in the shared store for every instance).
+    /// Keeps a socket that left for a recoverable reason for the recovery window. In cluster
+    /// mode the shared store keeps it for every instance; this instance's copy (and its hold on
+    /// the user's events) stays only until the store confirms, as a fallback for an outage.
     func keep(_ session: RecoverySessions.Session) {
-        shared?.keep(session)
         interest?.holdRecovery(session.userId)
         let dropped = state.withLockedValue { state in
             state.sessions.store(session)
             return state.sessions.drainDropped()
         }
         for user in dropped { interest?.releaseRecovery(user) }
+        shared?.keep(session)?.whenSuccess { [self] stored in
+            if stored { forget(pid: session.pid, userId: session.userId) }
+        }
     }
 
     public var storedSessions: Int { state.withLockedValue { $0.sessions.count } }
