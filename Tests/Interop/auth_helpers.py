@@ -25,9 +25,17 @@ def token(sub="u1", role="user", tier="free", ttl=3600, alg="HS256", key=SECRET,
 class Conn:
     """A python-socketio client on one namespace that records every event it gets."""
 
-    def __init__(self, server, namespace, auth=None, headers=None, transports=("websocket",)):
+    def __init__(self, server, namespace, auth=None, headers=None, transports=("websocket",), ca=None):
         self.namespace = namespace
-        self.client = socketio.Client(reconnection=False)
+        if ca:
+            # https:// and wss://: trust the test CA (python-engineio passes it to both transports).
+            import requests
+            session = requests.Session()
+            session.verify = ca
+            session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise win over `verify`
+            self.client = socketio.Client(reconnection=False, http_session=session)
+        else:
+            self.client = socketio.Client(reconnection=False)
         self.events = []
         self.cond = threading.Condition()
         self.connect_error = None
