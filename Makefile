@@ -58,6 +58,7 @@ bench: test-deps venv
 	Benchmarks/run-waves.sh
 	Benchmarks/run-cluster.sh
 	Benchmarks/run-ingest.sh
+	Benchmarks/run-tls.sh
 
 fuzz: system-deps
 	Fuzz/run-fuzzer.sh

@@ -285,7 +285,9 @@ if withBenchmarks {
             name: "GatewayBench",
             dependencies: [
                 "GatewayJSON",
+                "GatewayTLS",
                 "MarketFeed",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

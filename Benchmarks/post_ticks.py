@@ -14,11 +14,16 @@ parser.add_argument("--rate", type=int, default=200, help="ticks per second")
 parser.add_argument("--seconds", type=float, default=10)
 parser.add_argument("--secret", default="bench-secret-0123456789abcdef")
 parser.add_argument("--symbols", default="BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT")
+parser.add_argument("--ca-file", help="POST over https://, trusting this CA (PEM)")
 args = parser.parse_args()
 
 now = int(time.time())
 token = jwt.encode({"sub": "bench-feeder", "role": "service", "iat": now, "exp": now + 3600}, args.secret, algorithm="HS256")
 session = requests.Session()
+scheme = "https" if args.ca_file else "http"
+if args.ca_file:
+    session.verify = args.ca_file
+    session.trust_env = False
 session.headers.update({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
 symbols = args.symbols.split(",")
 start = time.time()
@@ -35,6 +40,6 @@ while time.time() - start < args.seconds:
                       "ts": int(time.time() * 1000)})
         sent += 1
     if batch:
-        session.post(f"http://127.0.0.1:{args.port}/api/v1/market", data=json.dumps(batch), timeout=5)
+        session.post(f"{scheme}://127.0.0.1:{args.port}/api/v1/market", data=json.dumps(batch), timeout=5)
     time.sleep(0.01)
 print(f"posted {sent} ticks")

@@ -74,6 +74,7 @@ enum ConnectionWaves {
             .connectTimeout(.seconds(30))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try BenchTLS.install(on: channel)
                     try channel.pipeline.syncOperations.addHandler(
                         BenchConnection(proto: .feed(symbol: symbol), path: "/socket.io/?EIO=4&transport=websocket", stats: LoopStats(), ready: ready)
                     )

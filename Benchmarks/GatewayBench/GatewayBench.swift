@@ -23,10 +23,12 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "waves mode: how many waves of --subscribers clients") var waves: Int = 2
     @Option(help: "waves mode: connections in flight at once") var inFlight: Int = 1000
     @Option(help: "waves mode: the server's process id, for its RSS and descriptors") var serverPid: Int?
+    @Option(help: "Connect over TLS (wss://), trusting the CA certificates in this PEM file") var caFile: String?
 
     func run() async throws {
         if mode == "book" { return BookBench.run() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        try BenchTLS.configure(caFile: caFile)
         if mode == "waves" {
             try await ConnectionWaves.run(
                 port: port, clients: subscribers, waves: waves, inFlight: inFlight, serverPID: serverPid, group: group, label: label
@@ -46,6 +48,7 @@ struct GatewayBench: AsyncParsableCommand {
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try BenchTLS.install(on: channel)
                         try channel.pipeline.syncOperations.addHandler(
                             BenchConnection(proto: proto, path: path, stats: stats(for: channel.eventLoop), ready: ready)
                         )

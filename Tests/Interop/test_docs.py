@@ -47,3 +47,15 @@ def test_every_documented_event_is_served(gateway, namespace, event):
     reply = conn.call(event, {})
     assert reply.get("ok") is True or reply["error"]["code"] != "UNKNOWN_EVENT", (namespace, event, reply)
     conn.close()
+
+
+def test_troubleshooting_covers_every_connect_error_code_and_has_its_checklist():
+    guide = open(os.path.join(REPO, "docs", "troubleshooting.md")).read()
+    connect_codes = set(re.findall(r"^\| `([A-Z_]+)` \|", DOC.split("CONNECT_ERROR")[1].split("\n## ")[0], re.M))
+    assert {"UNAUTHORIZED", "TOKEN_EXPIRED", "FORBIDDEN", "CONNECTION_LIMIT", "MAINTENANCE"} <= connect_codes
+    in_guide = set(re.findall(r"^\| `([A-Z_]+)` \|", guide.split("## 3.")[1].split("\n## ")[0], re.M))
+    assert in_guide == connect_codes
+    symptoms = re.findall(r"^## \d+\. ", guide, re.M)
+    assert len(symptoms) >= 10
+    checklist = guide.split("## Production checklist")[1]
+    assert checklist.count("- [ ]") >= 8

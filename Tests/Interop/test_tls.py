@@ -170,6 +170,13 @@ def test_bad_tls_files_stop_start_up_naming_the_key_and_the_file(certs, tmp_path
         code, stderr = start_up_error(env)
         assert code == 2, (env, stderr)
         assert key_name in stderr and path in stderr and problem in stderr, (env, stderr)
+    # check-config finds the same before a deploy.
+    checked = subprocess.run([os.path.join(BIN_DIR, "gateway"), "check-config"], capture_output=True, text=True, timeout=30,
+                             env={**os.environ, "JWT_SECRET": SECRET, "TLS_CERT_FILE": cert, "TLS_KEY_FILE": other_key})
+    assert checked.returncode == 2 and "server.tls.keyFile" in checked.stdout, checked.stdout
+    good = subprocess.run([os.path.join(BIN_DIR, "gateway"), "check-config"], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "JWT_SECRET": SECRET, "TLS_CERT_FILE": cert, "TLS_KEY_FILE": key})
+    assert good.returncode == 0 and "https://" in good.stdout, good.stdout
 
 
 class TLSRedis:

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayTLS
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,16 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         do {
             let loaded = try ConfigurationLoader.load(path: config)
-            print("configuration ok: listening on \(loaded.server.host):\(loaded.server.port)\(loaded.server.path)")
+            if let files = loaded.server.tls {
+                // The same check start-up makes: readable, PEM, the key matches, not expired.
+                do throws(TLSFileError) {
+                    _ = try ServerTLS(certificateFile: files.certificateFile, keyFile: files.keyFile)
+                } catch {
+                    throw ConfigurationError(problems: [error.description])
+                }
+            }
+            let scheme = loaded.server.tls == nil ? "http" : "https"
+            print("configuration ok: listening on \(scheme)://\(loaded.server.host):\(loaded.server.port)\(loaded.server.path)")
         } catch let error as ConfigurationError {
             print(error.description)
             throw ExitCode(2)
