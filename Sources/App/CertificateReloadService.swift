@@ -5,12 +5,12 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Re-reads the listener's certificate and key on SIGHUP and when either file changes (checked
-/// every `checkInterval`). Connected sockets keep their TLS sessions; new connections get the
+/// every `checkInterval`; nil: on SIGHUP only). Connected sockets keep their TLS sessions; new connections get the
 /// new certificate. A bad new pair is logged and the one in use kept.
 struct CertificateReloadService: Service {
     let tls: ServerTLS
     let logger: Logger
-    var checkInterval: Duration = .seconds(2)
+    var checkInterval: Duration?
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
@@ -19,7 +19,7 @@ struct CertificateReloadService: Service {
                 group.addTask {
                     for await _ in signals { reload(because: "SIGHUP") }
                 }
-                group.addTask {
+                if let checkInterval { group.addTask {
                     var seen = stamps()
                     while !Task.isCancelled {
                         try? await Task.sleep(for: checkInterval)
@@ -29,14 +29,14 @@ struct CertificateReloadService: Service {
                             reload(because: "file changed")
                         }
                     }
-                }
+                } }
                 await group.waitForAll()
             }
         }
     }
 
-    private func stamps() -> [Date?] {
-        [TLSFiles.modificationDate(tls.certificateFile), TLSFiles.modificationDate(tls.keyFile)]
+    private func stamps() -> [String?] {
+        [TLSFiles.stamp(tls.certificateFile), TLSFiles.stamp(tls.keyFile)]
     }
 
     private func reload(because reason: String) {

@@ -167,14 +167,14 @@ struct GatewayApplication {
         )
         var running: [any Service] = [application, stats]
         if let tls {
-            running.append(CertificateReloadService(tls: tls, logger: logger))
+            running.append(CertificateReloadService(tls: tls, logger: logger, checkInterval: configuration.server.tlsReloadCheck))
             if configuration.server.plainPort != 0 {
                 // Probes and Prometheus without a certificate: /health* and /metrics only.
                 let probes = Router(context: GatewayRequestContext.self)
                 OperationalRoutes.registerProbes(on: probes, services: services, engine: engine)
                 running.append(Application(
                     router: probes,
-                    configuration: ApplicationConfiguration(address: .hostname(configuration.server.host, port: configuration.server.plainPort), serverName: nil),
+                    configuration: ApplicationConfiguration(address: .hostname(configuration.server.plainHost, port: configuration.server.plainPort), serverName: nil),
                     eventLoopGroupProvider: .shared(group),
                     logger: logger
                 ))

@@ -26,9 +26,11 @@ public final class RedisConnection: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls = address.tls {
-                        // rediss://: the certificate must name the host (or its address).
-                        try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: tls.context, host: address.host))
+                    if address.usesTLS {
+                        // rediss://: the certificate must name the host (or its address); without a
+                        // configured context, the system's trust store decides.
+                        let context = try address.tls?.context ?? ClientTLS().makeContext()
+                        try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: context, host: address.host))
                     }
                     try channel.pipeline.syncOperations.addHandler(RedisReplyHandler(connection: connection))
                 }
@@ -42,6 +44,9 @@ public final class RedisConnection: @unchecked Sendable {
                     setup.append(address.username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
                 }
                 if address.database != 0 { setup.append(["SELECT", String(address.database)]) }
+                // A connection counts as made once Redis has answered: a TLS handshake that fails
+                // (an untrusted certificate, a missing client certificate) fails here, not later.
+                setup.append(["PING"])
                 let steps = setup.map { connection.send($0).map { _ in } }
                 return EventLoopFuture.andAllSucceed(steps, on: eventLoop).map { connection }
                     .flatMapError { error in
@@ -150,6 +155,8 @@ final class RedisReplyHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Kept for the log: a TLS failure says why here and nowhere else.
+        connection.closed(RedisError(.connection, "\(error)"))
         context.close(promise: nil)
     }
 }

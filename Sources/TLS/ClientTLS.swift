@@ -39,7 +39,8 @@ public struct ClientTLS: Sendable {
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw TLSFileError(key: keys.key, file: keyFile ?? caFile ?? "", problem: "cannot be used (\(error))")
+            let (key, file) = keyFile.map { (keys.key, $0) } ?? caFile.map { (keys.ca, $0) } ?? (keys.ca, "")
+            throw TLSFileError(key: key, file: file, problem: "cannot be used (\(error))")
         }
     }
 

@@ -44,9 +44,11 @@ public final class ServerTLS: Sendable {
         do {
             let context = try NIOSSLContext(configuration: configuration)
             return (context, Date(timeIntervalSince1970: TimeInterval(chain[0].notValidAfter)))
+        } catch NIOSSLError.failedToLoadPrivateKey {
+            // BoringSSL compares the key with the certificate's public key here.
+            throw TLSFileError(key: privateKeyKey, file: keyFile, problem: "does not belong to the certificate in \(certificateFile)")
         } catch {
-            // BoringSSL refuses a key that is not the certificate's here.
-            throw TLSFileError(key: privateKeyKey, file: keyFile, problem: "does not belong to the certificate in \(certificateFile) (\(error))")
+            throw TLSFileError(key: certificateKey, file: certificateFile, problem: "cannot be used with the key in \(keyFile) (\(error))")
         }
     }
 }

@@ -55,8 +55,12 @@ public enum TLSFiles {
         }
     }
 
-    /// When a file last changed (nil: unreadable), to notice replaced certificates.
-    public static func modificationDate(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    /// What identifies a file's current content for change detection: the file a symbolic
+    /// link leads to and its modification time (Kubernetes rotates mounted secrets by swapping
+    /// a link, so the name's own time never changes). nil: unreadable.
+    public static func stamp(_ path: String) -> String? {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let modified = (try? FileManager.default.attributesOfItem(atPath: target))?[.modificationDate] as? Date else { return nil }
+        return "\(target)@\(modified.timeIntervalSince1970)"
     }
 }

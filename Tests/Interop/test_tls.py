@@ -114,8 +114,9 @@ def test_the_plain_port_serves_probes_and_metrics_only(gateway):
     assert requests.get(f"{plain}/socket.io/?EIO=4&transport=polling", timeout=5).status_code == 404
 
 
-def test_certificates_reload_on_sighup_and_on_file_change_without_dropping_sockets(certs, tmp_path_factory):
-    gateway = TLSGateway(certs, tmp_path_factory.mktemp("reload"), name="reload-a")
+def test_sighup_reloads_the_certificate_without_dropping_sockets_and_a_bad_one_is_refused(certs, tmp_path_factory):
+    # File checks off: only the signal can load a new certificate here.
+    gateway = TLSGateway(certs, tmp_path_factory.mktemp("reload"), name="reload-a", env={"TLS_RELOAD_CHECK_MS": "0"})
     try:
         held = Conn(gateway, "/user", auth={"token": token("reload-user")}, ca=certs.ca)
         assert held.connected and peer_name(gateway.port, certs.ca) == "reload-a"
@@ -123,26 +124,53 @@ def test_certificates_reload_on_sighup_and_on_file_change_without_dropping_socke
         cert_b, key_b = certs.issue("reload-b")
         install(cert_b, gateway.cert)
         install(key_b, gateway.key)
+        time.sleep(1)
+        assert peer_name(gateway.port, certs.ca) == "reload-a", "nothing changes before the signal"
         gateway.server.process.send_signal(signal.SIGHUP)
         wait_until(lambda: peer_name(gateway.port, certs.ca) == "reload-b", message="SIGHUP loads the new certificate")
         assert held.connected and held.call("ping")["ok"] is True, "a socket connected before the reload stays"
-
-        cert_c, key_c = certs.issue("reload-c")
-        install(cert_c, gateway.cert)
-        install(key_c, gateway.key)
-        wait_until(lambda: peer_name(gateway.port, certs.ca) == "reload-c", timeout=10,
-                   message="a changed file is noticed without a signal")
 
         with open(gateway.cert, "w") as f:
             f.write("not a certificate\n")
         gateway.server.process.send_signal(signal.SIGHUP)
         wait_until(lambda: "TLS certificate not reloaded" in gateway.server.output(), message="a bad file is logged")
         assert "server.tls.certificateFile" in gateway.server.output()
-        assert peer_name(gateway.port, certs.ca) == "reload-c", "the certificate in use stays"
+        assert peer_name(gateway.port, certs.ca) == "reload-b", "the certificate in use stays"
         assert gateway.server.alive() and held.call("ping")["ok"] is True
         held.close()
     finally:
         gateway.stop()
+
+
+def test_a_rotated_secret_mount_is_noticed_without_a_signal(certs, tmp_path_factory):
+    """The layout Kubernetes mounts secrets in: cert.pem -> ..data/tls.crt, rotated by swapping
+    the ..data link; the file names themselves never change."""
+    directory = str(tmp_path_factory.mktemp("mount"))
+    gateway = TLSGateway(certs, directory, name="mount-a", env={"TLS_RELOAD_CHECK_MS": "300"})
+    try:
+        def publish(name, version):
+            cert, key = certs.issue(name)
+            folder = os.path.join(directory, version)
+            os.makedirs(folder)
+            install(cert, os.path.join(folder, "tls.crt"))
+            install(key, os.path.join(folder, "tls.key"))
+            os.symlink(version, os.path.join(directory, "..data_tmp"))
+            os.replace(os.path.join(directory, "..data_tmp"), os.path.join(directory, "..data"))
+
+        publish("mount-b", "v1")
+        for name, target in (("cert.pem", "..data/tls.crt"), ("key.pem", "..data/tls.key")):
+            os.replace(_symlink(directory, target, name + ".tmp"), os.path.join(directory, name))
+        wait_until(lambda: peer_name(gateway.port, certs.ca) == "mount-b", message="files that became links are read")
+        publish("mount-c", "v2")
+        wait_until(lambda: peer_name(gateway.port, certs.ca) == "mount-c", message="a swapped ..data link is noticed")
+    finally:
+        gateway.stop()
+
+
+def _symlink(directory, target, name):
+    path = os.path.join(directory, name)
+    os.symlink(target, path)
+    return path
 
 
 def start_up_error(env):
@@ -223,13 +251,23 @@ def test_redis_over_rediss_with_a_client_certificate(certs, tmp_path_factory):
         assert trader.wait_for("order.new") == {"id": "o1"}
         trader.close()
 
-        # Without the client certificate this Redis refuses the gateway: it stays "down".
-        refused = Server("gateway", ["serve"], env={
-            "JWT_SECRET": SECRET, "FEED_SOURCE": "none", "REDIS_URL": url, "REDIS_TLS_CA_FILE": certs.ca,
-        })
-        time.sleep(1.5)
-        assert requests.get(f"{refused.base}/health/redis", timeout=5).status_code == 503
-        assert refused.alive()
+        # Without the client certificate this Redis refuses the gateway; without the CA the
+        # gateway refuses this Redis. Either way it stays "down", never "up" between retries.
+        for env in ({"REDIS_TLS_CA_FILE": certs.ca},
+                    {"REDIS_TLS_CERT_FILE": redis.client_cert, "REDIS_TLS_KEY_FILE": redis.client_key}):
+            refused = Server("gateway", ["serve"], env={
+                "JWT_SECRET": SECRET, "FEED_SOURCE": "none", "REDIS_URL": url, "LOG_LEVEL": "info", **env})
+            answers = set()
+            deadline = time.time() + 3
+            while time.time() < deadline:
+                answers.add(requests.get(f"{refused.base}/health/redis", timeout=5).status_code)
+                time.sleep(0.1)
+            assert answers == {503}, (env, answers)
+            assert "Redis connection restored" not in refused.output()
+            assert "Redis unreachable" in refused.output()
+            assert refused.alive()
+            refused.stop()
+            refused = None
     finally:
         for gateway in (trusted, refused):
             if gateway:

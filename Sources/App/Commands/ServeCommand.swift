@@ -28,6 +28,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let port { configuration.server.port = port }
+        if let problem = configuration.server.plainPortProblem {
+            FileHandle.standardError.write(Data((ConfigurationError(problems: ["server.tls.plainPort = '\(configuration.server.plainPort)': \(problem)"]).description + "\n").utf8))
+            throw ExitCode(2)
+        }
         LoggingBootstrap.bootstrap(level: configuration.logging.level, format: configuration.logging.format)
         let logger = Logger(label: "gateway")
         do {

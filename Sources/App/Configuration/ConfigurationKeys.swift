@@ -36,6 +36,8 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.tls.certificateFile", environment: "TLS_CERT_FILE", defaultValue: ""),
         .init(path: "server.tls.keyFile", environment: "TLS_KEY_FILE", defaultValue: ""),
         .init(path: "server.tls.plainPort", environment: "TLS_PLAIN_PORT", defaultValue: "0"),
+        .init(path: "server.tls.plainHost", environment: nil, defaultValue: ""),
+        .init(path: "server.tls.reloadCheckMs", environment: "TLS_RELOAD_CHECK_MS", defaultValue: "2000"),
         .init(path: "limits.slowConsumerBytes", environment: nil, defaultValue: "\(engine.slowConsumerBytes)"),
         .init(path: "limits.maxSymbolsPerConnection", environment: "WS_MAX_SYMBOLS_PER_CONNECTION", defaultValue: "\(limits.maxSymbolsPerConnection)"),
         .init(path: "limits.maxChannelsPerUser", environment: "WS_MAX_CHANNELS_PER_USER", defaultValue: "\(limits.maxChannelsPerUser)"),

@@ -17,8 +17,16 @@ struct ServerConfiguration: Sendable {
     var listenBacklog: Int
     /// `server.tls.*`: nil for plain HTTP.
     var tls: TLSFilesConfiguration?
-    /// With TLS: a plain-HTTP port for `/health*` and `/metrics` only (0: none).
+    /// With TLS: a plain-HTTP port for `/health*` and `/metrics` only (0: none), on `plainHost`.
     var plainPort: Int
+    var plainHost: String
+    /// How often the TLS files are checked for changes (nil: on SIGHUP only).
+    var tlsReloadCheck: Duration?
+
+    /// Checked again after `--port` overrides the port.
+    var plainPortProblem: String? {
+        plainPort != 0 && plainPort == port ? "must differ from the port the gateway listens on (\(port))" : nil
+    }
 
     struct TLSFilesConfiguration: Sendable, Equatable {
         var certificateFile: String
@@ -52,6 +60,9 @@ struct ServerConfiguration: Sendable {
         let certificateFile = reader.string("server.tls.certificateFile")
         let keyFile = reader.string("server.tls.keyFile")
         plainPort = reader.int("server.tls.plainPort", in: 0...65535)
+        plainHost = reader.string("server.tls.plainHost").nonEmpty ?? host
+        let check = reader.int("server.tls.reloadCheckMs", in: 0...3_600_000)
+        tlsReloadCheck = check == 0 ? nil : .milliseconds(check)
         switch (certificateFile.isEmpty, keyFile.isEmpty) {
         case (false, false): tls = TLSFilesConfiguration(certificateFile: certificateFile, keyFile: keyFile)
         case (true, true): tls = nil
@@ -59,7 +70,7 @@ struct ServerConfiguration: Sendable {
         case (true, false): tls = nil; reader.problem("server.tls.certificateFile", "TLS needs the certificate file too (server.tls.keyFile is set)")
         }
         if plainPort != 0, tls == nil { reader.problem("server.tls.plainPort", "only with TLS on (server.tls.certificateFile and keyFile)") }
-        if plainPort != 0, plainPort == port { reader.problem("server.tls.plainPort", "must differ from server.port") }
+        if let problem = plainPortProblem { reader.problem("server.tls.plainPort", problem) }
         if !path.hasPrefix("/") { reader.problem("server.path", "must start with /") }
         if cors.isEmpty { reader.problem("server.corsOrigin", "must be * or a comma-separated list of origins") }
     }
