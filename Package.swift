@@ -85,6 +85,8 @@ var targets: [Target] = [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -192,6 +194,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "ConformanceServer",
         dependencies: [
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             "GatewayCore",
             "GatewayServer",
             "GatewayMetrics",

@@ -80,7 +80,7 @@ enum ConnectionWaves {
                     )
                 }
             }
-            .connect(host: "127.0.0.1", port: port).get()
+            .connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: port)).get()
         do {
             try await ready.futureResult.get()
         } catch {

@@ -54,7 +54,7 @@ struct GatewayBench: AsyncParsableCommand {
                         )
                     }
                 }
-                .connect(host: "127.0.0.1", port: port).get()
+                .connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: port)).get()
             try await ready.futureResult.get()
             return channel
         }

@@ -106,7 +106,7 @@ struct GatewayApplication {
         IngestRoutes.register(on: router, services: services, bus: bus)
         let logger = logger
         let configuration = configuration
-        let application = GatewayHTTPServer.makeApplication(
+        let application = GatewayHTTPServer.makeListener(
             mounts: [EngineMount(path: configuration.server.path, engine: engine)],
             router: router,
             host: configuration.server.host,

@@ -4,6 +4,7 @@ import GatewayMetrics
 import GatewayServer
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import NIOPosix
 
@@ -47,7 +48,7 @@ struct ConformanceServer: AsyncParsableCommand {
         }
         let router = Router(context: GatewayRequestContext.self)
         router.get("health") { _, _ in "ok" }
-        let app = GatewayHTTPServer.makeApplication(
+        let listener = GatewayHTTPServer.makeListener(
             mounts: [EngineMount(path: "/socket.io/", engine: socketIO), EngineMount(path: "/engine.io/", engine: engineIO)],
             router: router,
             host: "127.0.0.1",
@@ -58,6 +59,6 @@ struct ConformanceServer: AsyncParsableCommand {
                 print("conformance server listening on \(channel.localAddress?.port ?? 0)")
             }
         )
-        try await app.runService()
+        try await ServiceGroup(configuration: .init(services: [listener], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 }

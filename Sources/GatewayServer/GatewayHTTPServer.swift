@@ -5,10 +5,10 @@ import HummingbirdCore
 import Logging
 import NIOCore
 
-/// Builds the Hummingbird application that serves Engine.IO / Socket.IO on `path` (both
-/// transports) next to whatever other routes `router` holds, over TLS when `tls` is given.
+/// Builds the listener that serves Engine.IO / Socket.IO on `path` (both transports) next to
+/// whatever other routes `router` holds, over TLS when `tls` is given.
 public enum GatewayHTTPServer {
-    public static func makeApplication(
+    public static func makeListener(
         mounts: [EngineMount],
         router: Router<GatewayRequestContext>,
         host: String,
@@ -18,22 +18,17 @@ public enum GatewayHTTPServer {
         tls: ServerTLS? = nil,
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) -> GatewayListener {
         for mount in mounts {
             PollingRoutes(engine: mount.engine, cors: CORSPolicy(allowedOrigins: mount.engine.configuration.allowedOrigins))
                 .register(on: router, path: mount.path)
         }
-        return Application(
-            router: router,
-            server: HTTPServerBuilder { responder in
-                SocketIOChildChannel(responder: responder, mounts: mounts, tls: tls, logger: logger)
-            },
-            // A burst of connects (a reconnect storm, a deploy) waits in the kernel's accept
-            // queue instead of being dropped into SYN retransmits (1 s, 3 s, …).
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil, backlog: listenBacklog),
-            onServerRunning: onServerRunning,
-            eventLoopGroupProvider: .shared(eventLoopGroup),
-            logger: logger
+        let childChannel = SocketIOChildChannel(responder: responder(for: router, logger: logger), mounts: mounts, tls: tls, logger: logger)
+        // A burst of connects (a reconnect storm, a deploy) waits in the kernel's accept queue
+        // instead of being dropped into SYN retransmits (1 s, 3 s, …).
+        return GatewayListener(
+            childChannel: childChannel, host: host, port: port, backlog: listenBacklog, eventLoopGroup: eventLoopGroup,
+            logger: logger, onServerRunning: onServerRunning
         )
     }
 }

@@ -1,12 +1,23 @@
-/// Session and socket ids: 20 random base64url characters (120 bits), the length the reference
-/// server uses. Engine.IO sids are secrets (whoever holds one can poll the session).
+/// Random identifiers (Engine.IO `sid`, Socket.IO socket ids, recovery `pid`s): 20 characters of
+/// the URL-safe base64 alphabet, 120 bits from the system's CSPRNG. A sid is a polling client's
+/// only credential for its session, so it must not be guessable.
 public enum SessionID {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     public static func make() -> String {
+        // Two 64-bit draws (one getrandom each) give the 120 bits; drawing per character cost
+        // twenty system calls per id, two ids per connection.
         var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 20)
-        for index in 0..<20 { bytes[index] = alphabet[Int(generator.next(upperBound: UInt8(64)))] }
-        return String(decoding: bytes, as: UTF8.self)
+        var high = generator.next()
+        var low = generator.next()
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            for index in 0..<10 {
+                buffer[index] = alphabet[Int(high & 63)]
+                high >>= 6
+                buffer[10 + index] = alphabet[Int(low & 63)]
+                low >>= 6
+            }
+            return 20
+        }
     }
 }
