@@ -165,7 +165,7 @@ struct GatewayApplication {
             feedStallSeconds: continuous && configuration.feed.stallAlertSeconds > 0 ? Double(configuration.feed.stallAlertSeconds) : nil,
             feedSource: configuration.feed.source.rawValue
         )
-        var running: [any Service] = [application, stats]
+        var running: [any Service] = [application, stats, MemoryReturnService(engine: engine, logger: logger)]
         if let tls {
             running.append(CertificateReloadService(tls: tls, logger: logger, checkInterval: configuration.server.tlsReloadCheck))
             if configuration.server.plainPort != 0 {

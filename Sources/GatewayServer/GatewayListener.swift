@@ -28,6 +28,10 @@ public struct GatewayListener: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Accept in bursts: a reconnect storm drains the backlog in fewer loop passes.
             .serverChannelOption(.maxMessagesPerRead, value: 64)
+            // Each connection keeps its receive buffer between reads. Clients send little (events,
+            // acks, pongs), so it starts at 512 bytes rather than NIO's 2 KiB; it grows for a
+            // client that sends more (polling POSTs, large events) and shrinks back.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
             .childChannelInitializer { channel in
                 childChannel.setup(channel: channel, logger: logger).map { value in
                     value.result.whenSuccess { result in
