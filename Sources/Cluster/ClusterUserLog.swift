@@ -180,11 +180,8 @@ public final class ClusterUserLog: SharedRecovery {
     /// The connection events are appended and sessions taken on, run with the other links.
     public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
         RedisLink(name: "user-log", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
-            redis.send(["SCRIPT", "LOAD", Self.appendScript]).and(redis.send(["SCRIPT", "LOAD", Self.beginScript])).flatMap { [self] replies in
-                guard let append = replies.0.text, let begin = replies.1.text else {
-                    return redis.eventLoop.makeFailedFuture(RedisError(.protocolError, "SCRIPT LOAD gave no SHA"))
-                }
-                connection.withLockedValue { $0 = (redis, append, begin) }
+            redis.loadScripts([Self.appendScript, Self.beginScript]).flatMap { [self] shas in
+                connection.withLockedValue { $0 = (redis, shas[0], shas[1]) }
                 return redis.closeFuture
             }.always { [self] _ in
                 connection.withLockedValue { if $0?.redis === redis { $0 = nil } }

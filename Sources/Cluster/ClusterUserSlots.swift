@@ -87,10 +87,8 @@ public final class ClusterUserSlots: ConnectionCountStore {
     /// The connection leases are taken and renewed on, run with the gateway's other Redis links.
     public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
         RedisLink(name: "connection-leases", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
-            redis.send(["SCRIPT", "LOAD", Self.takeScript]).and(redis.send(["SCRIPT", "LOAD", Self.renewScript])).flatMap { [self] replies in
-                guard let take = replies.0.text, let renew = replies.1.text else {
-                    return redis.eventLoop.makeFailedFuture(RedisError(.protocolError, "SCRIPT LOAD gave no SHA"))
-                }
+            redis.loadScripts([Self.takeScript, Self.renewScript]).flatMap { [self] shas in
+                let (take, renew) = (shas[0], shas[1])
                 connection.withLockedValue { $0 = (redis, take, renew) }
                 // Leases held through an outage are put back at once, then kept alive.
                 renewAll(on: redis, script: renew)

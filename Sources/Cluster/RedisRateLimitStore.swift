@@ -51,11 +51,8 @@ public final class RedisRateLimitStore: RateLimitStore {
     /// The connection the buckets are taken on, run with the gateway's other Redis links.
     public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
         RedisLink(name: "rate-limits", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
-            redis.send(["SCRIPT", "LOAD", Self.script]).flatMap { [self] reply in
-                guard let sha = reply.text else {
-                    return redis.eventLoop.makeFailedFuture(RedisError(.protocolError, "SCRIPT LOAD gave no SHA"))
-                }
-                connection.withLockedValue { $0 = (redis, sha) }
+            redis.loadScripts([Self.script]).flatMap { [self] shas in
+                connection.withLockedValue { $0 = (redis, shas[0]) }
                 return redis.closeFuture
             }.always { [self] _ in
                 connection.withLockedValue { if $0?.0 === redis { $0 = nil } }

@@ -71,6 +71,17 @@ public final class RedisConnection: @unchecked Sendable {
         return promise.futureResult
     }
 
+    /// SCRIPT LOAD for each script, in order; the future holds their SHAs for EVALSHA.
+    public func loadScripts(_ scripts: [String]) -> EventLoopFuture<[String]> {
+        let loads = scripts.map { script in
+            send(["SCRIPT", "LOAD", script]).flatMapThrowing { reply -> String in
+                guard let sha = reply.text else { throw RedisError(.protocolError, "SCRIPT LOAD gave no SHA") }
+                return sha
+            }
+        }
+        return EventLoopFuture.whenAllSucceed(loads, on: eventLoop)
+    }
+
     /// SUBSCRIBE: `onMessage(channel, payload)` for every message published there.
     public func subscribe(_ channelName: String, onMessage: @escaping (String, [UInt8]) -> Void) -> EventLoopFuture<Void> {
         self.onMessage = onMessage
