@@ -24,13 +24,17 @@ struct MemoryReturnService: Service {
             let now = engine.sessionCount
             peak = max(peak, now)
             guard peak - now >= threshold, now < peak / 2 else { continue }
+            #if canImport(Glibc)
             _ = mallocTrim(0)
+            #endif
             logger.debug("Returned free memory after connections left", metadata: ["connections.peak": "\(peak)", "connections.now": "\(now)"])
             peak = now
         }
     }
 }
 
-/// glibc's `malloc_trim` (not in Swift's Glibc module).
+#if canImport(Glibc)
+/// glibc's `int malloc_trim(size_t pad)` (not in Swift's Glibc module).
 @_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32
+private func mallocTrim(_ pad: UInt) -> Int32
+#endif

@@ -221,3 +221,27 @@ def test_a_flood_of_bad_packets_is_logged_at_a_bounded_rate():
         assert requests.get(f"{gateway.base}/health", timeout=5).json()["status"] == "ok", "the gateway is unharmed"
     finally:
         gateway.stop()
+
+
+def test_a_malformed_http_request_gets_400_and_the_server_carries_on(server):
+    """Broken chunked encoding on a polling POST: the request is answered 400 (not a server
+    error) and the connection closed; other clients are not affected."""
+    sid = handshake(server.base, "/socket.io/")["sid"]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        raw.sendall((f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\nzz-not-a-chunk-size\r\n").encode())
+        reply = b""
+        while True:
+            part = raw.recv(4096)
+            if not part:
+                break
+            reply += part
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    healthy(server)
+
+
+def test_http_answers_carry_a_date(server):
+    answer = requests.get(f"{server.base}/health", timeout=5)
+    assert answer.status_code == 200
+    from email.utils import parsedate_to_datetime
+    assert abs(parsedate_to_datetime(answer.headers["Date"]).timestamp() - time.time()) < 5
