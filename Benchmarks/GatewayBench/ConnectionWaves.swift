@@ -11,37 +11,31 @@ enum ConnectionWaves {
     static func run(port: Int, clients: Int, waves: Int, inFlight: Int, serverPID: Int?, group: MultiThreadedEventLoopGroup, label: String) async throws {
         let loops = group.makeIterator().map { $0 }
         let statsByLoop = loops.map { ($0, LoopStats()) }
+        // What the clients' connections record (ticks, if any): one per loop, not one per
+        // connection (a LoopStats is an 800 kB histogram).
+        let tickStats = loops.map { _ in LoopStats() }
         let symbols = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"]
         report("\(label) wave=0 before: \(serverState(serverPID))")
         for wave in 1...waves {
             let started = NIODeadline.now()
+            // Each loop runs its share with futures only (LoopWave): the client's cost stays small.
+            let shares = loops.enumerated().map { index, loop in
+                LoopWave(
+                    loop: loop, clients: clients / loops.count + (index < clients % loops.count ? 1 : 0),
+                    limit: inFlight / loops.count + (index < inFlight % loops.count ? 1 : 0), stats: statsByLoop[index].1
+                ) { loop in
+                    let symbol = symbols[Int.random(in: 0..<symbols.count)]
+                    return startClient(port: port, loop: loop, symbol: symbol, stats: tickStats[index])
+                }
+            }
+            for share in shares { share.loop.execute { share.run() } }
+            for share in shares { try await share.done.futureResult.get() }
             var channels: [any Channel] = []
             var failed = 0
-            channels.reserveCapacity(clients)
-            try await withThrowingTaskGroup(of: (any Channel)?.self) { tasks in
-                var next = 0
-                func add() {
-                    let index = next
-                    next += 1
-                    tasks.addTask {
-                        let loop = loops[index % loops.count]
-                        let stats = statsByLoop[index % loops.count].1
-                        let begin = NIODeadline.now()
-                        do {
-                            let channel = try await connect(port: port, loop: loop, symbol: symbols[index % symbols.count], stats: stats)
-                            let elapsed = UInt64((NIODeadline.now() - begin).nanoseconds)
-                            try await loop.submit { stats.record(latencyNanos: elapsed) }.get()
-                            return channel
-                        } catch {
-                            return nil
-                        }
-                    }
-                }
-                while next < min(inFlight, clients) { add() }
-                for try await channel in tasks {
-                    if let channel { channels.append(channel) } else { failed += 1 }
-                    if next < clients { add() }
-                }
+            for share in shares {
+                let (opened, lost) = try await share.loop.submit { (share.channels, share.failed) }.get()
+                channels += opened
+                failed += lost
             }
             let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
             var result = WindowResult()
@@ -66,28 +60,30 @@ enum ConnectionWaves {
         report("\(label) after 2 s: \(serverState(serverPID))")
     }
 
-    /// One client: WebSocket handshake, `/prices` CONNECT, subscribe with an ack.
-    static func connect(port: Int, loop: any EventLoop, symbol: String, stats: LoopStats) async throws -> any Channel {
+    /// One client: WebSocket handshake, `/prices` CONNECT, subscribe with an ack; the future
+    /// holds the channel once the ack is in.
+    static func startClient(port: Int, loop: any EventLoop, symbol: String, stats: LoopStats) -> EventLoopFuture<any Channel> {
         let ready = loop.makePromise(of: Void.self)
-        let channel = try await ClientBootstrap(group: loop)
+        let address: SocketAddress
+        do { address = try SocketAddress(ipAddress: "127.0.0.1", port: port) } catch { return loop.makeFailedFuture(error) }
+        return ClientBootstrap(group: loop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(30))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try BenchTLS.install(on: channel)
                     try channel.pipeline.syncOperations.addHandler(
-                        BenchConnection(proto: .feed(symbol: symbol), path: "/socket.io/?EIO=4&transport=websocket", stats: LoopStats(), ready: ready)
+                        BenchConnection(proto: .feed(symbol: symbol), path: "/socket.io/?EIO=4&transport=websocket", stats: stats, ready: ready)
                     )
                 }
             }
-            .connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: port)).get()
-        do {
-            try await ready.futureResult.get()
-        } catch {
-            channel.close(promise: nil)
-            throw error
-        }
-        return channel
+            .connect(to: address)
+            .flatMap { channel in
+                ready.futureResult.map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
     }
 
     /// The server's resident memory and open descriptors, from /proc.
