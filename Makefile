@@ -59,6 +59,7 @@ bench: test-deps venv
 	Benchmarks/run-cluster.sh
 	Benchmarks/run-ingest.sh
 	Benchmarks/run-tls.sh
+	Benchmarks/run-symbols.sh
 
 fuzz: system-deps
 	Fuzz/run-fuzzer.sh

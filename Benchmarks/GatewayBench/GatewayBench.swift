@@ -24,6 +24,7 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "waves mode: connections in flight at once") var inFlight: Int = 1000
     @Option(help: "waves mode: the server's process id, for its RSS and descriptors") var serverPid: Int?
     @Option(help: "Connect over TLS (wss://), trusting the CA certificates in this PEM file") var caFile: String?
+    @Option(help: "feed mode: symbols each subscriber subscribes to (consecutive ones from --symbols)") var symbolsPerClient: Int = 1
 
     func run() async throws {
         if mode == "book" { return BookBench.run() }
@@ -67,7 +68,9 @@ struct GatewayBench: AsyncParsableCommand {
             for start in stride(from: 0, to: subscribers, by: 100) {
                 try await withThrowingTaskGroup(of: (any Channel).self) { group in
                     for index in start..<min(subscribers, start + 100) {
-                        group.addTask { try await connect(.feed(symbol: symbolList[index % symbolList.count]), port: portList[index % portList.count]) }
+                        // Several symbols go in one subscribe: the protocol takes them joined as JSON strings.
+                        let chosen = (0..<symbolsPerClient).map { symbolList[(index * symbolsPerClient + $0) % symbolList.count] }
+                        group.addTask { try await connect(.feed(symbol: chosen.joined(separator: "\",\"")), port: portList[index % portList.count]) }
                     }
                     for try await channel in group { channels.append(channel) }
                 }
@@ -79,8 +82,8 @@ struct GatewayBench: AsyncParsableCommand {
                 var result = WindowResult()
                 for (loop, stats) in statsByLoop { try await loop.submit { result.merge(stats) }.get() }
                 let line = String(
-                    format: "%@ subscribers=%d symbols=%d deliveries=%.0f/s p50=%.2fms p99=%.2fms (ms resolution)",
-                    label, subscribers, symbolList.count, Double(result.received) / seconds, result.quantile(0.5), result.quantile(0.99)
+                    format: "%@ subscribers=%d symbols=%d per-client=%d deliveries=%.0f/s p50=%.2fms p99=%.2fms (ms resolution)",
+                    label, subscribers, symbolList.count, symbolsPerClient, Double(result.received) / seconds, result.quantile(0.5), result.quantile(0.99)
                 ) + "\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
