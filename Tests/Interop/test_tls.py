@@ -62,9 +62,17 @@ def gateway(certs, tmp_path_factory):
 def test_python_socketio_over_https_polls_then_upgrades_to_wss(gateway, certs):
     conn = Conn(gateway, "/prices", transports=("polling", "websocket"), ca=certs.ca)
     assert conn.connected
+    wait_until(lambda: conn.client.transport() == "websocket", message="the polling session upgrades over TLS")
     assert conn.call("subscribe", {"symbols": ["BTC/USDT"]})["ok"] is True
     assert conn.wait_for("price.update")["symbol"] == "BTC/USDT"
-    wait_until(lambda: conn.client.transport() == "websocket", message="the polling session upgrades over TLS")
+    conn.close()
+
+
+def test_python_socketio_over_https_polling_only(gateway, certs):
+    conn = Conn(gateway, "/prices", transports=("polling",), ca=certs.ca)
+    assert conn.connected and conn.client.transport() == "polling"
+    assert conn.call("subscribe", {"symbols": ["ETH/USDT"]})["ok"] is True
+    assert conn.wait_for("price.update")["symbol"] == "ETH/USDT"
     conn.close()
 
 
