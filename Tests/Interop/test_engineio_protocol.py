@@ -205,6 +205,21 @@ def test_upgrade_probe_noop_then_messages_on_websocket(server):
     ws.close()
 
 
+def test_data_still_flows_on_polling_while_a_probe_is_left_open(server):
+    """A client whose upgrade failed after `3probe` but left the probe open (python-engineio
+    does, then carries on polling) gets its data on the next GET, as from the reference
+    server, instead of noops until the upgrade deadline."""
+    sid = handshake(server.base)["sid"]
+    ws = ws_connect(server.ws_base, sid=sid)
+    ws.send("2probe")
+    assert ws.recv() == "3probe"
+    assert post(server.base, "/engine.io/", sid, "4hello").status_code == 200
+    started = time.time()
+    r = get(server.base, "/engine.io/", sid)
+    assert r.text == "4hello" and time.time() - started < 1
+    ws.close()
+
+
 def upgraded(server, path):
     """A polling session upgraded with `2probe` and `5` sent back to back (suite cases 23/24)."""
     sid = handshake(server.base, path)["sid"]

@@ -13,12 +13,15 @@ extension EngineSession {
             close(reason: .transportError)
             return eventLoop.makeSucceededFuture(.emptyError(status: 400))
         }
-        if state.probeAnswered {
-            // Upgrading: every GET is released with a noop so the client can switch.
-            return eventLoop.makeSucceededFuture(.payload(ByteBuffer(string: "6")))
-        }
         if hasQueuedFrames {
+            // Also while a probe is under way, as the reference server does: a client whose
+            // probe failed without closing it (python-engineio leaves it open) keeps polling,
+            // and must not wait for the upgrade deadline to get its data.
             return eventLoop.makeSucceededFuture(.payload(takePollingBatch()))
+        }
+        if state.probeAnswered {
+            // Upgrading: an empty GET is released with a noop at once so the client can switch.
+            return eventLoop.makeSucceededFuture(.payload(ByteBuffer(string: "6")))
         }
         let promise = eventLoop.makePromise(of: PollResponse.self)
         pendingPoll = promise
