@@ -11,3 +11,15 @@ build_bench() { # product...
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# The interop venv's Python (requests, PyJWT) for the load helpers, else the system's.
+PY=.venv/bin/python
+[ -x "$PY" ] || PY=python3
+
+# A scratch folder ($WORK) and the background processes a script starts ($PIDS), both cleaned
+# up when the script exits, however it exits.
+bench_workspace() {
+    WORK=$(mktemp -d)
+    PIDS=()
+    trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+}

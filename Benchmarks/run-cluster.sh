@@ -16,8 +16,6 @@ WINDOWS=2
 
 source Benchmarks/common.sh
 build_bench gateway-bench gateway
-PY=.venv/bin/python
-[ -x "$PY" ] || PY=python3
 
 CONFIG=$(mktemp --suffix=.yaml)
 REDIS_PORT=$(free_port)

@@ -6,8 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/common.sh
 build_bench gateway-bench gateway
-PY=.venv/bin/python
-[ -x "$PY" ] || PY=python3
 CONFIG=$(mktemp --suffix=.yaml)
 trap 'rm -f "$CONFIG"; kill $(jobs -p) 2>/dev/null || true' EXIT
 printf 'feed: { source: none }\nlimits: { maxConnectionsPerIp: 100000 }\nlogging: { level: warning }\n' > "$CONFIG"

@@ -7,12 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/common.sh
 build_bench gateway-bench gateway
-PY=.venv/bin/python
-[ -x "$PY" ] || PY=python3
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+bench_workspace
 
 run() { # label, symbol count, ticks/s, clients
     local symbols port pid

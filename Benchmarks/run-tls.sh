@@ -13,13 +13,8 @@ SUBSCRIBERS="${BENCH_SUBSCRIBERS:-1000}"
 
 source Benchmarks/common.sh
 build_bench gateway-bench gateway
-PY=.venv/bin/python
-[ -x "$PY" ] || PY=python3
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+bench_workspace
 (
     cd "$WORK"
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Bench CA" 2>/dev/null

@@ -178,7 +178,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
         do {
             switch try await value.result.get() {
             case .websocket:
-                try? await value.channel.closeFuture.get()
+                break  // GatewayListener never hands these over: a WebSocket needs no task
             case .notUpgraded(let http1):
                 await handleHTTP(asyncChannel: http1, logger: logger)
             case .refused(let http1, let error):
