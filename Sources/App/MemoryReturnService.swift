@@ -34,7 +34,14 @@ struct MemoryReturnService: Service {
 }
 
 #if canImport(Glibc)
-/// glibc's `int malloc_trim(size_t pad)` (not in Swift's Glibc module).
-@_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: UInt) -> Int32
+import Glibc
+
+/// glibc's `int malloc_trim(size_t pad)`, which Swift's Glibc module does not import: looked up
+/// once and called with the C calling convention (a Swift-side declaration would not be).
+private let mallocTrimFunction: (@convention(c) (Int) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+}()
+
+private func mallocTrim(_ pad: Int) -> Int32 { mallocTrimFunction?(pad) ?? 0 }
 #endif

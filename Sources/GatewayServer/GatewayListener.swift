@@ -30,10 +30,31 @@ public struct GatewayListener: Service {
     var drainTimeout: TimeAmount = .seconds(5)
 
     public func run() async throws {
+        // The first connections go through one at a time, before anyone else can connect.
+        if let warmUp = try? await bootstrap(quiescing: nil).bind(host: "127.0.0.1", port: 0).get() {
+            let requests = ListenerWarmUp.requests(enginePath: childChannel.mounts.first?.path)
+            await ListenerWarmUp.run(server: warmUp, group: eventLoopGroup, requests: requests)
+            try? await warmUp.close()
+        }
+        let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
+        let server = try await bootstrap(quiescing: quiescing)
+            .bind(host: host, port: port)
+            .get()
+        await onServerRunning(server)
+        try? await gracefulShutdown()
+        // Stop accepting; idle HTTP connections close, busy ones after their response.
+        let drained = server.eventLoop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: drained)
+        server.eventLoop.scheduleTask(in: drainTimeout) { drained.succeed() }
+        try? await drained.futureResult.get()
+    }
+}
+
+extension GatewayListener {
+    private func bootstrap(quiescing: ServerQuiescingHelper?) -> ServerBootstrap {
         let childChannel = childChannel
         let logger = logger
-        let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
-        let server = try await ServerBootstrap(group: eventLoopGroup)
+        return ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: Int32(backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Accept in bursts: a reconnect storm drains the backlog in fewer loop passes.
@@ -41,7 +62,9 @@ public struct GatewayListener: Service {
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
-                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                    if let quiescing {
+                        try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                    }
                 }
             }
             // Each connection keeps its receive buffer between reads. Clients mostly send
@@ -60,15 +83,6 @@ public struct GatewayListener: Service {
                     }
                 }
             }
-            .bind(host: host, port: port)
-            .get()
-        await onServerRunning(server)
-        try? await gracefulShutdown()
-        // Stop accepting; idle HTTP connections close, busy ones after their response.
-        let drained = server.eventLoop.makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: drained)
-        server.eventLoop.scheduleTask(in: drainTimeout) { drained.succeed() }
-        try? await drained.futureResult.get()
     }
 }
 

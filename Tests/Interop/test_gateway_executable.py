@@ -6,11 +6,13 @@ import subprocess
 import threading
 import time
 
+import socket
+
 import pytest
 import requests
 import socketio
 
-from conftest import BIN_DIR, Server
+from conftest import BIN_DIR, Server, free_port
 
 GATEWAY = os.path.join(BIN_DIR, "gateway")
 REPO = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -105,3 +107,51 @@ def test_serve_refuses_to_start_half_configured():
                             env={**os.environ, "WS_PORT": "not-a-port"}, cwd=REPO)
     assert result.returncode != 0
     assert "server.port = 'not-a-port' (from WS_PORT)" in result.stderr
+
+
+STARTUP_CROWD_REQUESTS = [
+    b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+    b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n",
+]
+
+
+def test_a_crowd_connecting_the_instant_the_port_opens_does_no_harm():
+    """Clients (health checkers, reconnecting crowds) that connect the moment the port opens,
+    from many threads at once, get answers, and the gateway stays up. Guards the start-up
+    warm-up (a Swift runtime race on first use of types crashed the gateway once)."""
+    for _ in range(4):
+        port = free_port()
+        process = subprocess.Popen(
+            [GATEWAY, "serve", "--config", os.path.join(REPO, "config", "gateway.yaml"), "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        answered = []
+
+        def crowd(k):
+            deadline = time.time() + 20
+            sent = 0
+            while time.time() < deadline and sent < 3:
+                try:
+                    conn = socket.create_connection(("127.0.0.1", port), timeout=2)
+                except OSError:
+                    time.sleep(0.002)
+                    continue
+                with conn:
+                    conn.sendall(STARTUP_CROWD_REQUESTS[(k + sent) % 3])
+                    answered.append(conn.recv(12).startswith(b"HTTP/1.1"))
+                sent += 1
+
+        try:
+            threads = [threading.Thread(target=crowd, args=(k,)) for k in range(12)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert answered.count(True) == 36
+            assert requests.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+            assert process.poll() is None
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
