@@ -231,6 +231,8 @@ var targets: [Target] = [
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ],
+        // The browser dashboard's static files, copied beside the executable.
+        resources: [.copy("Dashboard")],
         swiftSettings: upcoming
     ),
     .testTarget(

@@ -104,6 +104,13 @@ struct GatewayApplication {
         router.add(middleware: JSONErrorMiddleware())
         OperationalRoutes.register(on: router, services: services, engine: engine, bus: bus, configuration: configuration)
         IngestRoutes.register(on: router, services: services, bus: bus)
+        if let directory = configuration.server.dashboardDirectory {
+            if let folder = DashboardRoutes.register(on: router, directory: directory) {
+                logger.debug("Dashboard served", metadata: ["directory": "\(folder)"])
+            } else {
+                logger.warning("No dashboard files beside the executable; /dashboard/ is not served (set server.dashboard.directory)")
+            }
+        }
         let logger = logger
         let configuration = configuration
         let application = GatewayHTTPServer.makeListener(

@@ -33,6 +33,8 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.idleTimeout", environment: nil, defaultValue: ms(engine.idleTimeout)),
         .init(path: "server.listenBacklog", environment: nil, defaultValue: "4096"),
         .init(path: "server.trustedProxies", environment: nil, defaultValue: ""),
+        .init(path: "server.dashboard.enabled", environment: "DASHBOARD_ENABLED", defaultValue: "true"),
+        .init(path: "server.dashboard.directory", environment: "DASHBOARD_DIR", defaultValue: ""),
         .init(path: "server.tls.certificateFile", environment: "TLS_CERT_FILE", defaultValue: ""),
         .init(path: "server.tls.keyFile", environment: "TLS_KEY_FILE", defaultValue: ""),
         .init(path: "server.tls.plainPort", environment: "TLS_PLAIN_PORT", defaultValue: "0"),

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import NIOCore
 
@@ -22,6 +23,9 @@ struct ServerConfiguration: Sendable {
     var plainHost: String
     /// How often the TLS files are checked for changes (nil: on SIGHUP only).
     var tlsReloadCheck: Duration?
+    /// `server.dashboard.*`: nil when the dashboard is off; else the folder it is served from
+    /// ("" for the copy built into the binary).
+    var dashboardDirectory: String?
 
     /// Checked again after `--port` overrides the port.
     var plainPortProblem: String? {
@@ -57,6 +61,11 @@ struct ServerConfiguration: Sendable {
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
         flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
         listenBacklog = reader.int("server.listenBacklog", in: 16...65_535)
+        let directory = reader.string("server.dashboard.directory")
+        dashboardDirectory = reader.bool("server.dashboard.enabled") ? directory : nil
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory + "/index.html") {
+            reader.problem("server.dashboard.directory", "no index.html in '\(directory)'")
+        }
         let certificateFile = reader.string("server.tls.certificateFile")
         let keyFile = reader.string("server.tls.keyFile")
         plainPort = reader.int("server.tls.plainPort", in: 0...65535)

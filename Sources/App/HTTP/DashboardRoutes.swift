@@ -1,0 +1,29 @@
+import Foundation
+import GatewayServer
+import Hummingbird
+
+/// The browser dashboard: static files under `/dashboard/` (from the copy SwiftPM builds next
+/// to the binary, or `server.dashboard.directory`), with `/` redirecting there
+/// (`/dashboard` serves the page too: its links are absolute).
+enum DashboardRoutes {
+    /// Registers the routes; returns the folder served, or nil when there is none to serve.
+    @discardableResult
+    static func register(on router: Router<GatewayRequestContext>, directory: String) -> String? {
+        guard let folder = directory.isEmpty ? bundledFolder() : directory else { return nil }
+        router.add(middleware: FileMiddleware(folder, urlBasePath: "/dashboard", cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true))
+        router.get("/") { _, _ in Response.redirect(to: "/dashboard/", type: .found) }
+        return folder
+    }
+
+    /// The `Dashboard` resources SwiftPM copies beside the executable. Looked up by hand:
+    /// `Bundle.module` stops the process when the bundle is missing (a binary copied alone),
+    /// where a gateway without its dashboard should still serve.
+    static func bundledFolder() -> String? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for candidate in [Bundle.main.bundleURL, executable] {
+            let folder = candidate.appendingPathComponent("realtime-gateway_App.resources/Dashboard")
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.html").path) { return folder.path }
+        }
+        return nil
+    }
+}
