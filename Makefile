@@ -6,11 +6,11 @@ SWIFT ?= swift
 VENV := .venv
 PYTHON ?= python3
 SYSTEM_PACKAGES := libhiredis-dev libjwt-dev libssl-dev pkg-config
-TEST_PACKAGES := redis-server redis-tools prometheus nginx openssl
-PY_PACKAGES := python-socketio[client]==5.18.1 python-engineio==4.15.1 websocket-client==1.9.2 requests==2.34.2 pytest==9.2.0 pyjwt[crypto]==2.10.1 cryptography==50.0.2
+TEST_PACKAGES := redis-server redis-tools prometheus nginx openssl chromium chromium-driver
+PY_PACKAGES := python-socketio[client]==5.18.1 python-engineio==4.15.1 websocket-client==1.9.2 requests==2.34.2 pytest==9.2.0 pyjwt[crypto]==2.10.1 cryptography==50.0.2 selenium==4.51.0
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run build test unit-test interop-test bench fuzz system-deps test-deps venv clean
+.PHONY: run build test unit-test interop-test screenshot bench fuzz system-deps test-deps venv clean
 
 # Installs the listed Debian packages that are missing (apt-get update first, once).
 define apt_install
@@ -50,6 +50,11 @@ interop-test: test-deps venv
 	$(VENV)/bin/pytest -q Tests/Interop
 
 test: unit-test interop-test
+
+# PNGs of the browser dashboard (dark and light, market and admin views) in screenshots/.
+screenshot: test-deps venv
+	$(SWIFT) build --product gateway
+	$(VENV)/bin/python Tests/Interop/screenshot.py --out screenshots
 
 bench: test-deps venv
 	GATEWAY_BENCH=1 $(SWIFT) build -c release --product gateway-bench --product StockWebSocketServer --product ConformanceServer

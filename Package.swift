@@ -16,6 +16,7 @@ let upcoming: [SwiftSetting] = [
 var products: [Product] = [
     .executable(name: "gateway", targets: ["App"]),
     .library(name: "SocketIOCodec", targets: ["SocketIOCodec"]),
+    .library(name: "GatewayClient", targets: ["GatewayClient"]),
 ]
 
 var dependencies: [Package.Dependency] = [
@@ -175,12 +176,15 @@ var targets: [Target] = [
         ],
         swiftSettings: upcoming
     ),
-    // A small Socket.IO client (WebSocket transport) for tools such as `gateway admin`.
+    // The client library: a self-reconnecting Socket.IO client with typed streams (prices,
+    // verified order books, trades, recovered user events); `gateway admin` and `gateway watch`.
     .target(
         name: "GatewayClient",
         dependencies: [
             "GatewayJSON",
             "GatewayTLS",
+            "MarketFeed",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -233,6 +237,19 @@ var targets: [Target] = [
         ],
         // The browser dashboard's static files, copied beside the executable.
         resources: [.copy("Dashboard")],
+        swiftSettings: upcoming
+    ),
+    // The client library: pure parts, and streams against the real gateway executable.
+    .testTarget(
+        name: "GatewayClientTests",
+        dependencies: [
+            "GatewayClient",
+            "GatewayJSON",
+            "JWTAuth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ],
         swiftSettings: upcoming
     ),
     .testTarget(

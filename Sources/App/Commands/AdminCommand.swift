@@ -25,7 +25,7 @@ struct AdminCommand: AsyncParsableCommand {
             do {
                 let client = try SocketIOClient(url: url, caFile: caFile)
                 reply = try await client.call(namespace: "/admin", auth: .object(["token": .string(token)]), event: event, payload: payload)
-            } catch let failure as SocketIOClient.Failure {
+            } catch let failure as GatewayClientError {
                 FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
                 throw ExitCode(1)
             }

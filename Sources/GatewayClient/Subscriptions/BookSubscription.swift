@@ -1,0 +1,71 @@
+import GatewayJSON
+
+/// How often the gateway sends a book's changes (SPEC §3 `cadence`).
+public enum BookCadence: String, Sendable {
+    /// Every change as the feed sends it.
+    case raw
+    /// Changes merged over 100 ms (the gateway's default).
+    case ms100 = "100ms"
+    /// Changes merged over a second.
+    case ms1000 = "1000ms"
+}
+
+/// `/market` depth of one symbol kept as a ``LocalOrderBook``: each verified state is yielded;
+/// a delta that does not chain or fails the checksum makes the client fetch a fresh snapshot.
+final class BookSubscription: ClientSubscription {
+    let namespace = "/market"
+    let symbol: String
+    let cadence: BookCadence
+    let depth: Int
+    private var book: LocalOrderBook
+    private let continuation: AsyncStream<OrderBook>.Continuation
+    var linkNumber: Int?
+
+    init(symbol: String, cadence: BookCadence, depth: Int, continuation: AsyncStream<OrderBook>.Continuation) {
+        self.symbol = symbol
+        self.cadence = cadence
+        self.depth = depth
+        book = LocalOrderBook(symbol: symbol)
+        self.continuation = continuation
+    }
+
+    var subscribeRequest: (event: String, payload: JSONValue)? {
+        ("subscribe", .object(["channels": .strings(["depth"]), "symbols": .strings([symbol]), "cadence": .string(cadence.rawValue)]))
+    }
+
+    func acknowledged(_ ack: JSONValue) {
+        for snapshot in ack["snapshots"]?.arrayValue ?? [] where snapshot["symbol"]?.stringValue == symbol {
+            _ = apply(snapshot)
+        }
+    }
+
+    func handle(event: String, arguments: [JSONValue]) -> ResyncReason? {
+        guard event == "market.depth", let payload = arguments.first, payload["symbol"]?.stringValue == symbol else { return nil }
+        // Out of sync: deltas wait for the snapshot the resubscription brings.
+        guard book.isSynced || payload["type"]?.stringValue == "snapshot" else { return nil }
+        return apply(payload)
+    }
+
+    private func apply(_ payload: JSONValue) -> ResyncReason? {
+        switch book.apply(payload) {
+        case .applied:
+            if let view = book.view(depth: depth) { continuation.yield(view) }
+            return nil
+        case .gap: return .gap
+        case .checksumMismatch: return .checksumMismatch
+        case .malformed: return .gap
+        }
+    }
+
+    func connectionLost() {
+        book = LocalOrderBook(symbol: symbol)
+    }
+
+    func fail(_ error: GatewayClientError) { continuation.finish() }
+    func finish() { continuation.finish() }
+
+    func unsubscribeRequest(keeping others: [any ClientSubscription]) -> (event: String, payload: JSONValue)? {
+        guard !others.contains(where: { ($0 as? BookSubscription)?.symbol == symbol }) else { return nil }
+        return ("unsubscribe", .object(["channels": .strings(["depth"]), "symbols": .strings([symbol])]))
+    }
+}

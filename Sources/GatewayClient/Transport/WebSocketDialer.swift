@@ -1,0 +1,86 @@
+import GatewayTLS
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+
+/// Opens an Engine.IO WebSocket (`?EIO=4&transport=websocket`) to a gateway.
+enum WebSocketDialer {
+    enum UpgradeResult: Sendable {
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+        case notUpgraded
+    }
+
+    /// `headers`: extra request headers (e.g. `Authorization`). `maxFrameSize` bounds one
+    /// incoming frame (a book snapshot or a recovery replay can be large).
+    static func connect(
+        to endpoint: GatewayEndpoint,
+        headers extra: [(String, String)] = [],
+        maxFrameSize: Int = 1 << 24,
+        connectTimeout: TimeAmount = .seconds(10)
+    ) async throws(GatewayClientError) -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
+        let host = endpoint.host
+        let tls = endpoint.tls
+        let uri = endpoint.path + "?EIO=4&transport=websocket"
+        let result: UpgradeResult
+        do {
+            let upgrade: EventLoopFuture<UpgradeResult> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(connectTimeout)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: endpoint.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls { try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: tls, host: host)) }
+                        let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeResult>(maxFrameSize: maxFrameSize, upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(
+                                    NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: maxFrameSize)
+                                )
+                                return .websocket(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))
+                            }
+                        })
+                        var headers = HTTPHeaders()
+                        headers.add(name: "Host", value: host)
+                        headers.add(name: "Content-Length", value: "0")
+                        for (name, value) in extra { headers.add(name: name, value: value) }
+                        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
+                        let configuration = NIOTypedHTTPClientUpgradeConfiguration(
+                            upgradeRequestHead: head,
+                            upgraders: [upgrader],
+                            notUpgradingCompletionHandler: { channel in channel.eventLoop.makeCompletedFuture { .notUpgraded } }
+                        )
+                        var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+                        // The gateway's Engine.IO open packet often shares a TCP segment with the
+                        // 101 response; NIO's default drops bytes left after the response.
+                        pipeline.leftOverBytesStrategy = .forwardBytes
+                        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: pipeline)
+                    }
+                }
+            result = try await upgrade.get()
+        } catch let error as NIOSSLError {
+            throw .tls("\(error)")
+        } catch let error as BoringSSLError {
+            throw .tls("\(error)")
+        } catch {
+            throw .connectionFailed("cannot reach \(host):\(endpoint.port): \(error)")
+        }
+        guard case .websocket(let channel) = result else {
+            throw .connectionFailed("the gateway refused the WebSocket upgrade")
+        }
+        return channel
+    }
+}
+
+extension WebSocketMaskingKey {
+    static func random() -> WebSocketMaskingKey {
+        var generator = SystemRandomNumberGenerator()
+        return WebSocketMaskingKey((0..<4).map { _ in UInt8.random(in: .min ... .max, using: &generator) })!
+    }
+}
+
+extension WebSocketFrame {
+    /// A client text frame (clients mask what they send).
+    static func clientText(_ text: String) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
+    }
+}
