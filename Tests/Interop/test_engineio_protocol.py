@@ -268,3 +268,53 @@ def test_unknown_sid_is_refused(server):
     assert r.json() == {"code": 1, "message": "Session ID unknown"}
     r = post(server.base, "/engine.io/", "nosuchsessionxxxxxxx", "4x")
     assert r.json() == {"code": 1, "message": "Session ID unknown"}
+
+
+def kept_alive_request(sock, target):
+    """One GET on an open keep-alive socket; returns (status, body)."""
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    reader = sock.makefile("rb")
+    status = int(reader.readline().split()[1])
+    length = 0
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return status, reader.read(length).decode()
+
+
+def test_upgrade_on_a_kept_alive_connection_that_served_polling(server):
+    """Pooling clients (aiohttp, hence python-socketio's AsyncClient) send the probe upgrade on
+    a connection their polling requests already used; it upgrades like a fresh one."""
+    import socket
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    status, body = kept_alive_request(sock, "/engine.io/?EIO=4&transport=polling")
+    assert status == 200 and body.startswith("0")
+    sid = __import__("json").loads(body[1:])["sid"]
+    ws = websocket.create_connection(f"{server.ws_base}/engine.io/?EIO=4&transport=websocket&sid={sid}", socket=sock, timeout=3)
+    ws.send("2probe")
+    assert ws.recv() == "3probe"
+    ws.send("5")
+    ws.send("4over the same connection")
+    assert recv_skipping_pings(ws) == "4over the same connection"
+    ws.close()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_websocket_session_on_a_kept_alive_connection_and_a_refused_one(server, path):
+    import socket
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    assert kept_alive_request(sock, "/health")[0] == 200
+    ws = websocket.create_connection(f"{server.ws_base}{path}?EIO=4&transport=websocket", socket=sock, timeout=3)
+    assert ws.recv().startswith("0{")
+    ws.close()
+    # Engine.IO 3 is refused as on a first request, and that connection closes.
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    assert kept_alive_request(sock, "/health")[0] == 200
+    sock.sendall(f"GET {path}?EIO=3&transport=websocket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode())
+    reply = b""
+    while chunk := sock.recv(4096):
+        reply += chunk
+    assert reply.startswith(b"HTTP/1.1 400") and b"connection: close" in reply.lower()
+    assert reply.endswith(b'{"code":5,"message":"Unsupported protocol version"}')

@@ -111,3 +111,25 @@ def test_server_side_namespace_disconnect(slow_server):
     client.emit("disconnect-me")
     assert gone.wait(5)
     client.disconnect()
+
+
+@pytest.mark.parametrize("mode", TRANSPORTS)
+def test_the_asyncio_client_connects_upgrades_and_calls(slow_server, mode):
+    """python-socketio's AsyncClient (aiohttp, which sends the upgrade on a pooled polling
+    connection) in each transport mode."""
+    import asyncio
+
+    async def scenario():
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(slow_server.base, transports=TRANSPORTS[mode], auth={"token": "async"}, wait_timeout=5)
+        if mode == "default":
+            for _ in range(100):
+                if client.transport() == "websocket":
+                    break
+                await asyncio.sleep(0.02)
+            assert client.transport() == "websocket", "the default AsyncClient upgrades to WebSocket"
+        reply = await client.call("message-with-ack", {"n": 1}, timeout=5)
+        await client.disconnect()
+        return reply
+
+    assert asyncio.run(scenario()) == {"n": 1}

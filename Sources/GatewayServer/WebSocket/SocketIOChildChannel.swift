@@ -63,38 +63,50 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             let intent = NIOLoopBoundBox<(EngineRequest.Intent, EngineServer)?>(nil, eventLoop: channel.eventLoop)
             let mounts = mounts
             let tls = tls
+            let maxFrameSize = max(mounts.map(\.engine.configuration.maxPayload).max() ?? 0, 1 << 14)
+            let shouldUpgrade: @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> = { channel, head in
+                let uri = URI(head.uri)
+                let (target, query) = (uri.path, uri.queryDictionary)
+                guard let engine = mounts.first(where: { $0.matches(target) })?.engine else {
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+                let request = EngineRequest(method: .get, query: query, origin: head.headers.first(name: "origin"), isWebSocketUpgrade: true)
+                switch request.validate(engine.configuration) {
+                case .success(let validated):
+                    intent.value = (validated, engine)
+                    // Out before NIO removes the request decoder: bytes after the upgrade
+                    // request are frames, which must not reach an HTTP-part handler.
+                    HTTPRequestDeadlineHandler.remove(from: channel)
+                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                case .failure(let error):
+                    refusal.value = error
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+            }
+            let resolve: @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<EngineUpgrade> = { channel, head in
+                guard let (validated, engine) = intent.value else {
+                    return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                }
+                return EngineUpgrade.resolve(channel: channel, head: head, intent: validated, engine: engine)
+            }
             let upgrader = EngineWebSocketUpgrader<UpgradeResult>(
-                maxFrameSize: max(mounts.map(\.engine.configuration.maxPayload).max() ?? 0, 1 << 14),
-                shouldUpgrade: { channel, head in
-                    let uri = URI(head.uri)
-                    let (target, query) = (uri.path, uri.queryDictionary)
-                    guard let engine = mounts.first(where: { $0.matches(target) })?.engine else {
-                        return channel.eventLoop.makeSucceededFuture(nil)
-                    }
-                    let request = EngineRequest(method: .get, query: query, origin: head.headers.first(name: "origin"), isWebSocketUpgrade: true)
-                    switch request.validate(engine.configuration) {
-                    case .success(let validated):
-                        intent.value = (validated, engine)
-                        // Out before NIO removes the request decoder: bytes after the upgrade
-                        // request are frames, which must not reach an HTTP-part handler.
-                        HTTPRequestDeadlineHandler.remove(from: channel)
-                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
-                    case .failure(let error):
-                        refusal.value = error
-                        return channel.eventLoop.makeSucceededFuture(nil)
-                    }
-                },
+                maxFrameSize: maxFrameSize,
+                shouldUpgrade: shouldUpgrade,
                 upgradePipelineHandler: { channel, head in
-                    guard let (validated, engine) = intent.value else {
-                        return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                    resolve(channel, head).flatMapThrowing { upgrade in
+                        try upgrade.install(on: channel, position: .last)
+                        return .websocket
                     }
-                    return Self.startEngine(on: channel, head: head, intent: validated, engine: engine)
                 }
             )
             let configuration = NIOTypedHTTPServerUpgradeConfiguration(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // A later request on this kept-alive connection may still upgrade.
+                        try channel.pipeline.syncOperations.addHandler(
+                            LateWebSocketUpgradeHandler(maxFrameSize: maxFrameSize, shouldUpgrade: shouldUpgrade, resolve: resolve) { refusal.value }
+                        )
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
                         try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
@@ -120,57 +132,6 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                 )
             }
             return Value(result: result, channel: channel)
-        }
-    }
-
-    /// Puts the Engine.IO handler at the end of the upgraded pipeline: a new WebSocket-only
-    /// session, or a probe that may take over a polling session.
-    private static func startEngine(
-        on channel: any Channel,
-        head: HTTPRequestHead,
-        intent: EngineRequest.Intent,
-        engine: EngineServer
-    ) -> EventLoopFuture<UpgradeResult> {
-        let query = URI(head.uri).queryDictionary
-        var headers: [String: String] = [:]
-        for (name, value) in head.headers { headers[name.lowercased()] = value }
-        let client = HandshakeInfo.clientAddress(
-            peer: channel.remoteAddress?.ipAddress, forwardedFor: headers["x-forwarded-for"], trusted: engine.configuration.trustedProxies
-        )
-        let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: client)
-        let maxPayload = engine.configuration.maxPayload
-
-        // The aggregator joins fragmented client messages up to maxPayload.
-        func preparePipeline() throws {
-            try channel.pipeline.syncOperations.addHandler(
-                NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: maxPayload)
-            )
-        }
-
-        let writer = WebSocketWriter(channel: channel)
-        switch intent {
-        case .webSocketUpgrade(let sid):
-            return engine.attachProbe(sid: sid, writer: writer).hop(to: channel.eventLoop).flatMapThrowing { session in
-                guard let session else {
-                    // Unknown, upgraded or already probing: accepted, then closed, as the reference does.
-                    channel.close(promise: nil)
-                    return .websocket
-                }
-                try preparePipeline()
-                try channel.pipeline.syncOperations.addHandler(EngineWebSocketHandler(session: session, writer: writer))
-                return .websocket
-            }
-        default:
-            return channel.eventLoop.makeCompletedFuture {
-                try preparePipeline()
-                guard let session = engine.makeWebSocketSession(writer: writer, handshake: handshake) else {
-                    channel.close(promise: nil)
-                    return .websocket
-                }
-                try channel.pipeline.syncOperations.addHandler(EngineWebSocketHandler(session: session, writer: writer))
-                engine.startWebSocketSession(session, writer: writer)
-                return .websocket
-            }
         }
     }
 

@@ -1,0 +1,66 @@
+import GatewayCore
+import HummingbirdCore
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// The engine's side of a WebSocket upgrade, in two steps so that the 101 response can be
+/// written in between: `resolve` finds the session (a new WebSocket-only one, or the polling
+/// session a probe takes over), `install` puts the Engine.IO handler into the pipeline.
+struct EngineUpgrade {
+    enum Resolved {
+        case session(EngineSession, isNew: Bool)
+        /// Unknown sid, already upgraded or probing, or the engine is not accepting: accepted,
+        /// then closed, as the reference server does.
+        case refused
+    }
+
+    let resolved: Resolved
+    let writer: WebSocketWriter
+    let engine: EngineServer
+
+    /// On the channel's loop.
+    static func resolve(channel: any Channel, head: HTTPRequestHead, intent: EngineRequest.Intent, engine: EngineServer) -> EventLoopFuture<EngineUpgrade> {
+        let writer = WebSocketWriter(channel: channel)
+        switch intent {
+        case .webSocketUpgrade(let sid):
+            return engine.attachProbe(sid: sid, writer: writer).hop(to: channel.eventLoop).map { session in
+                EngineUpgrade(resolved: session.map { Resolved.session($0, isNew: false) } ?? .refused, writer: writer, engine: engine)
+            }
+        default:
+            let query = URI(head.uri).queryDictionary
+            var headers: [String: String] = [:]
+            for (name, value) in head.headers { headers[name.lowercased()] = value }
+            let client = HandshakeInfo.clientAddress(
+                peer: channel.remoteAddress?.ipAddress, forwardedFor: headers["x-forwarded-for"], trusted: engine.configuration.trustedProxies
+            )
+            let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: client)
+            let session = engine.makeWebSocketSession(writer: writer, handshake: handshake)
+            return channel.eventLoop.makeSucceededFuture(
+                EngineUpgrade(resolved: session.map { Resolved.session($0, isNew: true) } ?? .refused, writer: writer, engine: engine)
+            )
+        }
+    }
+
+    /// Adds the frame aggregator (joins fragmented client messages up to maxPayload) and the
+    /// Engine.IO handler at `position`, and starts a new session (`startNow`; else call
+    /// ``start()`` once nothing but WebSocket handlers is left to write through). A refused
+    /// upgrade closes.
+    func install(on channel: any Channel, position: ChannelPipeline.SynchronousOperations.Position, startNow: Bool = true) throws {
+        guard case .session(let session, let isNew) = resolved else {
+            channel.close(promise: nil)
+            return
+        }
+        let maxPayload = engine.configuration.maxPayload
+        let aggregator = NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: maxPayload)
+        let operations = channel.pipeline.syncOperations
+        try operations.addHandler(aggregator, position: position)
+        try operations.addHandler(EngineWebSocketHandler(session: session, writer: writer), position: .after(aggregator))
+        if startNow { start() }
+    }
+
+    /// A new session's open packet and heartbeat.
+    func start() {
+        if case .session(let session, isNew: true) = resolved { engine.startWebSocketSession(session, writer: writer) }
+    }
+}
