@@ -67,6 +67,8 @@ public actor GatewayClient {
         /// `/user` reconnects it could not recover (``UserStreamElement/recoveryFailed`` was sent).
         public internal(set) var recoveryFailures = 0
         public internal(set) var tokenRefreshes = 0
+
+        public init() {}
     }
 
     let endpoint: GatewayEndpoint
