@@ -2,6 +2,7 @@ import Foundation
 @testable import GatewayClient
 import GatewayJSON
 import JWTAuth
+import NIOConcurrencyHelpers
 import Testing
 
 /// The client library against the real `gateway` executable on 127.0.0.1 (simulator feed),
@@ -23,6 +24,17 @@ struct ClientAgainstGatewayTests {
         let body = #"{"event":"order.update","data":{"orderId":"o-\#(number)","n":\#(number)}}"#
         let (status, data) = try await gateway.http("POST", "/api/v1/users/\(user)/events", body: body, token: try token("producer", role: .service))
         guard status == 202 else { throw TestFailure("publishing failed: \(status) \(String(decoding: data, as: UTF8.self))") }
+    }
+
+    /// Counts calls (the token provider's).
+    final class Counter: Sendable {
+        private let count = NIOLockedValueBox(0)
+        func next() -> Int {
+            count.withLockedValue { value in
+                defer { value += 1 }
+                return value
+            }
+        }
     }
 
     static func numbers(_ elements: [UserStreamElement]) -> [Int] {
@@ -79,6 +91,27 @@ struct ClientAgainstGatewayTests {
             if case .notConnected(let problem) = error { #expect(problem.contains("cannot reach")) } else { Issue.record("\(error)") }
         }
         await nobody.close()
+    }
+
+    @Test("auth.expiring makes the client send a fresh token from its provider; /user stays up past the first token's expiry")
+    func tokenRefresh() async throws {
+        let gateway = try await GatewayProcess.launch(
+            environment: ["JWT_SECRET": Self.secret, "LOG_LEVEL": "warning"],
+            edits: ["expiryWarningSeconds: 30": "expiryWarningSeconds: 3", "leewaySeconds: 5": "leewaySeconds: 0"]
+        )
+        let first = try Self.token("refreshing-user", ttl: 5)
+        let later = try Self.token("refreshing-user", ttl: 3600)
+        let asked = Counter()
+        let client = try GatewayClient(url: gateway.url, token: { asked.next() == 0 ? first : later })
+        let events = Recorder(try await client.userEvents())
+        #expect(await eventually(timeout: .seconds(5)) { await client.statistics.tokenRefreshes == 1 })
+        try await Task.sleep(for: .seconds(4))  // past the first token's expiry
+        try await Self.publish(gateway, user: "refreshing-user", number: 1)
+        #expect(await events.waitFor(1))
+        #expect(Self.numbers(events.all) == [1])
+        let statistics = await client.statistics
+        #expect(statistics.connections == 1 && statistics.recoveryFailures == 0, "no reconnect was needed")
+        await client.close()
     }
 
     @Test("a network blip: the client reconnects, recovers every missed /user event once and in order, and rebuilds the book")

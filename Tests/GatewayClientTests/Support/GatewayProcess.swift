@@ -15,20 +15,33 @@ final class GatewayProcess: @unchecked Sendable {
 
     let port: Int
     let environment: [String: String]
+    let configFile: URL
     let log: URL
     private var process: Process?
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    private init(port: Int, environment: [String: String]) {
+    private init(port: Int, environment: [String: String], configFile: URL) {
         self.port = port
         self.environment = environment
+        self.configFile = configFile
         log = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-client-test-\(UUID().uuidString).log")
     }
 
-    /// A gateway started on `port` (default: a free one).
-    static func launch(port: Int? = nil, environment: [String: String] = [:]) async throws -> GatewayProcess {
-        let gateway = GatewayProcess(port: try port ?? freePort(), environment: environment)
+    /// A gateway started on `port` (default: a free one), with the shipped configuration where
+    /// each `edits` key (its text in config/gateway.yaml) is replaced by its value.
+    static func launch(port: Int? = nil, environment: [String: String] = [:], edits: [String: String] = [:]) async throws -> GatewayProcess {
+        var configFile = repository.appendingPathComponent("config/gateway.yaml")
+        if !edits.isEmpty {
+            var text = try String(contentsOf: configFile, encoding: .utf8)
+            for (old, new) in edits {
+                guard text.contains(old) else { throw TestFailure("config/gateway.yaml has no '\(old)'") }
+                text = text.replacingOccurrences(of: old, with: new)
+            }
+            configFile = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-client-test-\(UUID().uuidString).yaml")
+            try text.write(to: configFile, atomically: true, encoding: .utf8)
+        }
+        let gateway = GatewayProcess(port: try port ?? freePort(), environment: environment, configFile: configFile)
         try await gateway.start()
         return gateway
     }
@@ -43,7 +56,7 @@ final class GatewayProcess: @unchecked Sendable {
     private func startBlocking() throws {
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--config", Self.repository.appendingPathComponent("config/gateway.yaml").path, "--port", "\(port)"]
+        process.arguments = ["serve", "--config", configFile.path, "--port", "\(port)"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
