@@ -47,6 +47,7 @@ unit-test: system-deps
 interop-test: test-deps venv
 	$(SWIFT) build --product ConformanceServer
 	$(SWIFT) build --product gateway
+	$(SWIFT) build --product gateway-bench
 	$(VENV)/bin/pytest -q Tests/Interop
 
 test: unit-test interop-test
@@ -57,7 +58,7 @@ screenshot: test-deps venv
 	$(VENV)/bin/python Tests/Interop/screenshot.py --out screenshots
 
 bench: test-deps venv
-	GATEWAY_BENCH=1 $(SWIFT) build -c release --product gateway-bench --product StockWebSocketServer --product ConformanceServer
+	source Benchmarks/common.sh && build_bench gateway-bench gateway StockWebSocketServer ConformanceServer
 	Benchmarks/run-fanout.sh
 	Benchmarks/run-feed.sh
 	Benchmarks/run-waves.sh

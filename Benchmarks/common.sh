@@ -1,5 +1,5 @@
-# Shared by the benchmark scripts: release binaries in their own scratch path (the benchmark
-# targets only exist with GATEWAY_BENCH=1), loopback ports, enough file descriptors.
+# Shared by the benchmark scripts: release binaries in their own scratch path (the stock
+# WebSocket server only exists with GATEWAY_BENCH=1), loopback ports, enough file descriptors.
 BIN=.build-bench/release
 ulimit -n 65536 2>/dev/null || true
 

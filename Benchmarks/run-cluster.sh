@@ -53,8 +53,10 @@ run() { # label, redis url or empty, ports...
     in0=$(redis_info stats total_net_input_bytes); out0=$(redis_info stats total_net_output_bytes)
     "$PY" Benchmarks/post_ticks.py --port "${ports[0]}" --rate "$RATE" --seconds $((SECONDS_PER_WINDOW * WINDOWS + 6)) > /dev/null &
     local poster=$!
-    "$BIN/gateway-bench" --mode feed --port "${ports[0]}" --ports "$(IFS=,; echo "${ports[*]}")" --subscribers "$SUBSCRIBERS" \
-        --seconds "$SECONDS_PER_WINDOW" --windows "$WINDOWS" --label "$label" || true
+    local urls=()
+    for port in "${ports[@]}"; do urls+=(--url "http://127.0.0.1:$port"); done
+    "$BIN/gateway-bench" fanout "${urls[@]}" --subscribers "$SUBSCRIBERS" --seconds "$SECONDS_PER_WINDOW" --windows "$WINDOWS" \
+        --label "$label" || true
     wait "$poster" || true
     if [ -n "$redis" ]; then
         local cpu1 in1 out1 published
@@ -100,7 +102,8 @@ interest_run() { # label, symbols the subscribers watch
         PIDS+=($!); RUN_PIDS+=($!)
         wait_port "$port"
     done
-    "$BIN/gateway-bench" --mode feed --port "$second" --subscribers 200 --symbols "$2" --seconds 6 --windows 1 --label "$1" > /dev/null 2>&1 &
+    "$BIN/gateway-bench" fanout --url "http://127.0.0.1:$second" --subscribers 200 --symbols "$2" --seconds 6 --windows 1 --label "$1" \
+        > /dev/null 2>&1 &
     local bench=$!
     sleep 2
     local out0 in0 out1 in1

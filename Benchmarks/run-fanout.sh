@@ -12,19 +12,19 @@ source Benchmarks/common.sh
 build_bench gateway-bench StockWebSocketServer ConformanceServer
 
 
-run() { # label, server command..., -- bench mode
-    local label=$1 mode=$2; shift 2
+run() { # label, gateway-bench --ticks source, server command...
+    local label=$1 ticks=$2; shift 2
     local port; port=$(free_port)
     "$@" --port "$port" > /dev/null 2>&1 &
     local pid=$!
     wait_port "$port"
-    "$BIN/gateway-bench" --port "$port" --mode "$mode" --subscribers "$SUBSCRIBERS" --rates "$RATES" \
+    "$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --ticks "$ticks" --subscribers "$SUBSCRIBERS" --rates "$RATES" \
         --seconds "$SECONDS_PER_STEP" --label "$label" || true
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $SUBSCRIBERS subscribers, ${SECONDS_PER_STEP}s per rate"
-run gateway socketio "$BIN/ConformanceServer" --ping-interval 25000 --ping-timeout 20000 --connect-timeout 45000 \
+run gateway echo "$BIN/ConformanceServer" --ping-interval 25000 --ping-timeout 20000 --connect-timeout 45000 \
     --slow-consumer-bytes 67108864
 run stock-hummingbird-ws raw "$BIN/StockWebSocketServer"

@@ -13,8 +13,8 @@ SECONDS_PER_WINDOW="${BENCH_SECONDS:-5}"
 source Benchmarks/common.sh
 build_bench gateway-bench gateway ConformanceServer
 
-CONFIG=$(mktemp --suffix=.yaml)
-trap 'rm -f "$CONFIG"' EXIT
+bench_workspace
+CONFIG="$WORK/gateway.yaml"
 cat > "$CONFIG" <<YAML
 feed:
   source: simulator
@@ -28,25 +28,26 @@ port=$(free_port)
 JWT_SECRET=bench-secret-0123456789abcdef "$BIN/gateway" serve --config "$CONFIG" --port "$port" > /dev/null 2>&1 &
 pid=$!
 wait_port "$port"
-feed_out=$("$BIN/gateway-bench" --port "$port" --mode feed --subscribers "$SUBSCRIBERS" --seconds "$SECONDS_PER_WINDOW" --label feed || true)
+"$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --subscribers "$SUBSCRIBERS" --seconds "$SECONDS_PER_WINDOW" \
+    --label feed --json-file "$WORK/feed.json" || true
 # What the gateway says about the run: messages generated, written, and skipped for lagging sockets.
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^gateway_(feed_messages_total\{source="simulator",type="(tick|trade)"|messages_sent_total\{namespace="/prices"|conflated_total\{namespace="/prices"|slow_consumer)' || true
 kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-echo "$feed_out"
 
 # The same deliveries per socket per second through the bare fan-out path.
-per_socket=$(echo "$feed_out" | awk -v n="$SUBSCRIBERS" -F'deliveries=' 'NF>1 { split($2, a, "/"); sum += a[1]; c++ } END { if (c) printf "%d", sum / c / n; else print 0 }')
+per_socket=$("$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(int(r["deliveries_per_s"] / max(1, r["connected"])))' \
+    "$WORK/feed.json" 2>/dev/null || echo 0)
 if [ "$per_socket" -gt 0 ]; then
     port=$(free_port)
     "$BIN/ConformanceServer" --ping-interval 25000 --ping-timeout 20000 --connect-timeout 45000 --slow-consumer-bytes 67108864 \
         --port "$port" > /dev/null 2>&1 &
     pid=$!
     wait_port "$port"
-    "$BIN/gateway-bench" --port "$port" --mode socketio --subscribers "$SUBSCRIBERS" --rates "$per_socket,$per_socket,$per_socket" \
-        --seconds "$SECONDS_PER_WINDOW" --label fanout-baseline || true
+    "$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --ticks echo --subscribers "$SUBSCRIBERS" \
+        --rates "$per_socket,$per_socket,$per_socket" --seconds "$SECONDS_PER_WINDOW" --label fanout-baseline || true
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 fi
 
-"$BIN/gateway-bench" --mode book
+"$BIN/gateway-bench" book

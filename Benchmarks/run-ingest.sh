@@ -17,7 +17,8 @@ wait_port "$port"
 echo "# $(date -u +%FT%TZ) $(nproc) cores, batches of 1000 ticks over HTTP"
 "$PY" Benchmarks/ingest_load.py --port "$port" --pid "$pid" --label "ingest, no subscribers"
 # The same with 500 subscribers on the ticked symbols (every tick fans out).
-"$BIN/gateway-bench" --mode feed --port "$port" --subscribers 500 --seconds 6 --windows 1 --label "fan-out during ingest" > /tmp/ingest-fanout.$$ 2>&1 &
+"$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --subscribers 500 --seconds 6 --windows 1 --label "fan-out during ingest" --quiet \
+    > /tmp/ingest-fanout.$$ 2>&1 &
 sleep 3
 "$PY" Benchmarks/ingest_load.py --port "$port" --pid "$pid" --seconds 4 --label "ingest, 500 subscribers"
 wait %2 2>/dev/null || true

@@ -21,7 +21,7 @@ run() { # label, symbol count, ticks/s, clients
     # measurement does.
     "$PY" Benchmarks/post_ticks.py --port "$port" --rate "$3" --seconds 90 --symbols "$symbols" > /dev/null &
     local poster=$!
-    "$BIN/gateway-bench" --mode feed --port "$port" --subscribers "$4" --symbols "$symbols" --symbols-per-client 5 \
+    "$BIN/gateway-bench" symbols --url "http://127.0.0.1:$port" --subscribers "$4" --symbols "$symbols" --per-client 5 \
         --seconds 4 --windows 2 --label "$1" || true
     # What the ingest accepted and refused (429, the feed loop being behind) over the run.
     curl -s "http://127.0.0.1:$port/metrics" | awk -v label="$1" '

@@ -38,15 +38,16 @@ start() { # port, tls (yes/no)
 }
 
 run() { # label, tls (yes/no)
-    local port tls_args=()
-    [ "$2" = yes ] && tls_args=(--ca-file "$WORK/ca.pem")
+    local port scheme=http tls_args=()
+    [ "$2" = yes ] && scheme=https && tls_args=(--ca-file "$WORK/ca.pem")
     port=$(free_port); start "$port" "$2"
-    "$BIN/gateway-bench" --port "$port" --mode waves --subscribers "$CLIENTS" --waves 1 --server-pid "$LAST" --label "$1 ramp" "${tls_args[@]}" | grep -v "left\|after" || true
+    "$BIN/gateway-bench" ramp --url "$scheme://127.0.0.1:$port" --clients "$CLIENTS" --server-pid "$LAST" --label "$1 ramp" "${tls_args[@]}" || true
     kill "$LAST"; wait "$LAST" 2>/dev/null || true
     port=$(free_port); start "$port" "$2"
     "$PY" Benchmarks/post_ticks.py --port "$port" --rate 200 --seconds 14 "${tls_args[@]}" > /dev/null &
     local poster=$!
-    "$BIN/gateway-bench" --mode feed --port "$port" --subscribers "$SUBSCRIBERS" --seconds 4 --windows 2 --label "$1 fan-out" "${tls_args[@]}" || true
+    "$BIN/gateway-bench" fanout --url "$scheme://127.0.0.1:$port" --subscribers "$SUBSCRIBERS" --seconds 4 --windows 2 --label "$1 fan-out" \
+        "${tls_args[@]}" || true
     wait "$poster" || true
     kill "$LAST"; wait "$LAST" 2>/dev/null || true
 }

@@ -26,7 +26,7 @@ waves() { # label, gateway binary
     JWT_SECRET=bench-secret-0123456789abcdef "$2" serve --config "$CONFIG" --port "$port" > /dev/null 2>&1 &
     local pid=$!
     wait_port "$port"
-    "$BIN/gateway-bench" --port "$port" --mode waves --subscribers "$CLIENTS" --waves "$WAVES" --server-pid "$pid" --label "$1" || true
+    "$BIN/gateway-bench" ramp --url "http://127.0.0.1:$port" --clients "$CLIENTS" --waves "$WAVES" --server-pid "$pid" --label "$1" || true
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }

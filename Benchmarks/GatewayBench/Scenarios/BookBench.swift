@@ -1,13 +1,13 @@
-import GatewayJSON
 import Foundation
+import GatewayJSON
 import MarketFeed
 
-/// The book path's cost on one core: simulator depth messages (made beforehand, not timed)
-/// applied to an `OrderBook` with its top-10 CRC32 and the outgoing delta encoded, against a
-/// baseline measured in the same run: validating the same messages from JSON text, the work
-/// every feed message costs before any book exists.
+/// `book`: the gateway's order-book path on one core, in process (no server). Simulator depth
+/// messages (made beforehand, not timed) applied to an `OrderBook` with its top-10 CRC32 and the
+/// outgoing delta encoded, against a baseline measured in the same run: validating the same
+/// messages from JSON text, the work every feed message costs before any book exists.
 enum BookBench {
-    static func run() {
+    static func run() -> BookReport {
         var simulator = MarketSimulator(symbols: ["BTC/USDT"], seed: 1)
         var messages: [FeedMessage.Depth] = []
         var texts: [String] = []
@@ -36,12 +36,7 @@ enum BookBench {
             }
             return bytes
         }
-        let count = Double(messages.count)
-        let line = String(
-            format: "book messages=%d parse-baseline=%.0f/s book-path=%.0f/s ratio(book/parse)=%.2f\n",
-            messages.count, count / parse, count / book, parse / book
-        )
-        FileHandle.standardOutput.write(Data(line.utf8))
+        return BookReport(messages: messages.count, parseSeconds: parse, bookSeconds: book)
     }
 
     /// The best of `rounds` timings, in seconds.
