@@ -318,3 +318,41 @@ def test_websocket_session_on_a_kept_alive_connection_and_a_refused_one(server, 
         reply += chunk
     assert reply.startswith(b"HTTP/1.1 400") and b"connection: close" in reply.lower()
     assert reply.endswith(b'{"code":5,"message":"Unsupported protocol version"}')
+
+
+def test_an_upgrade_pipelined_behind_a_request_closes_that_connection_only(server):
+    """GET and an upgrade in one write: the upgrade cannot overtake the GET's answer, so the
+    connection closes; the server lives on (this crashed an earlier build)."""
+    import socket
+    upgrade = ("GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+    for first in ("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n"):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.sendall((first + upgrade).encode())
+        reply = b""
+        while chunk := sock.recv(4096):
+            reply += chunk
+        assert b"101 Switching" not in reply
+        sock.close()
+    ws, _ = ws_open(server.ws_base)
+    ws.close()
+
+
+def test_upgrade_header_without_connection_upgrade_is_not_an_upgrade(server):
+    """`Upgrade: websocket` without `Connection: upgrade` is not an upgrade (RFC 6455). As a
+    connection's first request it is refused (the connection closes); later on a kept-alive
+    connection it is answered as HTTP, and so is the request after it. An earlier build
+    upgraded it and then read the next request as WebSocket frames, and crashed."""
+    import socket
+    odd = "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    closing_health = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    for first, answers in (("", 0), ("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", 3)):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.sendall((first + odd + closing_health).encode())
+        reply = b""
+        while chunk := sock.recv(4096):
+            reply += chunk
+        assert b"101 Switching" not in reply and reply.count(b"HTTP/1.1 ") == answers, reply
+        sock.close()
+    ws, _ = ws_open(server.ws_base)
+    ws.close()

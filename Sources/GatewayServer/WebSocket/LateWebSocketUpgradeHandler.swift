@@ -16,9 +16,10 @@ import NIOWebSocket
 /// pipeline becomes a WebSocket one with no yield in between (so no frame can arrive in an
 /// HTTP pipeline). A refused upgrade is answered as on a first request, and the connection
 /// closes: NIO's HTTP parser reads nothing after a request that asked to upgrade.
-final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class LateWebSocketUpgradeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
@@ -33,6 +34,10 @@ final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannel
     private let refusal: () -> EngineRequestError?
     private let maxFrameSize: Int
     private var state = State.http
+    /// Requests passed to the router and not answered yet. An upgrade pipelined behind one
+    /// cannot be served (its 101 would overtake the answer, and the router would write into
+    /// a WebSocket): the connection is closed, as no real client sends that.
+    private var unanswered = 0
 
     /// `shouldUpgrade`: the same check as on a first request (headers, or nil to refuse);
     /// `resolve`: the engine's session for the request it accepted; `refusal`: why the engine
@@ -57,10 +62,17 @@ final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannel
         switch (state, part) {
         case (.http, .head(let head)) where Self.asksForWebSocket(head):
             state = .requested(head)
+        case (.http, .head):
+            unanswered += 1
+            context.fireChannelRead(data)
         case (.requested, .body):
             break  // an upgrade request has no body worth keeping
         case (.requested(let head), .end):
             state = .upgrading
+            guard unanswered == 0 else {
+                context.close(promise: nil)
+                return
+            }
             upgrade(context: context, head: head)
         case (.upgrading, _):
             break  // a client waits for the 101 before it sends anything more
@@ -69,8 +81,16 @@ final class LateWebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannel
         }
     }
 
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { unanswered -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    /// `Upgrade: websocket` with `Connection: upgrade`, as RFC 6455 clients send: the HTTP parser
+    /// stops after such a request, so nothing after it is read as HTTP.
     static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
         head.method == .GET && head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+            && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 
     private func upgrade(context: ChannelHandlerContext, head: HTTPRequestHead) {

@@ -65,6 +65,9 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             let tls = tls
             let maxFrameSize = max(mounts.map(\.engine.configuration.maxPayload).max() ?? 0, 1 << 14)
             let shouldUpgrade: @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> = { channel, head in
+                // RFC 6455 asks for `Connection: upgrade`; without it the HTTP parser would read
+                // on past the request, into what must be WebSocket frames.
+                guard LateWebSocketUpgradeHandler.asksForWebSocket(head) else { return channel.eventLoop.makeSucceededFuture(nil) }
                 let uri = URI(head.uri)
                 let (target, query) = (uri.path, uri.queryDictionary)
                 guard let engine = mounts.first(where: { $0.matches(target) })?.engine else {
