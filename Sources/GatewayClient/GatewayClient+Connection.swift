@@ -15,12 +15,13 @@ extension GatewayClient {
         let id = nextWaiterID
         nextWaiterID += 1
         let timeout = options.connectTimeout
+        let expiry = Task {
+            try? await Task.sleep(for: timeout)
+            self.expireLinkWaiter(id)
+        }
+        defer { expiry.cancel() }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<EngineLink, GatewayClientError>, Never>) in
             linkWaiters[id] = continuation
-            Task {
-                try? await Task.sleep(for: timeout)
-                self.expireLinkWaiter(id)
-            }
         }
         return try result.get()
     }
@@ -34,7 +35,7 @@ extension GatewayClient {
         while !isClosed, !Task.isCancelled {
             setState(.connecting)
             do {
-                let channel = try await WebSocketDialer.connect(to: endpoint)
+                let channel = try await WebSocketDialer.connect(to: endpoint, timeout: TimeAmount(options.connectTimeout))
                 try await serve(channel)
                 lastProblem = "the gateway closed the connection"
             } catch {
@@ -55,9 +56,15 @@ extension GatewayClient {
     private func serve(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async throws {
         try await channel.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
+            // A server that upgrades and then says nothing must not hold the reconnect loop.
+            let silent = channel.channel.eventLoop.scheduleTask(in: TimeAmount(options.connectTimeout)) {
+                channel.channel.close(promise: nil)
+            }
+            defer { silent.cancel() }
             guard let first = try await frames.next(), case .open(let json) = try EnginePacket.decode(textFrame: first.unmaskedData) else {
                 throw GatewayClientError.protocolViolation("no Engine.IO open packet")
             }
+            silent.cancel()
             let open = try EngineOpen(json: json)
             let (sends, sendQueue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
             linkCount += 1
@@ -103,7 +110,7 @@ extension GatewayClient {
 
     private func attach(_ link: EngineLink) {
         self.link = link
-        failedAttempts = 0
+        attachedAt = .now
         statistics.connections += 1
         setState(.connected)
         for waiter in linkWaiters.values { waiter.resume(returning: .success(link)) }
@@ -115,14 +122,20 @@ extension GatewayClient {
         guard let link else { return }
         self.link = nil
         link.close()
-        namespaces = [:]
         failRequests(with: .disconnected)
+        namespaces = [:]
+        resyncing = []
         for subscription in subscriptions.values { subscription.connectionLost() }
+        // A connection that did not stay up counts as a failed attempt: a gateway that accepts
+        // and drops at once is not hammered every half second.
+        if let since = attachedAt, since.duration(to: .now) >= Self.stableAfter { failedAttempts = 0 }
+        attachedAt = nil
     }
 
     /// Everything the streams need, on a new link: namespaces joined, subscriptions sent.
     private func restore(on link: EngineLink) async {
         for (id, subscription) in subscriptions.sorted(by: { $0.key < $1.key }) where subscription.linkNumber != link.number {
+            guard link === self.link else { return }
             do {
                 try await establish(subscription, on: link)
             } catch .disconnected, .closed, .timeout {
@@ -138,10 +151,25 @@ extension GatewayClient {
     /// Joins the subscription's namespace and sends its request; the ack's state is applied
     /// the moment it arrives.
     func establish(_ subscription: any ClientSubscription, on link: EngineLink) async throws(GatewayClientError) {
+        guard link === self.link else { throw .disconnected }
         subscription.linkNumber = link.number
         _ = try await joinNamespace(subscription.namespace, on: link)
         guard let (event, payload) = subscription.subscribeRequest else { return }
-        _ = try await send(event, payload, namespace: subscription.namespace, on: link) { ack in subscription.acknowledged(ack) }
+        _ = try await send(event, payload, namespace: subscription.namespace, on: link) { ack in
+            self.acknowledged(ack, for: subscription, on: link)
+        }
+    }
+
+    /// A subscribe ack's state goes to every subscription that shares it (two books of one
+    /// symbol share the gateway's one depth subscription); a snapshot that does not verify
+    /// is fetched again.
+    private func acknowledged(_ ack: JSONValue, for subscription: any ClientSubscription, on link: EngineLink) {
+        var failed = false
+        for other in subscriptions.values where other === subscription || other.sharesState(with: subscription) {
+            if other.acknowledged(ack) != nil { failed = true }
+        }
+        if let book = subscription as? BookSubscription { resyncing.remove(book.symbol) }
+        if failed { resync(subscription, on: link) }
     }
 
     /// One Socket.IO packet from the current link.
@@ -194,6 +222,7 @@ extension GatewayClient {
         }
         for subscription in subscriptions.values where subscription.namespace == namespace {
             guard let reason = subscription.handle(event: name, arguments: arguments) else { continue }
+            if let book = subscription as? BookSubscription, resyncing.contains(book.symbol) { continue }
             switch reason {
             case .gap: statistics.bookGaps += 1
             case .checksumMismatch: statistics.checksumMismatches += 1
@@ -204,6 +233,11 @@ extension GatewayClient {
 
     /// Fetches the subscription's state again (a book's snapshot): leave, then subscribe anew.
     private func resync(_ subscription: any ClientSubscription, on link: EngineLink) {
+        guard link === self.link else { return }
+        if let book = subscription as? BookSubscription {
+            // One resync per symbol at a time; its snapshot serves every book of the symbol.
+            guard resyncing.insert(book.symbol).inserted else { return }
+        }
         statistics.bookResyncs += 1
         if let (event, payload) = subscription.unsubscribeRequest(keeping: []) {
             link.send(.event(event, [payload], namespace: subscription.namespace))
@@ -212,8 +246,13 @@ extension GatewayClient {
             do {
                 try await self.establish(subscription, on: link)
             } catch {
-                // A dropped link restores it; anything else will show as the next gap.
+                // A dropped link restores it (and clears `resyncing`); a refusal ends the wait.
+                if let book = subscription as? BookSubscription { await self.resyncEnded(book.symbol) }
             }
         }
+    }
+
+    private func resyncEnded(_ symbol: String) {
+        resyncing.remove(symbol)
     }
 }

@@ -5,6 +5,8 @@ extension GatewayClient {
     /// Joins `namespace` on `link` once (concurrent callers share the join) and returns the
     /// CONNECT reply's data.
     func joinNamespace(_ namespace: String, on link: EngineLink) async throws(GatewayClientError) -> JSONValue {
+        // The namespace table is the current link's: a stale link must not touch it.
+        guard link === self.link else { throw .disconnected }
         switch namespaces[namespace] {
         case .joined(let data):
             return data
@@ -16,11 +18,18 @@ extension GatewayClient {
             do {
                 auth = try await self.auth(for: namespace)
             } catch {
-                refusedJoin(namespace, error: error)
+                if link === self.link { refusedJoin(namespace, error: error) }
                 throw error
             }
+            // The link may have dropped while the token provider ran (detach failed the join).
             guard link === self.link else { throw .disconnected }
             link.send(SocketPacket(type: .connect, namespace: namespace, data: auth))
+            let timeout = options.requestTimeout
+            let expiry = Task {
+                try? await Task.sleep(for: timeout)
+                self.joinTimedOut(namespace, on: link)
+            }
+            defer { expiry.cancel() }
             return try await waitForJoin(namespace)
         }
     }
@@ -35,6 +44,11 @@ extension GatewayClient {
             namespaces[namespace] = .joining(waiters)
         }
         return try result.get()
+    }
+
+    private func joinTimedOut(_ namespace: String, on link: EngineLink) {
+        guard link === self.link else { return }
+        refusedJoin(namespace, error: .timeout("joining \(namespace)"))
     }
 
     /// The CONNECT auth payload: the token, and on `/user` the recovery request.
@@ -109,6 +123,7 @@ extension GatewayClient {
 
     private func rejoin(_ namespace: String, on link: EngineLink) async {
         for subscription in subscriptions.values where subscription.namespace == namespace && subscription.linkNumber == nil {
+            guard link === self.link else { return }
             try? await establish(subscription, on: link)
         }
     }
@@ -123,16 +138,17 @@ extension GatewayClient {
         let id = nextAckID
         nextAckID += 1
         let timeout = options.requestTimeout
+        let expiry = Task {
+            try? await Task.sleep(for: timeout)
+            self.expireRequest(id, what: "\(event) on \(namespace)")
+        }
+        defer { expiry.cancel() }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<JSONValue, GatewayClientError>, Never>) in
             pendingAcks[id] = { result in
                 if case .success(let ack) = result { onAck(ack) }
                 continuation.resume(returning: result)
             }
             link.send(.event(event, [payload], namespace: namespace, ackID: id))
-            Task {
-                try? await Task.sleep(for: timeout)
-                self.expireRequest(id, what: "\(event) on \(namespace)")
-            }
         }
         return try result.get()
     }
@@ -141,6 +157,7 @@ extension GatewayClient {
         pendingAcks.removeValue(forKey: id)?(.failure(.timeout(what)))
     }
 
+    /// Every answer still awaited on the current link fails (before the link's tables go).
     func failRequests(with error: GatewayClientError) {
         let acks = pendingAcks
         pendingAcks = [:]

@@ -14,6 +14,9 @@ import SocketIOCodec
 /// (no event lost or seen twice within the gateway's recovery window) and rebuilds each order
 /// book from a fresh snapshot. Streams outlive reconnects; they end when the caller stops
 /// iterating, when the gateway refuses them for good, or at ``close()``.
+///
+/// Call ``close()`` when done: the client keeps its connection (and reconnects) until then,
+/// as a URLSession lives until it is invalidated.
 public actor GatewayClient {
     /// Supplies a token for `/user` and `/admin`; asked at every (re)connect and when the
     /// gateway warns that the current one expires (`auth.expiring`).
@@ -84,6 +87,9 @@ public actor GatewayClient {
     var isClosed = false
     var lastProblem = "not connected yet"
     var failedAttempts = 0
+    /// When the current link opened; a link that lasts `stableAfter` resets the backoff.
+    var attachedAt: ContinuousClock.Instant?
+    static let stableAfter: Duration = .seconds(5)
     /// `server.shutdown`'s `reconnectAfterMs`, used once instead of the backoff.
     var serverAskedDelay: Duration?
     var stateObservers: [Int: AsyncStream<ConnectionState>.Continuation] = [:]
@@ -100,6 +106,8 @@ public actor GatewayClient {
     var subscriptions: [Int: any ClientSubscription] = [:]
     var nextSubscriptionID = 0
     var userRecovery = UserRecovery()
+    /// Symbols whose book snapshot is being fetched again.
+    var resyncing: Set<String> = []
 
     public internal(set) var statistics = Statistics()
 
@@ -149,6 +157,11 @@ public actor GatewayClient {
     /// The connection's state now and at every change.
     public func states() -> AsyncStream<ConnectionState> {
         let (stream, continuation) = AsyncStream.makeStream(of: ConnectionState.self, bufferingPolicy: .bufferingNewest(16))
+        guard !isClosed else {
+            continuation.yield(.closed)
+            continuation.finish()
+            return stream
+        }
         let id = nextSubscriptionID
         nextSubscriptionID += 1
         stateObservers[id] = continuation

@@ -123,7 +123,7 @@ def test_the_asyncio_client_connects_upgrades_and_calls(slow_server, mode):
         client = socketio.AsyncClient(reconnection=False)
         await client.connect(slow_server.base, transports=TRANSPORTS[mode], auth={"token": "async"}, wait_timeout=5)
         if mode == "default":
-            for _ in range(100):
+            for _ in range(250):
                 if client.transport() == "websocket":
                     break
                 await asyncio.sleep(0.02)

@@ -33,10 +33,15 @@ final class BookSubscription: ClientSubscription {
         ("subscribe", .object(["channels": .strings(["depth"]), "symbols": .strings([symbol]), "cadence": .string(cadence.rawValue)]))
     }
 
-    func acknowledged(_ ack: JSONValue) {
-        for snapshot in ack["snapshots"]?.arrayValue ?? [] where snapshot["symbol"]?.stringValue == symbol {
-            _ = apply(snapshot)
+    func acknowledged(_ ack: JSONValue) -> ResyncReason? {
+        guard let snapshot = ack["snapshots"]?.arrayValue?.first(where: { $0["symbol"]?.stringValue == symbol }) else {
+            return .gap  // no snapshot: nothing to build on
         }
+        return apply(snapshot)
+    }
+
+    func sharesState(with other: any ClientSubscription) -> Bool {
+        (other as? BookSubscription)?.symbol == symbol
     }
 
     func handle(event: String, arguments: [JSONValue]) -> ResyncReason? {

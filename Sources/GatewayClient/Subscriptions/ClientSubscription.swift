@@ -11,8 +11,11 @@ protocol ClientSubscription: AnyObject {
     /// The number of the link it was last established on (nil: not yet).
     var linkNumber: Int? { get set }
     /// The subscribe ack's state (latest prices, book snapshots), applied when the ack arrives,
-    /// before any later event.
-    func acknowledged(_ ack: JSONValue)
+    /// before any later event; returns why it must be fetched again when that state does not
+    /// verify, nil otherwise.
+    func acknowledged(_ ack: JSONValue) -> ResyncReason?
+    /// True when `other`'s subscribe ack carries this subscription's state too.
+    func sharesState(with other: any ClientSubscription) -> Bool
     /// An event of its namespace; returns why the subscription must be re-established when its
     /// state cannot continue (a book gap), nil otherwise.
     func handle(event: String, arguments: [JSONValue]) -> ResyncReason?
@@ -34,6 +37,7 @@ enum ResyncReason: Sendable {
 
 extension ClientSubscription {
     func connectionLost() {}
+    func sharesState(with other: any ClientSubscription) -> Bool { false }
     func unsubscribeRequest(keeping others: [any ClientSubscription]) -> (event: String, payload: JSONValue)? { nil }
 }
 

@@ -18,10 +18,11 @@ final class PricesSubscription: ClientSubscription {
         ("subscribe", .object(["symbols": .strings(symbols)]))
     }
 
-    func acknowledged(_ ack: JSONValue) {
+    func acknowledged(_ ack: JSONValue) -> ResyncReason? {
         for latest in ack["latest"]?.arrayValue ?? [] {
             if let update = PriceUpdate(latest), wanted.contains(update.symbol) { continuation.yield(update) }
         }
+        return nil
     }
 
     func handle(event: String, arguments: [JSONValue]) -> ResyncReason? {

@@ -16,7 +16,7 @@ final class TradesSubscription: ClientSubscription {
         ("subscribe", .object(["channels": .strings(["trades"]), "symbols": .strings([symbol])]))
     }
 
-    func acknowledged(_ ack: JSONValue) {}
+    func acknowledged(_ ack: JSONValue) -> ResyncReason? { nil }
 
     func handle(event: String, arguments: [JSONValue]) -> ResyncReason? {
         guard event == "market.trades", let payload = arguments.first, payload["symbol"]?.stringValue == symbol else { return nil }

@@ -19,7 +19,7 @@ final class UserEventsSubscription: ClientSubscription {
 
     var subscribeRequest: (event: String, payload: JSONValue)? { nil }
 
-    func acknowledged(_ ack: JSONValue) {}
+    func acknowledged(_ ack: JSONValue) -> ResyncReason? { nil }
 
     func handle(event: String, arguments: [JSONValue]) -> ResyncReason? {
         nil

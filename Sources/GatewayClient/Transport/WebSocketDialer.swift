@@ -1,4 +1,5 @@
 import GatewayTLS
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,23 +14,29 @@ enum WebSocketDialer {
     }
 
     /// `headers`: extra request headers (e.g. `Authorization`). `maxFrameSize` bounds one
-    /// incoming frame (a book snapshot or a recovery replay can be large).
+    /// incoming frame (a book snapshot or a recovery replay can be large). `timeout` covers
+    /// the TCP connect, the TLS handshake and the 101 together.
     static func connect(
         to endpoint: GatewayEndpoint,
         headers extra: [(String, String)] = [],
         maxFrameSize: Int = 1 << 24,
-        connectTimeout: TimeAmount = .seconds(10)
+        timeout: TimeAmount = .seconds(10)
     ) async throws(GatewayClientError) -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
+        let deadline = NIOLockedValueBox<Scheduled<Void>?>(nil)
+        defer { deadline.withLockedValue { $0?.cancel() } }
         let host = endpoint.host
         let tls = endpoint.tls
         let uri = endpoint.path + "?EIO=4&transport=websocket"
         let result: UpgradeResult
         do {
             let upgrade: EventLoopFuture<UpgradeResult> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(connectTimeout)
+                .connectTimeout(timeout)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: endpoint.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    // A server that accepts and then stalls the handshake is given up on.
+                    let stall = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+                    deadline.withLockedValue { $0 = stall }
+                    return channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: tls, host: host)) }
                         let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeResult>(maxFrameSize: maxFrameSize, upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {

@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,10 +8,13 @@ import Darwin
 
 /// The terminal as `gateway watch` uses it: raw keys (no echo, no line buffering, Ctrl-C as a
 /// key so the screen is always restored), the alternate screen, a hidden cursor. Restored by
-/// `restore()`, which the command calls on every way out.
+/// `restore()`, which the command calls on every way out, and which SIGTERM, SIGHUP and
+/// SIGQUIT run before the process exits.
 final class Terminal: @unchecked Sendable {
+    /// Written once in `enter`, before anything else can read it.
     private var original = termios()
-    private var isRaw = false
+    private let isRaw = Mutex(false)
+    private var signalSources: [any DispatchSourceSignal] = []
     let isInteractive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
 
     func enter() {
@@ -22,13 +27,23 @@ final class Terminal: @unchecked Sendable {
             cc[Int(VTIME)] = 0
         }
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw)
-        isRaw = true
+        isRaw.withLock { $0 = true }
         write("\u{1B}[?1049h\u{1B}[?25l")
+        for number in [SIGTERM, SIGHUP, SIGQUIT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                restore()
+                exit(128 + number)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
     }
 
+    /// Back to the terminal as it was (once, whoever calls first).
     func restore() {
-        guard isRaw else { return }
-        isRaw = false
+        guard isRaw.withLock({ wasRaw in defer { wasRaw = false }; return wasRaw }) else { return }
         write("\u{1B}[?25h\u{1B}[?1049l")
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
     }

@@ -46,6 +46,7 @@ struct WatchCommand: AsyncParsableCommand {
         await waitForQuit(terminal: terminal, model: model)
         feeds.cancel()
         screen.cancel()
+        await screen.value  // no frame may land after the terminal is restored
         await client.close()
     }
 
