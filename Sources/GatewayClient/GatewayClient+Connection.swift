@@ -16,7 +16,8 @@ extension GatewayClient {
         nextWaiterID += 1
         let timeout = options.connectTimeout
         let expiry = Task {
-            try? await Task.sleep(for: timeout)
+            // Cancelled when answered: then nothing expires.
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
             self.expireLinkWaiter(id)
         }
         defer { expiry.cancel() }
@@ -169,7 +170,12 @@ extension GatewayClient {
             if other.acknowledged(ack) != nil { failed = true }
         }
         if let book = subscription as? BookSubscription { resyncing.remove(book.symbol) }
-        if failed { resync(subscription, on: link) }
+        guard failed else { return }
+        // Not at once: a gateway whose snapshots keep failing is not asked in a tight loop.
+        Task {
+            try? await Task.sleep(for: .milliseconds(250))
+            self.resync(subscription, on: link)
+        }
     }
 
     /// One Socket.IO packet from the current link.

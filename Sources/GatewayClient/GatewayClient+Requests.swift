@@ -26,7 +26,7 @@ extension GatewayClient {
             link.send(SocketPacket(type: .connect, namespace: namespace, data: auth))
             let timeout = options.requestTimeout
             let expiry = Task {
-                try? await Task.sleep(for: timeout)
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
                 self.joinTimedOut(namespace, on: link)
             }
             defer { expiry.cancel() }
@@ -80,8 +80,10 @@ extension GatewayClient {
         for waiter in waiters { waiter.resume(returning: .success(data)) }
     }
 
+    /// Fails a join still under way (a joined namespace is left as it is).
     func refusedJoin(_ namespace: String, error: GatewayClientError) {
-        guard case .joining(let waiters) = namespaces.removeValue(forKey: namespace) else { return }
+        guard case .joining(let waiters) = namespaces[namespace] else { return }
+        namespaces[namespace] = nil
         for waiter in waiters { waiter.resume(returning: .failure(error)) }
     }
 
@@ -139,7 +141,7 @@ extension GatewayClient {
         nextAckID += 1
         let timeout = options.requestTimeout
         let expiry = Task {
-            try? await Task.sleep(for: timeout)
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
             self.expireRequest(id, what: "\(event) on \(namespace)")
         }
         defer { expiry.cancel() }

@@ -121,11 +121,16 @@ struct ClientAgainstGatewayTests {
         let proxy = try await TCPProxy(targetPort: gateway.port)
         defer { proxy.shutdown() }
         let token = try Self.token("blip-user")
-        let client = try GatewayClient(url: proxy.url, options: .init(reconnect: .init(initialDelay: .milliseconds(300))), token: { token })
+        // A short request timeout, outlived before the cut: answered requests' timers must not
+        // undo anything later (one once dropped a joined namespace, so the client joined twice).
+        let options = GatewayClient.Options(reconnect: .init(initialDelay: .milliseconds(300)), requestTimeout: .seconds(1))
+        let client = try GatewayClient(url: proxy.url, options: options, token: { token })
         let events = Recorder(try await client.userEvents())
         let books = Recorder(try await client.book("ETH/USDT", cadence: .raw))
+        let trades = Recorder(try await client.trades("ETH/USDT"))
         for number in 1...3 { try await Self.publish(gateway, user: "blip-user", number: number) }
         #expect(await events.waitFor(3))
+        try await Task.sleep(for: .milliseconds(1500))
 
         proxy.sever()
         #expect(await eventually { await client.state != .connected })
@@ -139,6 +144,9 @@ struct ClientAgainstGatewayTests {
         #expect(!events.all.contains(.recoveryFailed))
         let before = books.count
         #expect(await books.waitFor(before + 5), "the book streams again after the reconnect")
+        _ = trades
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(await client.state == .connected, "the new connection stays up")
         let statistics = await client.statistics
         #expect(statistics.connections == 2 && statistics.recoveries == 1 && statistics.recoveryFailures == 0)
         #expect(statistics.checksumMismatches == 0)

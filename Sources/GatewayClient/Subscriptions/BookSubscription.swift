@@ -34,9 +34,9 @@ final class BookSubscription: ClientSubscription {
     }
 
     func acknowledged(_ ack: JSONValue) -> ResyncReason? {
-        guard let snapshot = ack["snapshots"]?.arrayValue?.first(where: { $0["symbol"]?.stringValue == symbol }) else {
-            return .gap  // no snapshot: nothing to build on
-        }
+        // No snapshot yet (a book the feed has not built): the gateway sends one as the
+        // symbol's first depth message, and deltas wait for it.
+        guard let snapshot = ack["snapshots"]?.arrayValue?.first(where: { $0["symbol"]?.stringValue == symbol }) else { return nil }
         return apply(snapshot)
     }
 
