@@ -23,3 +23,9 @@ bench_workspace() {
     PIDS=()
     trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 }
+
+# The ceiling server (Benchmarks/ceiling): one C file, built beside the release binaries.
+build_ceiling() {
+    mkdir -p "$BIN"
+    cc -O2 -o "$BIN/ceiling-server" Benchmarks/ceiling/ceiling_server.c -lcrypto
+}
