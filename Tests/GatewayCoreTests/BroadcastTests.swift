@@ -45,9 +45,19 @@ struct Harness {
         return (channel, session, writer)
     }
 
+    /// The WebSocket frames written to `channel`, one buffer each (a socket's frames of one
+    /// loop tick arrive joined in one write).
     func frames(_ channel: EmbeddedChannel) throws -> [ByteBuffer] {
         var out: [ByteBuffer] = []
-        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { out.append(buffer) }
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            while buffer.readableBytes >= 2 {
+                let start = buffer.readerIndex
+                let short = Int(buffer.getInteger(at: start + 1, as: UInt8.self)! & 0x7F)
+                let (header, length) = short == 127 ? (10, Int(buffer.getInteger(at: start + 2, as: UInt64.self)!))
+                    : short == 126 ? (4, Int(buffer.getInteger(at: start + 2, as: UInt16.self)!)) : (2, short)
+                out.append(buffer.readSlice(length: header + length)!)
+            }
+        }
         return out
     }
 }

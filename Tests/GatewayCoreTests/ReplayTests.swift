@@ -46,7 +46,9 @@ struct ReplayTests {
         #expect(try harness.frames(channel).isEmpty)
 
         var received: [String] = []
-        while received.count < 42 {
+        var rounds = 0
+        while received.count < 42, rounds < 100 {  // bounded: a broken pacing fails, not hangs
+            rounds += 1
             channel.isWritable = true
             session.webSocketWritable(writer)
             let batch = try texts(harness, channel)

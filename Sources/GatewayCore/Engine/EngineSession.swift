@@ -241,6 +241,7 @@ public final class EngineSession: @unchecked Sendable {
                 // The edge answers an oversized message with its own close frame (1009).
             } else {
                 drainBacklog(into: writer)
+                writer.flush()  // what was written goes before the close frame
                 var closeFrame = channel.allocator.buffer(capacity: 4)
                 EncodedFrame.writeHeader(opcode: 0x8, length: 2, into: &closeFrame)
                 closeFrame.writeInteger(UInt16(1000))
