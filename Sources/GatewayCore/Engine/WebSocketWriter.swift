@@ -38,24 +38,24 @@ public final class WebSocketWriter: @unchecked Sendable {
         writable = isWritable
     }
 
-    /// Writes from the session's loop (sent at the next ``flush()``).
+    /// Writes from the session's loop (sent at the next ``flush()``). Mutates `pending` in
+    /// place: this runs once per subscriber per message, and each copy of a buffer is a
+    /// retain and a release.
     @inline(__always)
     func write(_ buffer: ByteBuffer) {
-        guard var joined = pending else {
+        if pending == nil {
             pending = buffer
             pendingIsShared = true
             return
         }
-        pending = nil  // the only reference left is `joined`: appending does not copy
         if pendingIsShared {
-            var own = channel.allocator.buffer(capacity: max(4096, joined.readableBytes + buffer.readableBytes))
-            own.writeImmutableBuffer(joined)
-            joined = own
+            var own = channel.allocator.buffer(capacity: max(4096, pending!.readableBytes + buffer.readableBytes))
+            own.writeImmutableBuffer(pending!)
+            pending = own
             pendingIsShared = false
         }
-        joined.writeImmutableBuffer(buffer)
-        pending = joined
-        if joined.readableBytes >= Self.pendingLimit { emitPending() }
+        pending!.writeImmutableBuffer(buffer)
+        if pending!.readableBytes >= Self.pendingLimit { emitPending() }
     }
 
     private func emitPending() {
