@@ -204,6 +204,7 @@ static int on_http_bytes(conn_t *c) {
         char *cl = memmem(c->in.data, head, "Content-Length:", 15);
         if (!cl) cl = memmem(c->in.data, head, "content-length:", 15);
         size_t body = cl ? (size_t)strtoul(cl + 15, NULL, 10) : 0;
+        if (body > (16u << 20) || head < 20) return -1;
         if (c->in.len < head + body) return 0;
         if (memcmp(c->in.data, "GET /socket.io/", 15) == 0) {
             char *k = memmem(c->in.data, head, "Sec-WebSocket-Key:", 18);
@@ -211,6 +212,7 @@ static int on_http_bytes(conn_t *c) {
             if (!k) return -1;
             k += 18; while (*k == ' ') k++;
             char *ke = memmem(k, (size_t)(end - k + 2), "\r\n", 2);
+            if (!ke || ke - k > 60) return -1; /* a real key is 24 characters */
             char accept[64];
             websocket_accept(k, (size_t)(ke - k), accept);
             char response[512], open[256];

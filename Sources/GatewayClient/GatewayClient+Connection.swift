@@ -139,8 +139,12 @@ extension GatewayClient {
             guard link === self.link else { return }
             do {
                 try await establish(subscription, on: link)
-            } catch .disconnected, .closed, .timeout {
+            } catch .disconnected, .closed {
                 return  // the next link restores
+            } catch .timeout {
+                // A subscription left unanswered would stay dead on this link: start over.
+                link.close()
+                return
             } catch {
                 // Refused for good (e.g. the token is no longer accepted): that stream ends.
                 subscriptions[id] = nil
@@ -253,12 +257,14 @@ extension GatewayClient {
                 try await self.establish(subscription, on: link)
             } catch {
                 // A dropped link restores it (and clears `resyncing`); a refusal ends the wait.
-                if let book = subscription as? BookSubscription { await self.resyncEnded(book.symbol) }
+                if let book = subscription as? BookSubscription { await self.resyncEnded(book.symbol, on: link) }
             }
         }
     }
 
-    private func resyncEnded(_ symbol: String) {
+    /// Only the link's own resync is ended (a new link may have started another).
+    private func resyncEnded(_ symbol: String, on link: EngineLink) {
+        guard link === self.link else { return }
         resyncing.remove(symbol)
     }
 }

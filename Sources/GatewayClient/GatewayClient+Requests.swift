@@ -46,9 +46,13 @@ extension GatewayClient {
         return try result.get()
     }
 
+    /// No CONNECT answer in time. The gateway may still answer, and a second CONNECT for the
+    /// namespace would be a protocol violation, so the link is dropped: the reconnect restores
+    /// everything on a clean one.
     private func joinTimedOut(_ namespace: String, on link: EngineLink) {
         guard link === self.link else { return }
         refusedJoin(namespace, error: .timeout("joining \(namespace)"))
+        link.close()
     }
 
     /// The CONNECT auth payload: the token, and on `/user` the recovery request.

@@ -1,5 +1,4 @@
 import GatewayTLS
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -22,8 +21,6 @@ enum WebSocketDialer {
         maxFrameSize: Int = 1 << 24,
         timeout: TimeAmount = .seconds(10)
     ) async throws(GatewayClientError) -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
-        let deadline = NIOLockedValueBox<Scheduled<Void>?>(nil)
-        defer { deadline.withLockedValue { $0?.cancel() } }
         let host = endpoint.host
         let tls = endpoint.tls
         let uri = endpoint.path + "?EIO=4&transport=websocket"
@@ -33,9 +30,10 @@ enum WebSocketDialer {
                 .connectTimeout(timeout)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: endpoint.port) { channel in
-                    // A server that accepts and then stalls the handshake is given up on.
+                    // A server that accepts and then stalls the handshake is given up on. The timer
+                    // belongs to this channel (NIO may try several addresses, each with its own).
                     let stall = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
-                    deadline.withLockedValue { $0 = stall }
+                    channel.closeFuture.whenComplete { _ in stall.cancel() }
                     return channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: tls, host: host)) }
                         let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeResult>(maxFrameSize: maxFrameSize, upgradePipelineHandler: { channel, _ in
@@ -60,7 +58,9 @@ enum WebSocketDialer {
                         // The gateway's Engine.IO open packet often shares a TCP segment with the
                         // 101 response; NIO's default drops bytes left after the response.
                         pipeline.leftOverBytesStrategy = .forwardBytes
-                        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: pipeline)
+                        let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: pipeline)
+                        upgraded.whenComplete { _ in stall.cancel() }
+                        return upgraded
                     }
                 }
             result = try await upgrade.get()

@@ -77,6 +77,13 @@ public final class WebSocketWriter: @unchecked Sendable {
         }
     }
 
+    /// What the session wrote goes out, when called on the session's loop (the edge calls it
+    /// before a close frame of its own, which must come last).
+    package func flushIfOnSessionLoop() {
+        guard let context, context.eventLoop.inEventLoop else { return }
+        flush()
+    }
+
     func writeAndFlush(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         emitPending()
         return channel.writeAndFlush(buffer)

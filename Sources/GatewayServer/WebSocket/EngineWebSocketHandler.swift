@@ -100,6 +100,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     private func close(context: ChannelHandlerContext, code: UInt16) {
         guard !closing else { return }
         closing = true
+        writer.flushIfOnSessionLoop()  // frames the session wrote go before the close frame
         var frame = context.channel.allocator.buffer(capacity: 4)
         EncodedFrame.writeHeader(opcode: 0x8, length: 2, into: &frame)
         frame.writeInteger(code)
