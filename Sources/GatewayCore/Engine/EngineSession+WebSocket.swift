@@ -44,6 +44,7 @@ extension EngineSession {
             releasePendingPoll()
             metrics.engineConnectionsPolling.decrement(by: 1)
             metrics.engineConnectionsWebSocket.increment(by: 1)
+            if case .websocket(let writer) = transport { openWebSocket = writer }
             logger.debug("Upgraded to WebSocket")
             scheduleFlush()
         case .abandon(let probe):

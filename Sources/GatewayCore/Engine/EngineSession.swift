@@ -49,6 +49,9 @@ public final class EngineSession: @unchecked Sendable {
     var pongDeadline: Scheduled<Void>?
     var needsFlush = false
     public var isClosed: Bool { state.isClosed }
+    /// The WebSocket while it is this open session's transport: the broadcast fast path reads
+    /// it instead of projecting the transport out of `state` for every message.
+    var openWebSocket: WebSocketWriter?
     public var closeReason: DisconnectReason? { state.closeReason }
 
     init(
@@ -65,6 +68,7 @@ public final class EngineSession: @unchecked Sendable {
         self.eventLoop = loopContext.eventLoop
         self.loopContext = loopContext
         self.state = EngineSessionState(transport: transport)
+        if case .websocket(let writer) = transport { openWebSocket = writer }
         self.handshake = handshake
         self.configuration = configuration
         self.metrics = metrics
@@ -137,6 +141,13 @@ public final class EngineSession: @unchecked Sendable {
     /// Queues a frame for the client. On a writable WebSocket with nothing queued it goes
     /// straight to the channel; the flush happens once per loop tick for all sessions.
     public func send(_ frame: EncodedFrame) {
+        // The common case first: an open, writable WebSocket with nothing queued and no
+        // stream waiting for a snapshot.
+        if let writer = openWebSocket, backlog.isEmpty, conflation?.resyncing.isEmpty ?? true, writer.isWritable {
+            writer.write(frame.frame)
+            scheduleFlush()
+            return
+        }
         guard !isClosed else { return }
         if let conflation, let key = frame.conflation, conflation.resyncing.contains(key) {
             // Held until the snapshot: a delta now would not chain.
@@ -227,6 +238,7 @@ public final class EngineSession: @unchecked Sendable {
     public func close(reason: DisconnectReason, transportGone: Bool = false) {
         let (first, probe) = state.close(reason)
         guard first else { return }
+        openWebSocket = nil
         pingTask?.cancel()
         pongDeadline?.cancel()
         upgradeDeadline?.cancel()
