@@ -5,7 +5,9 @@
 # thread on epoll, each tick framed once and copied to its subscribers. Prints each figure and
 # the gateway's ratio to the ceiling. Loopback only; bounded: about four minutes.
 #   1. ramp: 10,000 clients connect, join /prices and subscribe with an ack, ≤ 1,000 in flight;
-#      rate, p99 and RSS per connection (the server's RSS growth over the ramp / clients).
+#      rate, p99 and RSS per connection (the server's RSS growth over the ramp / clients); once
+#      with gateway-bench, once with the C ramp client (Benchmarks/ceiling/ramp_client.c), which
+#      costs so little CPU that the server is what the ramp measures.
 #   2. fan-out: 1,000 subscribers over 5 symbols, ticks POSTed by gateway-bench at 5,000,
 #      10,000, 12,500 and 15,000 /s (1, 2, 2.5 and 3 M deliveries/s offered).
 #   3. many symbols: 10,000 clients × 5 of 100 symbols, 10,000 ticks/s POSTed.
@@ -45,6 +47,9 @@ for round in 1 2; do
             --quiet --label "$server ramp" --json-file "$WORK/$server-ramp-$round.json" > /dev/null || true
         stop
         start "$server" "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT"
+        "$BIN/ramp-client" "$port" 10000 1000 > "$WORK/$server-cramp-$round.json" || true
+        stop
+        start "$server" "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT"
         "$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --ticks post --token "$TOKEN" --subscribers 1000 \
             --rates 5000,10000,12500,15000 --seconds 3 --quiet --label "$server fanout" --json-file "$WORK/$server-fanout-$round.json" > /dev/null || true
         stop
@@ -61,8 +66,10 @@ import json, os, sys
 work = sys.argv[1]
 
 def load(name):
-    path = os.path.join(work, name)
-    return json.load(open(path)) if os.path.exists(path) else None
+    try:
+        return json.load(open(os.path.join(work, name)))
+    except (OSError, ValueError):
+        return None  # that run failed; its row is left out
 
 def ramp(server, r):
     j = load(f"{server}-ramp-{r}.json")
@@ -97,6 +104,10 @@ for r in (1, 2):
         print(f"| ramp: p99 ms | {r} | {fmt(g[1])} | {fmt(c[1])} | {g[1] / c[1]:.1f}× |" if g[1] and c[1] else "")
         if g[2] and c[2]:
             print(f"| RSS per connection after the ramp, kB | {r} | {g[2]:.1f} | {c[2]:.1f} | {g[2] / c[2]:.1f}× |")
+    g, c = load(f"gateway-cramp-{r}.json"), load(f"ceiling-cramp-{r}.json")
+    if g and c and g.get("rate_per_s") and c.get("rate_per_s"):
+        print(f"| ramp with the C client: connections/s | {r} | {fmt(g['rate_per_s'])} | {fmt(c['rate_per_s'])} | {g['rate_per_s'] / c['rate_per_s']:.2f} |")
+        print(f"| … p99 ms, errors | {r} | {fmt(g['latency_ms']['p99'])}, {g['errors']} | {fmt(c['latency_ms']['p99'])}, {c['errors']} | {g['latency_ms']['p99'] / max(0.1, c['latency_ms']['p99']):.1f}× |")
     for gs, cs in zip(fanout("gateway", r), fanout("ceiling", r)):
         offered = gs.get("rate", 0) * 200
         gp, cp = (gs.get("latency_ms") or {}), (cs.get("latency_ms") or {})
