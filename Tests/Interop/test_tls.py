@@ -12,7 +12,7 @@ import requests
 
 from auth_helpers import SECRET, Conn, token
 from conftest import BIN_DIR, Server, free_port, wait_until
-from tls_helpers import Certificates, install, peer_name
+from tls_helpers import AsyncConn, Certificates, install, peer_name
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +100,28 @@ def test_python_socketio_over_https_polling_only(gateway, certs):
 
 
 def test_websocket_only_over_wss(gateway, certs):
-    conn = Conn(gateway, "/user", auth={"token": token("tls-user")}, ca=certs.ca)
-    assert conn.connected and conn.client.transport() == "websocket"
-    assert conn.call("ping")["ok"] is True
-    conn.close()
+    """wss:// only, on /user with a token. The asyncio client again: the threaded one reads
+    and writes one TLS socket from two threads (docs/troubleshooting.md, 13), which made this
+    test fail once in CI."""
+    import asyncio
+    import ssl
+
+    import aiohttp
+    import socketio
+
+    async def scenario():
+        context = ssl.create_default_context(cafile=certs.ca)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
+            client = socketio.AsyncClient(reconnection=False, http_session=session)
+            await client.connect(gateway.base, namespaces=["/user"], auth={"token": token("tls-user")},
+                                 transports=["websocket"], wait_timeout=5)
+            transport = client.transport()
+            reply = await client.call("ping", {}, namespace="/user", timeout=5)
+            await client.disconnect()
+            return transport, reply
+
+    transport, reply = asyncio.run(scenario())
+    assert transport == "websocket" and reply["ok"] is True
 
 
 def test_a_client_that_does_not_trust_the_certificate_cannot_connect(gateway):
@@ -149,7 +167,7 @@ def test_sighup_reloads_the_certificate_without_dropping_sockets_and_a_bad_one_i
     # File checks off: only the signal can load a new certificate here.
     gateway = TLSGateway(certs, tmp_path_factory.mktemp("reload"), name="reload-a", env={"TLS_RELOAD_CHECK_MS": "0"})
     try:
-        held = Conn(gateway, "/user", auth={"token": token("reload-user")}, ca=certs.ca)
+        held = AsyncConn(gateway, "/user", ca=certs.ca, auth={"token": token("reload-user")})
         assert held.connected and peer_name(gateway.port, certs.ca) == "reload-a"
 
         cert_b, key_b = certs.issue("reload-b")

@@ -46,3 +46,46 @@ def install(source, destination):
     with open(source, "rb") as src, open(temporary, "wb") as dst:
         dst.write(src.read())
     os.replace(temporary, destination)
+
+
+class AsyncConn:
+    """python-socketio's asyncio client over TLS, driven from a test's thread. (The threaded
+    `socketio.Client` reads and writes one TLS socket from two threads, which OpenSSL does not
+    allow: its sends fail now and then; docs/troubleshooting.md, 13.)"""
+
+    def __init__(self, server, namespace, ca, auth=None):
+        import asyncio
+        import ssl
+        import threading
+
+        import aiohttp
+        import socketio
+
+        self.namespace = namespace
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+        async def connect():
+            self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=ca)))
+            self.client = socketio.AsyncClient(reconnection=False, http_session=self.session)
+            await self.client.connect(server.base, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=5)
+
+        self._run(connect())
+
+    def _run(self, coroutine, timeout=10):
+        import asyncio
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    @property
+    def connected(self):
+        return self.namespace in self.client.namespaces
+
+    def call(self, event, data=None, timeout=5):
+        return self._run(self.client.call(event, data or {}, namespace=self.namespace, timeout=timeout), timeout + 5)
+
+    def close(self):
+        async def close():
+            await self.client.disconnect()
+            await self.session.close()
+        self._run(close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
