@@ -141,23 +141,19 @@ public final class EngineSession: @unchecked Sendable {
     /// Queues a frame for the client. On a writable WebSocket with nothing queued it goes
     /// straight to the channel; the flush happens once per loop tick for all sessions.
     public func send(_ frame: EncodedFrame) {
-        // The common case first: an open, writable WebSocket with nothing queued and no
-        // stream waiting for a snapshot.
-        if let writer = openWebSocket, backlog.isEmpty, conflation?.resyncing.isEmpty ?? true, writer.isWritable {
+        // Held until the snapshot: a delta now would not chain. (Checked only while some stream
+        // waits, so the common case reads one optional.)
+        if conflation?.resyncing.isEmpty == false, let key = frame.conflation, conflation?.resyncing.contains(key) == true, !isClosed {
+            return countConflated(key)
+        }
+        // An open, writable WebSocket with nothing queued: straight to it (a stored writer, not
+        // the transport projected out of `state` for every message).
+        if let writer = openWebSocket, backlog.isEmpty, writer.isWritable {
             writer.write(frame.frame)
             scheduleFlush()
             return
         }
         guard !isClosed else { return }
-        if let conflation, let key = frame.conflation, conflation.resyncing.contains(key) {
-            // Held until the snapshot: a delta now would not chain.
-            return countConflated(key)
-        }
-        if case .websocket(let writer) = transport, backlog.isEmpty, writer.isWritable {
-            writer.write(frame.frame)
-            scheduleFlush()
-            return
-        }
         appendToBacklog(frame)
     }
 

@@ -84,11 +84,6 @@ public final class WebSocketWriter: @unchecked Sendable {
         flush()
     }
 
-    func writeAndFlush(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        emitPending()
-        return channel.writeAndFlush(buffer)
-    }
-
     var isWritable: Bool { context != nil ? writable : channel.isWritable }
 
     func close() { channel.close(promise: nil) }

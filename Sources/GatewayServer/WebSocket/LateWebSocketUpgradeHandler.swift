@@ -114,8 +114,8 @@ final class LateWebSocketUpgradeHandler: ChannelDuplexHandler, RemovableChannelH
     /// 101, then the WebSocket handlers where this one is; the HTTP handlers go (a frame written
     /// through them would be taken for an HTTP part), and only then may the session write.
     private func switchProtocols(context: ChannelHandlerContext, head: HTTPRequestHead, headers: HTTPHeaders, engineUpgrade: EngineUpgrade) {
-        context.write(wrapOutboundIn(.head(HTTPResponseHead(version: head.version, status: .switchingProtocols, headers: headers))), promise: nil)
-        context.writeAndFlush(wrapOutboundIn(.end(nil)), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .switchingProtocols, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         let operations = context.pipeline.syncOperations
         do {
             let decoder = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize))
@@ -147,9 +147,5 @@ final class LateWebSocketUpgradeHandler: ChannelDuplexHandler, RemovableChannelH
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    private func wrapOutboundIn(_ part: HTTPServerResponsePart) -> NIOAny {
-        wrapOutboundOut(part)
     }
 }
