@@ -309,6 +309,7 @@ targets.append(
             "GatewayJSON",
             "GatewayTLS",
             "MarketFeed",
+            "Namespaces",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),

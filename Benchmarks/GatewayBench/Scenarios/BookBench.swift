@@ -1,11 +1,13 @@
 import Foundation
 import GatewayJSON
 import MarketFeed
+import Namespaces
 
 /// `book`: the gateway's order-book path on one core, in process (no server). Simulator depth
-/// messages (made beforehand, not timed) applied to an `OrderBook` with its top-10 CRC32 and the
-/// outgoing delta encoded, against a baseline measured in the same run: validating the same
-/// messages from JSON text, the work every feed message costs before any book exists.
+/// messages (made beforehand, not timed) go through the gateway's own `DepthBooks` (book,
+/// top-10 CRC32, merged cadences, the outgoing payload), alone and together with validating
+/// them from JSON text, which is what one producer message costs the feed thread. Baseline in
+/// the same run: validating alone, the work every feed message costs before any book exists.
 enum BookBench {
     static func run() -> BookReport {
         var simulator = MarketSimulator(symbols: ["BTC/USDT"], seed: 1)
@@ -17,26 +19,31 @@ enum BookBench {
             texts.append(JSONSerializer.serialize(json(depth)))
         }
         let parser = FeedParser(symbols: ["BTC/USDT"])
+        let cadences = DepthCadence.allCases.filter { $0.interval != nil }
         let parse = measure(rounds: 3) {
             var accepted = 0
             for text in texts where (try? parser.parse(text: text)) != nil { accepted += 1 }
             return accepted
         }
         let book = measure(rounds: 3) {
-            var orderBook = OrderBook(symbol: "BTC/USDT")
+            var books = DepthBooks(cadences: cadences)
             var bytes = 0
             for depth in messages {
-                guard case .delta(let prevSeq)? = try? orderBook.apply(depth) else { continue }
-                let payload = JSONSerializer.serialize(.object([
-                    "symbol": .string(depth.symbol), "type": "delta", "seq": .number(String(depth.seq)), "prevSeq": .number(String(prevSeq)),
-                    "bids": .array(depth.bids.map(\.json)), "asks": .array(depth.asks.map(\.json)),
-                    "checksum": .number(String(orderBook.checksum)), "ts": depth.ts,
-                ]))
+                guard case .publish(let payload) = books.apply(depth) else { continue }
                 bytes += payload.utf8.count
             }
             return bytes
         }
-        return BookReport(messages: messages.count, parseSeconds: parse, bookSeconds: book)
+        let both = measure(rounds: 3) {
+            var books = DepthBooks(cadences: cadences)
+            var bytes = 0
+            for text in texts {
+                guard case .depth(let depth)? = try? parser.parse(text: text), case .publish(let payload) = books.apply(depth) else { continue }
+                bytes += payload.utf8.count
+            }
+            return bytes
+        }
+        return BookReport(messages: messages.count, parseSeconds: parse, bookSeconds: book, parseAndBookSeconds: both)
     }
 
     /// The best of `rounds` timings, in seconds.

@@ -3,10 +3,10 @@ import MarketFeed
 
 /// The order books of every symbol and their merged deltas per cadence (SPEC §3 `cadence`).
 /// A value confined to the feed loop: it applies depth messages and says what to publish,
-/// and publishes nothing itself.
-struct DepthBooks {
+/// and publishes nothing itself. `package`: `gateway-bench book` measures this very code.
+package struct DepthBooks {
     /// What a depth message means for the `raw` room.
-    enum Update: Equatable {
+    package enum Update: Equatable {
         /// Send this payload (a delta, or a snapshot: also the resync after a gap).
         case publish(String)
         /// A sequence gap: the book is stale until the next snapshot, and nothing is sent.
@@ -20,11 +20,11 @@ struct DepthBooks {
     private var lastTs: [String: JSONValue] = [:]
 
     /// `cadences`: the merged cadences kept (every one but `raw`).
-    init(cadences: [DepthCadence]) {
+    package init(cadences: [DepthCadence]) {
         conflators = Dictionary(uniqueKeysWithValues: cadences.map { ($0, [:]) })
     }
 
-    mutating func apply(_ depth: FeedMessage.Depth) -> Update {
+    package mutating func apply(_ depth: FeedMessage.Depth) -> Update {
         var book = books[depth.symbol] ?? OrderBook(symbol: depth.symbol)
         let outcome: OrderBook.Outcome
         do {

@@ -8,7 +8,7 @@ public enum DepthCadence: String, CaseIterable, Sendable {
     case fast = "100ms"
     case slow = "1000ms"
 
-    var interval: TimeAmount? {
+    package var interval: TimeAmount? {
         switch self {
         case .raw: nil
         case .fast: .milliseconds(100)
