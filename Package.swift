@@ -293,6 +293,7 @@ var targets: [Target] = [
         dependencies: [
             "GatewayCore", "GatewayMetrics", "GatewayJSON", "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -337,6 +338,20 @@ if withBenchmarks {
             swiftSettings: upcoming
         )
     )
+    targets.append(
+        .executableTarget(
+            name: "NIOFloorServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Benchmarks/NIOFloorServer",
+            swiftSettings: upcoming
+        )
+    )
+    products.append(.executable(name: "nio-floor-server", targets: ["NIOFloorServer"]))
 }
 
 if withFuzzer {

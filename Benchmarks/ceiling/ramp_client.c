@@ -8,7 +8,9 @@
  * stay open until all are done, then the process exits. One thread, epoll.
  *
  * Build: cc -O2 -o ramp-client ramp_client.c
- * Run:   ramp-client PORT CLIENTS IN_FLIGHT   → one JSON line: connected, errors, rate, p50/p90/p99/max
+ * Run:   ramp-client PORT CLIENTS IN_FLIGHT [HOLD_SECONDS]   → one JSON line: connected, errors, rate,
+ *        p50/p90/p99/max; with HOLD_SECONDS the connections then stay open that long (a crowd
+ *        already connected while a second ramp runs).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,8 +54,8 @@ static int next_frame(client_t *c, char *out, size_t cap, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: ramp-client PORT CLIENTS IN_FLIGHT\n"); return 2; }
-    int port = atoi(argv[1]), total = atoi(argv[2]), in_flight = atoi(argv[3]);
+    if (argc < 4) { fprintf(stderr, "usage: ramp-client PORT CLIENTS IN_FLIGHT [HOLD_SECONDS]\n"); return 2; }
+    int port = atoi(argv[1]), total = atoi(argv[2]), in_flight = atoi(argv[3]), hold = argc > 4 ? atoi(argv[4]) : 0;
     client_t *clients = calloc((size_t)total, sizeof *clients);
     double *latency = calloc((size_t)total, sizeof *latency);
     int started = 0, done = 0, errors = 0, active = 0, epfd = epoll_create1(0);
@@ -123,5 +125,7 @@ int main(int argc, char **argv) {
     printf("{\"clients\":%d,\"connected\":%d,\"errors\":%d,\"seconds\":%.3f,\"rate_per_s\":%.0f,"
            "\"latency_ms\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
            total, done, errors + (total - done - errors), seconds, done / seconds, Q(0.5), Q(0.9), Q(0.99), done ? latency[done - 1] : 0);
+    fflush(stdout);
+    if (hold > 0) sleep((unsigned)hold);
     return 0;
 }

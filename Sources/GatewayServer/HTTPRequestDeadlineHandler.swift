@@ -1,3 +1,4 @@
+import GatewayCore
 import GatewayMetrics
 import NIOCore
 import NIOHTTP1
@@ -23,16 +24,19 @@ final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private let metrics: GatewayMetrics
-    private var deadline: Scheduled<Void>?
+    /// The loop's timer queues (a deadline per connection, armed and cancelled in O(1)).
+    private let loop: LoopContext
+    private var deadline: LoopTimer?
     /// Request heads received minus responses finished.
     private var inProgress = 0
     /// Bumped whenever the deadline changes, so a late write completion cannot arm a stale one.
     private var generation = 0
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, metrics: GatewayMetrics) {
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, metrics: GatewayMetrics, loop: LoopContext) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.metrics = metrics
+        self.loop = loop
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -85,17 +89,17 @@ final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         disarm()
         let channel = context.channel
         let metrics = metrics
-        deadline = context.eventLoop.scheduleTask(in: timeout) {
+        deadline = loop.timers(after: timeout).arm {
             metrics.countHTTPTimeout(idle: idle)
             channel.close(promise: nil)
         }
     }
 
     /// Installs the handler right after the request decoder of a freshly configured pipeline.
-    static func install(on channel: any Channel, headerTimeout: TimeAmount, idleTimeout: TimeAmount, metrics: GatewayMetrics) throws {
+    static func install(on channel: any Channel, headerTimeout: TimeAmount, idleTimeout: TimeAmount, metrics: GatewayMetrics, loop: LoopContext) throws {
         let operations = channel.pipeline.syncOperations
         let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-        let handler = HTTPRequestDeadlineHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, metrics: metrics)
+        let handler = HTTPRequestDeadlineHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, metrics: metrics, loop: loop)
         try operations.addHandler(handler, name: name, position: .after(decoder))
     }
 

@@ -24,3 +24,18 @@ struct SessionIDTests {
         #expect(perPosition.allSatisfy { $0.count == 64 })
     }
 }
+
+@Suite("Session ids across threads")
+struct SessionIDConcurrencyTests {
+    @Test("ids made on many threads at once, past several pool refills, are all distinct")
+    func concurrentIDsAreDistinct() async {
+        let ids = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<8 {
+                group.addTask { (0..<2_000).map { _ in SessionID.make() } }
+            }
+            return await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(ids.count == 16_000)
+        #expect(Set(ids).count == 16_000)
+    }
+}

@@ -10,12 +10,24 @@ public final class LoopContext: @unchecked Sendable {
     private var spareFlushQueue: [EngineSession] = []
     private var flushScheduled = false
     private var lastFlush = NIODeadline.uptimeNanoseconds(0)
+    private var timerQueues: [Int64: LoopTimerQueue] = [:]
     /// Flush rounds on this loop are at least this far apart; see ``enqueueFlush(_:)``.
     let flushInterval: TimeAmount
 
     public init(eventLoop: any EventLoop, flushInterval: TimeAmount = .zero) {
         self.eventLoop = eventLoop
         self.flushInterval = flushInterval
+    }
+
+    // MARK: Timers
+
+    /// This loop's queue of timers that wait `delay` (one queue per distinct delay; see
+    /// ``LoopTimerQueue``). On the loop only.
+    public func timers(after delay: TimeAmount) -> LoopTimerQueue {
+        if let queue = timerQueues[delay.nanoseconds] { return queue }
+        let queue = LoopTimerQueue(eventLoop: eventLoop, delay: delay)
+        timerQueues[delay.nanoseconds] = queue
+        return queue
     }
 
     // MARK: Rooms

@@ -4,7 +4,7 @@ extension EngineSession {
     /// The next ping goes out `pingInterval` after the last pong (or the open).
     func schedulePing() {
         pingTask?.cancel()
-        pingTask = eventLoop.scheduleTask(in: configuration.pingInterval) { [self] in
+        pingTask = loopContext.timers(after: configuration.pingInterval).arm { [self] in
             sendPing()
         }
     }
@@ -25,7 +25,7 @@ extension EngineSession {
             scheduleFlush()
         }
         pongDeadline?.cancel()
-        pongDeadline = eventLoop.scheduleTask(in: configuration.pingTimeout) { [self] in
+        pongDeadline = loopContext.timers(after: configuration.pingTimeout).arm { [self] in
             guard let reason = state.pongDeadlinePassed() else { return }
             logger.debug("No pong within pingTimeout")
             close(reason: reason)

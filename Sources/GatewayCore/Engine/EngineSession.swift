@@ -45,8 +45,8 @@ public final class EngineSession: @unchecked Sendable {
     var pendingPollConnection: ObjectIdentifier?
     var postInFlight = false
 
-    var pingTask: Scheduled<Void>?
-    var pongDeadline: Scheduled<Void>?
+    var pingTask: LoopTimer?
+    var pongDeadline: LoopTimer?
     var needsFlush = false
     public var isClosed: Bool { state.isClosed }
     /// The WebSocket while it is this open session's transport: the broadcast fast path reads

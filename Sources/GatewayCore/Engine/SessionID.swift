@@ -5,11 +5,9 @@ public enum SessionID {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     public static func make() -> String {
-        // Two 64-bit draws (one getrandom each) give the 120 bits; drawing per character cost
-        // twenty system calls per id, two ids per connection.
-        var generator = SystemRandomNumberGenerator()
-        var high = generator.next()
-        var low = generator.next()
+        // Two 64-bit draws give the 120 bits, from a pool the kernel refills 4 KiB at a time.
+        var high = RandomBytePool.shared.next()
+        var low = RandomBytePool.shared.next()
         return String(unsafeUninitializedCapacity: 20) { buffer in
             for index in 0..<10 {
                 buffer[index] = alphabet[Int(high & 63)]

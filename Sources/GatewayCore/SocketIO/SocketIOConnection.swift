@@ -15,7 +15,7 @@ public final class SocketIOConnection: EngineMessageHandler {
     /// Namespaces whose CONNECT is being decided elsewhere (a deferred decision).
     private var joining: Set<String> = []
     private var assembler: BinaryAssembler?
-    private var connectDeadline: Scheduled<Void>?
+    private var connectDeadline: LoopTimer?
     private let connectTimeout: TimeAmount
 
     public init(registry: NamespaceRegistry, metrics: GatewayMetrics, connectTimeout: TimeAmount, logger: Logger) {
@@ -31,7 +31,7 @@ public final class SocketIOConnection: EngineMessageHandler {
         // A client that never joins a namespace is closed after connectTimeout. The task holds
         // the session strongly and is cancelled on connect or close: a weak reference would give
         // every session a side table and slow each retain on the broadcast path.
-        connectDeadline = session.eventLoop.scheduleTask(in: connectTimeout) { [self] in
+        connectDeadline = session.loopContext.timers(after: connectTimeout).arm { [self] in
             guard sockets.isEmpty else { return }
             session.close(reason: .connectTimeout)
         }

@@ -131,7 +131,8 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                     on: channel,
                     headerTimeout: engine.configuration.requestHeaderTimeout,
                     idleTimeout: engine.configuration.idleTimeout,
-                    metrics: engine.metrics
+                    metrics: engine.metrics,
+                    loop: engine.broadcaster.context(for: channel.eventLoop)
                 )
             }
             return Value(result: result, channel: channel)
