@@ -22,6 +22,13 @@ struct OrderBookTests {
     func crc() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum([UInt8]()) == 0)
+        // Contiguous storage (small and native strings) and plain sequences agree.
+        #expect(CRC32.checksum("123456789".utf8) == 0xCBF4_3926)
+        #expect(CRC32.checksum(AnySequence(Array("123456789".utf8))) == 0xCBF4_3926)
+        var running = CRC32.Running()
+        running.add("12345".utf8)
+        running.add(AnySequence(Array("6789".utf8)))
+        #expect(running.value == 0xCBF4_3926)
     }
 
     @Test("a snapshot then chained deltas; quantity 0 removes a level")

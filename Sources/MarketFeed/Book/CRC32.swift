@@ -19,6 +19,16 @@ public enum CRC32 {
         public init() {}
 
         public mutating func add<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+            // Contiguous bytes (every native or small String's UTF-8) in one tight loop: the
+            // checksum of the top 10 levels is paid on every book update.
+            let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+                CRC32.table.withUnsafeBufferPointer { table in
+                    var crc = self.crc
+                    for byte in buffer { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+                    self.crc = crc
+                }
+            }
+            if done != nil { return }
             for byte in bytes { crc = CRC32.table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
         }
 

@@ -28,17 +28,20 @@ public struct DecimalText: Sendable, Hashable, Comparable {
 
     /// `-?digits[.digits]` only: no exponent, no spaces, no hex, no "NaN".
     static func isDecimal(_ text: String) -> Bool {
+        // Bytes, not Characters: grapheme breaking was the parser's largest cost per level.
         var sawDigit = false
         var sawPoint = false
-        for (index, character) in text.enumerated() {
-            switch character {
-            case "-" where index == 0: continue
-            case "0"..."9": sawDigit = true
-            case "." where !sawPoint && sawDigit: sawPoint = true
+        var last: UInt8 = 0
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "-") where index == 0: break
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
+            case UInt8(ascii: ".") where !sawPoint && sawDigit: sawPoint = true
             default: return false
             }
+            last = byte
         }
-        return sawDigit && text.last != "."
+        return sawDigit && last != UInt8(ascii: ".")
     }
 
     public var isZero: Bool { value == 0 }

@@ -25,14 +25,21 @@ package struct DepthBooks {
     }
 
     package mutating func apply(_ depth: FeedMessage.Depth) -> Update {
-        var book = books[depth.symbol] ?? OrderBook(symbol: depth.symbol)
+        // The book is changed where it lies: a copy taken out and stored back would copy both
+        // sides (the dictionary still holds them) on every delta.
         let outcome: OrderBook.Outcome
-        do {
-            outcome = try book.apply(depth)
+        do throws(FeedError) {
+            if books[depth.symbol] != nil {
+                outcome = try books[depth.symbol]!.apply(depth)
+            } else {
+                var book = OrderBook(symbol: depth.symbol)
+                outcome = try book.apply(depth)
+                books[depth.symbol] = book
+            }
         } catch {
             return .rejected(error)
         }
-        books[depth.symbol] = book
+        let book = books[depth.symbol]!  // stored just above
         lastTs[depth.symbol] = depth.ts
         for cadence in conflators.keys {
             conflators[cadence]![depth.symbol, default: DepthConflator()].record(outcome, depth)

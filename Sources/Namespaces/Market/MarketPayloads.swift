@@ -28,11 +28,7 @@ enum MarketPayloads {
     }
 
     static func depthDelta(symbol: String, seq: UInt64, prevSeq: UInt64, bids: [BookLevel], asks: [BookLevel], checksum: UInt32, ts: JSONValue) -> String {
-        JSONSerializer.serialize(.object([
-            "symbol": .string(symbol), "type": "delta", "seq": .number(String(seq)), "prevSeq": .number(String(prevSeq)),
-            "bids": .array(bids.map(\.json)), "asks": .array(asks.map(\.json)),
-            "checksum": .number(String(checksum)), "ts": ts,
-        ]))
+        DepthDeltaJSON.encode(symbol: symbol, seq: seq, prevSeq: prevSeq, bids: bids, asks: asks, checksum: checksum, ts: ts)
     }
 
     static func depthSnapshot(_ book: OrderBook, ts: JSONValue) -> String {
