@@ -11,15 +11,23 @@
 #   2. fan-out: 1,000 subscribers over 5 symbols, ticks POSTed by gateway-bench at 5,000,
 #      10,000, 12,500 and 15,000 /s (1, 2, 2.5 and 3 M deliveries/s offered).
 #   3. many symbols: 10,000 clients × 5 of 100 symbols, 10,000 ticks/s POSTed.
+#   4. fan-out over 10 symbols: 1,000 subscribers, 100 a symbol, 10,000, 20,000 and 25,000 ticks/s
+#      (1, 2 and 2.5 M deliveries/s); and 1,000 symbols: 10,000 clients × 5 of 1,000, 20,000
+#      ticks/s (1 M deliveries/s).
+# The ramp also runs against two SwiftNIO floors (Benchmarks/NIOFloorServer): NIO's stock HTTP
+# pipeline and WebSocket upgrader answering the ramp with pre-encoded frames, and `--raw`, NIO's
+# channels alone with no HTTP handlers. What they reach is the most the gateway's stack allows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/common.sh
-build_bench gateway-bench gateway
+build_bench gateway-bench gateway nio-floor-server
 build_ceiling
 bench_workspace
 SECRET=bench-secret-0123456789abcdef
 TOKEN=$(JWT_SECRET=$SECRET "$BIN/gateway" token --sub bench --role service --ttl 1h)
 SYMBOLS100=$(seq -f "S%04g/USDT" 0 99 | paste -sd, -)
+SYMBOLS1000=$(seq -f "S%04g/USDT" 0 999 | paste -sd, -)
+SYMBOLS10="BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT,ADA/USDT,AVAX/USDT,DOT/USDT,LINK/USDT,LTC/USDT"
 
 config() { # symbols
     printf 'feed: { source: none, symbols: [%s], throttleMs: { prices: 0 } }\nlimits: { maxConnectionsPerIp: 100000, maxSymbolsPerConnection: 100 }\nlogging: { level: warning }\n' "$1" > "$WORK/gateway.yaml"
@@ -30,6 +38,10 @@ start() { # server, symbols → sets $port $pid
     if [ "$1" = gateway ]; then
         config "$2"
         JWT_SECRET=$SECRET "$BIN/gateway" serve --config "$WORK/gateway.yaml" --port "$port" > /dev/null 2>&1 &
+    elif [ "$1" = nio-floor ]; then
+        "$BIN/nio-floor-server" "$port" > /dev/null 2>&1 &
+    elif [ "$1" = nio-floor-raw ]; then
+        "$BIN/nio-floor-server" "$port" --raw > /dev/null 2>&1 &
     else
         "$BIN/ceiling-server" "$port" > /dev/null 2>&1 &
     fi
@@ -41,6 +53,11 @@ stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores; gateway vs ceiling server, interleaved twice"
 for round in 1 2; do
+    for server in nio-floor nio-floor-raw; do
+        start "$server" ""
+        "$BIN/ramp-client" "$port" 10000 1000 > "$WORK/$server-cramp-$round.json" || true
+        stop
+    done
     for server in gateway ceiling; do
         start "$server" "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT"
         "$BIN/gateway-bench" ramp --url "http://127.0.0.1:$port" --clients 10000 --in-flight 1000 --server-pid "$pid" \
@@ -57,6 +74,16 @@ for round in 1 2; do
         "$BIN/gateway-bench" symbols --url "http://127.0.0.1:$port" --symbols "$SYMBOLS100" --per-client 5 --subscribers 10000 \
             --in-flight 1000 --ticks post --token "$TOKEN" --rates 10000 --seconds 4 --quiet --label "$server symbols" \
             --json-file "$WORK/$server-symbols-$round.json" > /dev/null || true
+        stop
+        start "$server" "$SYMBOLS10"
+        "$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --ticks post --token "$TOKEN" --subscribers 1000 \
+            --symbols "$SYMBOLS10" --rates 10000,20000,25000 --seconds 3 --quiet --label "$server fanout 10" \
+            --json-file "$WORK/$server-fanout10-$round.json" > /dev/null || true
+        stop
+        start "$server" "$SYMBOLS1000"
+        "$BIN/gateway-bench" symbols --url "http://127.0.0.1:$port" --symbols "$SYMBOLS1000" --per-client 5 --subscribers 10000 \
+            --in-flight 1000 --ticks post --token "$TOKEN" --rates 20000 --seconds 4 --quiet --label "$server symbols 1000" \
+            --json-file "$WORK/$server-symbols1000-$round.json" > /dev/null || true
         stop
     done
 done
@@ -82,12 +109,12 @@ def ramp(server, r):
         per_conn = (rss["rss_mb"] - before["rss_mb"]) * 1024 / j["connected"]
     return j.get("rate_per_s"), (j.get("latency_ms") or {}).get("p99"), per_conn
 
-def fanout(server, r):
-    j = load(f"{server}-fanout-{r}.json")
+def fanout(server, r, name="fanout"):
+    j = load(f"{server}-{name}-{r}.json")
     return j.get("steps", []) if j else []
 
-def symbols(server, r):
-    j = load(f"{server}-symbols-{r}.json")
+def symbols(server, r, name="symbols"):
+    j = load(f"{server}-{name}-{r}.json")
     if not j or not j.get("steps"): return None
     s = j["steps"][0]
     return s.get("deliveries_per_s"), (s.get("latency_ms") or {}).get("p99"), s.get("ticks_refused")
@@ -108,13 +135,19 @@ for r in (1, 2):
     if g and c and g.get("rate_per_s") and c.get("rate_per_s"):
         print(f"| ramp with the C client: connections/s | {r} | {fmt(g['rate_per_s'])} | {fmt(c['rate_per_s'])} | {g['rate_per_s'] / c['rate_per_s']:.2f} |")
         print(f"| … p99 ms, errors | {r} | {fmt(g['latency_ms']['p99'])}, {g['errors']} | {fmt(c['latency_ms']['p99'])}, {c['errors']} | {g['latency_ms']['p99'] / max(0.1, c['latency_ms']['p99']):.1f}× |")
-    for gs, cs in zip(fanout("gateway", r), fanout("ceiling", r)):
-        offered = gs.get("rate", 0) * 200
-        gp, cp = (gs.get("latency_ms") or {}), (cs.get("latency_ms") or {})
-        print(f"| 1,000 subscribers, {offered / 1e6:.1f} M deliveries/s offered: delivered/s | {r} | {fmt(gs.get('deliveries_per_s'))} | {fmt(cs.get('deliveries_per_s'))} | {gs.get('deliveries_per_s', 0) / max(1, cs.get('deliveries_per_s', 1)):.2f} |")
-        print(f"| … p50 / p99 ms | {r} | {fmt(gp.get('p50'))} / {fmt(gp.get('p99'))} | {fmt(cp.get('p50'))} / {fmt(cp.get('p99'))} | p99 {(gp.get('p99') or 0) / max(0.1, cp.get('p99') or 0.1):.1f}× |")
-    g, c = symbols("gateway", r), symbols("ceiling", r)
-    if g and c:
-        print(f"| 10,000 clients × 5 of 100 symbols, 10,000 ticks/s: deliveries/s | {r} | {fmt(g[0])} | {fmt(c[0])} | {(g[0] or 0) / max(1, c[0] or 1):.2f} |")
-        print(f"| … p99 ms, ticks refused | {r} | {fmt(g[1])}, {fmt(g[2])} | {fmt(c[1])}, {fmt(c[2])} | |")
+        for floor, title in (("nio-floor", "SwiftNIO floor, stock HTTP upgrade"), ("nio-floor-raw", "SwiftNIO floor, no HTTP handlers")):
+            f = load(f"{floor}-cramp-{r}.json")
+            if f and f.get("rate_per_s"):
+                print(f"| … {title}: connections/s, p99 ms (gateway / floor) | {r} | {fmt(f['rate_per_s'])}, {fmt(f['latency_ms']['p99'])} | | {g['rate_per_s'] / f['rate_per_s']:.2f} |")
+    for name, per_symbol, title in (("fanout", 200, "5 symbols"), ("fanout10", 100, "10 symbols")):
+        for gs, cs in zip(fanout("gateway", r, name), fanout("ceiling", r, name)):
+            offered = gs.get("rate", 0) * per_symbol
+            gp, cp = (gs.get("latency_ms") or {}), (cs.get("latency_ms") or {})
+            print(f"| 1,000 subscribers over {title}, {offered / 1e6:.1f} M deliveries/s offered: delivered/s | {r} | {fmt(gs.get('deliveries_per_s'))} | {fmt(cs.get('deliveries_per_s'))} | {gs.get('deliveries_per_s', 0) / max(1, cs.get('deliveries_per_s', 1)):.2f} |")
+            print(f"| … p50 / p99 ms | {r} | {fmt(gp.get('p50'))} / {fmt(gp.get('p99'))} | {fmt(cp.get('p50'))} / {fmt(cp.get('p99'))} | p99 {(gp.get('p99') or 0) / max(0.1, cp.get('p99') or 0.1):.1f}× |")
+    for name, title in (("symbols", "10,000 clients × 5 of 100 symbols, 10,000 ticks/s"), ("symbols1000", "10,000 clients × 5 of 1,000 symbols, 20,000 ticks/s")):
+        g, c = symbols("gateway", r, name), symbols("ceiling", r, name)
+        if g and c:
+            print(f"| {title}: deliveries/s | {r} | {fmt(g[0])} | {fmt(c[0])} | {(g[0] or 0) / max(1, c[0] or 1):.2f} |")
+            print(f"| … p99 ms, ticks refused | {r} | {fmt(g[1])}, {fmt(g[2])} | {fmt(c[1])}, {fmt(c[2])} | |")
 PY

@@ -34,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         LoggingBootstrap.bootstrap(level: configuration.logging.level, format: configuration.logging.format)
         let logger = Logger(label: "gateway")
+        MallocTuning.apply(logger: logger)
         do {
             try await GatewayApplication(configuration: configuration, logger: logger).run()
         } catch let error as ConfigurationError {

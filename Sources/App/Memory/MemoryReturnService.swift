@@ -25,23 +25,10 @@ struct MemoryReturnService: Service {
             peak = max(peak, now)
             guard peak - now >= threshold, now < peak / 2 else { continue }
             #if canImport(Glibc)
-            _ = mallocTrim(0)
+            GlibcMalloc.trim()
             #endif
             logger.debug("Returned free memory after connections left", metadata: ["connections.peak": "\(peak)", "connections.now": "\(now)"])
             peak = now
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-
-/// glibc's `int malloc_trim(size_t pad)`, which Swift's Glibc module does not import: looked up
-/// once and called with the C calling convention (a Swift-side declaration would not be).
-private let mallocTrimFunction: (@convention(c) (Int) -> Int32)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-}()
-
-private func mallocTrim(_ pad: Int) -> Int32 { mallocTrimFunction?(pad) ?? 0 }
-#endif
