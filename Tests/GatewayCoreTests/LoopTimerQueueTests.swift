@@ -1,6 +1,7 @@
 import GatewayCore
 import GatewayMetrics
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import Testing
 
@@ -29,7 +30,7 @@ struct LoopTimerQueueTests {
             timers[3].cancel()
             timers[7].cancel()
             // A later timer on the same queue: fires after all of the above.
-            _ = context.eventLoop.scheduleTask(in: .milliseconds(5)) {
+            _ = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(5)) {
                 _ = queue.arm { done.succeed(log.value) }
             }
         }
@@ -84,4 +85,97 @@ private final class Box<Value>: @unchecked Sendable {
 private final class Target: @unchecked Sendable {
     var touched = 0
     func touch() { touched += 1 }
+}
+
+/// The same queue on virtual time: when exactly each timer fires.
+@Suite("Loop timer queue, on virtual time")
+struct LoopTimerQueueDeadlineTests {
+    let loop = EmbeddedEventLoop()
+    let delay = TimeAmount.milliseconds(100)
+    let nanosecond = TimeAmount.nanoseconds(1)
+
+    @Test("a timer fires at its deadline, not a nanosecond before, and later ones wait for theirs")
+    func firesExactlyAtItsDeadline() {
+        let context = LoopContext(eventLoop: loop)
+        let queue = context.timers(after: delay)
+        var fired: [String] = []
+        _ = queue.arm { fired.append("a") }
+        loop.advanceTime(by: .milliseconds(50))
+        _ = queue.arm { fired.append("b") }
+        loop.advanceTime(by: .milliseconds(50) - nanosecond)
+        #expect(fired.isEmpty)
+        loop.advanceTime(by: nanosecond)
+        #expect(fired == ["a"])
+        loop.advanceTime(by: .milliseconds(50) - nanosecond)
+        #expect(fired == ["a"])
+        loop.advanceTime(by: nanosecond)
+        #expect(fired == ["a", "b"])
+        #expect(queue.pendingCount == 0 && queue.storedCount == 0)
+    }
+
+    @Test("cancelled timers at the front neither fire nor hold up a live one behind them")
+    func cancelledFrontEntries() {
+        let context = LoopContext(eventLoop: loop)
+        let queue = context.timers(after: delay)
+        var fired: [String] = []
+        let first = queue.arm { fired.append("first") }
+        loop.advanceTime(by: .milliseconds(10))
+        let second = queue.arm { fired.append("second") }
+        loop.advanceTime(by: .milliseconds(10))
+        _ = queue.arm { fired.append("third") }
+        first.cancel()
+        second.cancel()
+        #expect(queue.pendingCount == 1)
+        loop.advanceTime(by: delay - nanosecond)
+        #expect(fired.isEmpty)
+        loop.advanceTime(by: nanosecond)
+        #expect(fired == ["third"])
+        #expect(queue.pendingCount == 0 && queue.storedCount == 0)
+    }
+
+    @Test("an action that cancels a timer due in the same pass stops it")
+    func cancelDuringTheSamePass() {
+        let context = LoopContext(eventLoop: loop)
+        let queue = context.timers(after: delay)
+        var fired: [String] = []
+        var later: LoopTimer?
+        _ = queue.arm {
+            fired.append("a")
+            later?.cancel()
+        }
+        later = queue.arm { fired.append("b") }
+        loop.advanceTime(by: delay)
+        #expect(fired == ["a"])
+        #expect(queue.pendingCount == 0 && queue.storedCount == 0)
+    }
+
+    @Test("a timer armed after all others were cancelled fires a full delay after it was armed")
+    func armAfterEverythingWasCancelled() {
+        let context = LoopContext(eventLoop: loop)
+        let queue = context.timers(after: delay)
+        var fired = 0
+        queue.arm { fired += 100 }.cancel()
+        loop.advanceTime(by: .milliseconds(60))
+        _ = queue.arm { fired += 1 }
+        loop.advanceTime(by: delay - nanosecond)
+        #expect(fired == 0)
+        loop.advanceTime(by: nanosecond)
+        #expect(fired == 1)
+    }
+
+    @Test("a heartbeat re-armed by its own action keeps its period")
+    func rearmedFromItsOwnAction() {
+        let context = LoopContext(eventLoop: loop)
+        let queue = context.timers(after: delay)
+        var beats = 0
+        func beat() {
+            beats += 1
+            _ = queue.arm(beat)
+        }
+        _ = queue.arm(beat)
+        loop.advanceTime(by: delay * 3 - nanosecond)
+        #expect(beats == 2)
+        loop.advanceTime(by: nanosecond)
+        #expect(beats == 3)
+    }
 }

@@ -24,6 +24,8 @@ public final class LoopContext: @unchecked Sendable {
     /// This loop's queue of timers that wait `delay` (one queue per distinct delay; see
     /// ``LoopTimerQueue``). On the loop only.
     public func timers(after delay: TimeAmount) -> LoopTimerQueue {
+        // A zero delay would let a timer re-armed by its own action fire again in the same pass.
+        precondition(delay > .zero, "a timer queue needs a positive delay")
         if let queue = timerQueues[delay.nanoseconds] { return queue }
         let queue = LoopTimerQueue(eventLoop: eventLoop, delay: delay)
         timerQueues[delay.nanoseconds] = queue

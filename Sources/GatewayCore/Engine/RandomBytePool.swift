@@ -5,14 +5,15 @@ import Darwin
 #endif
 import Synchronization
 
-/// Bytes from the system's CSPRNG, drawn 4 KiB at a time. Every connection needs random ids (its
+/// Bytes from the system's CSPRNG, drawn 256 at a time. Every connection needs random ids (its
 /// Engine.IO sid and a socket id per namespace), and one `getrandom` call per 64-bit draw was
-/// four system calls per connection; here it is one per 256 draws. The bytes are the kernel's
+/// four system calls per connection; here it is one per 32 draws. The bytes are the kernel's
 /// own, handed out once each, so an id is exactly as unguessable as before.
 final class RandomBytePool: Sendable {
     static let shared = RandomBytePool()
 
-    private static let size = 4096
+    /// `getentropy`'s most per call.
+    private static let size = 256
     private let state = Mutex<(bytes: [UInt8], used: Int)>(([UInt8](repeating: 0, count: RandomBytePool.size), RandomBytePool.size))
 
     /// The next 64 random bits.
@@ -30,7 +31,9 @@ final class RandomBytePool: Sendable {
     }
 
     private static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
-        // glibc ≥ 2.36 (Debian 12) and Darwin: the kernel's CSPRNG (getrandom on Linux).
-        arc4random_buf(buffer.baseAddress!, buffer.count)
+        // The kernel's CSPRNG (getrandom on Linux; glibc ≥ 2.25, musl and Darwin have it).
+        guard getentropy(buffer.baseAddress!, buffer.count) == 0 else {
+            fatalError("getentropy failed (errno \(errno)): no source of randomness for session ids")
+        }
     }
 }

@@ -50,7 +50,7 @@ public final class LoopTimerQueue {
     }
 
     private func scheduleWakeUp(at deadline: NIODeadline) {
-        wakeUp = eventLoop.scheduleTask(deadline: deadline) { [self] in fireDue() }
+        wakeUp = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in fireDue() }
     }
 
     private func fireDue() {
@@ -74,6 +74,9 @@ public final class LoopTimerQueue {
         if let first = timers.first { scheduleWakeUp(at: first.deadline) }
     }
 }
+
+@available(*, unavailable)
+extension LoopTimerQueue: Sendable {}
 
 /// One armed timer of a ``LoopTimerQueue``.
 public final class LoopTimer {
@@ -103,3 +106,6 @@ public final class LoopTimer {
         action()
     }
 }
+
+@available(*, unavailable)
+extension LoopTimer: Sendable {}
