@@ -87,6 +87,19 @@ struct BroadcastTests {
         for (channel, _, _) in clients { #expect(try harness.frames(channel).count == 1) }
     }
 
+    @Test("the session peak remembers a crowd that came and went between two looks, then starts over")
+    func sessionPeak() throws {
+        let harness = Harness()
+        #expect(harness.engine.takeSessionPeak() == 0)
+        let sessions = try (0..<3).map { _ in try harness.client().1 }
+        sessions[0].close(reason: .forcedServerClose)
+        sessions[1].close(reason: .forcedServerClose)
+        harness.loop.run()
+        #expect(harness.engine.sessionCount == 1)
+        #expect(harness.engine.takeSessionPeak() == 3)
+        #expect(harness.engine.takeSessionPeak() == 1)
+    }
+
     @Test("a socket that stops reading is closed once its backlog passes slowConsumerBytes")
     func slowConsumer() throws {
         let harness = Harness(configuration: EngineConfiguration(slowConsumerBytes: 64 * 1024))

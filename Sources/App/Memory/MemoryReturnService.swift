@@ -4,8 +4,9 @@ import ServiceLifecycle
 
 /// Gives memory back to the system after a crowd leaves. glibc keeps freed memory in its
 /// arenas, so after 10,000 clients disconnect the process would stay at its peak size; when the
-/// connection count has fallen to under half of its peak (and by at least `threshold`), one
-/// `malloc_trim` returns the free pages. Checked every 5 s; costs nothing while the count is flat.
+/// connection count has fallen to under half of its peak (and by at least `threshold`), the free
+/// pages go back. Checked every 5 s (the peak in between counts too: a crowd that came and went
+/// between two looks still does); costs nothing while the count is flat.
 struct MemoryReturnService: Service {
     let engine: EngineServer
     let logger: Logger
@@ -21,8 +22,8 @@ struct MemoryReturnService: Service {
         var peak = engine.sessionCount
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
+            peak = max(peak, engine.takeSessionPeak())
             let now = engine.sessionCount
-            peak = max(peak, now)
             guard peak - now >= threshold, now < peak / 2 else { continue }
             #if canImport(Glibc)
             GlibcMalloc.trim()

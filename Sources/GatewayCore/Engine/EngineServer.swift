@@ -14,6 +14,8 @@ public final class EngineServer: Sendable {
     private let logger: Logger
     private let makeHandler: @Sendable (EngineSession) -> any EngineMessageHandler
     private let sessions = NIOLockedValueBox<[String: EngineSession]>([:])
+    /// The most sessions at once since ``takeSessionPeak()`` last read it.
+    private let sessionPeak = NIOLockedValueBox(0)
     private let accepting = NIOLockedValueBox(true)
     private let pollingConnections = PollingConnections()
 
@@ -46,6 +48,16 @@ public final class EngineServer: Sendable {
 
     public var sessionCount: Int { sessions.withLockedValue { $0.count } }
 
+    /// The most sessions there were at once since the last call (a crowd that came and went
+    /// between two looks still counts); starts again from the current count.
+    public func takeSessionPeak() -> Int {
+        let now = sessionCount
+        return sessionPeak.withLockedValue { peak in
+            defer { peak = now }
+            return max(peak, now)
+        }
+    }
+
     public var isAccepting: Bool { accepting.withLockedValue { $0 } }
 
     public func session(_ sid: String) -> EngineSession? {
@@ -71,7 +83,11 @@ public final class EngineServer: Sendable {
             _ = self?.sessions.withLockedValue { $0.removeValue(forKey: closed.sid) }
         }
         session.handler = makeHandler(session)
-        sessions.withLockedValue { $0[session.sid] = session }
+        let count = sessions.withLockedValue { sessions in
+            sessions[session.sid] = session
+            return sessions.count
+        }
+        sessionPeak.withLockedValue { $0 = max($0, count) }
         metrics.totals.engineSessions.add(1, ordering: .relaxed)
         return session
     }
