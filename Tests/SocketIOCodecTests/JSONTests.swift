@@ -51,5 +51,17 @@ struct JSONTests {
     func invalidUTF8() {
         let bytes: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
         #expect(throws: JSONError("")) { try JSONParser.parse(bytes) }
+        // A lone continuation byte, a truncated sequence, an overlong encoding.
+        for bad: [UInt8] in [[0x22, 0x80, 0x22], [0x22, 0x61, 0xE6, 0x97, 0x22], [0x22, 0xC0, 0xAF, 0x22]] {
+            #expect(throws: JSONError("")) { try JSONParser.parse(bad) }
+        }
+    }
+
+    @Test("ASCII and non-ASCII strings come back exactly as sent")
+    func stringsRoundTrip() throws {
+        for text in ["BTC/USDT", "64000.10", "", "héllo", "日本語", "a🙂b", "mixed ascii then ü"] {
+            let parsed = try JSONParser.parse(Array("[\"\(text)\"]".utf8))
+            #expect(parsed == .array([.string(text)]))
+        }
     }
 }

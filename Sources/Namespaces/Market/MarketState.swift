@@ -69,10 +69,19 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         }
         feedLoop.execute { [self] in
             batch = []
+            // Counted per type once per batch: a labelled-counter lookup per message was 5 % of
+            // the ingest profile.
+            var counted: [(type: String, count: Int64)] = []
             for message in messages {
-                metrics.feedMessages(source: source, type: message.type).increment(by: 1)
+                let type = message.type
+                if let index = counted.firstIndex(where: { $0.type == type }) {
+                    counted[index].count += 1
+                } else {
+                    counted.append((type, 1))
+                }
                 publish(message)
             }
+            for (type, count) in counted { metrics.feedMessages(source: source, type: type).increment(by: count) }
             if let publications = batch { publisher.publish(publications) }
             batch = nil
             queue.published(count)
