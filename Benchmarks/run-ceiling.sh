@@ -51,6 +51,21 @@ start() { # server, symbols → sets $port $pid
 
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
 
+fanout() { # server, name, symbols, ticks/s rates: 1,000 subscribers, one symbol each
+    start "$1" "$3"
+    "$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --ticks post --token "$TOKEN" --subscribers 1000 \
+        --symbols "$3" --rates "$4" --seconds 3 --quiet --label "$1 $2" --json-file "$WORK/$1-$2-$round.json" > /dev/null || true
+    stop
+}
+
+many_symbols() { # server, name, symbols, ticks/s: 10,000 clients on 5 symbols each
+    start "$1" "$3"
+    "$BIN/gateway-bench" symbols --url "http://127.0.0.1:$port" --symbols "$3" --per-client 5 --subscribers 10000 \
+        --in-flight 1000 --ticks post --token "$TOKEN" --rates "$4" --seconds 4 --quiet --label "$1 $2" \
+        --json-file "$WORK/$1-$2-$round.json" > /dev/null || true
+    stop
+}
+
 echo "# $(date -u +%FT%TZ) $(nproc) cores; gateway vs ceiling server, interleaved twice"
 for round in 1 2; do
     for server in nio-floor nio-floor-raw; do
@@ -66,25 +81,10 @@ for round in 1 2; do
         start "$server" "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT"
         "$BIN/ramp-client" "$port" 10000 1000 > "$WORK/$server-cramp-$round.json" || true
         stop
-        start "$server" "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT"
-        "$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --ticks post --token "$TOKEN" --subscribers 1000 \
-            --rates 5000,10000,12500,15000 --seconds 3 --quiet --label "$server fanout" --json-file "$WORK/$server-fanout-$round.json" > /dev/null || true
-        stop
-        start "$server" "$SYMBOLS100"
-        "$BIN/gateway-bench" symbols --url "http://127.0.0.1:$port" --symbols "$SYMBOLS100" --per-client 5 --subscribers 10000 \
-            --in-flight 1000 --ticks post --token "$TOKEN" --rates 10000 --seconds 4 --quiet --label "$server symbols" \
-            --json-file "$WORK/$server-symbols-$round.json" > /dev/null || true
-        stop
-        start "$server" "$SYMBOLS10"
-        "$BIN/gateway-bench" fanout --url "http://127.0.0.1:$port" --ticks post --token "$TOKEN" --subscribers 1000 \
-            --symbols "$SYMBOLS10" --rates 10000,20000,25000 --seconds 3 --quiet --label "$server fanout 10" \
-            --json-file "$WORK/$server-fanout10-$round.json" > /dev/null || true
-        stop
-        start "$server" "$SYMBOLS1000"
-        "$BIN/gateway-bench" symbols --url "http://127.0.0.1:$port" --symbols "$SYMBOLS1000" --per-client 5 --subscribers 10000 \
-            --in-flight 1000 --ticks post --token "$TOKEN" --rates 20000 --seconds 4 --quiet --label "$server symbols 1000" \
-            --json-file "$WORK/$server-symbols1000-$round.json" > /dev/null || true
-        stop
+        fanout "$server" fanout "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT" 5000,10000,12500,15000
+        many_symbols "$server" symbols "$SYMBOLS100" 10000
+        fanout "$server" fanout10 "$SYMBOLS10" 10000,20000,25000
+        many_symbols "$server" symbols1000 "$SYMBOLS1000" 20000
     done
 done
 
