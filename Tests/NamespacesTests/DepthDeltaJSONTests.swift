@@ -23,6 +23,11 @@ import Testing
               ("BTC/USDT", JSONValue.number("1718000000123.456")),
               ("ETH/USDT", JSONValue.string("1718000000123")),
               ("A\"B/\\C\u{01}", JSONValue.null),
+              // Each character that needs escaping on its own, non-ASCII, and ts of every kind.
+              ("A\"B", JSONValue.bool(true)),
+              ("A\\B", JSONValue.array([.number("1"), .string("x")])),
+              ("A\u{01}B", JSONValue.object(["ms": .number("1")])),
+              ("BTC/ÜSD", JSONValue.string("a\"b")),
           ])
     func sameAsSerializer(symbol: String, ts: JSONValue) {
         let bids = [level("64000.10", "0"), level(.number("63999.5"), .number("1e3")), level("-0", "12")]

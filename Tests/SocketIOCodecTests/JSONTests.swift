@@ -52,7 +52,8 @@ struct JSONTests {
         let bytes: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
         #expect(throws: JSONError("")) { try JSONParser.parse(bytes) }
         // A lone continuation byte, a truncated sequence, an overlong encoding.
-        for bad: [UInt8] in [[0x22, 0x80, 0x22], [0x22, 0x61, 0xE6, 0x97, 0x22], [0x22, 0xC0, 0xAF, 0x22]] {
+        // …and the same before an escape (the escape path validates at the end of the string).
+        for bad: [UInt8] in [[0x22, 0x80, 0x22], [0x22, 0x61, 0xE6, 0x97, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0x80, 0x5C, 0x6E, 0x22]] {
             #expect(throws: JSONError("")) { try JSONParser.parse(bad) }
         }
     }
@@ -63,5 +64,7 @@ struct JSONTests {
             let parsed = try JSONParser.parse(Array("[\"\(text)\"]".utf8))
             #expect(parsed == .array([.string(text)]))
         }
+        // An escape after non-ASCII text.
+        #expect(try JSONParser.parse(Array(#"["ü\n\u00e9"]"#.utf8)) == .array([.string("ü\né")]))
     }
 }

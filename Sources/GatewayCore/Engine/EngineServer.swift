@@ -51,10 +51,13 @@ public final class EngineServer: Sendable {
     /// The most sessions there were at once since the last call (a crowd that came and went
     /// between two looks still counts); starts again from the current count.
     public func takeSessionPeak() -> Int {
-        let now = sessionCount
-        return sessionPeak.withLockedValue { peak in
-            defer { peak = now }
-            return max(peak, now)
+        // Under the sessions lock: a session added meanwhile is either in `count` or raises the
+        // peak after the reset (adding takes the two locks one after the other, never nested).
+        sessions.withLockedValue { sessions in
+            sessionPeak.withLockedValue { peak in
+                defer { peak = sessions.count }
+                return max(peak, sessions.count)
+            }
         }
     }
 
