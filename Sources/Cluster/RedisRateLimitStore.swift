@@ -22,6 +22,11 @@ public final class RedisRateLimitStore: RateLimitStore {
         self.logger = logger
     }
 
+    /// Connection buckets are local; shared ones expire in Redis on their own.
+    public func forget(key: String) {
+        local.forget(key: key)
+    }
+
     public func take(key: String, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer {
         guard key.contains("|user:"), let (redis, sha) = connection.withLockedValue({ $0 }) else {
             return .now(local.take(key: key, policy: policy, now: now))

@@ -13,6 +13,7 @@ struct NamespaceHarness {
     let engine: EngineServer
     let minter = TokenMinter(secret: "namespace-test-secret-0123")
     let now = 1_800_000_000.0
+    let rateLimits = LocalRateLimitStore()
 
     init() {
         let metrics = GatewayMetrics()
@@ -21,6 +22,7 @@ struct NamespaceHarness {
         let services = GatewayServices(
             settings: NamespaceSettings(),
             authenticator: JWTAuthenticator(key: .secret("namespace-test-secret-0123")),
+            rateLimits: rateLimits,
             broadcaster: broadcaster,
             metrics: metrics,
             logger: Logger(label: "test"),

@@ -154,6 +154,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         behavior.disconnected(socket, state: state, reason: reason, services: services)
         services.connections.release(name)
         state.cancelTimers()
+        if state.rateKeyIsConnection { services.rateLimits.forget(key: state.rateKey) }
         RoomSubscriptions.release(state.subscribedRooms, state: state, namespace: name, services: services)
         if let slot = state.heldIpSlot { services.ipSockets.release(slot) }
         if let slot = state.heldUserSlot { services.userSockets.release(slot) }
