@@ -34,14 +34,15 @@ public enum JSONSerializer {
         }
     }
 
+    /// Whether `text` has a character JSON must escape (a control character, `"` or `\`);
+    /// without one it is written between quotes as it is.
+    public static func needsEscaping(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+    }
+
     public static func writeString(_ text: String, into output: inout String) {
         output += "\""
-        var needsEscaping = false
-        for byte in text.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscaping = true
-            break
-        }
-        if !needsEscaping {
+        if !needsEscaping(text) {
             output += text
             output += "\""
             return

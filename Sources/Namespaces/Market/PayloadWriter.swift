@@ -29,7 +29,7 @@ struct PayloadWriter {
         switch value {
         case .number(let text):
             bytes.append(contentsOf: text.utf8)
-        case .string(let text) where !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }):
+        case .string(let text) where !JSONSerializer.needsEscaping(text):
             bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: text.utf8)
             bytes.append(UInt8(ascii: "\""))
