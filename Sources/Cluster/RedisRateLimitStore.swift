@@ -9,44 +9,71 @@ import RedisBridge
 /// `retryAfterMs`) atomically in Redis, on Redis's clock. Only authenticated users' buckets are
 /// shared: an anonymous client's bucket belongs to its connection, which lives on one instance,
 /// so it stays local and costs no round trip. While Redis is unreachable every bucket is local.
+///
+/// A slow Redis must not hold clients up: a take that Redis has not answered within
+/// `deadline` is decided by the local bucket (a late reply is ignored), and so is one that
+/// Redis refuses at once (down, or too many commands waiting). Each such decision is reported
+/// to `onLocalDecision` with its reason (`slow`, `unavailable`), for
+/// `gateway_rate_limit_local_total`.
 public final class RedisRateLimitStore: RateLimitStore {
     private let local: LocalRateLimitStore
     private let prefix: String
     private let logger: Logger
+    private let deadline: TimeAmount
+    private let onLocalDecision: @Sendable (String) -> Void
     /// The command connection and the script's SHA once loaded on it.
     private let connection = NIOLockedValueBox<(RedisConnection, String)?>(nil)
 
-    public init(local: LocalRateLimitStore = LocalRateLimitStore(), prefix: String, logger: Logger) {
+    public init(
+        local: LocalRateLimitStore = LocalRateLimitStore(), prefix: String, deadline: TimeAmount = .milliseconds(250), logger: Logger,
+        onLocalDecision: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.local = local
         self.prefix = prefix
+        self.deadline = deadline
         self.logger = logger
+        self.onLocalDecision = onLocalDecision
     }
 
     /// Connection buckets are local; shared ones expire in Redis on their own.
-    public func forget(key: String) {
+    public func forget(key: RateLimitKey) {
         local.forget(key: key)
     }
 
-    public func take(key: String, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer {
-        guard key.contains("|user:"), let (redis, sha) = connection.withLockedValue({ $0 }) else {
-            return .now(local.take(key: key, policy: policy, now: now))
+    public func takeLocally(key: RateLimitKey, policy: TokenBucket.Policy, now: Double) -> TokenBucket.Decision {
+        local.takeLocally(key: key, policy: policy, now: now)
+    }
+
+    public func take(key: RateLimitKey, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer {
+        guard key.isShared, let (redis, sha) = connection.withLockedValue({ $0 }) else {
+            return .now(local.takeLocally(key: key, policy: policy, now: now))
         }
         let arguments = [
-            "EVALSHA", sha, "1", prefix + "rl:" + key,
+            "EVALSHA", sha, "1", prefix + "rl:" + key.storageName,
             String(policy.points), String(policy.duration), String(policy.blockDuration),
         ]
         let promise = eventLoop.makePromise(of: TokenBucket.Decision.self)
-        redis.eventLoop.execute { [local] in
+        // Whichever comes first, Redis's answer or the deadline, decides; the other is ignored.
+        let decided = NIOLockedValueBox(false)
+        let decide: @Sendable (TokenBucket.Decision?, String?) -> Void = { [local, onLocalDecision] decision, localReason in
+            guard decided.withLockedValue({ done in defer { done = true }; return !done }) else { return }
+            if let decision { return promise.succeed(decision) }
+            onLocalDecision(localReason ?? "unavailable")
+            promise.succeed(local.takeLocally(key: key, policy: policy, now: now))
+        }
+        let timer = eventLoop.scheduleTask(in: deadline) { decide(nil, "slow") }
+        redis.eventLoop.execute {
             redis.send(arguments).whenComplete { result in
+                timer.cancel()
                 switch result {
                 case .success(.integer(let retryAfterMs)):
-                    promise.succeed(retryAfterMs == 0 ? .allowed : .refused(retryAfterMs: Int(retryAfterMs)))
+                    decide(retryAfterMs == 0 ? .allowed : .refused(retryAfterMs: Int(retryAfterMs)), nil)
                 case .failure(let error) where "\(error)".contains("NOSCRIPT"):
                     redis.close()  // the link reconnects and loads the script again
-                    promise.succeed(local.take(key: key, policy: policy, now: now))
+                    decide(nil, "unavailable")
                 default:
-                    // Redis went away mid-call: this event is decided here.
-                    promise.succeed(local.take(key: key, policy: policy, now: now))
+                    // Redis went away mid-call, or has too many commands waiting: decided here.
+                    decide(nil, "unavailable")
                 }
             }
         }

@@ -21,6 +21,34 @@ public final class GatewayMetrics: Sendable {
     private let idleTimeouts: any CounterHandler
 
     private let perNamespace: NamespaceMetricsCache
+    private let boundRefusals: [Bound: any CounterHandler]
+    private let localRateDecisions: [LocalRateDecision: any CounterHandler]
+
+    /// The bounds of docs/security.md whose refusals are counted in
+    /// `gateway_bound_refusals_total{bound}`: a fixed label set, never a peer's value.
+    public enum Bound: String, CaseIterable, Sendable {
+        case sessions
+        case sessionsPerAddress = "sessions_per_address"
+        case handshakeRate = "handshake_rate"
+        case handshakeRatePerAddress = "handshake_rate_per_address"
+        case addressTable = "address_table"
+        case failedConnectsPerConnection = "failed_connects_per_connection"
+        case failedConnectsPerAddress = "failed_connects_per_address"
+        case requestHead = "request_head"
+        case requestTarget = "request_target"
+        case bookLevels = "book_levels"
+        case redisPending = "redis_pending"
+    }
+
+    /// Why a shared (Redis) rate-limit bucket was decided by the local one instead.
+    public enum LocalRateDecision: String, CaseIterable, Sendable {
+        /// Redis did not answer within the deadline.
+        case slow
+        /// Redis was down, refused, or had too many commands waiting.
+        case unavailable
+        /// The socket already had the most checks waiting.
+        case busy
+    }
 
     /// Running totals over all namespaces, readable (Prometheus handles are write-only) for
     /// `admin.stats` rates and `admin.metrics`.
@@ -52,6 +80,12 @@ public final class GatewayMetrics: Sendable {
         headerTimeouts = registry.makeCounter(descriptor: MetricName.httpTimeouts, labels: [("phase", "header")])
         idleTimeouts = registry.makeCounter(descriptor: MetricName.httpTimeouts, labels: [("phase", "idle")])
         perNamespace = NamespaceMetricsCache(registry: registry)
+        boundRefusals = Dictionary(uniqueKeysWithValues: Bound.allCases.map {
+            ($0, registry.makeCounter(descriptor: MetricName.boundRefusals, labels: [("bound", $0.rawValue)]))
+        })
+        localRateDecisions = Dictionary(uniqueKeysWithValues: LocalRateDecision.allCases.map {
+            ($0, registry.makeCounter(descriptor: MetricName.localRateDecisions, labels: [("reason", $0.rawValue)]))
+        })
         residentMemory = registry.makeGauge(descriptor: MetricName.residentMemory, labels: [])
         cpuSeconds = registry.makeCounter(descriptor: MetricName.cpuSeconds, labels: [])
         openFileDescriptors = registry.makeGauge(descriptor: MetricName.openFileDescriptors, labels: [])
@@ -82,6 +116,15 @@ public final class GatewayMetrics: Sendable {
     /// (`idle` false) or a kept-alive one between requests (`idle` true).
     public func countHTTPTimeout(idle: Bool) {
         (idle ? idleTimeouts : headerTimeouts).increment(by: 1)
+    }
+
+    /// Something a peer asked for was refused at one of the documented bounds.
+    public func countRefusal(_ bound: Bound) {
+        boundRefusals[bound]?.increment(by: 1)
+    }
+
+    public func countLocalRateDecision(reason: LocalRateDecision) {
+        localRateDecisions[reason]?.increment(by: 1)
     }
 
     public func countMalformed() {

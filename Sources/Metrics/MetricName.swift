@@ -26,6 +26,8 @@ enum MetricName {
     static var redisConfigured: MetricNameDescriptor { named("gateway_redis_configured", "1 when REDIS_URL is set (so gateway_redis_up 0 means down, not absent).") }
     static var httpTimeouts: MetricNameDescriptor { named("gateway_http_timeouts_total", "HTTP connections closed for not sending a complete request head in time, by phase (header: a new connection; idle: between requests).") }
     static var busMessages: MetricNameDescriptor { named("gateway_bus_messages_total", "Cluster bus messages: published to Redis, received from other instances, or delivered here only (Redis unreachable).") }
+    static var boundRefusals: MetricNameDescriptor { named("gateway_bound_refusals_total", "Requests refused at a documented bound (docs/security.md), by bound.") }
+    static var localRateDecisions: MetricNameDescriptor { named("gateway_rate_limit_local_total", "Shared (Redis) rate-limit checks decided by the local bucket instead, by reason (slow, unavailable, busy).") }
     static var residentMemory: MetricNameDescriptor { named("process_resident_memory_bytes", "Resident memory of the gateway process.") }
     static var cpuSeconds: MetricNameDescriptor { named("process_cpu_seconds_total", "User and system CPU time of the gateway process.") }
     static var openFileDescriptors: MetricNameDescriptor { named("process_open_fds", "Open file descriptors of the gateway process.") }

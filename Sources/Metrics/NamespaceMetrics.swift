@@ -26,8 +26,13 @@ public struct NamespaceMetrics: Sendable {
     }
 }
 
-/// Label values are few (namespaces, error codes), so handles are cached forever.
+/// Label values are few (namespaces, error codes), so handles are cached forever. Callers pass
+/// only values the gateway knows; as a last guard, past ``maximumLabelSets`` distinct values
+/// per family everything new is counted under `other`, so no peer can grow /metrics.
 final class NamespaceMetricsCache: Sendable {
+    static let maximumLabelSets = 256
+    static let overflowLabel = "other"
+
     private let registry: PrometheusCollectorRegistry
     private let namespaces = Mutex<[String: NamespaceMetrics]>([:])
     private let errors = Mutex<[String: any CounterHandler]>([:])
@@ -38,6 +43,8 @@ final class NamespaceMetricsCache: Sendable {
 
     func get(_ namespace: String) -> NamespaceMetrics {
         namespaces.withLock { cache in
+            if let metrics = cache[namespace] { return metrics }
+            let namespace = cache.count < Self.maximumLabelSets ? namespace : Self.overflowLabel
             if let metrics = cache[namespace] { return metrics }
             let metrics = NamespaceMetrics(registry: registry, namespace: namespace)
             cache[namespace] = metrics
@@ -52,6 +59,13 @@ final class NamespaceMetricsCache: Sendable {
         let key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
         return labelledCounters.withLock { cache in
             if let counter = cache[key] { return counter }
+            var labels = labels
+            var key = key
+            if cache.count >= Self.maximumLabelSets {
+                labels = labels.map { ($0.0, Self.overflowLabel) }
+                key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
+                if let counter = cache[key] { return counter }
+            }
             let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
             cache[key] = counter
             return counter
@@ -60,8 +74,14 @@ final class NamespaceMetricsCache: Sendable {
 
     func connectErrors(namespace: String, code: String) -> any CounterHandler {
         errors.withLock { cache in
-            let key = namespace + "\u{0}" + code
+            var key = namespace + "\u{0}" + code
             if let counter = cache[key] { return counter }
+            var (namespace, code) = (namespace, code)
+            if cache.count >= Self.maximumLabelSets {
+                (namespace, code) = (Self.overflowLabel, Self.overflowLabel)
+                key = namespace + "\u{0}" + code
+                if let counter = cache[key] { return counter }
+            }
             let counter = registry.makeCounter(descriptor: MetricName.connectErrors, labels: [("namespace", namespace), ("code", code)])
             cache[key] = counter
             return counter

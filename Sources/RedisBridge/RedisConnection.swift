@@ -6,10 +6,18 @@ import NIOPosix
 /// One Redis connection on an event loop: commands are pipelined and answered in order;
 /// after SUBSCRIBE, published messages go to the subscriber. Confined to its loop (unchecked
 /// Sendable so futures can carry it there).
+///
+/// Bounded: at most ``maximumPending`` commands wait for replies (more are refused at once with
+/// an `overloaded` error, so a slow Redis cannot make the gateway queue without end), and a
+/// connection whose oldest command has waited past the watchdog's timeout is closed even while
+/// Redis keeps answering others (slow, not dead), so the link reconnects.
 public final class RedisConnection: @unchecked Sendable {
     public let eventLoop: any EventLoop
+    /// Commands that may wait for replies at once (`redis.maxPendingCommands`).
+    public static let defaultMaximumPending = 10_000
+    public var maximumPending = RedisConnection.defaultMaximumPending
     private var channel: (any Channel)?
-    private var pending = Deque<EventLoopPromise<RedisReply>>()
+    private var pending = Deque<(promise: EventLoopPromise<RedisReply>, sentAt: NIODeadline)>()
     private var onMessage: ((String, [UInt8]) -> Void)?
     private var lastReply = NIODeadline.now()
     private var watchdog: RepeatedTask?
@@ -64,7 +72,11 @@ public final class RedisConnection: @unchecked Sendable {
             promise.fail(RedisError(.connection, "the Redis connection is closed"))
             return promise.futureResult
         }
-        pending.append(promise)
+        guard pending.count < maximumPending else {
+            promise.fail(RedisError(.overloaded, "\(pending.count) Redis commands are already waiting for replies"))
+            return promise.futureResult
+        }
+        pending.append((promise, .now()))
         var buffer = channel.allocator.buffer(capacity: 64)
         buffer.writeBytes(RedisWire.format(arguments))
         channel.writeAndFlush(buffer, promise: nil)
@@ -107,7 +119,7 @@ public final class RedisConnection: @unchecked Sendable {
             onMessage(name, payload)
             return
         }
-        guard let promise = pending.popFirst() else { return }
+        guard let promise = pending.popFirst()?.promise else { return }
         if case .error(let message) = reply {
             promise.fail(RedisError(.server, message))
         } else {
@@ -117,16 +129,18 @@ public final class RedisConnection: @unchecked Sendable {
 
     func closed(_ error: RedisError) {
         watchdog?.cancel()
-        while let promise = pending.popFirst() { promise.fail(error) }
+        while let waiting = pending.popFirst() { waiting.promise.fail(error) }
     }
 
     /// A subscriber pings while idle; any connection that leaves a command unanswered for
-    /// `timeout` is closed (a dead server or a half-open socket), so the link reconnects.
+    /// `timeout` is closed (a dead server, a half-open socket, or one so slow that its oldest
+    /// command is still waiting), so the link reconnects.
     private func startWatchdog(timeout: TimeAmount) {
         let half = TimeAmount.nanoseconds(timeout.nanoseconds / 2)
         watchdog = eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { [self] _ in
-            let silent = NIODeadline.now() - lastReply
-            if !pending.isEmpty && silent > timeout {
+            let now = NIODeadline.now()
+            let silent = now - lastReply
+            if let oldest = pending.first, now - oldest.sentAt > timeout {
                 close()
             } else if onMessage != nil && pending.isEmpty && silent > half {
                 _ = send(["PING"])

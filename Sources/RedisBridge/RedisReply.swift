@@ -23,7 +23,9 @@ public enum RedisReply: Sendable, Equatable {
 
 /// A Redis failure, worded for the operator's log.
 public struct RedisError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case protocolError, server, connection }
+    /// `overloaded`: refused before sending, because too many commands already wait for
+    /// replies on this connection (``RedisConnection/maximumPending``).
+    public enum Kind: Sendable { case protocolError, server, connection, overloaded }
     public let kind: Kind
     public let message: String
 

@@ -30,12 +30,38 @@ struct LimitsTests {
     @Test("the local store keeps one bucket per key and forgets idle ones")
     func store() {
         let store = LocalRateLimitStore(sweepEverySeconds: 10)
-        for _ in 0..<3 { #expect(store.take(key: "/prices|a", policy: policy, now: 0) == .allowed) }
-        #expect(store.take(key: "/prices|a", policy: policy, now: 0) == .refused(retryAfterMs: 60_000))
-        #expect(store.take(key: "/prices|b", policy: policy, now: 0) == .allowed)
+        let a = RateLimitKey(namespace: "/prices", owner: .connection("a"))
+        for _ in 0..<3 { #expect(store.takeLocally(key: a, policy: policy, now: 0) == .allowed) }
+        #expect(store.takeLocally(key: a, policy: policy, now: 0) == .refused(retryAfterMs: 60_000))
+        #expect(store.takeLocally(key: RateLimitKey(namespace: "/prices", owner: .connection("b")), policy: policy, now: 0) == .allowed)
         #expect(store.bucketCount == 2)
-        _ = store.take(key: "/prices|c", policy: policy, now: 100)
+        _ = store.takeLocally(key: RateLimitKey(namespace: "/prices", owner: .connection("c")), policy: policy, now: 100)
         #expect(store.bucketCount == 1)
+    }
+
+    @Test("a sweep judges each bucket by its own namespace's policy, not the caller's")
+    func sweepUsesEachBucketsPolicy() {
+        let store = LocalRateLimitStore(sweepEverySeconds: 1)
+        // /prices: 3 points per 100 s. After 10 s it has refilled 0.3 of a point: not idle.
+        let slow = TokenBucket.Policy(points: 3, duration: 100, blockDuration: 60)
+        let prices = RateLimitKey(namespace: "/prices", owner: .user("u"))
+        for _ in 0..<3 { #expect(store.takeLocally(key: prices, policy: slow, now: 0) == .allowed) }
+        // A /user event with a fast policy runs the sweep: by that policy /prices looks full.
+        let fast = TokenBucket.Policy(points: 3, duration: 0.001, blockDuration: 60)
+        _ = store.takeLocally(key: RateLimitKey(namespace: "/user", owner: .user("u")), policy: fast, now: 10)
+        #expect(store.takeLocally(key: prices, policy: slow, now: 10) == .refused(retryAfterMs: 60_000))
+    }
+
+    @Test("rate-limit keys: users are shared, connections are not, and ids never spell each other")
+    func keys() {
+        let alice = RateLimitKey(namespace: "/user", owner: .user("alice"))
+        #expect(alice.isShared)
+        #expect(!RateLimitKey(namespace: "/user", owner: .connection("alice")).isShared)
+        #expect(alice.storageName == "/user|user:alice")
+        let ids = ["alice", "alice#offsets", "alice:x", "a|user:b", "*", "{a}", "é"]
+        let names = Set(ids.map { RateLimitKey(namespace: "/user", owner: .user($0)).storageName })
+        #expect(names.count == ids.count)
+        #expect(RateLimitKey(namespace: "/user", owner: .user("conn:x")).storageName != RateLimitKey(namespace: "/user", owner: .connection("x")).storageName)
     }
 
     @Test("connection counters cap per key and release")

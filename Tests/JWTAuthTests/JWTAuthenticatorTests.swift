@@ -126,4 +126,33 @@ struct JWTAuthenticatorTests {
         let token = try TokenMinter(secret: secret).mint(subject: "u5", role: .admin, tier: .premium, now: now, ttlSeconds: 3600)
         #expect(try hs.verify(token, now: now) == Principal(userId: "u5", role: .admin, tier: .premium, expiresAt: now + 3600))
     }
+
+    @Test("exp past year 9999, infinite or not finite is refused; up to 9999 is accepted", arguments: [
+        ("10000000000000000", false), ("1e300", false), ("253402300800", false), ("253402300799", true), ("100000000000", true),
+    ])
+    func expiryRange(exp: String, accepted: Bool) throws {
+        let token = try sign(#"{"sub":"u1","exp":\#(exp)}"#, .hs256, key: secret)
+        if accepted {
+            #expect(try hs.verify(token, now: now).userId == "u1")
+        } else {
+            #expect(throws: JWTAuthError(.unauthorized, "The token's exp is out of range (after 9999-12-31).")) { try hs.verify(token, now: now) }
+        }
+    }
+
+    @Test("user ids: what the rule accepts", arguments: ["alice", "alice#offsets", "a|user:b", "*", "{a}", "élodie", "用户", String(repeating: "x", count: 128)])
+    func acceptedIds(id: String) {
+        #expect(UserIDRule.problem(with: id) == nil)
+    }
+
+    @Test("user ids: what the rule refuses, with a reason", arguments: [
+        "", " ", "a b", "a\tb", "a\nb", "a\u{0}b", "a\u{7F}", "a\u{200B}b", "a\u{202E}b", "a\u{3000}b", "e\u{301}", String(repeating: "x", count: 129),
+        String(repeating: "é", count: 65),
+    ])
+    func refusedIds(id: String) throws {
+        let problem = try #require(UserIDRule.problem(with: id))
+        #expect(problem.hasPrefix("The token's user id"))
+        guard !id.contains("\u{0}") else { return }  // libjwt cannot sign a NUL
+        let token = try sign(#"{"userId":"\#(id.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : String(format: "\\u%04x", $0.value) }.joined())","exp":1800000600}"#, .hs256, key: secret)
+        #expect(throws: JWTAuthError.self) { try hs.verify(token, now: now) }
+    }
 }

@@ -15,7 +15,7 @@ struct NamespaceHarness {
     let now = 1_800_000_000.0
     let rateLimits = LocalRateLimitStore()
 
-    init() {
+    init(engineConfiguration: EngineConfiguration = EngineConfiguration()) {
         let metrics = GatewayMetrics()
         let broadcaster = Broadcaster(group: loop, metrics: metrics)
         let now = now
@@ -29,7 +29,7 @@ struct NamespaceHarness {
             now: { now }
         )
         engine = EngineServer(
-            configuration: EngineConfiguration(),
+            configuration: engineConfiguration,
             registry: NamespaceRegistry(GatewayNamespaces.make(services: services)),
             broadcaster: broadcaster,
             metrics: metrics,
@@ -38,16 +38,21 @@ struct NamespaceHarness {
     }
 
     /// Connects `/user` as `userId`; returns the namespace socket.
-    func userSocket(_ userId: String) throws -> (NamespaceSocket, EngineSession, WebSocketWriter) {
+    func userSocket(_ userId: String, recovery: Bool = false, ttlSeconds: Double = 3600) throws -> (NamespaceSocket, EngineSession, WebSocketWriter) {
+        let (socket, session, writer) = try connectUser(userId, recovery: recovery, ttlSeconds: ttlSeconds)
+        return (try #require(socket), session, writer)
+    }
+
+    /// Tries `/user` as `userId`; the socket is nil when the CONNECT was refused.
+    func connectUser(_ userId: String, recovery: Bool = false, ttlSeconds: Double = 3600) throws -> (NamespaceSocket?, EngineSession, WebSocketWriter) {
         let channel = EmbeddedChannel(loop: loop)
         let writer = WebSocketWriter(channel: channel)
         let session = try #require(engine.makeWebSocketSession(writer: writer, handshake: HandshakeInfo(remoteAddress: "127.0.0.1")))
         engine.startWebSocketSession(session, writer: writer)
-        let token = try minter.mint(subject: userId, now: now, ttlSeconds: 3600)
-        session.webSocketReceived(.message(#"0/user,{"token":"\#(token)"}"#), from: writer)
+        let token = try minter.mint(subject: userId, now: now, ttlSeconds: ttlSeconds)
+        session.webSocketReceived(.message(#"0/user,{"token":"\#(token)"\#(recovery ? #","recovery":true"# : "")}"#), from: writer)
         loop.run()
-        let socket = try #require((session.handler as? SocketIOConnection)?.socket(for: "/user"))
-        return (socket, session, writer)
+        return ((session.handler as? SocketIOConnection)?.socket(for: "/user"), session, writer)
     }
 }
 
@@ -89,5 +94,49 @@ struct UserIsolationTests {
         session.webSocketReceived(.message(#"2/user,9["subscribe",{"channels":["orders"]}]"#), from: writer)
         harness.loop.run()
         #expect(socket.rooms.allSatisfy { $0.hasSuffix(":alice") })
+    }
+
+    @Test("ids that spell another user's rooms never share one, with or without recovery")
+    func idsNeverShareRooms() throws {
+        let harness = NamespaceHarness()
+        let ids = ["alice", "alice#offsets", "alice:x", "x:alice", "a|user:b", "*", "{a}", "élodie", "用户"]
+        var owners: [String: String] = [:]
+        for id in ids {
+            for recovery in [false, true] {
+                let (socket, _, _) = try harness.userSocket(id, recovery: recovery)
+                for room in socket.rooms where room != "/user" {
+                    if let owner = owners[room] { #expect(owner == id, "room \(room) is shared by \(owner) and \(id)") }
+                    owners[room] = id
+                }
+            }
+        }
+        #expect(owners.count == ids.count * 8)
+    }
+
+    @Test("user ids outside the documented rule are refused", arguments: [
+        "", " ", "alice bob", "\t", "a\u{7F}b", "a\u{200B}b", "a\u{202E}b", String(repeating: "x", count: 1024), "e\u{301}",
+    ])
+    func refusedIds(id: String) throws {
+        let harness = NamespaceHarness()
+        let (socket, session, _) = try harness.connectUser(id)
+        #expect(socket == nil)
+        #expect(!session.isClosed)
+    }
+
+    @Test("a token valid until year 5138 connects, refreshes and outlives the one-day timer horizon; one past 9999 is refused")
+    func farFutureExpiry() throws {
+        // No heartbeat in the way: days pass on the loop's clock.
+        let harness = NamespaceHarness(engineConfiguration: EngineConfiguration(pingInterval: .hours(1_000), pingTimeout: .hours(1_000), connectTimeout: .hours(1_000)))
+        let (socket, session, writer) = try harness.userSocket("alice", ttlSeconds: 100_000_000_000)
+        #expect(socket.isConnected)
+        let refresh = try harness.minter.mint(subject: "alice", now: harness.now, ttlSeconds: 200_000_000_000)
+        session.webSocketReceived(.message(#"2/user,8["auth.refresh",{"token":"\#(refresh)"}]"#), from: writer)
+        // Past the one-day timer horizon twice: the expiry timer fires, plans again, and the
+        // socket stays.
+        harness.loop.advanceTime(by: .hours(25))
+        harness.loop.advanceTime(by: .hours(25))
+        #expect(socket.isConnected)
+        let (refused, _, _) = try harness.connectUser("alice", ttlSeconds: 1e16)
+        #expect(refused == nil)
     }
 }

@@ -11,16 +11,24 @@ public enum RateLimitAnswer: Sendable {
 /// share them (falling back to local buckets while Redis is unreachable).
 public protocol RateLimitStore: Sendable {
     /// Takes one token for `key`; a later answer completes on any loop.
-    func take(key: String, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer
+    func take(key: RateLimitKey, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer
+    /// Decides in this process, whatever the store (a shared store that is slow or busy).
+    func takeLocally(key: RateLimitKey, policy: TokenBucket.Policy, now: Double) -> TokenBucket.Decision
     /// Drops the bucket of a key that will not be used again (a connection's, once it is gone).
-    func forget(key: String)
+    func forget(key: RateLimitKey)
 }
 
 /// Token buckets per (namespace, key) in this process, behind one lock. Idle buckets are swept
-/// so the table stays bounded by the number of active keys.
+/// so the table stays bounded by the number of active keys; each bucket is judged idle by its
+/// own policy (a sweep run by a `/user` event must not reset a `/prices` bucket early).
 public final class LocalRateLimitStore: RateLimitStore {
+    private struct Entry {
+        var bucket: TokenBucket
+        var policy: TokenBucket.Policy
+    }
+
     private struct State {
-        var buckets: [String: TokenBucket] = [:]
+        var buckets: [RateLimitKey: Entry] = [:]
         var lastSweep: Double = 0
     }
 
@@ -31,15 +39,16 @@ public final class LocalRateLimitStore: RateLimitStore {
         sweepEvery = sweepEverySeconds
     }
 
-    public func take(key: String, policy: TokenBucket.Policy, now: Double) -> TokenBucket.Decision {
+    public func takeLocally(key: RateLimitKey, policy: TokenBucket.Policy, now: Double) -> TokenBucket.Decision {
         state.withLockedValue { state in
             if now - state.lastSweep > sweepEvery {
-                state.buckets = state.buckets.filter { !$0.value.isIdle(policy: policy, now: now) }
+                state.buckets = state.buckets.filter { !$0.value.bucket.isIdle(policy: $0.value.policy, now: now) }
                 state.lastSweep = now
             }
-            var bucket = state.buckets[key] ?? TokenBucket(policy: policy, now: now)
-            let decision = bucket.take(policy: policy, now: now)
-            state.buckets[key] = bucket
+            var entry = state.buckets[key] ?? Entry(bucket: TokenBucket(policy: policy, now: now), policy: policy)
+            entry.policy = policy
+            let decision = entry.bucket.take(policy: policy, now: now)
+            state.buckets[key] = entry
             return decision
         }
     }
@@ -48,11 +57,11 @@ public final class LocalRateLimitStore: RateLimitStore {
 
     /// Without this a closed connection's bucket stayed until a sweep, and a sweep only runs on
     /// the next take: after a crowd left, its 10,000 buckets stayed, scattered through the heap.
-    public func forget(key: String) {
+    public func forget(key: RateLimitKey) {
         state.withLockedValue { _ = $0.buckets.removeValue(forKey: key) }
     }
 
-    public func take(key: String, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer {
-        .now(take(key: key, policy: policy, now: now))
+    public func take(key: RateLimitKey, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer {
+        .now(takeLocally(key: key, policy: policy, now: now))
     }
 }

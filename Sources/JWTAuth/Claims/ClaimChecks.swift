@@ -15,9 +15,13 @@ public struct ClaimChecks: Sendable {
     public func principal(from claims: JSONValue, now: Double) throws(JWTAuthError) -> Principal {
         guard claims.isObject else { throw .unauthorized("The token carries no claims.") }
         guard let exp = number(claims["exp"]) else { throw .unauthorized("The token has no expiry (exp).") }
+        // Timers and replies turn exp into milliseconds: a far-future exp must not overflow them.
+        guard exp.isFinite, exp <= Self.latestExpiry else {
+            throw .unauthorized("The token's exp is out of range (after 9999-12-31).")
+        }
         if now > exp + leewaySeconds { throw JWTAuthError(.tokenExpired, "The token has expired.") }
         if let nbfValue = claims["nbf"] {
-            guard let nbf = number(nbfValue) else { throw .unauthorized("The token's nbf is not a number.") }
+            guard let nbf = number(nbfValue), nbf.isFinite else { throw .unauthorized("The token's nbf is not a number.") }
             if now + leewaySeconds < nbf { throw .unauthorized("The token is not valid yet (nbf).") }
         }
         if let issuer {
@@ -35,6 +39,7 @@ public struct ClaimChecks: Sendable {
         guard let userId = claims["userId"]?.stringValue ?? claims["sub"]?.stringValue, !userId.isEmpty else {
             throw .unauthorized("The token names no user (userId or sub).")
         }
+        if let problem = UserIDRule.problem(with: userId) { throw .unauthorized(problem) }
         let role = try choice(claims["role"], default: Principal.Role.user, claim: "role")
         let tier = try choice(claims["tier"], default: Principal.Tier.free, claim: "tier")
         return Principal(userId: userId, role: role, tier: tier, expiresAt: exp)
@@ -51,6 +56,9 @@ public struct ClaimChecks: Sendable {
         }
         return parsed
     }
+
+    /// 9999-12-31T23:59:59Z, the last instant RFC 3339 can write.
+    public static let latestExpiry: Double = 253_402_300_799
 
     private func number(_ value: JSONValue?) -> Double? {
         if case .number(let text)? = value { return Double(text) }

@@ -154,7 +154,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         behavior.disconnected(socket, state: state, reason: reason, services: services)
         services.connections.release(name)
         state.cancelTimers()
-        if state.rateKeyIsConnection { services.rateLimits.forget(key: state.rateKey) }
+        if !state.rateKey.isShared { services.rateLimits.forget(key: state.rateKey) }
         RoomSubscriptions.release(state.subscribedRooms, state: state, namespace: name, services: services)
         if let slot = state.heldIpSlot { services.ipSockets.release(slot) }
         if let slot = state.heldUserSlot { services.userSockets.release(slot) }
@@ -174,11 +174,14 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         case .now(let decision):
             handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: decision)
         case .later(let decision):
-            // A shared bucket (cluster mode) answers from Redis; the event waits on this socket's
-            // loop. A client that sends faster than Redis answers is refused here, so what waits
-            // stays bounded.
+            // A shared bucket (cluster mode) answers from Redis (or, past a short deadline, the
+            // local bucket); the event waits on this socket's loop. A client with more checks
+            // waiting than that is decided by its local bucket at once: what waits stays
+            // bounded, and a slow Redis never turns into refusals.
             guard state.rateChecksInFlight < SocketState.maximumRateChecksInFlight else {
-                return handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: .refused(retryAfterMs: 100))
+                services.metrics.countLocalRateDecision(reason: .busy)
+                let decision = services.rateLimits.takeLocally(key: state.rateKey, policy: policy, now: services.now())
+                return handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: decision)
             }
             state.rateChecksInFlight += 1
             decision.hop(to: socket.eventLoop).whenComplete { [self] result in
@@ -255,28 +258,31 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         }
         state.principal = principal
         scheduleExpiry(socket, state: state, principal: principal)
-        return .success(fields: [JSONMember("expiresAt", .int(Int(principal.expiresAt * 1000)))])
+        return .success(fields: [JSONMember("expiresAt", .int(Int(principal.expiresAt * 1000)))])  // exp <= year 9999: fits
     }
 
     /// `auth.expiring` `expiryWarningSeconds` before `exp`, then TOKEN_EXPIRED and a
-    /// disconnect at `exp`, unless `auth.refresh` moved them.
-    private func scheduleExpiry(_ socket: NamespaceSocket, state: SocketState, principal: Principal) {
+    /// disconnect at `exp`, unless `auth.refresh` moved them. Delays are planned by
+    /// ``TokenExpiryPlan``: none overflows, and one cut short plans again when it fires.
+    private func scheduleExpiry(_ socket: NamespaceSocket, state: SocketState, principal: Principal, warned: Bool = false) {
         state.cancelTimers()
         let services = services
-        let remaining = principal.expiresAt - services.now()
-        let warnIn = remaining - services.settings.expiryWarningSeconds
+        let plan = TokenExpiryPlan(expiresAt: principal.expiresAt, now: services.now(), warningSeconds: services.settings.expiryWarningSeconds)
         let warn: @Sendable () -> Void = { [weak socket] in
             guard let socket, socket.isConnected else { return }
-            let left = max(0, Int((principal.expiresAt - services.now()) * 1000))
+            let left = TokenExpiryPlan.millisecondsLeft(expiresAt: principal.expiresAt, now: services.now())
             socket.emit("auth.expiring", [.object(["expiresInMs": .int(left)])])
         }
-        if warnIn > 0 {
-            state.expiryWarning = socket.eventLoop.scheduleTask(in: .milliseconds(Int64(warnIn * 1000)), warn)
-        } else {
-            warn()
+        switch plan.warning {
+        case .after(let delay): state.expiryWarning = socket.eventLoop.scheduleTask(in: delay, warn)
+        case .now where !warned: warn()
+        case .now, .later: break
         }
-        state.expiry = socket.eventLoop.scheduleTask(in: .milliseconds(Int64(max(0, remaining) * 1000))) { [weak socket] in
-            guard let socket, socket.isConnected else { return }
+        state.expiry = socket.eventLoop.scheduleTask(in: plan.expireIn) { [weak self, weak socket] in
+            guard let self, let socket, socket.isConnected, let state = socket.state else { return }
+            guard plan.isFinal else {
+                return scheduleExpiry(socket, state: state, principal: principal, warned: plan.warning != .later)
+            }
             socket.emit("error", [
                 .object(["code": "TOKEN_EXPIRED", "message": "Your token expired; reconnect with a new one or send auth.refresh before it expires."])
             ])

@@ -23,10 +23,12 @@ public struct Room: Hashable, Sendable {
     }
 
     /// `/user`: `{channel}:{uid}` (channel `user` reaches every socket of the user), or its
-    /// `#offsets` twin for sockets that opted into connection state recovery (their events
-    /// carry the offset, so they are encoded separately, once per room, never per socket).
+    /// `{channel}#offsets:{uid}` twin for sockets that opted into connection state recovery
+    /// (their events carry the offset, so they are encoded separately, once per room, never per
+    /// socket). The user id always comes last, after a fixed prefix that holds no user id, so no
+    /// id can spell another user's room, whatever characters it contains (`alice#offsets`).
     public static func user(_ channel: String, user: String, offsets: Bool) -> Room {
-        Room(namespace: UserBehavior.path, name: offsets ? "\(channel):\(user)#offsets" : "\(channel):\(user)")
+        Room(namespace: UserBehavior.path, name: (offsets ? channel + "#offsets:" : channel + ":") + user)
     }
 
     /// `/admin`: every admin socket.

@@ -6,9 +6,7 @@ import NIOCore
 final class SocketState {
     var principal: Principal?
     /// Rate-limit key: the user when authenticated, else this connection.
-    let rateKey: String
-    /// The key is this connection's own (its bucket goes when the connection does).
-    let rateKeyIsConnection: Bool
+    let rateKey: RateLimitKey
     /// Rooms joined through subscribe events: counted in `gateway_subscriptions` and, for an
     /// authenticated user, against the channel quota. Kept here: rooms are gone by disconnect time.
     var subscribedRooms = 0
@@ -28,8 +26,7 @@ final class SocketState {
 
     init(principal: Principal?, socket: NamespaceSocket) {
         self.principal = principal
-        rateKey = socket.namespace + "|" + (principal.map { "user:" + $0.userId } ?? "conn:" + socket.id)
-        rateKeyIsConnection = principal == nil
+        rateKey = RateLimitKey(namespace: socket.namespace, owner: principal.map { .user($0.userId) } ?? .connection(socket.id))
     }
 
     func cancelTimers() {
