@@ -39,7 +39,11 @@ struct GatewayApplication {
         }
         // …and users' token buckets are shared through Redis.
         var sharedRateLimits: RedisRateLimitStore?
-        if let redis = configuration.redis { sharedRateLimits = RedisRateLimitStore(prefix: redis.prefix, logger: logger) }
+        if let redis = configuration.redis {
+            sharedRateLimits = RedisRateLimitStore(prefix: redis.prefix, deadline: redis.rateLimitDeadline, logger: logger) { reason in
+                metrics.countLocalRateDecision(reason: GatewayMetrics.LocalRateDecision(rawValue: reason) ?? .unavailable)
+            }
+        }
         // …and /user events and recovery sessions live in Redis, so clients recover on any instance.
         var userLog: ClusterUserLog?
         if let redis = configuration.redis {

@@ -29,7 +29,7 @@ struct ConformanceServer: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let metrics = GatewayMetrics()
         let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(flushInterval))
-        let configuration = EngineConfiguration(
+        var configuration = EngineConfiguration(
             pingInterval: .milliseconds(pingInterval),
             pingTimeout: .milliseconds(pingTimeout),
             maxPayload: maxPayload,
@@ -37,6 +37,12 @@ struct ConformanceServer: AsyncParsableCommand {
             slowConsumerBytes: slowConsumerBytes,
             allowedOrigins: corsOrigin.map { $0.split(separator: ",").map(String.init) }
         )
+        // A protocol test app: test suites and benchmarks open thousands of sessions from
+        // 127.0.0.1, so the gateway's per-address handshake bounds are off here.
+        configuration.admission = EngineAdmission.Limits(
+            maxSessions: 1_000_000, maxSessionsPerAddress: 1_000_000, handshakesPerSecond: 0, handshakesPerSecondPerAddress: 0
+        )
+        configuration.failedConnectsPerAddressPerMinute = 0
         let registry = NamespaceRegistry([
             EchoNamespace(name: "/", broadcaster: broadcaster),
             EchoNamespace(name: "/custom", broadcaster: broadcaster),

@@ -10,6 +10,10 @@ import NIOHTTP1
 /// progress (a long-poll waiting for data, a POST body arriving, a pipelined request) no
 /// deadline runs.
 ///
+/// It also bounds what one request head may be: a request target over `maxTargetBytes` is
+/// answered 414, a head (target and headers) over `maxHeadBytes` 431, and the connection closes
+/// (NIO's parser already stops at 80 KiB; these bounds are the documented, smaller ones).
+///
 /// Sits right after the HTTP request decoder, so it sees whole request heads and the end of each
 /// response. An accepted WebSocket upgrade removes it (``remove(from:)``) before NIO removes the
 /// decoder: what follows is frames, not HTTP parts.
@@ -23,6 +27,10 @@ final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
 
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    private let maxHeadBytes: Int
+    private let maxTargetBytes: Int
+    /// A head was refused: nothing more of this connection is read.
+    private var refused = false
     private let metrics: GatewayMetrics
     /// The loop's timer queues (a deadline per connection, armed and cancelled in O(1)).
     private let loop: LoopContext
@@ -32,9 +40,11 @@ final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     /// Bumped whenever the deadline changes, so a late write completion cannot arm a stale one.
     private var generation = 0
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, metrics: GatewayMetrics, loop: LoopContext) {
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, maxHeadBytes: Int, maxTargetBytes: Int, metrics: GatewayMetrics, loop: LoopContext) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.maxHeadBytes = maxHeadBytes
+        self.maxTargetBytes = maxTargetBytes
         self.metrics = metrics
         self.loop = loop
     }
@@ -48,11 +58,34 @@ final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
+        guard !refused else { return }
+        if case .head(let head) = unwrapInboundIn(data) {
             inProgress += 1
             disarm()
+            if head.uri.utf8.count > maxTargetBytes {
+                return refuse(context: context, status: .uriTooLong, bound: .requestTarget, message: "The request target is longer than \(maxTargetBytes) bytes.")
+            }
+            if Self.size(of: head) > maxHeadBytes {
+                return refuse(context: context, status: .requestHeaderFieldsTooLarge, bound: .requestHead, message: "The request headers are larger than \(maxHeadBytes) bytes.")
+            }
         }
         context.fireChannelRead(data)
+    }
+
+    /// Request line and header lines as they were on the wire (near enough: separators counted).
+    static func size(of head: HTTPRequestHead) -> Int {
+        head.headers.reduce(head.uri.utf8.count + 16) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+    }
+
+    private func refuse(context: ChannelHandlerContext, status: HTTPResponseStatus, bound: GatewayMetrics.Bound, message: String) {
+        refused = true
+        metrics.countRefusal(bound)
+        let body = ByteBuffer(string: #"{"error":{"code":"\#(status.code)","message":"\#(message)"}}"#)
+        let headers = HTTPHeaders([("connection", "close"), ("content-type", "application/json"), ("content-length", "\(body.readableBytes)")])
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -96,10 +129,13 @@ final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     /// Installs the handler right after the request decoder of a freshly configured pipeline.
-    static func install(on channel: any Channel, headerTimeout: TimeAmount, idleTimeout: TimeAmount, metrics: GatewayMetrics, loop: LoopContext) throws {
+    static func install(on channel: any Channel, configuration: EngineConfiguration, metrics: GatewayMetrics, loop: LoopContext) throws {
         let operations = channel.pipeline.syncOperations
         let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-        let handler = HTTPRequestDeadlineHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, metrics: metrics, loop: loop)
+        let handler = HTTPRequestDeadlineHandler(
+            headerTimeout: configuration.requestHeaderTimeout, idleTimeout: configuration.idleTimeout,
+            maxHeadBytes: configuration.maxRequestHeadBytes, maxTargetBytes: configuration.maxRequestTargetBytes, metrics: metrics, loop: loop
+        )
         try operations.addHandler(handler, name: name, position: .after(decoder))
     }
 

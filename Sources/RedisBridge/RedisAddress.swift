@@ -12,6 +12,8 @@ public struct RedisAddress: Sendable, Equatable {
     public let usesTLS: Bool
     /// The TLS context every connection to this address uses (CA, client certificate).
     public var tls: RedisTLSContext?
+    /// Commands that may wait for replies on one connection (`redis.maxPendingCommands`).
+    public var maximumPending = RedisConnection.defaultMaximumPending
 
     public init(host: String, port: Int, database: Int, username: String?, password: String?, usesTLS: Bool = false) {
         self.usesTLS = usesTLS

@@ -29,6 +29,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// Connects, authenticates and selects the database.
     public static func connect(to address: RedisAddress, on eventLoop: any EventLoop, timeout: TimeAmount = .seconds(2)) -> EventLoopFuture<RedisConnection> {
         let connection = RedisConnection(eventLoop: eventLoop)
+        connection.maximumPending = address.maximumPending
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -1,6 +1,7 @@
 import GatewayCore
 import Namespaces
 import NIOCore
+import RedisBridge
 
 /// Every configuration key: its YAML path, the environment variable that overrides it, and its
 /// default. Defaults that a component type has (engine, limits, throttles, recovery, rate
@@ -33,6 +34,8 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.idleTimeout", environment: nil, defaultValue: ms(engine.idleTimeout)),
         .init(path: "server.listenBacklog", environment: nil, defaultValue: "4096"),
         .init(path: "server.trustedProxies", environment: nil, defaultValue: ""),
+        .init(path: "server.maxRequestHeadBytes", environment: nil, defaultValue: "\(engine.maxRequestHeadBytes)"),
+        .init(path: "server.maxRequestTargetBytes", environment: nil, defaultValue: "\(engine.maxRequestTargetBytes)"),
         .init(path: "server.dashboard.enabled", environment: "DASHBOARD_ENABLED", defaultValue: "true"),
         .init(path: "server.dashboard.directory", environment: "DASHBOARD_DIR", defaultValue: ""),
         .init(path: "server.tls.certificateFile", environment: "TLS_CERT_FILE", defaultValue: ""),
@@ -46,6 +49,11 @@ struct ConfigurationKey: Sendable {
         .init(path: "limits.maxRoomsPerNamespace", environment: nil, defaultValue: "\(limits.maxRoomsPerNamespace)"),
         .init(path: "limits.maxConnectionsPerUser", environment: "WS_MAX_CONNECTIONS_PER_USER", defaultValue: "\(limits.maxConnectionsPerUser)"),
         .init(path: "limits.maxConnectionsPerIp", environment: nil, defaultValue: "\(limits.maxConnectionsPerIp)"),
+        .init(path: "limits.maxSessions", environment: nil, defaultValue: "\(engine.admission.maxSessions)"),
+        .init(path: "limits.handshakesPerSecond", environment: nil, defaultValue: "\(engine.admission.handshakesPerSecond)"),
+        .init(path: "limits.handshakesPerSecondPerIp", environment: nil, defaultValue: "\(engine.admission.handshakesPerSecondPerAddress)"),
+        .init(path: "limits.maxFailedConnects", environment: nil, defaultValue: "\(engine.maxFailedConnects)"),
+        .init(path: "limits.failedConnectsPerIpPerMinute", environment: nil, defaultValue: "\(engine.failedConnectsPerAddressPerMinute)"),
         .init(path: "rateLimits.points", environment: "WS_RATE_LIMIT_POINTS", defaultValue: ""),
         .init(path: "rateLimits.duration", environment: "WS_RATE_LIMIT_DURATION", defaultValue: ""),
         .init(path: "rateLimits.blockDuration", environment: "WS_RATE_LIMIT_BLOCK", defaultValue: "60"),
@@ -80,6 +88,8 @@ struct ConfigurationKey: Sendable {
         .init(path: "redis.url", environment: "REDIS_URL", defaultValue: ""),
         .init(path: "redis.prefix", environment: "REDIS_PREFIX", defaultValue: "ws:"),
         .init(path: "redis.connectionLeaseMs", environment: nil, defaultValue: "30000"),
+        .init(path: "redis.rateLimitDeadlineMs", environment: nil, defaultValue: "250"),
+        .init(path: "redis.maxPendingCommands", environment: nil, defaultValue: "\(RedisConnection.defaultMaximumPending)"),
         .init(path: "redis.tls.caFile", environment: "REDIS_TLS_CA_FILE", defaultValue: ""),
         .init(path: "redis.tls.certificateFile", environment: "REDIS_TLS_CERT_FILE", defaultValue: ""),
         .init(path: "redis.tls.keyFile", environment: "REDIS_TLS_KEY_FILE", defaultValue: ""),

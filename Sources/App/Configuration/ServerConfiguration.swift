@@ -56,6 +56,16 @@ struct ServerConfiguration: Sendable {
         engine.requestHeaderTimeout = .milliseconds(Int64(reader.int("server.requestHeaderTimeout", in: 100...600_000)))
         engine.idleTimeout = .milliseconds(Int64(reader.int("server.idleTimeout", in: 100...3_600_000)))
         engine.trustedProxies = Set(reader.list("server.trustedProxies"))
+        engine.maxRequestHeadBytes = reader.int("server.maxRequestHeadBytes", in: 1024...81_920)
+        engine.maxRequestTargetBytes = reader.int("server.maxRequestTargetBytes", in: 256...81_920)
+        engine.admission = EngineAdmission.Limits(
+            maxSessions: reader.int("limits.maxSessions", in: 1...10_000_000),
+            maxSessionsPerAddress: reader.int("limits.maxConnectionsPerIp", in: 1...1_000_000),
+            handshakesPerSecond: reader.int("limits.handshakesPerSecond", in: 0...10_000_000),
+            handshakesPerSecondPerAddress: reader.int("limits.handshakesPerSecondPerIp", in: 0...10_000_000)
+        )
+        engine.maxFailedConnects = reader.int("limits.maxFailedConnects", in: 1...1_000)
+        engine.failedConnectsPerAddressPerMinute = reader.int("limits.failedConnectsPerIpPerMinute", in: 0...1_000_000)
         self.engine = engine
         drainSeconds = reader.int("server.drainSeconds", in: 0...600)
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)

@@ -34,6 +34,17 @@ public struct EngineConfiguration: Sendable {
     /// Proxies (their addresses) whose `X-Forwarded-For` names the client: per-address limits
     /// and logs then see the client, not the proxy. Empty: the header is ignored.
     public var trustedProxies: Set<String> = []
+    /// Sessions and handshake rates per instance and per address (docs/security.md).
+    public var admission = EngineAdmission.Limits()
+    /// A request head (request line and headers) larger than this is answered 431 and closed.
+    public var maxRequestHeadBytes = 16 * 1024
+    /// A request target (path and query) longer than this is answered 414 and closed.
+    public var maxRequestTargetBytes = 4 * 1024
+    /// A connection whose namespace CONNECTs are refused this many times is closed.
+    public var maxFailedConnects = 3
+    /// Refused CONNECTs one client address may cause per minute; past that its CONNECTs are
+    /// refused without checking their token (0: no limit).
+    public var failedConnectsPerAddressPerMinute = 60
 
     public init(
         pingInterval: TimeAmount = .milliseconds(25_000),

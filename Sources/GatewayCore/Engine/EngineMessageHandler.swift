@@ -20,14 +20,17 @@ extension EngineMessageHandler {
 
 /// What the handshake request told us, kept for namespace authorisation.
 public struct HandshakeInfo: Sendable {
-    public var query: [String: String]
-    /// Header names in lower case.
-    public var headers: [String: String]
+    /// The `Authorization` header, when it names a bearer token no larger than a token may be;
+    /// nothing else of the request is kept (a session lives for hours, its request's headers
+    /// are the client's to size).
+    public var authorization: String?
     public var remoteAddress: String?
 
-    public init(query: [String: String] = [:], headers: [String: String] = [:], remoteAddress: String? = nil) {
-        self.query = query
-        self.headers = headers
+    /// Authorization values longer than this are not kept (tokens are at most 8 KiB).
+    public static let maximumAuthorizationBytes = 8 * 1024 + 16
+
+    public init(authorization: String? = nil, remoteAddress: String? = nil) {
+        self.authorization = authorization.flatMap { $0.utf8.count <= Self.maximumAuthorizationBytes ? $0 : nil }
         self.remoteAddress = remoteAddress
     }
 
@@ -42,7 +45,7 @@ public struct HandshakeInfo: Sendable {
 
     /// The token of an `Authorization: Bearer <token>` header.
     public var bearerToken: String? {
-        headers["authorization"].flatMap(BearerToken.parse)
+        authorization.flatMap(BearerToken.parse)
     }
 }
 

@@ -18,6 +18,8 @@ public final class EngineServer: Sendable {
     private let sessionPeak = NIOLockedValueBox(0)
     private let accepting = NIOLockedValueBox(true)
     private let pollingConnections = PollingConnections()
+    /// Sessions and handshake rates, checked before a session exists.
+    public let admission: EngineAdmission
 
     public init(
         configuration: EngineConfiguration,
@@ -31,6 +33,7 @@ public final class EngineServer: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.makeHandler = makeHandler
+        admission = EngineAdmission(limits: configuration.admission)
     }
 
     /// A Socket.IO server over `registry`.
@@ -41,8 +44,12 @@ public final class EngineServer: Sendable {
         metrics: GatewayMetrics,
         logger: Logger
     ) {
+        let connectAttempts = ConnectAttemptLimiter(perMinute: configuration.failedConnectsPerAddressPerMinute)
         self.init(configuration: configuration, broadcaster: broadcaster, metrics: metrics, logger: logger) { _ in
-            SocketIOConnection(registry: registry, metrics: metrics, connectTimeout: configuration.connectTimeout, logger: logger)
+            SocketIOConnection(
+                registry: registry, metrics: metrics, connectTimeout: configuration.connectTimeout, logger: logger,
+                connectAttempts: connectAttempts, maxFailedConnects: configuration.maxFailedConnects
+            )
         }
     }
 
@@ -72,6 +79,26 @@ public final class EngineServer: Sendable {
         sessions.withLockedValue { Array($0.values) }
     }
 
+    /// Seconds on a monotonic clock, for the admission buckets.
+    private static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
+
+    /// Checks a handshake against the admission bounds (and, with `acquire`, takes the session
+    /// slot); the refusal to answer with, counted, or nil.
+    public func admit(_ address: String?, acquire: Bool) -> EngineRequestError? {
+        guard let (refusal, retryAfter) = admission.admit(address, now: Self.now(), acquire: acquire) else { return nil }
+        let bound: GatewayMetrics.Bound =
+            switch refusal {
+            case .sessions: .sessions
+            case .sessionsPerAddress: .sessionsPerAddress
+            case .handshakeRate: .handshakeRate
+            case .handshakeRatePerAddress: .handshakeRatePerAddress
+            case .addressTable: .addressTable
+            }
+        metrics.countRefusal(bound)
+        return refusal.isPerAddress ? .tooManyFromAddress(retryAfterSeconds: retryAfter) : .serverBusy(retryAfterSeconds: retryAfter)
+    }
+
+    /// A session's slot was taken by ``admit(_:acquire:)``; it goes back when the session closes.
     private func makeSession(transport: EngineSession.Transport, on eventLoop: any EventLoop, handshake: HandshakeInfo) -> EngineSession {
         let session = EngineSession(
             sid: SessionID.make(),
@@ -81,8 +108,9 @@ public final class EngineServer: Sendable {
             configuration: configuration,
             metrics: metrics,
             logger: logger
-        ) { [weak self, metrics] closed in
+        ) { [weak self, metrics, admission] closed in
             metrics.totals.engineSessions.subtract(1, ordering: .relaxed)
+            admission.release(closed.handshake.remoteAddress)
             _ = self?.sessions.withLockedValue { $0.removeValue(forKey: closed.sid) }
         }
         session.handler = makeHandler(session)
@@ -100,6 +128,7 @@ public final class EngineServer: Sendable {
     /// `GET ?EIO=4&transport=polling`: a new session answered with its open packet.
     public func openPollingSession(on eventLoop: any EventLoop, handshake: HandshakeInfo) -> EventLoopFuture<PollResponse> {
         guard isAccepting else { return eventLoop.makeSucceededFuture(.error(.forbidden)) }
+        if let refusal = admit(handshake.remoteAddress, acquire: true) { return eventLoop.makeSucceededFuture(.error(refusal)) }
         return eventLoop.submit { [self] in
             let session = makeSession(transport: .polling, on: eventLoop, handshake: handshake)
             metrics.engineConnectionsPolling.increment(by: 1)
@@ -137,11 +166,17 @@ public final class EngineServer: Sendable {
     // MARK: WebSocket
 
     /// A WebSocket handshake without sid: a WebSocket-only session. Call on the channel's loop,
-    /// then ``startWebSocketSession(_:channel:)`` once the pipeline is ready.
+    /// then ``startWebSocketSession(_:channel:)`` once the pipeline is ready. The upgrade
+    /// request was checked by ``admit(_:acquire:)`` (without `acquire`); the slot is taken here,
+    /// and nil comes back when a bound was reached in between.
     public func makeWebSocketSession(writer: WebSocketWriter, handshake: HandshakeInfo) -> EngineSession? {
         let channel = writer.channel
         channel.eventLoop.preconditionInEventLoop()
         guard isAccepting else { return nil }
+        guard admission.acquire(handshake.remoteAddress) else {
+            metrics.countRefusal(.sessionsPerAddress)
+            return nil
+        }
         let session = makeSession(transport: .websocket(writer), on: channel.eventLoop, handshake: handshake)
         metrics.engineConnectionsWebSocket.increment(by: 1)
         return session

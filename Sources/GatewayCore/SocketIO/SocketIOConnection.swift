@@ -17,12 +17,22 @@ public final class SocketIOConnection: EngineMessageHandler {
     private var assembler: BinaryAssembler?
     private var connectDeadline: LoopTimer?
     private let connectTimeout: TimeAmount
+    /// Refused CONNECTs per address, shared by every connection of the server.
+    private let connectAttempts: ConnectAttemptLimiter
+    /// After this many refused CONNECTs the connection is closed.
+    private let maxFailedConnects: Int
+    private var failedConnects = 0
 
-    public init(registry: NamespaceRegistry, metrics: GatewayMetrics, connectTimeout: TimeAmount, logger: Logger) {
+    public init(
+        registry: NamespaceRegistry, metrics: GatewayMetrics, connectTimeout: TimeAmount, logger: Logger,
+        connectAttempts: ConnectAttemptLimiter = ConnectAttemptLimiter(perMinute: 0), maxFailedConnects: Int = .max
+    ) {
         self.registry = registry
         self.metrics = metrics
         self.connectTimeout = connectTimeout
         self.logger = logger
+        self.connectAttempts = connectAttempts
+        self.maxFailedConnects = maxFailedConnects
     }
 
     public func socket(for namespace: String) -> NamespaceSocket? { sockets[namespace] }
@@ -129,7 +139,17 @@ public final class SocketIOConnection: EngineMessageHandler {
             // would let anyone grow /metrics without end.
             metrics.connectErrors(namespace: "other", code: "INVALID_NAMESPACE").increment(by: 1)
             session.send(OutboundMessage(.connectError("Invalid namespace", namespace: namespace)))
-            return
+            return refused(on: session, byAddress: true)
+        }
+        // An address that keeps sending refused CONNECTs is answered without a look at its
+        // token: checking signatures is the expensive part of a CONNECT.
+        if let retryAfterMs = connectAttempts.retryAfterMs(session.handshake.remoteAddress, now: Self.now()) {
+            metrics.countRefusal(.failedConnectsPerAddress)
+            metrics.connectErrors(namespace: namespace, code: "RATE_LIMIT").increment(by: 1)
+            let data = JSONValue.object(["code": "RATE_LIMIT", "retryAfterMs": .int(retryAfterMs)])
+            let message = "Too many refused connection attempts from your address; try again in \((retryAfterMs + 999) / 1000) s."
+            session.send(OutboundMessage(.connectError(message, data: data, namespace: namespace)))
+            return refused(on: session, byAddress: false)
         }
         let auth = packet.data ?? .object([])
         apply(handler.authorize(ConnectRequest(namespace: namespace, auth: auth, handshake: session.handshake, eventLoop: session.eventLoop)), handler: handler, auth: auth, on: session)
@@ -142,6 +162,9 @@ public final class SocketIOConnection: EngineMessageHandler {
             let code = data?["code"]?.stringValue ?? "REJECTED"
             metrics.connectErrors(namespace: namespace, code: code).increment(by: 1)
             session.send(OutboundMessage(.connectError(message, data: data, namespace: namespace)))
+            // Token refusals count against the address too; a busy or maintenance refusal is
+            // the server's state, not the client's doing.
+            refused(on: session, byAddress: ["UNAUTHORIZED", "TOKEN_EXPIRED", "FORBIDDEN"].contains(code))
         case .accept(let context, let reply):
             let socket = NamespaceSocket(id: reply.socketID ?? SessionID.make(), namespace: namespace, session: session, context: context, auth: auth)
             sockets[namespace] = socket
@@ -167,6 +190,21 @@ public final class SocketIOConnection: EngineMessageHandler {
             }
         }
     }
+
+    /// A CONNECT of this connection was refused: past `maxFailedConnects` the connection is
+    /// closed (after its CONNECT_ERROR), so one connection cannot ask again and again.
+    private func refused(on session: EngineSession, byAddress: Bool) {
+        if byAddress { connectAttempts.recordRefusal(session.handshake.remoteAddress, now: Self.now()) }
+        failedConnects += 1
+        guard failedConnects >= maxFailedConnects, !session.isClosed else { return }
+        metrics.countRefusal(.failedConnectsPerConnection)
+        BadInputLog.shared.log(logger, "Too many refused CONNECTs; connection closed", metadata: [
+            "client.address": "\(session.handshake.remoteAddress ?? "?")", "refused": "\(failedConnects)",
+        ])
+        session.close(reason: .invalidState)
+    }
+
+    private static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
 
     /// Server-initiated namespace disconnect: DISCONNECT to the client, then cleanup. When it
     /// was the last namespace the client closes the connection itself (python does).

@@ -40,13 +40,11 @@ public struct PollingRoutes: Sendable {
         case .failure(let error):
             answer = .error(error)
         case .success(.pollingHandshake):
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
             let client = HandshakeInfo.clientAddress(
                 peer: context.channel.remoteAddress?.ipAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!],
                 trusted: engine.configuration.trustedProxies
             )
-            let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: client)
+            let handshake = HandshakeInfo(authorization: request.headers[.authorization], remoteAddress: client)
             answer = try await engine.openPollingSession(on: context.channel.eventLoop, handshake: handshake).get()
         case .success(.poll(let sid)):
             answer = try await engine.poll(sid: sid, connection: context.channel)?.get() ?? .error(.unknownSession)
@@ -77,6 +75,7 @@ public struct PollingRoutes: Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "ok")))
         case .error(let error):
             headers[.contentType] = "application/json"
+            if let seconds = error.retryAfterSeconds { headers[.retryAfter] = "\(seconds)" }
             return Response(status: .init(code: error.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
         case .emptyError(let status):
             return Response(status: .init(code: status), headers: headers)

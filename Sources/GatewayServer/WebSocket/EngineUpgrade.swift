@@ -28,18 +28,19 @@ struct EngineUpgrade {
                 EngineUpgrade(resolved: session.map { Resolved.session($0, isNew: false) } ?? .refused, writer: writer, engine: engine)
             }
         default:
-            let query = URI(head.uri).queryDictionary
-            var headers: [String: String] = [:]
-            for (name, value) in head.headers { headers[name.lowercased()] = value }
-            let client = HandshakeInfo.clientAddress(
-                peer: channel.remoteAddress?.ipAddress, forwardedFor: headers["x-forwarded-for"], trusted: engine.configuration.trustedProxies
-            )
-            let handshake = HandshakeInfo(query: query, headers: headers, remoteAddress: client)
+            let handshake = HandshakeInfo(authorization: head.headers.first(name: "authorization"), remoteAddress: clientAddress(channel, head, engine))
             let session = engine.makeWebSocketSession(writer: writer, handshake: handshake)
             return channel.eventLoop.makeSucceededFuture(
                 EngineUpgrade(resolved: session.map { Resolved.session($0, isNew: true) } ?? .refused, writer: writer, engine: engine)
             )
         }
+    }
+
+    /// The client's address as per-address limits see it (``HandshakeInfo/clientAddress(peer:forwardedFor:trusted:)``).
+    static func clientAddress(_ channel: any Channel, _ head: HTTPRequestHead, _ engine: EngineServer) -> String? {
+        HandshakeInfo.clientAddress(
+            peer: channel.remoteAddress?.ipAddress, forwardedFor: head.headers.first(name: "x-forwarded-for"), trusted: engine.configuration.trustedProxies
+        )
     }
 
     /// Adds the frame aggregator (joins fragmented client messages up to maxPayload) and the

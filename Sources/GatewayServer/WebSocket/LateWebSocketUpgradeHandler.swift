@@ -141,7 +141,8 @@ final class LateWebSocketUpgradeHandler: ChannelDuplexHandler, RemovableChannelH
     private func refuse(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let error = refusal()
         let body = ByteBuffer(string: error?.json ?? #"{"error":{"code":"NOT_FOUND","message":"Not Found"}}"#)
-        let headers = HTTPHeaders([("connection", "close"), ("content-type", "application/json"), ("content-length", "\(body.readableBytes)")])
+        var headers = HTTPHeaders([("connection", "close"), ("content-type", "application/json"), ("content-length", "\(body.readableBytes)")])
+        if let seconds = error?.retryAfterSeconds { headers.add(name: "retry-after", value: "\(seconds)") }
         let status = error.map { HTTPResponseStatus(statusCode: $0.status) } ?? .notFound
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)

@@ -76,6 +76,11 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                 let request = EngineRequest(method: .get, query: query, origin: head.headers.first(name: "origin"), isWebSocketUpgrade: true)
                 switch request.validate(engine.configuration) {
                 case .success(let validated):
+                    // A new session is admitted (sessions and handshake rates) before the 101.
+                    if validated == .webSocketHandshake, let busy = engine.admit(EngineUpgrade.clientAddress(channel, head, engine), acquire: false) {
+                        refusal.value = busy
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
                     intent.value = (validated, engine)
                     // Out before NIO removes the request decoder: bytes after the upgrade
                     // request are frames, which must not reach an HTTP-part handler.
@@ -129,8 +134,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             if let engine = mounts.first?.engine {
                 try HTTPRequestDeadlineHandler.install(
                     on: channel,
-                    headerTimeout: engine.configuration.requestHeaderTimeout,
-                    idleTimeout: engine.configuration.idleTimeout,
+                    configuration: engine.configuration,
                     metrics: engine.metrics,
                     loop: engine.broadcaster.context(for: channel.eventLoop)
                 )
@@ -149,10 +153,11 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             case .refused(let http1, let error):
                 try await http1.executeThenClose { _, outbound in
                     let body = ByteBuffer(string: error.json)
-                    let head = HTTPResponse(
+                    var head = HTTPResponse(
                         status: .init(code: error.status),
                         headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.readableBytes)"]
                     )
+                    if let seconds = error.retryAfterSeconds { head.headerFields[.retryAfter] = "\(seconds)" }
                     try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
                 }
             }
