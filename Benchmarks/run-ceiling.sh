@@ -30,7 +30,7 @@ SYMBOLS1000=$(seq -f "S%04g/USDT" 0 999 | paste -sd, -)
 SYMBOLS10="BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT,ADA/USDT,AVAX/USDT,DOT/USDT,LINK/USDT,LTC/USDT"
 
 config() { # symbols
-    printf 'feed: { source: none, symbols: [%s], throttleMs: { prices: 0 } }\nlimits: { maxConnectionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0, maxSymbolsPerConnection: 100 }\nlogging: { level: warning }\n' "$1" > "$WORK/gateway.yaml"
+    printf 'feed: { source: none, symbols: [%s], throttleMs: { prices: 0 } }\nlimits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0, maxSymbolsPerConnection: 100 }\nlogging: { level: warning }\n' "$1" > "$WORK/gateway.yaml"
 }
 
 start() { # server, symbols → sets $port $pid

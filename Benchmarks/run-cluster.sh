@@ -24,7 +24,7 @@ cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm 
 trap cleanup EXIT
 cat > "$CONFIG" <<YAML
 feed: { source: none }
-limits: { maxConnectionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
+limits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
 rateLimits: { points: 1000000, duration: 1 }
 logging: { level: warning }
 YAML
@@ -91,7 +91,7 @@ SYMBOLS=$(seq -f "S%03g/USDT" 0 99 | paste -sd, -)
 INTEREST_CONFIG=$(mktemp --suffix=.yaml)
 cat > "$INTEREST_CONFIG" <<YAML
 feed: { source: none, symbols: [$SYMBOLS] }
-limits: { maxConnectionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
+limits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
 logging: { level: warning }
 YAML
 interest_run() { # label, symbols the subscribers watch

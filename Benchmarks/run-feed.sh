@@ -19,7 +19,7 @@ cat > "$CONFIG" <<YAML
 feed:
   source: simulator
   simulator: { ticksPerSecond: $TICKS, seed: 1 }
-limits: { maxConnectionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
+limits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
 logging: { level: warning }
 YAML
 

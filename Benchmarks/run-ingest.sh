@@ -13,7 +13,7 @@ GATEWAY="${BENCH_GATEWAY:-$BIN/gateway}"
 
 # Starts the gateway with the feed source $1 (and Redis URL $2, if any); sets $port and $pid.
 start_gateway() {
-    printf 'feed: { source: %s }\nredis: { url: "%s" }\nlimits: { maxConnectionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }\nlogging: { level: warning }\n' \
+    printf 'feed: { source: %s }\nredis: { url: "%s" }\nlimits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }\nlogging: { level: warning }\n' \
         "$1" "${2:-}" > "$WORK/gateway.yaml"
     port=$(free_port)
     JWT_SECRET=bench-secret-0123456789abcdef "$GATEWAY" serve --config "$WORK/gateway.yaml" --port "$port" > "$WORK/gateway.log" 2>&1 &

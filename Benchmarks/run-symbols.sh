@@ -12,7 +12,7 @@ bench_workspace
 run() { # label, symbol count, ticks/s, clients
     local symbols port pid
     symbols=$(seq -f "S%04g/USDT" 0 $(( $2 - 1 )) | paste -sd, -)
-    printf 'feed: { source: none, symbols: [%s], throttleMs: { prices: 0 } }\nlimits: { maxConnectionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0, maxSymbolsPerConnection: 100 }\nlogging: { level: warning }\n' "$symbols" > "$WORK/gateway.yaml"
+    printf 'feed: { source: none, symbols: [%s], throttleMs: { prices: 0 } }\nlimits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0, maxSymbolsPerConnection: 100 }\nlogging: { level: warning }\n' "$symbols" > "$WORK/gateway.yaml"
     port=$(free_port)
     JWT_SECRET=bench-secret-0123456789abcdef "$BIN/gateway" serve --config "$WORK/gateway.yaml" --port "$port" > /dev/null 2>&1 &
     pid=$!; PIDS+=("$pid")

@@ -24,7 +24,7 @@ bench_workspace
 )
 cat > "$WORK/gateway.yaml" <<YAML
 feed: { source: none }
-limits: { maxConnectionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
+limits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
 logging: { level: warning }
 YAML
 

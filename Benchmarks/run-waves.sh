@@ -17,7 +17,7 @@ CONFIG=$(mktemp --suffix=.yaml)
 trap 'rm -f "$CONFIG"' EXIT
 cat > "$CONFIG" <<YAML
 feed: { source: none }
-limits: { maxConnectionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
+limits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
 logging: { level: warning }
 YAML
 

@@ -61,7 +61,8 @@ struct GatewayApplication {
             logger: logger
         )
         let market = MarketState(
-            feedLoop: feedGroup.next(), publisher: services.publisher, throttles: configuration.namespaces.throttles, metrics: metrics, logger: logger
+            feedLoop: feedGroup.next(), publisher: services.publisher, throttles: configuration.namespaces.throttles, metrics: metrics, logger: logger,
+            maxBookLevels: configuration.feed.maxBookLevels
         )
         let localBus = LocalBus(services: services, market: market)
         var clusterBus: RedisBus?
@@ -192,6 +193,12 @@ struct GatewayApplication {
             }
         }
         if let feedDriver { running.append(FeedDriverService(driver: feedDriver, sink: market, logger: logger)) }
+        if services.symbols.isLearning, configuration.feed.learnedSymbolIdleSeconds > 0 {
+            running.append(IdleSymbolService(
+                symbols: services.symbols, interest: services.symbolInterest, market: market,
+                idleSeconds: Double(configuration.feed.learnedSymbolIdleSeconds), logger: logger
+            ))
+        }
         if let redis = configuration.redis {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,

@@ -119,8 +119,8 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Something a peer asked for was refused at one of the documented bounds.
-    public func countRefusal(_ bound: Bound) {
-        boundRefusals[bound]?.increment(by: 1)
+    public func countRefusal(_ bound: Bound, by count: Int = 1) {
+        boundRefusals[bound]?.increment(by: Int64(count))
     }
 
     public func countLocalRateDecision(reason: LocalRateDecision) {

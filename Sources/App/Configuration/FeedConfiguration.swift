@@ -12,6 +12,10 @@ struct FeedConfiguration: Sendable {
     var simulatorTicksPerSecond: Int
     /// 0: a random seed per run.
     var simulatorSeed: UInt64
+    /// Levels kept per side of each order book.
+    var maxBookLevels: Int
+    /// Learned symbols the feed has not named this long, with no subscriber, are forgotten (0: never).
+    var learnedSymbolIdleSeconds: Int
 
     init(reading reader: inout ConfigurationReader) {
         source = reader.choice("feed.source", FeedSourceKind.allCases.map(\.rawValue)).flatMap(FeedSourceKind.init(rawValue:)) ?? .simulator
@@ -21,5 +25,7 @@ struct FeedConfiguration: Sendable {
         replayLoops = reader.bool("feed.replay.loop")
         simulatorTicksPerSecond = reader.int("feed.simulator.ticksPerSecond", in: 1...100_000)
         simulatorSeed = UInt64(reader.int("feed.simulator.seed", in: 0...Int.max))
+        maxBookLevels = reader.int("feed.maxBookLevels", in: 10...1_000_000)
+        learnedSymbolIdleSeconds = reader.int("feed.learnedSymbolIdleSeconds", in: 0...31_536_000)
     }
 }

@@ -60,7 +60,7 @@ struct ServerConfiguration: Sendable {
         engine.maxRequestTargetBytes = reader.int("server.maxRequestTargetBytes", in: 256...81_920)
         engine.admission = EngineAdmission.Limits(
             maxSessions: reader.int("limits.maxSessions", in: 1...10_000_000),
-            maxSessionsPerAddress: reader.int("limits.maxConnectionsPerIp", in: 1...1_000_000),
+            maxSessionsPerAddress: reader.int("limits.maxSessionsPerIp", in: 1...1_000_000),
             handshakesPerSecond: reader.int("limits.handshakesPerSecond", in: 0...10_000_000),
             handshakesPerSecondPerAddress: reader.int("limits.handshakesPerSecondPerIp", in: 0...10_000_000)
         )

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayJSON
 import GatewayServer
 import Hummingbird
@@ -41,7 +42,14 @@ enum IngestRoutes {
         }
         router.post("api/v1/users/:userId/events") { request, context in
             try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
-            guard let userId = context.parameters.get("userId"), !userId.isEmpty else { throw APIError.badRequest("No user id in the path.") }
+            // Percent-decoded: an id such as `alice#offsets` travels as `alice%23offsets`.
+            guard let segment = context.parameters.get("userId"), let userId = segment.removingPercentEncoding, !userId.isEmpty else {
+                throw APIError.badRequest("No user id in the path (percent-encode reserved characters).")
+            }
+            // Nobody can connect as an id outside the rule: its events would be kept for no one.
+            if let problem = UserIDRule.problem(with: userId) {
+                throw APIError.badRequest(problem.replacingOccurrences(of: "The token's user id", with: "The user id in the path"))
+            }
             let payload = try await body(request, limit: 1024 * 1024)
             guard let event = payload["event"]?.stringValue, UserEventChannels.eventChannels[event] != nil else {
                 throw APIError.badRequest("'event' must be one of \(UserEventChannels.eventChannels.keys.sorted().joined(separator: ", ")).")

@@ -212,11 +212,13 @@ public final class EngineServer: Sendable {
 }
 
 extension EngineServer {
-    /// Bytes queued in session backlogs, summed on each session's loop (for shutdown draining).
+    /// Bytes queued in session backlogs that a client can still receive, summed on each
+    /// session's loop (for shutdown draining: a polling session nobody polls never drains, and
+    /// waiting for it only delays the exit).
     public func pendingOutboundBytes() async -> Int {
         var total = 0
         for session in allSessions() {
-            total += (try? await session.eventLoop.submit { session.isClosed ? 0 : session.backlogBytes }.get()) ?? 0
+            total += (try? await session.eventLoop.submit { session.isClosed || !session.isReceiving ? 0 : session.backlogBytes }.get()) ?? 0
         }
         return total
     }

@@ -8,6 +8,7 @@ extension EngineSession {
         eventLoop.preconditionInEventLoop()
         if isClosed { return eventLoop.makeSucceededFuture(.error(.unknownSession)) }
         if case .websocket = transport { return eventLoop.makeSucceededFuture(.error(.badRequest)) }
+        lastPollAt = .now()
         if pendingPoll != nil {
             logger.debug("Overlapping polling GET; closing session")
             close(reason: .transportError)
@@ -41,6 +42,13 @@ extension EngineSession {
         promise.succeed(.emptyError(status: 400))  // written nowhere: the connection is closed
         logger.debug("Polling connection closed during a GET; closing session")
         close(reason: .transportClose)
+    }
+
+    /// Whether queued data can still reach the client: a WebSocket, or a polling session with a
+    /// GET waiting or one within the last second (a live client polls again at once).
+    var isReceiving: Bool {
+        if case .websocket = transport { return true }
+        return pendingPoll != nil || NIODeadline.now() - lastPollAt < .seconds(1)
     }
 
     /// Marks a POST as started before its body is read, so overlapping POSTs are caught.

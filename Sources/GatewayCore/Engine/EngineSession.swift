@@ -43,6 +43,9 @@ public final class EngineSession: @unchecked Sendable {
     var pendingPoll: EventLoopPromise<PollResponse>?
     /// The HTTP connection `pendingPoll` waits on.
     var pendingPollConnection: ObjectIdentifier?
+    /// When the last polling GET arrived (for draining: data queued to a polling session that
+    /// nobody polls any more will never leave).
+    var lastPollAt = NIODeadline.distantPast
     var postInFlight = false
 
     var pingTask: LoopTimer?

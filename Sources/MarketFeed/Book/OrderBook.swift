@@ -14,14 +14,21 @@ public struct OrderBook: Sendable {
     public let symbol: String
     public private(set) var seq: UInt64?
     public private(set) var isStale = true
+    /// Levels kept per side (`feed.maxBookLevels`): the best ones; a level past the bound is
+    /// dropped, as an exchange's depth-N book does, so no feed can make a book (and every new
+    /// subscriber's snapshot) grow without end.
+    public let maxLevels: Int
+    /// Levels dropped at the bound since the book was made (for the metric).
+    public private(set) var droppedLevels = 0
     /// Best first: bids high to low, asks low to high. Sorted arrays, because every update
     /// needs the top 10 for the checksum and books are tens of levels deep: a binary search
     /// and a short move beat hashing plus a full sort per delta.
     private var bids: [BookLevel] = []
     private var asks: [BookLevel] = []
 
-    public init(symbol: String) {
+    public init(symbol: String, maxLevels: Int = .max) {
         self.symbol = symbol
+        self.maxLevels = max(1, maxLevels)
     }
 
     public mutating func apply(_ depth: FeedMessage.Depth) throws(FeedError) -> Outcome {
@@ -30,8 +37,8 @@ public struct OrderBook: Sendable {
             if let seq, depth.seq < seq, !isStale {
                 throw FeedError(.staleSequence, "snapshot seq \(depth.seq) is older than the book's \(seq)")
             }
-            bids = Self.sorted(depth.bids, descending: true)
-            asks = Self.sorted(depth.asks, descending: false)
+            bids = Self.sorted(depth.bids, descending: true, maxLevels: maxLevels, dropped: &droppedLevels)
+            asks = Self.sorted(depth.asks, descending: false, maxLevels: maxLevels, dropped: &droppedLevels)
             seq = depth.seq
             isStale = false
             return .snapshot
@@ -46,23 +53,24 @@ public struct OrderBook: Sendable {
                 seq = depth.seq
                 return .gap(expected: expected, got: depth.seq)
             }
-            for level in depth.bids { Self.update(&bids, level, descending: true) }
-            for level in depth.asks { Self.update(&asks, level, descending: false) }
+            for level in depth.bids { Self.update(&bids, level, descending: true, maxLevels: maxLevels, dropped: &droppedLevels) }
+            for level in depth.asks { Self.update(&asks, level, descending: false, maxLevels: maxLevels, dropped: &droppedLevels) }
             seq = depth.seq
             return .delta(prevSeq: current)
         }
     }
 
     /// One level per price (the last one given wins), zero quantities dropped, best first.
-    private static func sorted(_ levels: [BookLevel], descending: Bool) -> [BookLevel] {
+    private static func sorted(_ levels: [BookLevel], descending: Bool, maxLevels: Int, dropped: inout Int) -> [BookLevel] {
         var side: [BookLevel] = []
-        side.reserveCapacity(levels.count)
-        for level in levels { update(&side, level, descending: descending) }
+        side.reserveCapacity(min(levels.count, maxLevels + 1))
+        for level in levels { update(&side, level, descending: descending, maxLevels: maxLevels, dropped: &dropped) }
         return side
     }
 
-    /// Sets, replaces or (quantity 0) removes the level at its price.
-    private static func update(_ side: inout [BookLevel], _ level: BookLevel, descending: Bool) {
+    /// Sets, replaces or (quantity 0) removes the level at its price; a new level past
+    /// `maxLevels` is dropped, and one that pushes the side past it drops the worst.
+    private static func update(_ side: inout [BookLevel], _ level: BookLevel, descending: Bool, maxLevels: Int, dropped: inout Int) {
         let price = level.price.value
         var low = 0
         var high = side.count
@@ -76,7 +84,13 @@ public struct OrderBook: Sendable {
             if found { side.remove(at: low) }
         } else if found {
             side[low] = level
+        } else if low >= maxLevels {
+            dropped += 1
         } else {
+            if side.count >= maxLevels {
+                side.removeLast()
+                dropped += 1
+            }
             side.insert(level, at: low)
         }
     }

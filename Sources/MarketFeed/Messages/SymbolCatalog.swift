@@ -1,3 +1,4 @@
+import Dispatch
 import NIOConcurrencyHelpers
 
 /// The symbols the gateway serves (`feed.symbols`): a configured list, or (`"*"`) whatever the
@@ -7,13 +8,13 @@ import NIOConcurrencyHelpers
 public final class SymbolCatalog: Sendable {
     private let fixed: Set<String>?
     public let maximum: Int
-    private let learned = NIOLockedValueBox<(set: Set<String>, list: [String])>(([], []))
+    private let learned = NIOLockedValueBox<(set: Set<String>, list: [String], lastSeen: [String: UInt64])>(([], [], [:]))
 
     /// A configured list: exactly these symbols, in this order.
     public init(symbols: [String]) {
         fixed = Set(symbols)
         maximum = symbols.count
-        learned.withLockedValue { $0 = (Set(symbols), symbols) }
+        learned.withLockedValue { $0 = (Set(symbols), symbols, [:]) }
     }
 
     /// Learned from the feed, at most `maximum` symbols.
@@ -54,17 +55,42 @@ public final class SymbolCatalog: Sendable {
         guard Self.isWellFormed(symbol) else {
             throw FeedError(.invalidField, "'symbol' must look like BASE/QUOTE (letters and digits, 1 to 20 each)")
         }
+        let now = Self.clock()
         let admitted = learned.withLockedValue { learned -> Bool in
-            if learned.set.contains(symbol) { return true }
+            if learned.set.contains(symbol) {
+                learned.lastSeen[symbol] = now
+                return true
+            }
             guard learned.set.count < maximum else { return false }
             learned.set.insert(symbol)
             learned.list.append(symbol)
+            learned.lastSeen[symbol] = now
             return true
         }
         guard admitted else {
             throw FeedError(.unknownSymbol, "symbol '\(symbol)' is new and the gateway already serves its maximum of \(maximum) symbols (feed.maxSymbols)")
         }
     }
+
+    /// Learned symbols the feed has not named for `seconds` (none for a configured list).
+    public func idle(for seconds: Double) -> [String] {
+        let cutoff = Self.clock() &- UInt64(max(0, seconds) * 1e9)
+        return learned.withLockedValue { learned in learned.list.filter { learned.lastSeen[$0, default: 0] < cutoff } }
+    }
+
+    /// Forgets a learned symbol (it is learned again from its next message); a configured
+    /// symbol is never forgotten.
+    public func forget(_ symbol: String) {
+        guard fixed == nil else { return }
+        learned.withLockedValue { learned in
+            guard learned.set.remove(symbol) != nil else { return }
+            learned.list.removeAll { $0 == symbol }
+            learned.lastSeen[symbol] = nil
+        }
+    }
+
+    /// Monotonic nanoseconds.
+    static func clock() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// `BASE/QUOTE`: ASCII letters and digits, 1 to 20 on each side.
     static func isWellFormed(_ symbol: String) -> Bool {

@@ -18,10 +18,28 @@ package struct DepthBooks {
     private(set) var books: [String: OrderBook] = [:]
     private var conflators: [DepthCadence: [String: DepthConflator]]
     private var lastTs: [String: JSONValue] = [:]
+    /// Levels kept per side of each book (`feed.maxBookLevels`).
+    package let maxLevels: Int
+    /// Levels dropped at that bound, in all books, since the last ``takeDroppedLevels()``.
+    private var dropped = 0
 
     /// `cadences`: the merged cadences kept (every one but `raw`).
-    package init(cadences: [DepthCadence]) {
+    package init(cadences: [DepthCadence], maxLevels: Int = .max) {
         conflators = Dictionary(uniqueKeysWithValues: cadences.map { ($0, [:]) })
+        self.maxLevels = maxLevels
+    }
+
+    /// Levels dropped at the bound since the last call.
+    mutating func takeDroppedLevels() -> Int {
+        defer { dropped = 0 }
+        return dropped
+    }
+
+    /// Forgets a symbol's book and merged deltas (a learned symbol gone idle).
+    mutating func forget(_ symbol: String) {
+        books[symbol] = nil
+        lastTs[symbol] = nil
+        for cadence in conflators.keys { conflators[cadence]![symbol] = nil }
     }
 
     package mutating func apply(_ depth: FeedMessage.Depth) -> Update {
@@ -30,10 +48,13 @@ package struct DepthBooks {
         let outcome: OrderBook.Outcome
         do throws(FeedError) {
             if books[depth.symbol] != nil {
+                let before = books[depth.symbol]!.droppedLevels
                 outcome = try books[depth.symbol]!.apply(depth)
+                dropped += books[depth.symbol]!.droppedLevels - before
             } else {
-                var book = OrderBook(symbol: depth.symbol)
+                var book = OrderBook(symbol: depth.symbol, maxLevels: maxLevels)
                 outcome = try book.apply(depth)
+                dropped += book.droppedLevels
                 books[depth.symbol] = book
             }
         } catch {

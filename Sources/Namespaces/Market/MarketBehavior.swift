@@ -108,6 +108,23 @@ struct MarketBehavior: NamespaceBehavior {
         return .deferred(promise.futureResult)
     }
 
+    /// The token that gave the premium tier expired: the premium channels' rooms are left, and
+    /// the socket is told which (it may subscribe again after `auth.refresh`).
+    func premiumExpired(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {
+        let premium = services.settings.premiumChannels
+        guard !premium.isEmpty else { return }
+        let held = socket.rooms.map { Room(namespace: name, name: $0) }.filter { room in
+            premium.contains { channel in room.name.hasPrefix(Room.marketPrefix + channel + ":") || room.name.hasPrefix(Room.marketPrefix + channel + "@") }
+        }
+        RoomSubscriptions.leave(held, socket: socket, state: state, services: services)
+        let channels = premium.sorted().joined(separator: ", ")
+        socket.emit("error", [.object([
+            "code": "TOKEN_EXPIRED",
+            "message": .string("Your token expired, and with it the premium tier: \(channels) subscriptions ended. Send auth.refresh with a new token to subscribe again."),
+            "event": "auth.refresh",
+        ])])
+    }
+
     /// A socket that fell behind skipped depth messages: it gets a fresh snapshot of that book
     /// (taken on the feed loop, so the deltas after it chain), then the stream flows again.
     func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices) {

@@ -6,7 +6,15 @@ import MarketFeed
 /// `raw` subscribers and merged per cadence for the others.
 extension MarketState {
     func publishDepth(_ depth: FeedMessage.Depth) {
-        switch books.apply(depth) {
+        let update = books.apply(depth)
+        let dropped = books.takeDroppedLevels()
+        if dropped > 0 {
+            metrics.countRefusal(.bookLevels, by: dropped)
+            BadInputLog.shared.log(logger, "Book levels past feed.maxBookLevels dropped", metadata: [
+                "feed.symbol": "\(depth.symbol)", "limit.levels": "\(books.maxLevels)",
+            ])
+        }
+        switch update {
         case .publish(let payload):
             emitDepth(payload, room: .depth(depth.symbol, cadence: .raw))
         case .gap:

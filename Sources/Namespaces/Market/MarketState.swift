@@ -15,13 +15,15 @@ import NIOCore
 /// to the publisher. Unchecked Sendable: the books and throttles are touched only on the feed
 /// loop. Depth: MarketState+Depth.swift; throttles: MarketState+Throttle.swift.
 public final class MarketState: FeedSink, @unchecked Sendable {
+    /// Levels kept per side of a book (`feed.maxBookLevels`): the deepest a client can ask for.
+    public static let defaultMaxBookLevels = 1_000
     public let feedLoop: any EventLoop
     let publisher: any Publisher
     let metrics: GatewayMetrics
     let logger: Logger
     let latestValues = LatestValues()
     /// Feed loop only.
-    var books = DepthBooks(cadences: DepthCadence.allCases.filter { $0.interval != nil })
+    var books: DepthBooks
     /// Feed loop only; keyed by event and symbol.
     var throttles: [String: Throttle<(room: Room, payload: String)>] = [:]
     /// Per event, the least time between two messages of one symbol (SPEC §5 feed.throttleMs).
@@ -32,9 +34,10 @@ public final class MarketState: FeedSink, @unchecked Sendable {
 
     public init(
         feedLoop: any EventLoop, publisher: any Publisher, throttles: FeedThrottles, metrics: GatewayMetrics, logger: Logger,
-        maxPending: Int = 50_000
+        maxPending: Int = 50_000, maxBookLevels: Int = MarketState.defaultMaxBookLevels
     ) {
         self.feedLoop = feedLoop
+        books = DepthBooks(cadences: DepthCadence.allCases.filter { $0.interval != nil }, maxLevels: maxBookLevels)
         self.publisher = publisher
         self.metrics = metrics
         self.logger = logger
@@ -128,6 +131,16 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             batch!.append(Publication(message, namespace: room.namespace, room: room.name))
         } else {
             publisher.publish(message, namespace: room.namespace, rooms: [room.name], ordered: false)
+        }
+    }
+
+    /// Forgets everything kept for `symbol` (book, merged deltas, latest values, throttles),
+    /// on the feed loop: a learned symbol gone idle.
+    public func forget(_ symbol: String) -> EventLoopFuture<Void> {
+        feedLoop.submit { [self] in
+            books.forget(symbol)
+            latestValues.remove(symbol: symbol)
+            for event in LatestValues.events { throttles[event + "|" + symbol] = nil }
         }
     }
 

@@ -131,7 +131,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
                 ])
             ])
         }
-        if behavior.enforcesTokenExpiry, let principal = state.principal {
+        if let principal = state.principal, watchesExpiry(of: principal) {
             scheduleExpiry(socket, state: state, principal: principal)
         }
         behavior.connected(socket, state: state, services: services)
@@ -206,7 +206,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         switch event {
         case "ping":
             outcome = .success(fields: [JSONMember("ts", .number(String(WallClock.milliseconds())))])
-        case "auth.refresh" where behavior.enforcesTokenExpiry:
+        case "auth.refresh" where behavior.enforcesTokenExpiry || state.principal != nil:
             outcome = refresh(payload, socket: socket, state: state)
         default:
             outcome = behavior.handle(event, payload: payload, socket: socket, state: state, services: services)
@@ -257,8 +257,27 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             return .failure(ClientError(.forbidden, "The new token's role may not use \(name)."))
         }
         state.principal = principal
-        scheduleExpiry(socket, state: state, principal: principal)
+        if watchesExpiry(of: principal) { scheduleExpiry(socket, state: state, principal: principal) } else { state.cancelTimers() }
         return .success(fields: [JSONMember("expiresAt", .int(Int(principal.expiresAt * 1000)))])  // exp <= year 9999: fits
+    }
+
+    /// `/user` and `/admin` end with their token; on `/prices` and `/market` only a premium
+    /// tier does (when premium channels are configured), so only then is `exp` watched there.
+    private func watchesExpiry(of principal: Principal) -> Bool {
+        behavior.enforcesTokenExpiry || (principal.tier == .premium && !services.settings.premiumChannels.isEmpty)
+    }
+
+    /// The token's `exp` passed: `/user` and `/admin` disconnect; elsewhere the socket stays,
+    /// without the premium tier.
+    private func expired(_ socket: NamespaceSocket, state: SocketState) {
+        guard !behavior.enforcesTokenExpiry, let principal = state.principal else {
+            socket.emit("error", [
+                .object(["code": "TOKEN_EXPIRED", "message": "Your token expired; reconnect with a new one or send auth.refresh before it expires."])
+            ])
+            return socket.disconnect()
+        }
+        state.principal = Principal(userId: principal.userId, role: principal.role, tier: .free, expiresAt: principal.expiresAt)
+        behavior.premiumExpired(socket, state: state, services: services)
     }
 
     /// `auth.expiring` `expiryWarningSeconds` before `exp`, then TOKEN_EXPIRED and a
@@ -283,10 +302,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             guard plan.isFinal else {
                 return scheduleExpiry(socket, state: state, principal: principal, warned: plan.warning != .later)
             }
-            socket.emit("error", [
-                .object(["code": "TOKEN_EXPIRED", "message": "Your token expired; reconnect with a new one or send auth.refresh before it expires."])
-            ])
-            socket.disconnect()
+            expired(socket, state: state)
         }
     }
 }

@@ -40,6 +40,9 @@ protocol NamespaceBehavior: Sendable {
     func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices)
     /// Before the shared clean-up (slots, timers) runs.
     func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices)
+    /// The premium tier of a connected token ended (its `exp` passed without `auth.refresh`) on a
+    /// namespace that keeps the socket: give up what only that tier may hold.
+    func premiumExpired(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices)
     /// nil: this namespace has no such event.
     func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome?
 }
@@ -53,6 +56,7 @@ extension NamespaceBehavior {
     func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices) { socket.session.endResync(key) }
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {}
     func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices) {}
+    func premiumExpired(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {}
 }
 
 /// Payload helpers shared by the subscription events.

@@ -1,0 +1,35 @@
+import Logging
+import MarketFeed
+import Namespaces
+import ServiceLifecycle
+
+/// With learned symbols (`feed.symbols: "*"`), forgets a symbol the feed has not named for
+/// `feed.learnedSymbolIdleSeconds` and that nobody on this instance subscribes to: its book,
+/// latest values and throttles go, and its place under `feed.maxSymbols` is free again. It is
+/// learned anew from its next message. Checked every quarter of the idle time (at most a minute).
+struct IdleSymbolService: Service {
+    let symbols: SymbolCatalog
+    let interest: SymbolInterest
+    let market: MarketState
+    let idleSeconds: Double
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { await sweep() }
+    }
+
+    private func sweep() async {
+        let every = Duration.milliseconds(Int64(min(60, max(0.05, idleSeconds / 4)) * 1000))
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: every) } catch { return }
+            let idle = symbols.idle(for: idleSeconds).filter { !interest.isWanted($0) }
+            for symbol in idle {
+                symbols.forget(symbol)
+                try? await market.forget(symbol).get()
+            }
+            if !idle.isEmpty {
+                logger.info("Idle learned symbols forgotten", metadata: ["symbols.count": "\(idle.count)", "symbols.known": "\(symbols.known.count)"])
+            }
+        }
+    }
+}
