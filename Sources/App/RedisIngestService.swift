@@ -37,6 +37,7 @@ struct RedisIngestService: Service {
         services.redisHealth.set(.down)
         services.metrics.redisUp.set(Double(0))
         services.metrics.redisConfigured.set(Double(1))
+        status.observeOverloads { services.metrics.countRefusal(.redisPending) }
         status.observe { up, initial in
             services.redisHealth.set(up ? .up : .down)
             services.metrics.redisUp.set(Double(up ? 1 : 0))

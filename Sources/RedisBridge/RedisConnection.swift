@@ -16,6 +16,8 @@ public final class RedisConnection: @unchecked Sendable {
     /// Commands that may wait for replies at once (`redis.maxPendingCommands`).
     public static let defaultMaximumPending = 10_000
     public var maximumPending = RedisConnection.defaultMaximumPending
+    /// Called when a command is refused for `maximumPending` (on the connection's loop).
+    var onOverload: (() -> Void)?
     private var channel: (any Channel)?
     private var pending = Deque<(promise: EventLoopPromise<RedisReply>, sentAt: NIODeadline)>()
     private var onMessage: ((String, [UInt8]) -> Void)?
@@ -74,6 +76,7 @@ public final class RedisConnection: @unchecked Sendable {
             return promise.futureResult
         }
         guard pending.count < maximumPending else {
+            onOverload?()
             promise.fail(RedisError(.overloaded, "\(pending.count) Redis commands are already waiting for replies"))
             return promise.futureResult
         }

@@ -46,6 +46,7 @@ public final class RedisLink: Sendable {
             case .success(let connection):
                 guard !self.isStopped else { return connection.close() }
                 self.current.withLockedValue { $0.connection = connection }
+                connection.onOverload = { [status = self.status] in status.overloaded() }
                 self.status.set(self.name, up: true)
                 if attempt > 0 { self.logger.notice("Redis connection restored", metadata: ["redis.link": "\(self.name)"]) }
                 let started = NIODeadline.now()

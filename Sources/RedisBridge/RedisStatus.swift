@@ -24,6 +24,18 @@ public final class RedisStatus: Sendable {
         state.withLockedValue { $0.observers.append(observer) }
     }
 
+    private let overloadObserver = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+
+    /// `observer()` each time a command is refused because too many wait for replies on its
+    /// connection (``RedisConnection/maximumPending``).
+    public func observeOverloads(_ observer: @escaping @Sendable () -> Void) {
+        overloadObserver.withLockedValue { $0 = observer }
+    }
+
+    func overloaded() {
+        overloadObserver.withLockedValue { $0 }?()
+    }
+
     /// A link that will report; until it does, Redis does not count as up.
     func register(_ link: String) {
         state.withLockedValue { state in

@@ -96,3 +96,28 @@ struct OrderBookTests {
     }
 }
 
+
+@Suite("Order book depth bound")
+struct OrderBookBoundTests {
+    @Test("a snapshot keeps the best maxLevels per side and counts the rest as dropped")
+    func snapshotBound() throws {
+        var book = OrderBook(symbol: "BTC/USDT", maxLevels: 3)
+        let bids = (1...10).map { level("\(100 - $0)", "1") }
+        let asks = (1...10).map { level("\(200 + $0)", "1") }
+        _ = try book.apply(depth(.snapshot, 1, bids: bids, asks: asks))
+        #expect(book.bidLevels().map(\.price.text) == ["99", "98", "97"])
+        #expect(book.askLevels().map(\.price.text) == ["201", "202", "203"])
+        #expect(book.droppedLevels == 14)
+    }
+
+    @Test("a better level pushes out the worst; a level past the bound is dropped; removals make room")
+    func deltaBound() throws {
+        var book = OrderBook(symbol: "BTC/USDT", maxLevels: 3)
+        _ = try book.apply(depth(.snapshot, 1, bids: [level("99", "1"), level("98", "1"), level("97", "1")], asks: []))
+        _ = try book.apply(depth(.delta, 2, bids: [level("99.5", "1"), level("50", "1")], asks: []))
+        #expect(book.bidLevels().map(\.price.text) == ["99.5", "99", "98"])
+        #expect(book.droppedLevels == 2)
+        _ = try book.apply(depth(.delta, 3, bids: [level("99", "0"), level("60", "1")], asks: []))
+        #expect(book.bidLevels().map(\.price.text) == ["99.5", "98", "60"])
+    }
+}

@@ -63,7 +63,7 @@ public struct OrderBook: Sendable {
     /// One level per price (the last one given wins), zero quantities dropped, best first.
     private static func sorted(_ levels: [BookLevel], descending: Bool, maxLevels: Int, dropped: inout Int) -> [BookLevel] {
         var side: [BookLevel] = []
-        side.reserveCapacity(min(levels.count, maxLevels + 1))
+        side.reserveCapacity(min(levels.count, maxLevels))
         for level in levels { update(&side, level, descending: descending, maxLevels: maxLevels, dropped: &dropped) }
         return side
     }
