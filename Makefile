@@ -10,7 +10,7 @@ TEST_PACKAGES := redis-server redis-tools prometheus nginx openssl chromium chro
 PY_PACKAGES := python-socketio[client]==5.18.1 python-engineio==4.15.1 websocket-client==1.9.2 requests==2.34.2 pytest==9.2.0 pyjwt[crypto]==2.10.1 cryptography==50.0.2 selenium==4.51.0 aiohttp==3.14.5
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run build test unit-test interop-test screenshot bench fuzz system-deps test-deps venv clean
+.PHONY: run build test unit-test interop-test screenshot bench fuzz sanitize system-deps test-deps venv clean
 
 # Installs the listed Debian packages that are missing (apt-get update first, once).
 define apt_install
@@ -70,6 +70,11 @@ bench: test-deps venv
 
 fuzz: system-deps
 	Fuzz/run-fuzzer.sh
+
+# ThreadSanitizer and AddressSanitizer builds, each started SANITIZE_RUNS times (200) with a crowd
+# at the instant the port opens (docs/testing.md).
+sanitize: system-deps
+	Benchmarks/sanitize/run.sh
 
 clean:
 	rm -rf .build $(VENV)

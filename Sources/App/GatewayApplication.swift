@@ -127,6 +127,8 @@ struct GatewayApplication {
             listenBacklog: configuration.server.listenBacklog,
             tls: tls,
             logger: logger,
+            // Test-only switch (sanitizer runs of a crowd at start-up); not a configuration key.
+            warmUp: ProcessInfo.processInfo.environment["GATEWAY_TEST_WARM_UP"] != "0",
             onServerRunning: { channel in
                 logger.info(
                     "Gateway listening",

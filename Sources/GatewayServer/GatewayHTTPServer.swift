@@ -17,6 +17,7 @@ public enum GatewayHTTPServer {
         listenBacklog: Int = 4096,
         tls: ServerTLS? = nil,
         logger: Logger,
+        warmUp: Bool = true,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> GatewayListener {
         for mount in mounts {
@@ -26,10 +27,12 @@ public enum GatewayHTTPServer {
         let childChannel = SocketIOChildChannel(responder: responder(for: router, logger: logger), mounts: mounts, tls: tls, logger: logger)
         // A burst of connects (a reconnect storm, a deploy) waits in the kernel's accept queue
         // instead of being dropped into SYN retransmits (1 s, 3 s, …).
-        return GatewayListener(
+        var listener = GatewayListener(
             childChannel: childChannel, host: host, port: port, backlog: listenBacklog, eventLoopGroup: eventLoopGroup,
             logger: logger, onServerRunning: onServerRunning
         )
+        listener.warmUp = warmUp
+        return listener
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayMetrics
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -10,11 +11,14 @@ import NIOPosix
 import ServiceLifecycle
 
 /// The gateway's listener. Connections are accepted and set up on NIO's event loops, with no
-/// async accept loop and no Swift task per connection: a WebSocket (the common case, and
-/// thousands at once in a reconnect storm) lives on its loop alone; only a connection that
-/// stays HTTP (polling, the API) gets a task, to run the router. Hummingbird's own server hands
-/// every accepted connection to a task through an async sequence, which costs thread
-/// wake-ups per connection and a task for the life of every WebSocket.
+/// async accept loop: a WebSocket (the common case, and thousands at once in a reconnect storm)
+/// lives on its loop alone, with no Swift task. Only a connection that stays HTTP (polling, the
+/// API) gets a task, to run the router, and those tasks are structured as in Hummingbird's own
+/// server: children of one task group owned by ``run()``, handed over through a bounded
+/// stream, at most `maxHTTPConnections` at once, and cancelled at shutdown once the drain time
+/// is up. (Hummingbird hands every accepted connection, WebSockets included, to a task through
+/// an async sequence, which costs thread wake-ups per connection and a task for the life of
+/// every WebSocket.)
 ///
 /// Kept from Hummingbird's server: accepts back off when descriptors run out (instead of the
 /// loop spinning on EMFILE), and at graceful shutdown idle HTTP connections close while busy
@@ -28,30 +32,99 @@ public struct GatewayListener: Service {
     let logger: Logger
     let onServerRunning: @Sendable (any Channel) async -> Void
     var drainTimeout: TimeAmount = .seconds(5)
+    /// HTTP connections served at once; past it a new one is closed at once.
+    var maxHTTPConnections = 16_384
+    /// Connections accepted but not yet given their task (the stream's buffer).
+    static let handOverBuffer = 1_024
+    /// Test-only (`GATEWAY_TEST_WARM_UP=0`): start without the warm-up, to look for the start-up race.
+    var warmUp = true
 
     public func run() async throws {
-        // The first connections go through one at a time, before anyone else can connect.
-        if let warmUp = try? await bootstrap(quiescing: nil).bind(host: "127.0.0.1", port: 0).get() {
+        if warmUp, let warmUpServer = try? await bootstrap(quiescing: nil, handOver: nil).bind(host: "127.0.0.1", port: 0).get() {
             let requests = ListenerWarmUp.requests(enginePath: childChannel.mounts.first?.path)
-            await ListenerWarmUp.run(server: warmUp, group: eventLoopGroup, requests: requests)
-            try? await warmUp.close()
+            await ListenerWarmUp.run(server: warmUpServer, group: eventLoopGroup, requests: requests)
+            try? await warmUpServer.close()
         }
         let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
-        let server = try await bootstrap(quiescing: quiescing)
+        let (accepted, handOver) = AsyncStream.makeStream(
+            of: SocketIOChildChannel.Value.self, bufferingPolicy: .bufferingOldest(Self.handOverBuffer)
+        )
+        let connections = HTTPConnectionTasks(handOver: handOver, limit: maxHTTPConnections, metrics: childChannel.mounts.first?.engine.metrics)
+        let server = try await bootstrap(quiescing: quiescing, handOver: connections)
             .bind(host: host, port: port)
             .get()
         await onServerRunning(server)
-        try? await gracefulShutdown()
-        // Stop accepting; idle HTTP connections close, busy ones after their response.
-        let drained = server.eventLoop.makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: drained)
-        server.eventLoop.scheduleTask(in: drainTimeout) { drained.succeed() }
-        try? await drained.futureResult.get()
+        let childChannel = childChannel
+        let logger = logger
+        let drainTimeout = drainTimeout
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                try? await gracefulShutdown()
+                // Stop accepting; idle HTTP connections close, busy ones after their response.
+                let drained = server.eventLoop.makePromise(of: Void.self)
+                quiescing.initiateShutdown(promise: drained)
+                server.eventLoop.scheduleTask(in: drainTimeout) { drained.succeed() }
+                try? await drained.futureResult.get()
+                handOver.finish()
+            }
+            for await value in accepted {
+                group.addTask {
+                    await childChannel.handle(value: value, logger: logger)
+                    connections.finished()
+                }
+            }
+            // Drained, or out of time: what still runs is cancelled (its connection closes).
+            group.cancelAll()
+        }
+    }
+}
+
+/// HTTP connections on their way to their task: counted against a limit and handed over
+/// through the listener's bounded stream. A connection that finds the limit reached, the buffer
+/// full or the stream finished (shutdown) is closed at once.
+final class HTTPConnectionTasks: Sendable {
+    private let handOver: AsyncStream<SocketIOChildChannel.Value>.Continuation
+    private let limit: Int
+    private let active = NIOLockedValueBox(0)
+    private let metrics: GatewayMetrics?
+
+    init(handOver: AsyncStream<SocketIOChildChannel.Value>.Continuation, limit: Int, metrics: GatewayMetrics?) {
+        self.handOver = handOver
+        self.limit = limit
+        self.metrics = metrics
+    }
+
+    /// On the connection's loop, once it is known to stay HTTP.
+    func start(_ value: SocketIOChildChannel.Value) {
+        let admitted = active.withLockedValue { active in
+            guard active < limit else { return false }
+            active += 1
+            return true
+        }
+        guard admitted else { return refuse(value) }
+        switch handOver.yield(value) {
+        case .enqueued:
+            break
+        default:
+            finished()
+            refuse(value)
+        }
+    }
+
+    func finished() {
+        active.withLockedValue { $0 -= 1 }
+    }
+
+    private func refuse(_ value: SocketIOChildChannel.Value) {
+        metrics?.countRefusal(.httpConnections)
+        value.channel.close(promise: nil)
     }
 }
 
 extension GatewayListener {
-    private func bootstrap(quiescing: ServerQuiescingHelper?) -> ServerBootstrap {
+    /// `handOver` nil (the warm-up): HTTP connections get an unowned task, the warm-up's two
+    /// requests only.
+    private func bootstrap(quiescing: ServerQuiescingHelper?, handOver: HTTPConnectionTasks?) -> ServerBootstrap {
         let childChannel = childChannel
         let logger = logger
         return ServerBootstrap(group: eventLoopGroup)
@@ -76,7 +149,8 @@ extension GatewayListener {
                     value.result.whenComplete { result in
                         switch result {
                         case .success(.websocket): break
-                        case .success: Task { await childChannel.handle(value: value, logger: logger) }
+                        case .success:
+                            if let handOver { handOver.start(value) } else { Task { await childChannel.handle(value: value, logger: logger) } }
                         // The upgrade failed: nothing else will ever close this connection.
                         case .failure: channel.close(promise: nil)
                         }

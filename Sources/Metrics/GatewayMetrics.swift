@@ -38,6 +38,7 @@ public final class GatewayMetrics: Sendable {
         case requestTarget = "request_target"
         case bookLevels = "book_levels"
         case redisPending = "redis_pending"
+        case httpConnections = "http_connections"
     }
 
     /// Why a shared (Redis) rate-limit bucket was decided by the local one instead.
