@@ -67,6 +67,7 @@ bench: test-deps venv
 	Benchmarks/run-tls.sh
 	Benchmarks/run-symbols.sh
 	Benchmarks/run-ceiling.sh
+	Benchmarks/run-attacks.sh
 
 fuzz: system-deps
 	Fuzz/run-fuzzer.sh

@@ -53,6 +53,7 @@ var targets: [Target] = [
         name: "GatewayMetrics",
         dependencies: [
             .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ],
         path: "Sources/Metrics",

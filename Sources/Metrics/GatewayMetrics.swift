@@ -1,6 +1,7 @@
 import CoreMetrics
 import Prometheus
 import Synchronization
+import NIOConcurrencyHelpers
 
 /// The SPEC §7 metric catalogue. Every handle is created once, up front or on first use of a
 /// label value, and kept; the hot path only touches relaxed atomics.
@@ -8,7 +9,7 @@ import Synchronization
 /// Each instance owns its registry, so tests build private ones and nothing is global.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let cpuSecondsSeen = Mutex<Double>(0)
+    private let cpuSecondsSeen = NIOLockedValueBox<Double>(0)
 
     public let engineConnectionsPolling: any MeterHandler
     public let engineConnectionsWebSocket: any MeterHandler
@@ -139,7 +140,7 @@ public final class GatewayMetrics: Sendable {
         if let rss = sample.residentBytes { residentMemory.set(Double(rss)) }
         if let cpu = sample.cpuSeconds {
             // A counter: add what was used since the last scrape.
-            let delta = cpuSecondsSeen.withLock { seen -> Double in
+            let delta = cpuSecondsSeen.withLockedValue { seen -> Double in
                 let delta = max(0, cpu - seen)
                 seen = max(seen, cpu)
                 return delta

@@ -1,6 +1,6 @@
 import CoreMetrics
 import Prometheus
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The per-namespace handles of SPEC §7.
 public struct NamespaceMetrics: Sendable {
@@ -34,15 +34,15 @@ final class NamespaceMetricsCache: Sendable {
     static let overflowLabel = "other"
 
     private let registry: PrometheusCollectorRegistry
-    private let namespaces = Mutex<[String: NamespaceMetrics]>([:])
-    private let errors = Mutex<[String: any CounterHandler]>([:])
+    private let namespaces = NIOLockedValueBox<[String: NamespaceMetrics]>([:])
+    private let errors = NIOLockedValueBox<[String: any CounterHandler]>([:])
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
     }
 
     func get(_ namespace: String) -> NamespaceMetrics {
-        namespaces.withLock { cache in
+        namespaces.withLockedValue { cache in
             if let metrics = cache[namespace] { return metrics }
             let namespace = cache.count < Self.maximumLabelSets ? namespace : Self.overflowLabel
             if let metrics = cache[namespace] { return metrics }
@@ -52,12 +52,12 @@ final class NamespaceMetricsCache: Sendable {
         }
     }
 
-    private let labelledCounters = Mutex<[String: any CounterHandler]>([:])
+    private let labelledCounters = NIOLockedValueBox<[String: any CounterHandler]>([:])
 
     /// Any counter family by its label values, created on first use and kept.
     func labelled(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> any CounterHandler {
         let key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
-        return labelledCounters.withLock { cache in
+        return labelledCounters.withLockedValue { cache in
             if let counter = cache[key] { return counter }
             var labels = labels
             var key = key
@@ -73,7 +73,7 @@ final class NamespaceMetricsCache: Sendable {
     }
 
     func connectErrors(namespace: String, code: String) -> any CounterHandler {
-        errors.withLock { cache in
+        errors.withLockedValue { cache in
             var key = namespace + "\u{0}" + code
             if let counter = cache[key] { return counter }
             var (namespace, code) = (namespace, code)

@@ -81,6 +81,22 @@ struct RecoverySessionsTests {
         #expect(sessions.count == 0)
     }
 
+    @Test("one user keeps at most `perUser` sessions: a user dropping in a loop cannot push out another's")
+    func perUser() {
+        var sessions = RecoverySessions(window: 100, capacity: 10, perUser: 2)
+        sessions.store(session("victim", user: "v", at: 0))
+        for n in 0..<50 { sessions.store(session("churn\(n)", user: "c", at: Double(n) / 100)) }
+        #expect(sessions.count == 3)
+        #expect(sessions.take(pid: "victim", userId: "v", now: 1) == .found(session("victim", user: "v", at: 0)))
+        #expect(sessions.take(pid: "churn49", userId: "c", now: 1) == .found(session("churn49", user: "c", at: 0.49)))
+        #expect(sessions.take(pid: "churn47", userId: "c", now: 1) == .unknown)
+        // A recovered socket stores the same pid again: it counts once.
+        sessions.store(session("again", user: "v", at: 2))
+        sessions.store(session("again", user: "v", at: 3))
+        sessions.store(session("other", user: "v", at: 4))
+        #expect(sessions.take(pid: "again", userId: "v", now: 5) == .found(session("again", user: "v", at: 3)))
+    }
+
     @Test("at most `capacity` sessions are kept, the oldest go first")
     func capacity() {
         var sessions = RecoverySessions(window: 100, capacity: 3)

@@ -88,6 +88,7 @@ struct ConfigurationKey: Sendable {
         .init(path: "recovery.maxDisconnectionMs", environment: nil, defaultValue: "\(Int(limits.recovery.window * 1000))"),
         .init(path: "recovery.maxEventsPerUser", environment: nil, defaultValue: "\(limits.recovery.maxEventsPerUser)"),
         .init(path: "recovery.maxBytes", environment: nil, defaultValue: "\(limits.recovery.maxBytes)"),
+        .init(path: "recovery.maxSessionsPerUser", environment: nil, defaultValue: "\(limits.recovery.maxSessionsPerUser)"),
         .init(path: "redis.url", environment: "REDIS_URL", defaultValue: ""),
         .init(path: "redis.prefix", environment: "REDIS_PREFIX", defaultValue: "ws:"),
         .init(path: "redis.connectionLeaseMs", environment: nil, defaultValue: "30000"),

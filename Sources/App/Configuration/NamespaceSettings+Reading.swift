@@ -20,6 +20,7 @@ extension NamespaceSettings {
                 maxBytes: reader.int("recovery.maxBytes", in: 1_048_576...17_179_869_184)
             )
         )
+        recovery.maxSessionsPerUser = reader.int("recovery.maxSessionsPerUser", in: 1...10_000)
         let block = Double(reader.int("rateLimits.blockDuration", in: 0...86_400))
         let allPoints = reader.optionalInt("rateLimits.points", in: 1...1_000_000)
         let allDuration = reader.optionalInt("rateLimits.duration", in: 1...86_400)

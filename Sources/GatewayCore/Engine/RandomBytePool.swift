@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Bytes from the system's CSPRNG, drawn 256 at a time. Every connection needs random ids (its
 /// Engine.IO sid and a socket id per namespace), and one `getrandom` call per 64-bit draw was
@@ -14,11 +14,11 @@ final class RandomBytePool: Sendable {
 
     /// `getentropy`'s most per call.
     private static let size = 256
-    private let state = Mutex<(bytes: [UInt8], used: Int)>(([UInt8](repeating: 0, count: RandomBytePool.size), RandomBytePool.size))
+    private let state = NIOLockedValueBox<(bytes: [UInt8], used: Int)>(([UInt8](repeating: 0, count: RandomBytePool.size), RandomBytePool.size))
 
     /// The next 64 random bits.
     func next() -> UInt64 {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.used + 8 > Self.size {
                 state.bytes.withUnsafeMutableBytes { Self.fill($0) }
                 state.used = 0

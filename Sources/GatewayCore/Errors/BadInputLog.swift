@@ -1,6 +1,6 @@
 import Logging
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Logs bad input from clients and producers (malformed packets, protocol violations, skipped
 /// feed messages) at `notice`, at most `perSecond` lines a second for the whole process: a
@@ -15,7 +15,7 @@ public final class BadInputLog: Sendable {
     }
 
     private let perSecond: Int
-    private let window = Mutex(Window())
+    private let window = NIOLockedValueBox(Window())
 
     public init(perSecond: Int) {
         self.perSecond = perSecond
@@ -23,7 +23,7 @@ public final class BadInputLog: Sendable {
 
     public func log(_ logger: Logger, _ message: @autoclosure () -> Logger.Message, metadata: Logger.Metadata = [:]) {
         let second = NIODeadline.now().uptimeNanoseconds / 1_000_000_000
-        let suppressed: Int? = window.withLock { window in
+        let suppressed: Int? = window.withLockedValue { window in
             if window.second != second {
                 window.second = second
                 window.written = 0

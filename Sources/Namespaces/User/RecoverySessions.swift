@@ -23,7 +23,8 @@ public struct RecoverySession: Equatable, Sendable {
 /// Disconnected `/user` sockets that may still be recovered (SPEC §1): private session id →
 /// who it was, what it was subscribed to and the last offset it was known to have. Each
 /// entry lives `window` seconds and can be taken once; at most `capacity` are kept (oldest
-/// go first).
+/// go first), and at most `perUser` for one user (that user's oldest go first), so a user who
+/// connects and drops in a loop cannot push other users' sessions out.
 struct RecoverySessions {
     typealias Session = RecoverySession
 
@@ -37,12 +38,16 @@ struct RecoverySessions {
 
     let window: Double
     let capacity: Int
+    let perUser: Int
     private var sessions: [String: Session] = [:]
     private var order = Deque<(pid: String, at: Double)>()
+    /// Each user's pids, oldest first (entries of sessions taken or expired are skipped lazily).
+    private var byUser: [String: Deque<String>] = [:]
 
-    init(window: Double, capacity: Int = 100_000) {
+    init(window: Double, capacity: Int = 100_000, perUser: Int = 16) {
         self.window = window
         self.capacity = capacity
+        self.perUser = max(1, perUser)
     }
 
     var count: Int { sessions.count }
@@ -57,12 +62,20 @@ struct RecoverySessions {
 
     mutating func store(_ session: Session) {
         expire(now: session.disconnectedAt)
+        var mine = byUser[session.userId, default: []]
+        mine.removeAll { $0 == session.pid || sessions[$0]?.userId != session.userId }
         sessions[session.pid] = session
         order.append((session.pid, session.disconnectedAt))
+        mine.append(session.pid)
+        while mine.count > perUser, let oldest = mine.popFirst() {
+            if sessions.removeValue(forKey: oldest) != nil { dropped.append(session.userId) }
+        }
+        byUser[session.userId] = mine
         while sessions.count > capacity, let oldest = order.popFirst() {
             if let gone = sessions[oldest.pid], gone.disconnectedAt == oldest.at {
                 sessions[oldest.pid] = nil
                 dropped.append(gone.userId)
+                forgetUserIfEmpty(gone.userId)
             }
         }
     }
@@ -74,6 +87,7 @@ struct RecoverySessions {
         guard let session = sessions[pid] else { return .unknown }
         guard session.userId == userId else { return .otherUser }
         sessions[pid] = nil
+        forgetUserIfEmpty(userId)
         return .found(session)
     }
 
@@ -83,7 +97,14 @@ struct RecoverySessions {
             if let gone = sessions[oldest.pid], gone.disconnectedAt == oldest.at {
                 sessions[oldest.pid] = nil
                 dropped.append(gone.userId)
+                forgetUserIfEmpty(gone.userId)
             }
         }
+    }
+
+    /// Drops a user's pid list once none of its sessions is left (the table stays bounded).
+    private mutating func forgetUserIfEmpty(_ userId: String) {
+        guard let mine = byUser[userId], !mine.contains(where: { sessions[$0]?.userId == userId }) else { return }
+        byUser[userId] = nil
     }
 }

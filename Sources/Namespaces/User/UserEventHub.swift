@@ -32,7 +32,7 @@ public final class UserEventHub: Sendable {
         self.shared = shared
         state = NIOLockedValueBox(State(
             log: UserEventLog(window: settings.window, maxPerUser: settings.maxEventsPerUser, maxTotal: settings.maxEvents, maxBytes: settings.maxBytes),
-            sessions: RecoverySessions(window: settings.window, capacity: settings.maxSessions)
+            sessions: RecoverySessions(window: settings.window, capacity: settings.maxSessions, perUser: settings.maxSessionsPerUser)
         ))
         self.publisher = publisher
         self.metrics = metrics
@@ -193,6 +193,8 @@ public struct RecoverySettings: Sendable {
     public var maxEventsPerUser: Int
     public var maxEvents: Int
     public var maxSessions: Int
+    /// Disconnected sessions kept per user (`recovery.maxSessionsPerUser`).
+    public var maxSessionsPerUser = 16
     /// Payload bytes the whole log may hold (`recovery.maxBytes`).
     public var maxBytes: Int
 

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,7 +13,7 @@ import Darwin
 final class Terminal: @unchecked Sendable {
     /// Written once in `enter`, before anything else can read it.
     private var original = termios()
-    private let isRaw = Mutex(false)
+    private let isRaw = NIOLockedValueBox(false)
     private var signalSources: [any DispatchSourceSignal] = []
     let isInteractive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
 
@@ -27,7 +27,7 @@ final class Terminal: @unchecked Sendable {
             cc[Int(VTIME)] = 0
         }
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw)
-        isRaw.withLock { $0 = true }
+        isRaw.withLockedValue { $0 = true }
         write("\u{1B}[?1049h\u{1B}[?25l")
         for number in [SIGTERM, SIGHUP, SIGQUIT] {
             signal(number, SIG_IGN)
@@ -43,7 +43,7 @@ final class Terminal: @unchecked Sendable {
 
     /// Back to the terminal as it was (once, whoever calls first).
     func restore() {
-        guard isRaw.withLock({ wasRaw in defer { wasRaw = false }; return wasRaw }) else { return }
+        guard isRaw.withLockedValue({ wasRaw in defer { wasRaw = false }; return wasRaw }) else { return }
         write("\u{1B}[?25h\u{1B}[?1049l")
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
     }
