@@ -153,12 +153,16 @@ def run_attack(stop_at):
         elif args.attack == "book":
             base = 10_000 - (i % 1_000_000) * 0.000001
             levels = [[f"{base - k * 0.0001:.6f}", "1"] for k in range(500)]
-            message = {"type": "depth", "symbol": "ADA/USDT", "kind": "snapshot" if i == 1 else "delta", "seq": i,
+            # After a refused POST the book would wait for a snapshot: send one, and chain again.
+            kind = "snapshot" if i == 1 or counts.get("last_refused") else "delta"
+            message = {"type": "depth", "symbol": "ADA/USDT", "kind": kind, "seq": i,
                        "bids": levels, "asks": [], "ts": time.time() * 1000}
             body = json.dumps([message]).encode()
             request = (f"POST /api/v1/market HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token('feeder', role='service')}\r\n"
                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
-            count(f"post_{http(request)}")
+            status = http(request)
+            count(f"post_{status}")
+            counts["last_refused"] = 0 if status == 202 else 1
         else:
             raise SystemExit(f"unknown attack {args.attack}")
         count("attempts")
@@ -170,4 +174,5 @@ for thread in threads:
     thread.start()
 for thread in threads:
     thread.join()
+counts.pop("last_refused", None)
 print(json.dumps({"attack": args.attack, "seconds": args.seconds, **counts}))

@@ -1,6 +1,6 @@
 """Starts the gateway again and again with a crowd connecting the instant its port opens, with
-the start-up warm-up switched off (GATEWAY_TEST_WARM_UP=0), and reports what the sanitizer or the
-runtime said. Bounded: `--runs` starts, each at most ~25 s; traffic to 127.0.0.1 only.
+the start-up warm-up switched off (GATEWAY_TEST_WARM_UP=0; `--warm-up` leaves it on), and reports
+what the sanitizer or the runtime said. Bounded: `--runs` starts, each at most ~25 s; traffic to 127.0.0.1 only.
 
 Usage: crowd_start.py --binary .build-thread/debug/gateway --runs 200 --reports DIR"""
 import argparse
@@ -48,9 +48,9 @@ def crowd(port, k, answered, per_thread=3):
         sent += 1
 
 
-def one_start(binary, threads, log_path):
+def one_start(binary, threads, log_path, warm_up):
     port = free_port()
-    env = {**os.environ, "GATEWAY_TEST_WARM_UP": "0", "JWT_SECRET": "sanitizer-secret-0123456789", "LOG_LEVEL": "warning"}
+    env = {**os.environ, "GATEWAY_TEST_WARM_UP": "1" if warm_up else "0", "JWT_SECRET": "sanitizer-secret-0123456789", "LOG_LEVEL": "warning"}
     with open(log_path, "w") as log:
         process = subprocess.Popen([binary, "serve", "--port", str(port)], stdout=log, stderr=log, env=env)
         answered = []
@@ -76,13 +76,14 @@ def main():
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--threads", type=int, default=12)
     parser.add_argument("--reports", default="sanitizer-reports")
+    parser.add_argument("--warm-up", action="store_true", help="leave the start-up warm-up on (to show it prevents the crash)")
     args = parser.parse_args()
     os.makedirs(args.reports, exist_ok=True)
     findings, crashes, unanswered = 0, 0, 0
     started = time.time()
     for run in range(args.runs):
         log_path = os.path.join(args.reports, f"run-{run:04d}.log")
-        alive, code, ok, total = one_start(args.binary, args.threads, log_path)
+        alive, code, ok, total = one_start(args.binary, args.threads, log_path, args.warm_up)
         with open(log_path) as f:
             text = f.read()
         found = FINDINGS.search(text) is not None

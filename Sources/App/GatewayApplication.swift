@@ -163,12 +163,14 @@ struct GatewayApplication {
                 logger.critical("The replay file holds no valid feed message", metadata: ["feed.replay.file": "\(configuration.feed.replayFile)"])
                 throw ConfigurationError(problems: ["feed.replay.file = '\(configuration.feed.replayFile)': holds no valid feed message"])
             }
+            services.symbols.pin(Set(file.entries.map(\.message.symbol)))
             feedDriver = ReplayDriver(file: file, speed: configuration.feed.replaySpeed, loops: configuration.feed.replayLoops)
         case .simulator:
             let seed = configuration.feed.simulatorSeed != 0 ? configuration.feed.simulatorSeed : UInt64.random(in: 1...UInt64.max)
             // Learning symbols: the simulator makes up the default five, known from the start.
             let simulated = configuration.namespaces.symbols.isEmpty ? NamespaceSettings().symbols : configuration.namespaces.symbols
             for symbol in simulated { try? services.symbols.admit(symbol) }
+            services.symbols.pin(simulated)
             feedDriver = SimulatorDriver(symbols: simulated, ticksPerSecond: configuration.feed.simulatorTicksPerSecond, seed: seed)
         case .redis, .none:
             feedDriver = nil  // the Redis feed is a link of RedisIngestService; HTTP ingest is always there

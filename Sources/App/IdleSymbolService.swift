@@ -4,7 +4,8 @@ import Namespaces
 import ServiceLifecycle
 
 /// With learned symbols (`feed.symbols: "*"`), forgets a symbol the feed has not named for
-/// `feed.learnedSymbolIdleSeconds` and that nobody on this instance subscribes to: its book,
+/// `feed.learnedSymbolIdleSeconds` and that nobody on this instance subscribes to (the
+/// simulator's and a replay file's symbols are pinned, never forgotten): its book,
 /// latest values and throttles go, and its place under `feed.maxSymbols` is free again. It is
 /// learned anew from its next message. Checked every quarter of the idle time (at most a minute).
 struct IdleSymbolService: Service {
@@ -23,12 +24,11 @@ struct IdleSymbolService: Service {
         while !Task.isCancelled {
             do { try await Task.sleep(for: every) } catch { return }
             let idle = symbols.idle(for: idleSeconds).filter { !interest.isWanted($0) }
-            for symbol in idle {
-                symbols.forget(symbol)
-                try? await market.forget(symbol).get()
-            }
-            if !idle.isEmpty {
-                logger.info("Idle learned symbols forgotten", metadata: ["symbols.count": "\(idle.count)", "symbols.known": "\(symbols.known.count)"])
+            // Checked again under the catalog's lock: a symbol the feed named meanwhile stays.
+            let forgotten = symbols.forget(idle, ifIdleFor: idleSeconds)
+            for symbol in forgotten { try? await market.forget(symbol).get() }
+            if !forgotten.isEmpty {
+                logger.info("Idle learned symbols forgotten", metadata: ["symbols.count": "\(forgotten.count)", "symbols.known": "\(symbols.known.count)"])
             }
         }
     }

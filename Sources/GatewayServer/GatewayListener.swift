@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import GatewayMetrics
 import Hummingbird
 import HummingbirdCore
@@ -15,8 +16,8 @@ import ServiceLifecycle
 /// lives on its loop alone, with no Swift task. Only a connection that stays HTTP (polling, the
 /// API) gets a task, to run the router, and those tasks are structured as in Hummingbird's own
 /// server: children of one task group owned by ``run()``, handed over through a bounded
-/// stream, at most `maxHTTPConnections` at once, and cancelled at shutdown once the drain time
-/// is up. (Hummingbird hands every accepted connection, WebSockets included, to a task through
+/// stream, at most `server.maxHttpConnections` at once (`limits.maxHttpConnectionsPerIp` per
+/// address), and cancelled at shutdown once the drain time is up. (Hummingbird hands every accepted connection, WebSockets included, to a task through
 /// an async sequence, which costs thread wake-ups per connection and a task for the life of
 /// every WebSocket.)
 ///
@@ -32,27 +33,33 @@ public struct GatewayListener: Service {
     let logger: Logger
     let onServerRunning: @Sendable (any Channel) async -> Void
     var drainTimeout: TimeAmount = .seconds(5)
-    /// HTTP connections served at once; past it a new one is closed at once.
-    var maxHTTPConnections = 16_384
     /// Connections accepted but not yet given their task (the stream's buffer).
     static let handOverBuffer = 1_024
-    /// Test-only (`GATEWAY_TEST_WARM_UP=0`): start without the warm-up, to look for the start-up race.
+    /// Test-only (`GATEWAY_TEST_WARM_UP=0`): start without the warm-up, to show the runtime's
+    /// start-up crash (Benchmarks/MetadataRaceRepro).
     var warmUp = true
 
     public func run() async throws {
-        if warmUp, let warmUpServer = try? await bootstrap(quiescing: nil, handOver: nil).bind(host: "127.0.0.1", port: 0).get() {
-            let requests = ListenerWarmUp.requests(enginePath: childChannel.mounts.first?.path)
-            await ListenerWarmUp.run(server: warmUpServer, group: eventLoopGroup, requests: requests)
-            try? await warmUpServer.close()
-        }
         let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
         let (accepted, handOver) = AsyncStream.makeStream(
             of: SocketIOChildChannel.Value.self, bufferingPolicy: .bufferingOldest(Self.handOverBuffer)
         )
-        let connections = HTTPConnectionTasks(handOver: handOver, limit: maxHTTPConnections, metrics: childChannel.mounts.first?.engine.metrics)
+        let engine = childChannel.mounts.first?.engine
+        let connections = HTTPConnectionTasks(handOver: handOver, configuration: engine?.configuration, metrics: engine?.metrics)
+        // The port is taken first, accepting nothing yet (clients wait in the kernel's queue):
+        // the warm-up's own connections must not take it as their source port meanwhile.
         let server = try await bootstrap(quiescing: quiescing, handOver: connections)
+            .serverChannelOption(.autoRead, value: !warmUp)
             .bind(host: host, port: port)
             .get()
+        if warmUp {
+            if let warmUpServer = try? await bootstrap(quiescing: nil, handOver: nil).bind(host: "127.0.0.1", port: 0).get() {
+                let requests = ListenerWarmUp.requests(enginePath: childChannel.mounts.first?.path)
+                await ListenerWarmUp.run(server: warmUpServer, group: eventLoopGroup, requests: requests)
+                try? await warmUpServer.close()
+            }
+            try await server.setOption(.autoRead, value: true)
+        }
         await onServerRunning(server)
         let childChannel = childChannel
         let logger = logger
@@ -70,7 +77,7 @@ public struct GatewayListener: Service {
             for await value in accepted {
                 group.addTask {
                     await childChannel.handle(value: value, logger: logger)
-                    connections.finished()
+                    connections.finished(value)
                 }
             }
             // Drained, or out of time: what still runs is cancelled (its connection closes).
@@ -79,44 +86,67 @@ public struct GatewayListener: Service {
     }
 }
 
-/// HTTP connections on their way to their task: counted against a limit and handed over
-/// through the listener's bounded stream. A connection that finds the limit reached, the buffer
-/// full or the stream finished (shutdown) is closed at once.
+/// HTTP connections on their way to their task: counted against a limit for the listener and
+/// one per client address (a trusted proxy's connections are not counted per address: they
+/// carry many clients), and handed over through the listener's bounded stream. A connection that
+/// finds a limit reached, the buffer full or the stream finished (shutdown) is closed at once.
 final class HTTPConnectionTasks: Sendable {
     private let handOver: AsyncStream<SocketIOChildChannel.Value>.Continuation
     private let limit: Int
-    private let active = NIOLockedValueBox(0)
+    private let limitPerAddress: Int
+    private let trustedProxies: Set<String>
+    private let active = NIOLockedValueBox<(all: Int, byAddress: [String: Int])>((0, [:]))
     private let metrics: GatewayMetrics?
 
-    init(handOver: AsyncStream<SocketIOChildChannel.Value>.Continuation, limit: Int, metrics: GatewayMetrics?) {
+    init(handOver: AsyncStream<SocketIOChildChannel.Value>.Continuation, configuration: EngineConfiguration?, metrics: GatewayMetrics?) {
         self.handOver = handOver
-        self.limit = limit
+        limit = configuration?.maxHTTPConnections ?? EngineConfiguration().maxHTTPConnections
+        limitPerAddress = configuration?.maxHTTPConnectionsPerAddress ?? EngineConfiguration().maxHTTPConnectionsPerAddress
+        trustedProxies = configuration?.trustedProxies ?? []
         self.metrics = metrics
     }
 
-    /// On the connection's loop, once it is known to stay HTTP.
+    /// On the connection's loop, once it is known to stay HTTP; ``finished(_:)`` with the
+    /// same value when its task ends.
     func start(_ value: SocketIOChildChannel.Value) {
-        let admitted = active.withLockedValue { active in
-            guard active < limit else { return false }
-            active += 1
-            return true
+        let address = key(value)
+        let refusal = active.withLockedValue { active -> GatewayMetrics.Bound? in
+            guard active.all < limit else { return .httpConnections }
+            if let address {
+                guard active.byAddress[address, default: 0] < limitPerAddress else { return .httpConnectionsPerAddress }
+                active.byAddress[address, default: 0] += 1
+            }
+            active.all += 1
+            return nil
         }
-        guard admitted else { return refuse(value) }
+        if let refusal { return refuse(value, refusal) }
         switch handOver.yield(value) {
         case .enqueued:
             break
         default:
-            finished()
-            refuse(value)
+            finished(value)
+            refuse(value, .httpConnections)
         }
     }
 
-    func finished() {
-        active.withLockedValue { $0 -= 1 }
+    func finished(_ value: SocketIOChildChannel.Value) {
+        let address = key(value)
+        active.withLockedValue { active in
+            active.all -= 1
+            guard let address else { return }
+            let left = active.byAddress[address, default: 0] - 1
+            active.byAddress[address] = left > 0 ? left : nil
+        }
     }
 
-    private func refuse(_ value: SocketIOChildChannel.Value) {
-        metrics?.countRefusal(.httpConnections)
+    /// The per-address key; nil for a trusted proxy (or an unknown peer).
+    private func key(_ value: SocketIOChildChannel.Value) -> String? {
+        guard let peer = value.channel.remoteAddress?.ipAddress, !trustedProxies.contains(peer) else { return nil }
+        return AddressKey.of(peer)
+    }
+
+    private func refuse(_ value: SocketIOChildChannel.Value, _ bound: GatewayMetrics.Bound) {
+        metrics?.countRefusal(bound)
         value.channel.close(promise: nil)
     }
 }

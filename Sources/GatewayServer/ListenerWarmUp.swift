@@ -2,19 +2,22 @@ import NIOCore
 import NIOPosix
 
 /// Requests through the listener's own connection set-up, on a throwaway loopback port,
-/// before the real port opens.
+/// before the real port accepts anyone.
 ///
-/// Why: the first connections of a fresh process, accepted on two event loops at the same
-/// instant, make the Swift runtime instantiate the same generic type metadata (NIO's typed
-/// upgrade pipeline, Hummingbird's request types) on two threads at once. With Swift 6.3 on
-/// Linux that race crashed the gateway once (a null dereference in
-/// `swift_checkMetadataState` under `configureUpgradableHTTPServerPipeline`, while another
-/// thread was building its first `Request`). A client that connects the moment the port
-/// opens, as tests and health checkers do, could hit it. Types are instantiated once per
-/// process, so connections made one at a time, before anyone else can connect, close the
-/// window: a plain request (router, `Request`) and a WebSocket upgrade the engine refuses
-/// (the upgrader; refused because its query asks for Engine.IO 3, so no session, log line or
-/// metric comes of it).
+/// Why: a Swift runtime bug (Swift 6.3.1 on Linux). Generic type metadata instantiated for the
+/// first time on several threads at once can crash the process: a null pointer in
+/// `swift_checkMetadataState`, reached from `swift_conformsToProtocol` while another thread holds
+/// the metadata cache entry. The first connections of a fresh process, accepted on two event
+/// loops at the same instant, instantiate NIO's typed upgrade pipeline (and Hummingbird's request
+/// types) that way. With the warm-up switched off (`GATEWAY_TEST_WARM_UP=0`), 1 of 300 debug
+/// starts with a crowd at the open port crashed exactly there (2026-12-07);
+/// `Benchmarks/MetadataRaceRepro` reproduces it with NIO alone, no gateway code: about 1 process
+/// in 200. Types are instantiated once per process, so connections made one at a time, before
+/// anyone else is accepted, close the window: a plain request (router, `Request`) and a WebSocket
+/// upgrade the engine refuses (the upgrader; refused because its query asks for Engine.IO 3, so
+/// no session, log line or metric comes of it). The real port is bound first with accepting
+/// paused, so clients wait in the kernel's queue, and the warm-up's connections cannot take that
+/// port as their source port.
 ///
 /// On a TLS listener the plain bytes fail the handshake: the pipeline set-up (the crash site)
 /// still runs, the HTTP part does not.

@@ -40,6 +40,7 @@ public final class GatewayMetrics: Sendable {
         case bookLevels = "book_levels"
         case redisPending = "redis_pending"
         case httpConnections = "http_connections"
+        case httpConnectionsPerAddress = "http_connections_per_address"
     }
 
     /// Why a shared (Redis) rate-limit bucket was decided by the local one instead.

@@ -52,22 +52,24 @@ final class NamespaceMetricsCache: Sendable {
         }
     }
 
-    private let labelledCounters = NIOLockedValueBox<[String: any CounterHandler]>([:])
+    private let labelledCounters = NIOLockedValueBox<(counters: [String: any CounterHandler], perFamily: [String: Int])>(([:], [:]))
 
     /// Any counter family by its label values, created on first use and kept.
     func labelled(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> any CounterHandler {
         let key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
         return labelledCounters.withLockedValue { cache in
-            if let counter = cache[key] { return counter }
+            if let counter = cache.counters[key] { return counter }
             var labels = labels
             var key = key
-            if cache.count >= Self.maximumLabelSets {
+            // Counted per family: one family's many values must not push another's into `other`.
+            if cache.perFamily[descriptor.name, default: 0] >= Self.maximumLabelSets {
                 labels = labels.map { ($0.0, Self.overflowLabel) }
                 key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
-                if let counter = cache[key] { return counter }
+                if let counter = cache.counters[key] { return counter }
             }
             let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
-            cache[key] = counter
+            cache.counters[key] = counter
+            cache.perFamily[descriptor.name, default: 0] += 1
             return counter
         }
     }

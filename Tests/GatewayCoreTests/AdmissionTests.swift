@@ -19,8 +19,8 @@ struct AdmissionTests {
     @Test("sessions per instance: refused as busy, not per address")
     func sessionsPerInstance() {
         let admission = EngineAdmission(limits: .init(maxSessions: 2, maxSessionsPerAddress: 10, handshakesPerSecond: 0, handshakesPerSecondPerAddress: 0))
-        #expect(admission.acquire("a") && admission.acquire("b"))
-        #expect(!admission.acquire("c"))
+        #expect(admission.acquire("a") == nil && admission.acquire("b") == nil)
+        #expect(admission.acquire("c") == .sessions)
         #expect(admission.admit("c", now: 0, acquire: false)?.refusal == .sessions)
     }
 
@@ -57,5 +57,20 @@ struct AdmissionTests {
         #expect(limiter.retryAfterMs("b", now: 0) == nil)
         #expect(limiter.retryAfterMs("a", now: 20) == nil)
         #expect(ConnectAttemptLimiter(perMinute: 0).retryAfterMs("a", now: 0) == nil, "0: no limit")
+    }
+
+    @Test("per-address keys: IPv4 as is, IPv6 by its /64, IPv4-mapped IPv6 as IPv4")
+    func addressKeys() {
+        #expect(AddressKey.of("203.0.113.7") == "203.0.113.7")
+        #expect(AddressKey.of("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(AddressKey.of("2001:db8:1:2:ffff:ffff:ffff:ffff") == AddressKey.of("2001:db8:1:2::9"))
+        #expect(AddressKey.of("2001:db8:1:3::1") != AddressKey.of("2001:db8:1:2::1"))
+        #expect(AddressKey.of("::ffff:203.0.113.7") == "203.0.113.7")
+        #expect(AddressKey.of(nil) == "unknown")
+        // A /64 shares one bucket: a new address per handshake does not step around the bound.
+        let admission = EngineAdmission(limits: .init(maxSessions: 100, maxSessionsPerAddress: 2, handshakesPerSecond: 0, handshakesPerSecondPerAddress: 0))
+        #expect(admission.admit("2001:db8::1", now: 0, acquire: true) == nil)
+        #expect(admission.admit("2001:db8::2", now: 0, acquire: true) == nil)
+        #expect(admission.admit("2001:db8::3", now: 0, acquire: true)?.refusal == .sessionsPerAddress)
     }
 }

@@ -36,4 +36,20 @@ struct SymbolCatalogTests {
         #expect(reason { try catalog.admit("SOL/USDT") } == .unknownSymbol)
         #expect(catalog.isKnown("ETH/USDT") && !catalog.isKnown("SOL/USDT"))
     }
+
+    @Test("idle learned symbols: forgotten unless pinned or named again; their place is free; a configured list never forgets")
+    func idleSymbols() throws {
+        let catalog = SymbolCatalog(learningUpTo: 3)
+        for symbol in ["AAA/USD", "BBB/USD", "CCC/USD"] { try catalog.admit(symbol) }
+        catalog.pin(["CCC/USD"])
+        #expect(catalog.idle(for: 3600).isEmpty, "nothing has been quiet for an hour")
+        #expect(Set(catalog.idle(for: 0)) == ["AAA/USD", "BBB/USD"], "pinned symbols are never idle")
+        let forgotten = catalog.forget(["AAA/USD", "CCC/USD"], ifIdleFor: 0)
+        #expect(forgotten == ["AAA/USD"])
+        #expect(catalog.known == ["BBB/USD", "CCC/USD"])
+        try catalog.admit("DDD/USD")  // AAA's place
+        #expect(catalog.forget(["BBB/USD"], ifIdleFor: 3600).isEmpty, "named within the hour: kept")
+        let fixed = SymbolCatalog(symbols: ["BTC/USDT"])
+        #expect(fixed.idle(for: 0).isEmpty && fixed.forget(["BTC/USDT"], ifIdleFor: 0).isEmpty)
+    }
 }

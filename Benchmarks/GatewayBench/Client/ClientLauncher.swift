@@ -10,12 +10,17 @@ struct ClientLauncher: Sendable {
     let script: ClientScript
     let tls: NIOSSLContext?
     let timeout: TimeAmount
+    /// Local addresses the clients connect from, round-robin (`--source-addresses`); empty:
+    /// the system's choice. Spreads a crowd over several loopback addresses, as clients of a
+    /// real server come from many, so per-address bounds meet each like theirs.
+    let sources: [SocketAddress]
 
-    init(targets: [ServerTarget], script: ClientScript, tls: NIOSSLContext?, timeout: TimeAmount) {
+    init(targets: [ServerTarget], script: ClientScript, tls: NIOSSLContext?, timeout: TimeAmount, sources: [SocketAddress] = []) {
         self.targets = targets
         self.script = script
         self.tls = tls
         self.timeout = timeout
+        self.sources = sources
     }
 
     /// The TLS context for these targets: none when all are plain; the system's trust store or
@@ -33,7 +38,7 @@ struct ClientLauncher: Sendable {
     }
 
     func with(script: ClientScript) -> ClientLauncher {
-        ClientLauncher(targets: targets, script: script, tls: tls, timeout: timeout)
+        ClientLauncher(targets: targets, script: script, tls: tls, timeout: timeout, sources: sources)
     }
 
     func start(index: Int, on loop: any EventLoop, stats: LoopStats) -> EventLoopFuture<any Channel> {
@@ -46,7 +51,8 @@ struct ClientLauncher: Sendable {
             upgradeRequest: WebSocketFrames.upgradeRequest(path: path, host: target.hostHeader),
             stats: stats, ready: ready, timeout: timeout
         )
-        return Self.connect(to: target, tls: tls, on: loop, timeout: timeout) { channel in
+        let source = sources.isEmpty ? nil : sources[index % sources.count]
+        return Self.connect(to: target, tls: tls, on: loop, timeout: timeout, from: source) { channel in
             try channel.pipeline.syncOperations.addHandler(handler)
         }
         .flatMap { channel in
@@ -63,10 +69,12 @@ struct ClientLauncher: Sendable {
 
     /// A TCP connection to `target`, TLS first when the target wants it, then `handlers`.
     static func connect(
-        to target: ServerTarget, tls: NIOSSLContext?, on loop: any EventLoop, timeout: TimeAmount,
+        to target: ServerTarget, tls: NIOSSLContext?, on loop: any EventLoop, timeout: TimeAmount, from source: SocketAddress? = nil,
         handlers: @escaping @Sendable (any Channel) throws -> Void
     ) -> EventLoopFuture<any Channel> {
-        ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
+        if let source { bootstrap = bootstrap.bind(to: source) }
+        return bootstrap
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(timeout)
             .channelInitializer { channel in

@@ -31,9 +31,13 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Seconds a client may take from its TCP connect to its ack.")
     var timeout: Double = 30
 
+    @Option(help: "Connect from this many loopback addresses, 127.0.1.1 onwards, round-robin (0: the system's choice); per-address server bounds then meet each group as they would distinct hosts.")
+    var sourceAddresses: Int = 0
+
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard (0...250).contains(sourceAddresses) else { throw ValidationError("--source-addresses takes 0 to 250") }
         if let auth, (try? JSONParser.parse(auth))?.isObject != true {
             throw ValidationError("--auth must be a JSON object, e.g. '{\"token\":\"…\"}'")
         }
@@ -61,7 +65,8 @@ struct ClientOptions: ParsableArguments {
                 payload: payload, symbols: symbols, perClient: perClient, clock: defaults.clock
             )
             let tls = try ClientLauncher.tlsContext(for: targets, caFile: caFile)
-            return ClientLauncher(targets: targets, script: script, tls: tls, timeout: .milliseconds(Int64(timeout * 1000)))
+            let sources = try (0..<sourceAddresses).map { try SocketAddress(ipAddress: "127.0.1.\($0 + 1)", port: 0) }
+            return ClientLauncher(targets: targets, script: script, tls: tls, timeout: .milliseconds(Int64(timeout * 1000)), sources: sources)
         } catch let error as UsageError {
             throw ValidationError(error.description)
         }

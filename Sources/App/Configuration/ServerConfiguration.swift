@@ -65,6 +65,8 @@ struct ServerConfiguration: Sendable {
             handshakesPerSecondPerAddress: reader.int("limits.handshakesPerSecondPerIp", in: 0...10_000_000)
         )
         engine.maxFailedConnects = reader.int("limits.maxFailedConnects", in: 1...1_000)
+        engine.maxHTTPConnections = reader.int("server.maxHttpConnections", in: 16...1_000_000)
+        engine.maxHTTPConnectionsPerAddress = reader.int("limits.maxHttpConnectionsPerIp", in: 1...1_000_000)
         engine.failedConnectsPerAddressPerMinute = reader.int("limits.failedConnectsPerIpPerMinute", in: 0...1_000_000)
         self.engine = engine
         drainSeconds = reader.int("server.drainSeconds", in: 0...600)

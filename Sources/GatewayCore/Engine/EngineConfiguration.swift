@@ -40,6 +40,10 @@ public struct EngineConfiguration: Sendable {
     public var maxRequestHeadBytes = 16 * 1024
     /// A request target (path and query) longer than this is answered 414 and closed.
     public var maxRequestTargetBytes = 4 * 1024
+    /// HTTP connections (polling, the API) served at once by the listener, and from one client
+    /// address; past either a new one is closed at once.
+    public var maxHTTPConnections = 16_384
+    public var maxHTTPConnectionsPerAddress = 1_000
     /// A connection whose namespace CONNECTs are refused this many times is closed.
     public var maxFailedConnects = 3
     /// Refused CONNECTs one client address may cause per minute; past that its CONNECTs are

@@ -86,16 +86,18 @@ public final class EngineServer: Sendable {
     /// slot); the refusal to answer with, counted, or nil.
     public func admit(_ address: String?, acquire: Bool) -> EngineRequestError? {
         guard let (refusal, retryAfter) = admission.admit(address, now: Self.now(), acquire: acquire) else { return nil }
-        let bound: GatewayMetrics.Bound =
-            switch refusal {
-            case .sessions: .sessions
-            case .sessionsPerAddress: .sessionsPerAddress
-            case .handshakeRate: .handshakeRate
-            case .handshakeRatePerAddress: .handshakeRatePerAddress
-            case .addressTable: .addressTable
-            }
-        metrics.countRefusal(bound)
+        metrics.countRefusal(Self.bound(refusal))
         return refusal.isPerAddress ? .tooManyFromAddress(retryAfterSeconds: retryAfter) : .serverBusy(retryAfterSeconds: retryAfter)
+    }
+
+    private static func bound(_ refusal: EngineAdmission.Refusal) -> GatewayMetrics.Bound {
+        switch refusal {
+        case .sessions: .sessions
+        case .sessionsPerAddress: .sessionsPerAddress
+        case .handshakeRate: .handshakeRate
+        case .handshakeRatePerAddress: .handshakeRatePerAddress
+        case .addressTable: .addressTable
+        }
     }
 
     /// A session's slot was taken by ``admit(_:acquire:)``; it goes back when the session closes.
@@ -129,13 +131,16 @@ public final class EngineServer: Sendable {
     public func openPollingSession(on eventLoop: any EventLoop, handshake: HandshakeInfo) -> EventLoopFuture<PollResponse> {
         guard isAccepting else { return eventLoop.makeSucceededFuture(.error(.forbidden)) }
         if let refusal = admit(handshake.remoteAddress, acquire: true) { return eventLoop.makeSucceededFuture(.error(refusal)) }
-        return eventLoop.submit { [self] in
+        let opened = eventLoop.submit { [self] in
             let session = makeSession(transport: .polling, on: eventLoop, handshake: handshake)
             metrics.engineConnectionsPolling.increment(by: 1)
             let open = ByteBuffer(string: session.handshakePacket().packet.encodedText)
             session.start()
-            return .payload(open)
+            return PollResponse.payload(open)
         }
+        // A loop that is shutting down never runs it: the slot goes back.
+        opened.whenFailure { [admission] _ in admission.release(handshake.remoteAddress) }
+        return opened
     }
 
     /// `GET ?sid=…` on `connection`: the session's queued packets, or a wait for the next ones
@@ -173,8 +178,8 @@ public final class EngineServer: Sendable {
         let channel = writer.channel
         channel.eventLoop.preconditionInEventLoop()
         guard isAccepting else { return nil }
-        guard admission.acquire(handshake.remoteAddress) else {
-            metrics.countRefusal(.sessionsPerAddress)
+        if let refusal = admission.acquire(handshake.remoteAddress) {
+            metrics.countRefusal(Self.bound(refusal))
             return nil
         }
         let session = makeSession(transport: .websocket(writer), on: channel.eventLoop, handshake: handshake)

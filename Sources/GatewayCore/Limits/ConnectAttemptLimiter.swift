@@ -21,7 +21,7 @@ public final class ConnectAttemptLimiter: Sendable {
     public func retryAfterMs(_ address: String?, now: Double) -> Int? {
         guard perMinute > 0 else { return nil }
         return state.withLockedValue { state in
-            guard var bucket = state.buckets[address ?? "unknown"] else { return nil }
+            guard var bucket = state.buckets[AddressKey.of(address)] else { return nil }
             if bucket.refill(rate: perMinute, per: 60, now: now) { return nil }
             return max(1, Int((bucket.secondsUntilToken(rate: perMinute, per: 60) * 1000).rounded(.up)))
         }
@@ -30,7 +30,7 @@ public final class ConnectAttemptLimiter: Sendable {
     /// A CONNECT from `address` was refused.
     public func recordRefusal(_ address: String?, now: Double) {
         guard perMinute > 0 else { return }
-        let address = address ?? "unknown"
+        let address = AddressKey.of(address)
         state.withLockedValue { state in
             if now - state.lastSweep >= 60 {
                 state.lastSweep = now

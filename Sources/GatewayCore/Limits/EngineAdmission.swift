@@ -59,7 +59,7 @@ public final class EngineAdmission: Sendable {
     /// Checks a handshake from `address` against every bound and takes its rate tokens; with
     /// `acquire`, also takes a session slot (give it back with ``release(_:)``).
     public func admit(_ address: String?, now: Double, acquire: Bool) -> (refusal: Refusal, retryAfterSeconds: Int)? {
-        let address = address ?? "unknown"
+        let address = AddressKey.of(address)
         return state.withLockedValue { state in
             if state.sessions >= limits.maxSessions { return (.sessions, 1) }
             if state.sessionsByAddress[address, default: 0] >= limits.maxSessionsPerAddress { return (.sessionsPerAddress, 1) }
@@ -82,20 +82,19 @@ public final class EngineAdmission: Sendable {
     }
 
     /// Takes a session slot without the rate check (a WebSocket admitted at its upgrade
-    /// request); false when a bound was reached meanwhile.
-    public func acquire(_ address: String?) -> Bool {
-        let address = address ?? "unknown"
+    /// request); the bound reached meanwhile, or nil when the slot was taken.
+    public func acquire(_ address: String?) -> Refusal? {
+        let address = AddressKey.of(address)
         return state.withLockedValue { state in
-            guard state.sessions < limits.maxSessions, state.sessionsByAddress[address, default: 0] < limits.maxSessionsPerAddress else {
-                return false
-            }
+            if state.sessions >= limits.maxSessions { return .sessions }
+            if state.sessionsByAddress[address, default: 0] >= limits.maxSessionsPerAddress { return .sessionsPerAddress }
             Self.take(&state, address)
-            return true
+            return nil
         }
     }
 
     public func release(_ address: String?) {
-        let address = address ?? "unknown"
+        let address = AddressKey.of(address)
         state.withLockedValue { state in
             state.sessions = max(0, state.sessions - 1)
             let left = state.sessionsByAddress[address, default: 0] - 1

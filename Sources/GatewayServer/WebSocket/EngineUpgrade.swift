@@ -55,9 +55,20 @@ struct EngineUpgrade {
         let maxPayload = engine.configuration.maxPayload
         let aggregator = NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: maxPayload)
         let operations = channel.pipeline.syncOperations
-        try operations.addHandler(aggregator, position: position)
-        try operations.addHandler(EngineWebSocketHandler(session: session, writer: writer), position: .after(aggregator))
+        do {
+            try operations.addHandler(aggregator, position: position)
+            try operations.addHandler(EngineWebSocketHandler(session: session, writer: writer), position: .after(aggregator))
+        } catch {
+            abandon()
+            throw error
+        }
         if startNow { start() }
+    }
+
+    /// The pipeline could not be set up: a new session made for it is closed (its slot goes
+    /// back); a polling session that was probing keeps polling.
+    func abandon() {
+        if case .session(let session, isNew: true) = resolved { session.close(reason: .transportError, transportGone: true) }
     }
 
     /// A new session's open packet and heartbeat.

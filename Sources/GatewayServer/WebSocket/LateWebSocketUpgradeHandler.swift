@@ -133,6 +133,7 @@ final class LateWebSocketUpgradeHandler: ChannelDuplexHandler, RemovableChannelH
             // Only now: a new session writes its open packet at once.
             engineUpgrade.start()
         } catch {
+            engineUpgrade.abandon()
             context.close(promise: nil)
         }
     }

@@ -8,13 +8,13 @@ import NIOConcurrencyHelpers
 public final class SymbolCatalog: Sendable {
     private let fixed: Set<String>?
     public let maximum: Int
-    private let learned = NIOLockedValueBox<(set: Set<String>, list: [String], lastSeen: [String: UInt64])>(([], [], [:]))
+    private let learned = NIOLockedValueBox<(set: Set<String>, list: [String], lastSeen: [String: UInt64], pinned: Set<String>)>(([], [], [:], []))
 
     /// A configured list: exactly these symbols, in this order.
     public init(symbols: [String]) {
         fixed = Set(symbols)
         maximum = symbols.count
-        learned.withLockedValue { $0 = (Set(symbols), symbols, [:]) }
+        learned.withLockedValue { $0 = (Set(symbols), symbols, [:], Set(symbols)) }
     }
 
     /// Learned from the feed, at most `maximum` symbols.
@@ -72,21 +72,41 @@ public final class SymbolCatalog: Sendable {
         }
     }
 
-    /// Learned symbols the feed has not named for `seconds` (none for a configured list).
-    public func idle(for seconds: Double) -> [String] {
-        let cutoff = Self.clock() &- UInt64(max(0, seconds) * 1e9)
-        return learned.withLockedValue { learned in learned.list.filter { learned.lastSeen[$0, default: 0] < cutoff } }
+    /// Symbols a driver of the gateway's own publishes (the simulator's, a replay file's): their
+    /// messages reach the market without passing here, so they are never counted idle.
+    public func pin(_ symbols: some Sequence<String>) {
+        learned.withLockedValue { $0.pinned.formUnion(symbols) }
     }
 
-    /// Forgets a learned symbol (it is learned again from its next message); a configured
-    /// symbol is never forgotten.
-    public func forget(_ symbol: String) {
-        guard fixed == nil else { return }
-        learned.withLockedValue { learned in
-            guard learned.set.remove(symbol) != nil else { return }
-            learned.list.removeAll { $0 == symbol }
-            learned.lastSeen[symbol] = nil
+    /// Learned symbols the feed has not named for `seconds` (none for a configured list).
+    public func idle(for seconds: Double) -> [String] {
+        guard let cutoff = Self.cutoff(seconds) else { return [] }
+        return learned.withLockedValue { learned in
+            learned.list.filter { !learned.pinned.contains($0) && learned.lastSeen[$0, default: 0] < cutoff }
         }
+    }
+
+    /// Forgets those of `symbols` that are still idle for `seconds` (one the feed named meanwhile
+    /// stays); they are learned again from their next message. Returns the ones forgotten.
+    /// A configured symbol is never forgotten.
+    public func forget(_ symbols: [String], ifIdleFor seconds: Double) -> [String] {
+        guard fixed == nil, let cutoff = Self.cutoff(seconds) else { return [] }
+        return learned.withLockedValue { learned in
+            let gone = Set(symbols.filter { learned.set.contains($0) && !learned.pinned.contains($0) && learned.lastSeen[$0, default: 0] < cutoff })
+            guard !gone.isEmpty else { return [] }
+            learned.set.subtract(gone)
+            learned.list.removeAll { gone.contains($0) }
+            for symbol in gone { learned.lastSeen[symbol] = nil }
+            return Array(gone)
+        }
+    }
+
+    /// The monotonic time `seconds` ago; nil while the clock has not run that long (no symbol can
+    /// have been idle that long yet).
+    private static func cutoff(_ seconds: Double) -> UInt64? {
+        let span = UInt64(max(0, min(seconds, 1e9)) * 1e9)
+        let now = clock()
+        return now > span ? now - span : nil
     }
 
     /// Monotonic nanoseconds.

@@ -10,6 +10,7 @@ struct MarketBehavior: NamespaceBehavior {
     ) { GatewayNamespace(MarketBehavior(market: $0.market), services: $0.services) }
     let access = Access.anyone
     let announcesConnection = true
+    let hasPremiumChannels = true
     static let example = #"{"channels":["depth"],"symbols":["BTC/USDT"]}"#
 
     func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {

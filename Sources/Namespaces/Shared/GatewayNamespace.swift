@@ -65,7 +65,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
                 return Authentication.refusal("Your role '\(principal.role.rawValue)' may not use \(name).", code: "FORBIDDEN")
             }
         }
-        let ipSlot = name + "|" + (request.handshake.remoteAddress ?? "unknown")
+        let ipSlot = name + "|" + AddressKey.of(request.handshake.remoteAddress)
         guard services.ipSockets.acquire(ipSlot) else {
             return Authentication.refusal("Too many connections from your address.", code: "CONNECTION_LIMIT")
         }
@@ -261,10 +261,10 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         return .success(fields: [JSONMember("expiresAt", .int(Int(principal.expiresAt * 1000)))])  // exp <= year 9999: fits
     }
 
-    /// `/user` and `/admin` end with their token; on `/prices` and `/market` only a premium
-    /// tier does (when premium channels are configured), so only then is `exp` watched there.
+    /// `/user` and `/admin` end with their token; on `/market` only a premium tier does (when
+    /// premium channels are configured), so only then is `exp` watched there.
     private func watchesExpiry(of principal: Principal) -> Bool {
-        behavior.enforcesTokenExpiry || (principal.tier == .premium && !services.settings.premiumChannels.isEmpty)
+        behavior.enforcesTokenExpiry || (behavior.hasPremiumChannels && principal.tier == .premium && !services.settings.premiumChannels.isEmpty)
     }
 
     /// The token's `exp` passed: `/user` and `/admin` disconnect; elsewhere the socket stays,

@@ -32,6 +32,8 @@ protocol NamespaceBehavior: Sendable {
     var limitsSocketsPerUser: Bool { get }
     /// `/prices`, `/market`: `connection.authenticated` on connect.
     var announcesConnection: Bool { get }
+    /// `/market`: channels that need a premium-tier token (`tiers.premiumChannels`).
+    var hasPremiumChannels: Bool { get }
     /// `/user`: connection state recovery (`pid`/`offset`) for sockets that opt in.
     var offersRecovery: Bool { get }
 
@@ -52,6 +54,7 @@ extension NamespaceBehavior {
     var enforcesTokenExpiry: Bool { false }
     var limitsSocketsPerUser: Bool { false }
     var announcesConnection: Bool { false }
+    var hasPremiumChannels: Bool { false }
     var offersRecovery: Bool { false }
     func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices) { socket.session.endResync(key) }
     func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {}
