@@ -42,7 +42,7 @@ public struct GatewayListener: Service {
     public func run() async throws {
         let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
         let (accepted, handOver) = AsyncStream.makeStream(
-            of: SocketIOChildChannel.Value.self, bufferingPolicy: .bufferingOldest(Self.handOverBuffer)
+            of: HTTPConnectionTasks.Accepted.self, bufferingPolicy: .bufferingOldest(Self.handOverBuffer)
         )
         let engine = childChannel.mounts.first?.engine
         let connections = HTTPConnectionTasks(handOver: handOver, configuration: engine?.configuration, metrics: engine?.metrics)
@@ -74,10 +74,10 @@ public struct GatewayListener: Service {
                 try? await drained.futureResult.get()
                 handOver.finish()
             }
-            for await value in accepted {
+            for await connection in accepted {
                 group.addTask {
-                    await childChannel.handle(value: value, logger: logger)
-                    connections.finished(value)
+                    await childChannel.handle(value: connection.value, logger: logger)
+                    connections.finished(connection)
                 }
             }
             // Drained, or out of time: what still runs is cancelled (its connection closes).
@@ -91,14 +91,21 @@ public struct GatewayListener: Service {
 /// carry many clients), and handed over through the listener's bounded stream. A connection that
 /// finds a limit reached, the buffer full or the stream finished (shutdown) is closed at once.
 final class HTTPConnectionTasks: Sendable {
-    private let handOver: AsyncStream<SocketIOChildChannel.Value>.Continuation
+    /// A connection and the address it is counted under (read at the start: a closed channel
+    /// no longer knows its peer).
+    struct Accepted: Sendable {
+        let value: SocketIOChildChannel.Value
+        let address: String?
+    }
+
+    private let handOver: AsyncStream<Accepted>.Continuation
     private let limit: Int
     private let limitPerAddress: Int
     private let trustedProxies: Set<String>
     private let active = NIOLockedValueBox<(all: Int, byAddress: [String: Int])>((0, [:]))
     private let metrics: GatewayMetrics?
 
-    init(handOver: AsyncStream<SocketIOChildChannel.Value>.Continuation, configuration: EngineConfiguration?, metrics: GatewayMetrics?) {
+    init(handOver: AsyncStream<Accepted>.Continuation, configuration: EngineConfiguration?, metrics: GatewayMetrics?) {
         self.handOver = handOver
         limit = configuration?.maxHTTPConnections ?? EngineConfiguration().maxHTTPConnections
         limitPerAddress = configuration?.maxHTTPConnectionsPerAddress ?? EngineConfiguration().maxHTTPConnectionsPerAddress
@@ -106,13 +113,13 @@ final class HTTPConnectionTasks: Sendable {
         self.metrics = metrics
     }
 
-    /// On the connection's loop, once it is known to stay HTTP; ``finished(_:)`` with the
-    /// same value when its task ends.
+    /// On the connection's loop, once it is known to stay HTTP; ``finished(_:)`` when its task
+    /// ends.
     func start(_ value: SocketIOChildChannel.Value) {
-        let address = key(value)
+        let connection = Accepted(value: value, address: key(value))
         let refusal = active.withLockedValue { active -> GatewayMetrics.Bound? in
             guard active.all < limit else { return .httpConnections }
-            if let address {
+            if let address = connection.address {
                 guard active.byAddress[address, default: 0] < limitPerAddress else { return .httpConnectionsPerAddress }
                 active.byAddress[address, default: 0] += 1
             }
@@ -120,20 +127,19 @@ final class HTTPConnectionTasks: Sendable {
             return nil
         }
         if let refusal { return refuse(value, refusal) }
-        switch handOver.yield(value) {
+        switch handOver.yield(connection) {
         case .enqueued:
             break
         default:
-            finished(value)
+            finished(connection)
             refuse(value, .httpConnections)
         }
     }
 
-    func finished(_ value: SocketIOChildChannel.Value) {
-        let address = key(value)
+    func finished(_ connection: Accepted) {
         active.withLockedValue { active in
             active.all -= 1
-            guard let address else { return }
+            guard let address = connection.address else { return }
             let left = active.byAddress[address, default: 0] - 1
             active.byAddress[address] = left > 0 ? left : nil
         }

@@ -196,6 +196,15 @@ def test_oversized_headers_and_targets_are_refused_and_nothing_is_kept(gateway):
     honest_prices_client(gateway)
 
 
+def test_http_connections_per_address_are_given_back(gateway):
+    """The per-address cap on HTTP connections counts connections open at once, not ever made:
+    1,100 requests one after the other from one address (over the cap of 1,000) are all served."""
+    for _ in range(1100):
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as raw:
+            raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert raw.recv(64).startswith(b"HTTP/1.1 200")
+
+
 # 5. Refused CONNECTs: per connection, per address, and what the honest client sees.
 
 def junk_es256_token():

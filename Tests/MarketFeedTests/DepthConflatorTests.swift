@@ -108,3 +108,25 @@ struct DepthConflatorTests {
         #expect(conflator.flush(book) == nil, "nothing new, nothing sent")
     }
 }
+
+@Suite("Depth conflation bound")
+struct DepthConflatorBoundTests {
+    @Test("an interval that merges more prices than the book keeps ends in a snapshot, not an ever larger delta")
+    func boundedMerge() throws {
+        var book = OrderBook(symbol: "BTC/USDT", maxLevels: 3)
+        var conflator = DepthConflator(maxLevels: 3)
+        let snapshot = depth(.snapshot, 1, bids: [level("99", "1")], asks: [])
+        conflator.record(try book.apply(snapshot), snapshot)
+        #expect(conflator.flush(book) == .snapshot(seq: 1))
+        // Two deltas: four distinct prices in one interval, past the 3 the book keeps.
+        let first = depth(.delta, 2, bids: [level("98", "1"), level("97", "1")], asks: [])
+        conflator.record(try book.apply(first), first)
+        let second = depth(.delta, 3, bids: [level("96", "1"), level("95", "1")], asks: [])
+        conflator.record(try book.apply(second), second)
+        #expect(conflator.flush(book) == .snapshot(seq: 3))
+        // Below the bound, a merged delta as before.
+        let third = depth(.delta, 4, bids: [level("98", "2")], asks: [])
+        conflator.record(try book.apply(third), third)
+        #expect(conflator.flush(book) == .delta(prevSeq: 3, seq: 4, bids: [level("98", "2")], asks: []))
+    }
+}

@@ -18,8 +18,14 @@ public struct DepthConflator: Sendable {
     private var bids: [Double: BookLevel] = [:]
     private var asks: [Double: BookLevel] = [:]
     private var changed = false
+    /// Prices merged per side at most; past it the interval ends in a snapshot instead (the book
+    /// holds at most that many levels, so a merged delta larger than it carries mostly levels the
+    /// book has already dropped, and would grow with the feed's rate).
+    private let maxLevels: Int
 
-    public init() {}
+    public init(maxLevels: Int = .max) {
+        self.maxLevels = maxLevels
+    }
 
     /// Takes in what the book did with one depth message.
     public mutating func record(_ outcome: OrderBook.Outcome, _ depth: FeedMessage.Depth) {
@@ -32,6 +38,10 @@ public struct DepthConflator: Sendable {
             for level in depth.bids { bids[level.price.value] = level }
             for level in depth.asks { asks[level.price.value] = level }
             changed = true
+            if bids.count > maxLevels || asks.count > maxLevels {
+                needsSnapshot = true
+                clear()
+            }
         }
     }
 

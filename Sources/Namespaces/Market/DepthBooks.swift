@@ -17,6 +17,9 @@ package struct DepthBooks {
 
     private(set) var books: [String: OrderBook] = [:]
     private var conflators: [DepthCadence: [String: DepthConflator]]
+    /// The keys of `conflators`, held apart: iterating `conflators.keys` while mutating the
+    /// values shares the storage, and each mutation then copied a merged book.
+    private let cadences: [DepthCadence]
     private var lastTs: [String: JSONValue] = [:]
     /// Levels kept per side of each book (`feed.maxBookLevels`).
     package let maxLevels: Int
@@ -26,6 +29,7 @@ package struct DepthBooks {
     /// `cadences`: the merged cadences kept (every one but `raw`).
     package init(cadences: [DepthCadence], maxLevels: Int = .max) {
         conflators = Dictionary(uniqueKeysWithValues: cadences.map { ($0, [:]) })
+        self.cadences = cadences
         self.maxLevels = maxLevels
     }
 
@@ -39,7 +43,7 @@ package struct DepthBooks {
     mutating func forget(_ symbol: String) {
         books[symbol] = nil
         lastTs[symbol] = nil
-        for cadence in conflators.keys { conflators[cadence]![symbol] = nil }
+        for cadence in cadences { conflators[cadence]![symbol] = nil }
     }
 
     package mutating func apply(_ depth: FeedMessage.Depth) -> Update {
@@ -62,8 +66,8 @@ package struct DepthBooks {
         }
         let book = books[depth.symbol]!  // stored just above
         lastTs[depth.symbol] = depth.ts
-        for cadence in conflators.keys {
-            conflators[cadence]![depth.symbol, default: DepthConflator()].record(outcome, depth)
+        for cadence in cadences {
+            conflators[cadence]![depth.symbol, default: DepthConflator(maxLevels: maxLevels)].record(outcome, depth)
         }
         switch outcome {
         case .snapshot:
@@ -81,10 +85,11 @@ package struct DepthBooks {
     /// Each symbol's merged delta (or snapshot) for `cadence` since its last flush; `symbols`
     /// nil: all. `now` stamps a symbol that never had a depth message.
     mutating func flush(_ cadence: DepthCadence, symbols: [String]?, now: JSONValue) -> [(symbol: String, payload: String)] {
-        guard var perSymbol = conflators[cadence] else { return [] }
+        // Taken out while they change, so no storage is shared (and copied) meanwhile.
+        guard var perSymbol = conflators.removeValue(forKey: cadence) else { return [] }
         var out: [(symbol: String, payload: String)] = []
         for symbol in symbols ?? Array(perSymbol.keys) {
-            guard var conflator = perSymbol[symbol], let book = books[symbol] else { continue }
+            guard let book = books[symbol], var conflator = perSymbol.removeValue(forKey: symbol) else { continue }
             let emission = conflator.flush(book)
             perSymbol[symbol] = conflator
             guard let emission else { continue }
