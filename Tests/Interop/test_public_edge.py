@@ -205,6 +205,40 @@ def test_http_connections_per_address_are_given_back(gateway):
             assert raw.recv(64).startswith(b"HTTP/1.1 200")
 
 
+def test_http_connections_are_capped_per_address(tmp_path_factory):
+    """HTTP connections (polling, the API) are tasks the listener owns, at most
+    `limits.maxHttpConnectionsPerIp` per address at once: the next is closed unanswered, and a
+    freed slot serves again."""
+    srv = serve(tmp_path_factory, "limits:\n  maxHttpConnectionsPerIp: 5\n  handshakesPerSecondPerIp: 0\n")
+    try:
+        held = []
+        for _ in range(5):
+            raw = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")  # kept alive
+            assert raw.recv(64).startswith(b"HTTP/1.1 200")
+            held.append(raw)
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as extra:
+            extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answer = extra.recv(64)
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b"", "the sixth connection is closed unanswered"
+        held.pop().close()
+
+        def served():
+            try:
+                return requests.get(f"{srv.base}/health", timeout=5).status_code == 200
+            except requests.ConnectionError:
+                return False
+        wait_until(served, timeout=5, message="a freed slot does not serve again")
+        assert metric(srv, "gateway_bound_refusals_total", '{bound="http_connections_per_address"}') >= 1
+        for raw in held:
+            raw.close()
+    finally:
+        srv.stop()
+
+
 # 5. Refused CONNECTs: per connection, per address, and what the honest client sees.
 
 def junk_es256_token():
