@@ -8,7 +8,8 @@ RUNS="${RUNS:-2000}"
 crashed=0
 log=$(mktemp)
 for _ in $(seq "$RUNS"); do
-    if ! .build/debug/MetadataRaceRepro "${THREADS:-4}" > "$log" 2>&1; then
+    # A crash that hangs in the runtime's backtracer is ended (and counted) after 30 s.
+    if ! timeout 30 .build/debug/MetadataRaceRepro "${THREADS:-4}" > "$log" 2>&1; then
         crashed=$((crashed + 1))
         # The first crash's backtrace: where it crashed, and what the other threads were doing.
         if [ "$crashed" = 1 ]; then
