@@ -23,10 +23,15 @@ struct IdleSymbolService: Service {
         let every = Duration.milliseconds(Int64(min(60, max(0.05, idleSeconds / 4)) * 1000))
         while !Task.isCancelled {
             do { try await Task.sleep(for: every) } catch { return }
-            let idle = symbols.idle(for: idleSeconds).filter { !interest.isWanted($0) }
-            // Checked again under the catalog's lock: a symbol the feed named meanwhile stays.
-            let forgotten = symbols.forget(idle, ifIdleFor: idleSeconds)
-            for symbol in forgotten { try? await market.forget(symbol).get() }
+            var forgotten: [String] = []
+            for symbol in symbols.idle(for: idleSeconds) where !interest.isWanted(symbol) {
+                // Checked again on the feed loop, behind every message queued before: a symbol
+                // the feed named meanwhile stays, book and all.
+                let idleSeconds = idleSeconds
+                let symbols = symbols
+                let gone = (try? await market.forget(symbol) { !symbols.forget([symbol], ifIdleFor: idleSeconds).isEmpty }.get()) ?? false
+                if gone { forgotten.append(symbol) }
+            }
             if !forgotten.isEmpty {
                 logger.info("Idle learned symbols forgotten", metadata: ["symbols.count": "\(forgotten.count)", "symbols.known": "\(symbols.known.count)"])
             }

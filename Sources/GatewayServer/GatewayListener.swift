@@ -58,7 +58,12 @@ public struct GatewayListener: Service {
                 await ListenerWarmUp.run(server: warmUpServer, group: eventLoopGroup, requests: requests)
                 try? await warmUpServer.close()
             }
-            try await server.setOption(.autoRead, value: true)
+            do {
+                try await server.setOption(.autoRead, value: true)
+            } catch {
+                try? await server.close()
+                throw error
+            }
         }
         await onServerRunning(server)
         let childChannel = childChannel
@@ -130,6 +135,9 @@ final class HTTPConnectionTasks: Sendable {
         switch handOver.yield(connection) {
         case .enqueued:
             break
+        case .terminated:  // shutting down: closed, not a refusal
+            finished(connection)
+            value.channel.close(promise: nil)
         default:
             finished(connection)
             refuse(value, .httpConnections)

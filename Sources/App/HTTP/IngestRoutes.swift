@@ -33,6 +33,7 @@ enum IngestRoutes {
                     throw FeedRejection(index: index, error: error)
                 }
             }
+            services.symbols.touch(Set(messages.map(\.symbol)))
             guard bus.market(messages) else {
                 throw APIError(status: .tooManyRequests, code: "OVERLOADED", message: "The gateway is behind on market data; nothing was applied. Retry shortly.")
             }

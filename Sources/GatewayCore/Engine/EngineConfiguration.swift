@@ -41,8 +41,10 @@ public struct EngineConfiguration: Sendable {
     /// A request target (path and query) longer than this is answered 414 and closed.
     public var maxRequestTargetBytes = 4 * 1024
     /// HTTP connections (polling, the API) served at once by the listener, and from one client
-    /// address; past either a new one is closed at once.
-    public var maxHTTPConnections = 16_384
+    /// address; past either a new one is closed at once. As large as the session bounds: a
+    /// WebSocket upgraded on a kept-alive HTTP connection (aiohttp-based clients) keeps that
+    /// connection's slot for its life, so these must never bind before the session bounds do.
+    public var maxHTTPConnections = 100_000
     public var maxHTTPConnectionsPerAddress = 1_000
     /// A connection whose namespace CONNECTs are refused this many times is closed.
     public var maxFailedConnects = 3

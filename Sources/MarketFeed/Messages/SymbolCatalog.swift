@@ -72,6 +72,16 @@ public final class SymbolCatalog: Sendable {
         }
     }
 
+    /// The feed is about to publish `symbols`: those already known are not idle (called before
+    /// the messages are queued, so an idle sweep on the feed loop sees it).
+    public func touch(_ symbols: some Sequence<String>) {
+        guard fixed == nil else { return }
+        let now = Self.clock()
+        learned.withLockedValue { learned in
+            for symbol in symbols where learned.set.contains(symbol) { learned.lastSeen[symbol] = now }
+        }
+    }
+
     /// Symbols a driver of the gateway's own publishes (the simulator's, a replay file's): their
     /// messages reach the market without passing here, so they are never counted idle.
     public func pin(_ symbols: some Sequence<String>) {

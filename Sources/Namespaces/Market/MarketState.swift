@@ -134,13 +134,16 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         }
     }
 
-    /// Forgets everything kept for `symbol` (book, merged deltas, latest values, throttles),
-    /// on the feed loop: a learned symbol gone idle.
-    public func forget(_ symbol: String) -> EventLoopFuture<Void> {
+    /// Forgets everything kept for `symbol` (book, merged deltas, latest values, throttles) on
+    /// the feed loop, when `stillIdle` (run there, after every message queued before it) says
+    /// so: a learned symbol gone idle. True when it was forgotten.
+    public func forget(_ symbol: String, if stillIdle: @escaping @Sendable () -> Bool) -> EventLoopFuture<Bool> {
         feedLoop.submit { [self] in
+            guard stillIdle() else { return false }
             books.forget(symbol)
             latestValues.remove(symbol: symbol)
             for event in LatestValues.events { throttles[event + "|" + symbol] = nil }
+            return true
         }
     }
 
