@@ -174,9 +174,13 @@ def test_sessions_per_instance_are_capped_with_503_and_retry_after(tmp_path_fact
 def test_handshake_rate_per_address_is_429_with_retry_after(tmp_path_factory):
     srv = serve(tmp_path_factory, "limits:\n  handshakesPerSecondPerIp: 5\n")
     try:
-        answers = [polling_handshake(srv) for _ in range(20)]
+        started = time.time()
+        answers = [polling_handshake(srv) for _ in range(40)]
+        elapsed = time.time() - started
         refused = [a for a in answers if a.status_code == 429]
-        assert sum(a.status_code == 200 for a in answers) >= 5 and len(refused) >= 10
+        accepted = sum(a.status_code == 200 for a in answers)
+        # A burst of 5, then 5 a second: however slow this machine, no more than that got in.
+        assert 5 <= accepted <= 5 + 5 * elapsed + 1 and len(refused) == 40 - accepted
         assert all(int(a.headers["Retry-After"]) >= 1 for a in refused)
         time.sleep(1.1)
         assert polling_handshake(srv).status_code == 200, "the rate refills"
