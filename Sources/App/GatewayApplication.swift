@@ -41,7 +41,7 @@ struct GatewayApplication {
         var sharedRateLimits: RedisRateLimitStore?
         if let redis = configuration.redis {
             sharedRateLimits = RedisRateLimitStore(prefix: redis.prefix, deadline: redis.rateLimitDeadline, logger: logger) { reason in
-                metrics.countLocalRateDecision(reason: GatewayMetrics.LocalRateDecision(rawValue: reason) ?? .unavailable)
+                metrics.countLocalRateDecision(reason: reason)
             }
         }
         // …and /user events and recovery sessions live in Redis, so clients recover on any instance.

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayMetrics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -13,20 +14,20 @@ import RedisBridge
 /// A slow Redis must not hold clients up: a take that Redis has not answered within
 /// `deadline` is decided by the local bucket (a late reply is ignored), and so is one that
 /// Redis refuses at once (down, or too many commands waiting). Each such decision is reported
-/// to `onLocalDecision` with its reason (`slow`, `unavailable`), for
+/// to `onLocalDecision` with its reason (`.slow`, `.unavailable`), for
 /// `gateway_rate_limit_local_total`.
 public final class RedisRateLimitStore: RateLimitStore {
     private let local: LocalRateLimitStore
     private let prefix: String
     private let logger: Logger
     private let deadline: TimeAmount
-    private let onLocalDecision: @Sendable (String) -> Void
+    private let onLocalDecision: @Sendable (GatewayMetrics.LocalRateDecision) -> Void
     /// The command connection and the script's SHA once loaded on it.
     private let connection = NIOLockedValueBox<(RedisConnection, String)?>(nil)
 
     public init(
         local: LocalRateLimitStore = LocalRateLimitStore(), prefix: String, deadline: TimeAmount = .milliseconds(250), logger: Logger,
-        onLocalDecision: @escaping @Sendable (String) -> Void = { _ in }
+        onLocalDecision: @escaping @Sendable (GatewayMetrics.LocalRateDecision) -> Void = { _ in }
     ) {
         self.local = local
         self.prefix = prefix
@@ -55,13 +56,13 @@ public final class RedisRateLimitStore: RateLimitStore {
         let promise = eventLoop.makePromise(of: TokenBucket.Decision.self)
         // Whichever comes first, Redis's answer or the deadline, decides; the other is ignored.
         let decided = NIOLockedValueBox(false)
-        let decide: @Sendable (TokenBucket.Decision?, String?) -> Void = { [local, onLocalDecision] decision, localReason in
+        let decide: @Sendable (TokenBucket.Decision?, GatewayMetrics.LocalRateDecision?) -> Void = { [local, onLocalDecision] decision, localReason in
             guard decided.withLockedValue({ done in defer { done = true }; return !done }) else { return }
             if let decision { return promise.succeed(decision) }
-            onLocalDecision(localReason ?? "unavailable")
+            onLocalDecision(localReason ?? .unavailable)
             promise.succeed(local.takeLocally(key: key, policy: policy, now: now))
         }
-        let timer = eventLoop.scheduleTask(in: deadline) { decide(nil, "slow") }
+        let timer = eventLoop.scheduleTask(in: deadline) { decide(nil, .slow) }
         redis.eventLoop.execute {
             redis.send(arguments).whenComplete { result in
                 timer.cancel()
@@ -70,10 +71,10 @@ public final class RedisRateLimitStore: RateLimitStore {
                     decide(retryAfterMs == 0 ? .allowed : .refused(retryAfterMs: Int(retryAfterMs)), nil)
                 case .failure(let error) where "\(error)".contains("NOSCRIPT"):
                     redis.close()  // the link reconnects and loads the script again
-                    decide(nil, "unavailable")
+                    decide(nil, .unavailable)
                 default:
                     // Redis went away mid-call, or has too many commands waiting: decided here.
-                    decide(nil, "unavailable")
+                    decide(nil, .unavailable)
                 }
             }
         }

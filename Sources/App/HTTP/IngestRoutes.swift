@@ -33,12 +33,13 @@ enum IngestRoutes {
                     throw FeedRejection(index: index, error: error)
                 }
             }
-            services.symbols.touch(Set(messages.map(\.symbol)))
+            let symbols = Set(messages.map(\.symbol))
+            services.symbols.touch(symbols)
             guard bus.market(messages) else {
                 throw APIError(status: .tooManyRequests, code: "OVERLOADED", message: "The gateway is behind on market data; nothing was applied. Retry shortly.")
             }
             // Accepted: now its new symbols are known (the batch was checked whole).
-            for symbol in Set(messages.map(\.symbol)) { try? services.symbols.admit(symbol) }
+            for symbol in symbols { try? services.symbols.admit(symbol) }
             return OperationalRoutes.json(.object(["accepted": .int(messages.count)]), status: .accepted)
         }
         router.post("api/v1/users/:userId/events") { request, context in

@@ -79,13 +79,10 @@ public final class EngineServer: Sendable {
         sessions.withLockedValue { Array($0.values) }
     }
 
-    /// Seconds on a monotonic clock, for the admission buckets.
-    private static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
-
     /// Checks a handshake against the admission bounds (and, with `acquire`, takes the session
     /// slot); the refusal to answer with, counted, or nil.
     public func admit(_ address: String?, acquire: Bool) -> EngineRequestError? {
-        guard let (refusal, retryAfter) = admission.admit(address, now: Self.now(), acquire: acquire) else { return nil }
+        guard let (refusal, retryAfter) = admission.admit(address, now: LimitClock.now(), acquire: acquire) else { return nil }
         metrics.countRefusal(Self.bound(refusal))
         return refusal.isPerAddress ? .tooManyFromAddress(retryAfterSeconds: retryAfter) : .serverBusy(retryAfterSeconds: retryAfter)
     }

@@ -143,7 +143,7 @@ public final class SocketIOConnection: EngineMessageHandler {
         }
         // An address that keeps sending refused CONNECTs is answered without a look at its
         // token: checking signatures is the expensive part of a CONNECT.
-        if let retryAfterMs = connectAttempts.retryAfterMs(session.handshake.remoteAddress, now: Self.now()) {
+        if let retryAfterMs = connectAttempts.retryAfterMs(session.handshake.remoteAddress, now: LimitClock.now()) {
             metrics.countRefusal(.failedConnectsPerAddress)
             metrics.connectErrors(namespace: namespace, code: "RATE_LIMIT").increment(by: 1)
             let data = JSONValue.object(["code": "RATE_LIMIT", "retryAfterMs": .int(retryAfterMs)])
@@ -194,7 +194,7 @@ public final class SocketIOConnection: EngineMessageHandler {
     /// A CONNECT of this connection was refused: past `maxFailedConnects` the connection is
     /// closed (after its CONNECT_ERROR), so one connection cannot ask again and again.
     private func refused(on session: EngineSession, byAddress: Bool) {
-        if byAddress { connectAttempts.recordRefusal(session.handshake.remoteAddress, now: Self.now()) }
+        if byAddress { connectAttempts.recordRefusal(session.handshake.remoteAddress, now: LimitClock.now()) }
         failedConnects += 1
         guard failedConnects >= maxFailedConnects, !session.isClosed else { return }
         metrics.countRefusal(.failedConnectsPerConnection)
@@ -203,8 +203,6 @@ public final class SocketIOConnection: EngineMessageHandler {
         ])
         session.close(reason: .invalidState)
     }
-
-    private static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
 
     /// Server-initiated namespace disconnect: DISCONNECT to the client, then cleanup. When it
     /// was the last namespace the client closes the connection itself (python does).
