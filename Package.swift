@@ -272,7 +272,7 @@ var targets: [Target] = [
     .testTarget(
         name: "NamespacesTests",
         dependencies: [
-            "Namespaces", "GatewayCore", "GatewayMetrics", "JWTAuth", "MarketFeed", "GatewayJSON",
+            "Namespaces", "GatewayCore", "GatewayServer", "GatewayMetrics", "JWTAuth", "MarketFeed", "GatewayJSON",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -292,10 +292,24 @@ var targets: [Target] = [
     .testTarget(
         name: "GatewayCoreTests",
         dependencies: [
-            "GatewayCore", "GatewayMetrics", "GatewayJSON", "SocketIOCodec",
+            "GatewayCore", "GatewayServer", "GatewayMetrics", "GatewayJSON", "SocketIOCodec",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: upcoming
+    ),
+    // The edge's channel handlers on EmbeddedChannel: WebSocket frames in, frames out.
+    .testTarget(
+        name: "GatewayServerTests",
+        dependencies: [
+            "GatewayServer", "GatewayCore", "GatewayMetrics", "SocketIOCodec",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ],

@@ -78,7 +78,7 @@ struct GatewayApplication {
         let engine = EngineServer(
             configuration: configuration.server.engine,
             registry: registry,
-            broadcaster: broadcaster,
+            loops: broadcaster.loops,
             metrics: metrics,
             logger: logger
         )
@@ -141,6 +141,7 @@ struct GatewayApplication {
         )
         let shutdown = ShutdownService(
             engine: engine,
+            broadcaster: broadcaster,
             namespaces: registry.names,
             drainSeconds: configuration.server.drainSeconds,
             reconnectAfterMs: 1000,

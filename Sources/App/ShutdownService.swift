@@ -9,6 +9,7 @@ import ServiceLifecycle
 /// Listed after the HTTP application so it shuts down first, while the sockets still exist.
 struct ShutdownService: Service {
     let engine: EngineServer
+    let broadcaster: Broadcaster
     let namespaces: [String]
     let drainSeconds: Int
     let reconnectAfterMs: Int
@@ -22,7 +23,7 @@ struct ShutdownService: Service {
             .object(["message": "The server is restarting; please reconnect.", "reconnectAfterMs": .int(reconnectAfterMs)])
         )
         for namespace in namespaces {
-            engine.broadcaster.emit(namespace: namespace, event: "server.shutdown", payloadJSON: notice)
+            broadcaster.emit(namespace: namespace, event: "server.shutdown", payloadJSON: notice)
         }
         let deadline = ContinuousClock.now + .seconds(drainSeconds)
         while ContinuousClock.now < deadline {

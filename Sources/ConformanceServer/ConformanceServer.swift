@@ -48,8 +48,8 @@ struct ConformanceServer: AsyncParsableCommand {
             EchoNamespace(name: "/custom", broadcaster: broadcaster),
             EchoNamespace(name: "/bench", broadcaster: broadcaster),
         ])
-        let socketIO = EngineServer(configuration: configuration, registry: registry, broadcaster: broadcaster, metrics: metrics, logger: logger)
-        let engineIO = EngineServer(configuration: configuration, broadcaster: broadcaster, metrics: metrics, logger: logger) { _ in
+        let socketIO = EngineServer(configuration: configuration, registry: registry, loops: broadcaster.loops, metrics: metrics, logger: logger)
+        let engineIO = EngineServer(configuration: configuration, loops: broadcaster.loops, metrics: metrics, logger: logger) { _ in
             EngineEchoHandler()
         }
         let router = Router(context: GatewayRequestContext.self)

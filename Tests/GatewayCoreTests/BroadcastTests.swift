@@ -1,5 +1,6 @@
 import GatewayJSON
 import GatewayCore
+import GatewayServer
 import GatewayMetrics
 import Logging
 import NIOCore
@@ -20,23 +21,24 @@ struct Harness {
     let loop = EmbeddedEventLoop()
     let metrics = GatewayMetrics()
     let engine: EngineServer
+    let broadcaster: Broadcaster
 
     init(configuration: EngineConfiguration = EngineConfiguration(), namespace: any NamespaceHandler = RoomNamespace()) {
-        let broadcaster = Broadcaster(group: loop, metrics: metrics)
+        broadcaster = Broadcaster(group: loop, metrics: metrics)
         engine = EngineServer(
             configuration: configuration,
             registry: NamespaceRegistry([namespace]),
-            broadcaster: broadcaster,
+            loops: broadcaster.loops,
             metrics: metrics,
             logger: Logger(label: "test")
         )
     }
 
     /// A connected `/prices` client; its outbound so far is drained.
-    func client(joining room: String? = nil) throws -> (EmbeddedChannel, EngineSession, WebSocketWriter) {
+    func client(joining room: String? = nil) throws -> (EmbeddedChannel, EngineSession, ChannelFrameWriter) {
         let channel = EmbeddedChannel(loop: loop)
-        let writer = WebSocketWriter(channel: channel)
-        let session = try #require(engine.makeWebSocketSession(writer: writer, handshake: HandshakeInfo()))
+        let writer = ChannelFrameWriter(channel: channel)
+        let session = try #require(engine.makeWebSocketSession(writer: writer, on: writer.channel.eventLoop, handshake: HandshakeInfo()))
         engine.startWebSocketSession(session, writer: writer)
         session.webSocketReceived(.message("0/prices,"), from: writer)
         if let room { session.webSocketReceived(.message("2/prices,[\"join\",\"\(room)\"]"), from: writer) }
@@ -70,7 +72,7 @@ struct BroadcastTests {
         let (first, _, _) = try harness.client(joining: "prices:BTC/USDT")
         let (second, _, _) = try harness.client(joining: "prices:BTC/USDT")
         let (outsider, _, _) = try harness.client(joining: "prices:ETH/USDT")
-        harness.engine.broadcaster.emit(namespace: "/prices", room: "prices:BTC/USDT", event: "price.update", payloadJSON: #"{"price":"1"}"#)
+        harness.broadcaster.emit(namespace: "/prices", room: "prices:BTC/USDT", event: "price.update", payloadJSON: #"{"price":"1"}"#)
         harness.loop.run()
         let expected = EncodedFrame(text: #"42/prices,["price.update",{"price":"1"}]"#).frame
         #expect(try harness.frames(first) == [expected])
@@ -82,7 +84,7 @@ struct BroadcastTests {
     func namespaceWide() throws {
         let harness = Harness()
         let clients = try (0..<5).map { _ in try harness.client() }
-        harness.engine.broadcaster.emit(namespace: "/prices", event: "system.broadcast", payloadJSON: #"{"level":"info"}"#)
+        harness.broadcaster.emit(namespace: "/prices", event: "system.broadcast", payloadJSON: #"{"level":"info"}"#)
         harness.loop.run()
         for (channel, _, _) in clients { #expect(try harness.frames(channel).count == 1) }
     }
@@ -108,7 +110,7 @@ struct BroadcastTests {
         stalled.isWritable = false
         let payload = "\"" + String(repeating: "x", count: 10_000) + "\""
         for _ in 0..<10 {
-            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: payload)
+            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: payload)
             harness.loop.run()
         }
         #expect(stalledSession.isClosed)
@@ -122,7 +124,7 @@ struct BroadcastTests {
         let harness = Harness(configuration: EngineConfiguration(pingInterval: .seconds(1), pingTimeout: .seconds(1)))
         let (channel, session, _) = try harness.client(joining: "r")
         channel.isWritable = false
-        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "1")
+        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "1")
         harness.loop.run()
         #expect(try harness.frames(channel).isEmpty)
         harness.loop.advanceTime(by: .seconds(1))
@@ -138,7 +140,7 @@ struct BroadcastTests {
         let (channel, session, writer) = try harness.client(joining: "r")
         channel.isWritable = false
         for index in 0..<3 {
-            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "\(index)")
+            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "\(index)")
         }
         harness.loop.run()
         #expect(try harness.frames(channel).isEmpty)

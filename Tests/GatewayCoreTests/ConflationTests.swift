@@ -1,5 +1,6 @@
 import GatewayJSON
 import GatewayCore
+import GatewayServer
 import GatewayMetrics
 import Logging
 import NIOCore
@@ -36,12 +37,12 @@ struct ConflationTests {
         let (healthy, _, _) = try harness.client(joining: "r")
         lagging.isWritable = false
         for index in 0..<10 {
-            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"BTC\(index)\"", conflation: latest("BTC"))
+            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"BTC\(index)\"", conflation: latest("BTC"))
             if index % 2 == 0 {
-                harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"ETH\(index)\"", conflation: latest("ETH"))
+                harness.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"ETH\(index)\"", conflation: latest("ETH"))
             }
             if index % 3 == 0 {
-                harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "trade", payloadJSON: "\(index)")
+                harness.broadcaster.emit(namespace: "/prices", room: "r", event: "trade", payloadJSON: "\(index)")
             }
         }
         harness.loop.run()
@@ -53,7 +54,7 @@ struct ConflationTests {
             #"42/prices,["trade",0]"#, #"42/prices,["trade",3]"#, #"42/prices,["trade",6]"#, #"42/prices,["trade",9]"#,
         ])
         // Caught up: the next price goes straight out again.
-        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"BTC10\"", conflation: latest("BTC"))
+        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"BTC10\"", conflation: latest("BTC"))
         harness.loop.run()
         #expect(try texts(harness, lagging) == [#"42/prices,["p","BTC10"]"#])
     }
@@ -64,16 +65,16 @@ struct ConflationTests {
         let (lagging, session, writer) = try harness.client(joining: "r")
         lagging.isWritable = false
         for index in 1...5 {
-            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "\(index)", conflation: book)
+            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "\(index)", conflation: book)
         }
-        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "trade", payloadJSON: "1")
+        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "trade", payloadJSON: "1")
         harness.loop.run()
         lagging.isWritable = true
         session.webSocketWritable(writer)
         // The snapshot is asked for when the socket reaches the skipped spot, and queued behind
         // what is already waiting.
         #expect(try texts(harness, lagging) == [#"42/prices,["trade",1]"#, #"42/prices,["snapshot","book"]"#])
-        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "6", conflation: book)
+        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "6", conflation: book)
         harness.loop.run()
         #expect(try texts(harness, lagging) == [#"42/prices,["delta",6]"#])
     }
@@ -83,7 +84,7 @@ struct ConflationTests {
         let harness = Harness(namespace: BookNamespace())
         let (lagging, session, writer) = try harness.client(joining: "r")
         lagging.isWritable = false
-        harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "1", conflation: book)
+        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "1", conflation: book)
         harness.loop.run()
         lagging.isWritable = true
         session.webSocketWritable(writer)
@@ -97,7 +98,7 @@ struct ConflationTests {
         lagging.isWritable = false
         let payload = "\"" + String(repeating: "x", count: 10_000) + "\""
         for _ in 0..<100 {
-            harness.engine.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: payload, conflation: latest("BTC"))
+            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: payload, conflation: latest("BTC"))
             harness.loop.run()
         }
         #expect(!session.isClosed)

@@ -1,5 +1,6 @@
 import GatewayJSON
 @testable import GatewayCore
+import GatewayServer
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
@@ -98,7 +99,7 @@ struct ReplayTests {
         var records: [String] = []
         let connection = EmbeddedChannel(loop: harness.loop)
         while records.count < 21 {
-            guard case .payload(let body) = try value(harness.engine.poll(sid: sid, connection: connection)!, harness.loop) else { break }
+            guard case .payload(let body) = try value(harness.engine.poll(sid: sid, connection: ChannelPollingConnection(channel: connection))!, harness.loop) else { break }
             let batch = String(buffer: body).split(separator: "\u{1e}").map(String.init)
             #expect(body.readableBytes <= configuration.maxPayload)
             records += batch
@@ -118,8 +119,8 @@ struct ReplayConflationTests {
         let socket = try #require((session.handler as? SocketIOConnection)?.socket(for: "/prices"))
         let book = ConflationKey(namespace: "/prices", stream: "book", policy: .resyncBySnapshot)
         channel.isWritable = false
-        harness.engine.broadcaster.emit(namespace: "/prices", room: "book", event: "delta", payloadJSON: "1", conflation: book)
-        harness.engine.broadcaster.emit(namespace: "/prices", room: "book", event: "delta", payloadJSON: "2", conflation: book)
+        harness.broadcaster.emit(namespace: "/prices", room: "book", event: "delta", payloadJSON: "1", conflation: book)
+        harness.broadcaster.emit(namespace: "/prices", room: "book", event: "delta", payloadJSON: "2", conflation: book)
         harness.loop.run()
         socket.replay([OutboundMessage.event(namespace: "/prices", name: "missed", payloadJSON: "1")])
         socket.replay([OutboundMessage.event(namespace: "/prices", name: "missed", payloadJSON: "2")])

@@ -1,5 +1,6 @@
 import GatewayJSON
 import GatewayCore
+import GatewayServer
 import GatewayMetrics
 import JWTAuth
 import Logging
@@ -88,7 +89,7 @@ struct LaggingBookTests {
         )
         let engine = EngineServer(
             configuration: EngineConfiguration(), registry: NamespaceRegistry(GatewayNamespaces.make(services: services, market: market)),
-            broadcaster: broadcaster, metrics: metrics, logger: Logger(label: "test")
+            loops: broadcaster.loops, metrics: metrics, logger: Logger(label: "test")
         )
         var simulator = MarketSimulator(symbols: ["BTC/USDT"], seed: 11)
         var reference = OrderBook(symbol: "BTC/USDT")
@@ -100,8 +101,8 @@ struct LaggingBookTests {
         feed(simulator.snapshots(now: 1))
 
         let channel = EmbeddedChannel(loop: loop)
-        let writer = WebSocketWriter(channel: channel)
-        let session = try #require(engine.makeWebSocketSession(writer: writer, handshake: HandshakeInfo(remoteAddress: "127.0.0.1")))
+        let writer = ChannelFrameWriter(channel: channel)
+        let session = try #require(engine.makeWebSocketSession(writer: writer, on: writer.channel.eventLoop, handshake: HandshakeInfo(remoteAddress: "127.0.0.1")))
         engine.startWebSocketSession(session, writer: writer)
         session.webSocketReceived(.message("0/market,"), from: writer)
         session.webSocketReceived(.message(#"2/market,1["subscribe",{"channels":["depth"],"symbols":["BTC/USDT"],"cadence":"\#(cadence)"}]"#), from: writer)

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayServer
 import NIOEmbedded
 import Testing
 
@@ -10,8 +11,8 @@ struct RateLimitBucketTests {
     @Test("an anonymous socket's bucket is dropped when it disconnects, not left for a later sweep")
     func connectionBucketGoes() throws {
         let harness = NamespaceHarness()
-        let writer = WebSocketWriter(channel: EmbeddedChannel(loop: harness.loop))
-        let session = try #require(harness.engine.makeWebSocketSession(writer: writer, handshake: HandshakeInfo(remoteAddress: "127.0.0.1")))
+        let writer = ChannelFrameWriter(channel: EmbeddedChannel(loop: harness.loop))
+        let session = try #require(harness.engine.makeWebSocketSession(writer: writer, on: writer.channel.eventLoop, handshake: HandshakeInfo(remoteAddress: "127.0.0.1")))
         harness.engine.startWebSocketSession(session, writer: writer)
         session.webSocketReceived(.message("0/prices,"), from: writer)
         session.webSocketReceived(.message(#"2/prices,1["subscribe",{"symbols":["BTC/USDT"]}]"#), from: writer)

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayServer
 import GatewayMetrics
 import JWTAuth
 import Logging
@@ -31,23 +32,23 @@ struct NamespaceHarness {
         engine = EngineServer(
             configuration: engineConfiguration,
             registry: NamespaceRegistry(GatewayNamespaces.make(services: services)),
-            broadcaster: broadcaster,
+            loops: broadcaster.loops,
             metrics: metrics,
             logger: Logger(label: "test")
         )
     }
 
     /// Connects `/user` as `userId`; returns the namespace socket.
-    func userSocket(_ userId: String, recovery: Bool = false, ttlSeconds: Double = 3600) throws -> (NamespaceSocket, EngineSession, WebSocketWriter) {
+    func userSocket(_ userId: String, recovery: Bool = false, ttlSeconds: Double = 3600) throws -> (NamespaceSocket, EngineSession, ChannelFrameWriter) {
         let (socket, session, writer) = try connectUser(userId, recovery: recovery, ttlSeconds: ttlSeconds)
         return (try #require(socket), session, writer)
     }
 
     /// Tries `/user` as `userId`; the socket is nil when the CONNECT was refused.
-    func connectUser(_ userId: String, recovery: Bool = false, ttlSeconds: Double = 3600) throws -> (NamespaceSocket?, EngineSession, WebSocketWriter) {
+    func connectUser(_ userId: String, recovery: Bool = false, ttlSeconds: Double = 3600) throws -> (NamespaceSocket?, EngineSession, ChannelFrameWriter) {
         let channel = EmbeddedChannel(loop: loop)
-        let writer = WebSocketWriter(channel: channel)
-        let session = try #require(engine.makeWebSocketSession(writer: writer, handshake: HandshakeInfo(remoteAddress: "127.0.0.1")))
+        let writer = ChannelFrameWriter(channel: channel)
+        let session = try #require(engine.makeWebSocketSession(writer: writer, on: writer.channel.eventLoop, handshake: HandshakeInfo(remoteAddress: "127.0.0.1")))
         engine.startWebSocketSession(session, writer: writer)
         let token = try minter.mint(subject: userId, now: now, ttlSeconds: ttlSeconds)
         session.webSocketReceived(.message(#"0/user,{"token":"\#(token)"\#(recovery ? #","recovery":true"# : "")}"#), from: writer)

@@ -6,19 +6,18 @@ import SocketIOCodec
 /// is encoded once by the caller, each loop gets one hop, and each loop writes the same buffers
 /// to its own members.
 public final class Broadcaster: Publisher {
-    public let contexts: [LoopContext]
+    public let loops: LoopContexts
+    private var contexts: [LoopContext] { loops.all }
     private let metrics: GatewayMetrics
 
-    /// `flushInterval`: the least time between two flush rounds on one loop (0: every tick).
-    public init(group: any EventLoopGroup, metrics: GatewayMetrics, flushInterval: TimeAmount = .zero) {
-        contexts = group.makeIterator().map { LoopContext(eventLoop: $0, flushInterval: flushInterval) }
+    public init(loops: LoopContexts, metrics: GatewayMetrics) {
+        self.loops = loops
         self.metrics = metrics
     }
 
-    /// The context of the loop that owns a channel or session.
-    public func context(for eventLoop: any EventLoop) -> LoopContext {
-        for context in contexts where context.eventLoop === eventLoop { return context }
-        preconditionFailure("event loop is not part of the broadcaster's group")
+    /// `flushInterval`: the least time between two flush rounds on one loop (0: every tick).
+    public convenience init(group: any EventLoopGroup, metrics: GatewayMetrics, flushInterval: TimeAmount = .zero) {
+        self.init(loops: LoopContexts(group: group, flushInterval: flushInterval), metrics: metrics)
     }
 
     /// Delivers `message` to the local members of `rooms` (`""` = everyone in the namespace).
@@ -66,10 +65,5 @@ public final class Broadcaster: Publisher {
         guard count > 0 else { return }
         metrics.countSent(count, handle: handles.messagesSent)
         handles.deliveryLatency.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds)
-    }
-
-    /// Runs `body` on every loop with its context (admin operations such as kick, stats).
-    public func forEachLoop(_ body: @escaping @Sendable (LoopContext) -> Void) {
-        for context in contexts { context.eventLoop.execute { body(context) } }
     }
 }

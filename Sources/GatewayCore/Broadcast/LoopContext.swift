@@ -56,23 +56,12 @@ public final class LoopContext: @unchecked Sendable {
         return rooms[key].map { Array($0.sessions) } ?? []
     }
 
-    /// Number of local members of a room (0 when it does not exist here).
-    public func memberCount(_ key: RoomKey) -> Int {
-        eventLoop.preconditionInEventLoop()
-        return rooms[key]?.count ?? 0
-    }
-
     /// Writes one encoded message to every local member of `key`; returns how many got it.
     /// No allocation per member: the same buffers go to every session.
-    func deliver(_ message: OutboundMessage, to key: RoomKey, except: ObjectIdentifier? = nil) -> Int {
+    func deliver(_ message: OutboundMessage, to key: RoomKey) -> Int {
         guard let members = rooms[key] else { return 0 }
-        var delivered = 0
-        for session in members.sessions {
-            if let except, ObjectIdentifier(session) == except { continue }
-            session.send(message)
-            delivered += 1
-        }
-        return delivered
+        for session in members.sessions { session.send(message) }
+        return members.sessions.count
     }
 
     /// The union of several rooms, each member once.
@@ -135,7 +124,6 @@ final class RoomMembers {
     private var positions: [ObjectIdentifier: Int] = [:]
 
     var isEmpty: Bool { sessions.isEmpty }
-    var count: Int { sessions.count }
 
     func insert(_ socket: NamespaceSocket) {
         let id = ObjectIdentifier(socket.session)

@@ -21,7 +21,7 @@ public struct EncodedFrame: Sendable {
     public init(text: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         let length = text.utf8.count
         var buffer = allocator.buffer(capacity: length + 10)
-        headerLength = Self.writeHeader(opcode: 0x1, length: length, into: &buffer)
+        headerLength = WebSocketFrameHeader.write(.text, length: length, into: &buffer)
         buffer.writeString(text)
         frame = buffer
         isBinary = false
@@ -38,7 +38,7 @@ public struct EncodedFrame: Sendable {
     /// A binary message (a Socket.IO attachment): raw bytes, no type byte in Engine.IO v4.
     public init(binary: ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         var buffer = allocator.buffer(capacity: binary.readableBytes + 10)
-        headerLength = Self.writeHeader(opcode: 0x2, length: binary.readableBytes, into: &buffer)
+        headerLength = WebSocketFrameHeader.write(.binary, length: binary.readableBytes, into: &buffer)
         var copy = binary
         buffer.writeBuffer(&copy)
         frame = buffer
@@ -64,28 +64,5 @@ public struct EncodedFrame: Sendable {
     /// The Engine.IO packet bytes without the WebSocket header.
     public var payload: ByteBuffer {
         frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength)!
-    }
-
-    /// The record a polling response carries: the text itself, or `b<base64>` for binary.
-    public var pollingRecord: EnginePacket {
-        isBinary ? .binaryMessage(payload) : (try? EnginePacket.decode(textFrame: payload)) ?? .noop
-    }
-
-    /// Writes an unmasked frame header (FIN set) and returns its length.
-    @discardableResult
-    public static func writeHeader(opcode: UInt8, length: Int, into buffer: inout ByteBuffer) -> Int {
-        buffer.writeInteger(0x80 | opcode)
-        if length < 126 {
-            buffer.writeInteger(UInt8(length))
-            return 2
-        } else if length <= Int(UInt16.max) {
-            buffer.writeInteger(UInt8(126))
-            buffer.writeInteger(UInt16(length))
-            return 4
-        } else {
-            buffer.writeInteger(UInt8(127))
-            buffer.writeInteger(UInt64(length))
-            return 10
-        }
     }
 }

@@ -9,7 +9,7 @@ import SocketIOCodec
 /// edge (GatewayServer) turns HTTP and WebSocket traffic into these calls.
 public final class EngineServer: Sendable {
     public let configuration: EngineConfiguration
-    public let broadcaster: Broadcaster
+    public let loops: LoopContexts
     public let metrics: GatewayMetrics
     private let logger: Logger
     private let makeHandler: @Sendable (EngineSession) -> any EngineMessageHandler
@@ -23,13 +23,13 @@ public final class EngineServer: Sendable {
 
     public init(
         configuration: EngineConfiguration,
-        broadcaster: Broadcaster,
+        loops: LoopContexts,
         metrics: GatewayMetrics,
         logger: Logger,
         makeHandler: @escaping @Sendable (EngineSession) -> any EngineMessageHandler
     ) {
         self.configuration = configuration
-        self.broadcaster = broadcaster
+        self.loops = loops
         self.metrics = metrics
         self.logger = logger
         self.makeHandler = makeHandler
@@ -40,12 +40,12 @@ public final class EngineServer: Sendable {
     public convenience init(
         configuration: EngineConfiguration,
         registry: NamespaceRegistry,
-        broadcaster: Broadcaster,
+        loops: LoopContexts,
         metrics: GatewayMetrics,
         logger: Logger
     ) {
         let connectAttempts = ConnectAttemptLimiter(perMinute: configuration.failedConnectsPerAddressPerMinute)
-        self.init(configuration: configuration, broadcaster: broadcaster, metrics: metrics, logger: logger) { _ in
+        self.init(configuration: configuration, loops: loops, metrics: metrics, logger: logger) { _ in
             SocketIOConnection(
                 registry: registry, metrics: metrics, connectTimeout: configuration.connectTimeout, logger: logger,
                 connectAttempts: connectAttempts, maxFailedConnects: configuration.maxFailedConnects
@@ -98,11 +98,11 @@ public final class EngineServer: Sendable {
     }
 
     /// A session's slot was taken by ``admit(_:acquire:)``; it goes back when the session closes.
-    private func makeSession(transport: EngineSession.Transport, on eventLoop: any EventLoop, handshake: HandshakeInfo) -> EngineSession {
+    private func makeSession(webSocket: (any FrameWriter)?, on eventLoop: any EventLoop, handshake: HandshakeInfo) -> EngineSession {
         let session = EngineSession(
             sid: SessionID.make(),
-            transport: transport,
-            loopContext: broadcaster.context(for: eventLoop),
+            webSocket: webSocket,
+            loopContext: loops.context(for: eventLoop),
             handshake: handshake,
             configuration: configuration,
             metrics: metrics,
@@ -129,7 +129,7 @@ public final class EngineServer: Sendable {
         guard isAccepting else { return eventLoop.makeSucceededFuture(.error(.forbidden)) }
         if let refusal = admit(handshake.remoteAddress, acquire: true) { return eventLoop.makeSucceededFuture(.error(refusal)) }
         let opened = eventLoop.submit { [self] in
-            let session = makeSession(transport: .polling, on: eventLoop, handshake: handshake)
+            let session = makeSession(webSocket: nil, on: eventLoop, handshake: handshake)
             metrics.engineConnectionsPolling.increment(by: 1)
             let open = ByteBuffer(string: session.handshakePacket().packet.encodedText)
             session.start()
@@ -142,7 +142,7 @@ public final class EngineServer: Sendable {
 
     /// `GET ?sid=…` on `connection`: the session's queued packets, or a wait for the next ones
     /// (ended at once, with the session, if the client closes `connection` meanwhile).
-    public func poll(sid: String, connection: any Channel) -> EventLoopFuture<PollResponse>? {
+    public func poll(sid: String, connection: any PollingConnection) -> EventLoopFuture<PollResponse>? {
         guard let session = session(sid) else { return nil }
         pollingConnections.record(connection, session: session)
         return session.eventLoop.flatSubmit { session.poll(connection: connection) }
@@ -159,10 +159,10 @@ public final class EngineServer: Sendable {
             body = try await readBody()
         } catch {
             // The client went away mid-body: the session cannot trust what it half sent.
-            _ = try? await session.eventLoop.submit { session.finishPost(.unreadable) }.get()
+            _ = try? await session.eventLoop.submit { session.finishPost(nil, readFailed: true) }.get()
             throw error
         }
-        return try await session.eventLoop.submit { session.finishPost(body.map { .received($0) } ?? .tooLarge) }.get()
+        return try await session.eventLoop.submit { session.finishPost(body) }.get()
     }
 
     // MARK: WebSocket
@@ -171,30 +171,29 @@ public final class EngineServer: Sendable {
     /// then ``startWebSocketSession(_:channel:)`` once the pipeline is ready. The upgrade
     /// request was checked by ``admit(_:acquire:)`` (without `acquire`); the slot is taken here,
     /// and nil comes back when a bound was reached in between.
-    public func makeWebSocketSession(writer: WebSocketWriter, handshake: HandshakeInfo) -> EngineSession? {
-        let channel = writer.channel
-        channel.eventLoop.preconditionInEventLoop()
+    public func makeWebSocketSession(writer: any FrameWriter, on eventLoop: any EventLoop, handshake: HandshakeInfo) -> EngineSession? {
+        eventLoop.preconditionInEventLoop()
         guard isAccepting else { return nil }
         if let refusal = admission.acquire(handshake.remoteAddress) {
             metrics.countRefusal(Self.bound(refusal))
             return nil
         }
-        let session = makeSession(transport: .websocket(writer), on: channel.eventLoop, handshake: handshake)
+        let session = makeSession(webSocket: writer, on: eventLoop, handshake: handshake)
         metrics.engineConnectionsWebSocket.increment(by: 1)
         return session
     }
 
     /// Writes the open packet (before anything else) and starts the heartbeat.
-    public func startWebSocketSession(_ session: EngineSession, writer: WebSocketWriter) {
-        writer.write(EncodedFrame(packet: session.handshakePacket().packet, allocator: writer.channel.allocator).frame)
+    public func startWebSocketSession(_ session: EngineSession, writer: any FrameWriter) {
+        writer.write(EncodedFrame(packet: session.handshakePacket().packet).frame)
         session.start()
         session.scheduleFlush()
     }
 
     /// A WebSocket with `sid`: a probe for upgrading that polling session. Nil when the session
     /// is unknown, already upgraded or already probing; the caller closes the socket.
-    public func attachProbe(sid: String, writer: WebSocketWriter) -> EventLoopFuture<EngineSession?> {
-        guard let session = session(sid) else { return writer.channel.eventLoop.makeSucceededFuture(nil) }
+    public func attachProbe(sid: String, writer: any FrameWriter, from eventLoop: any EventLoop) -> EventLoopFuture<EngineSession?> {
+        guard let session = session(sid) else { return eventLoop.makeSucceededFuture(nil) }
         return session.eventLoop.submit { session.attachProbe(writer) ? session : nil }
     }
 

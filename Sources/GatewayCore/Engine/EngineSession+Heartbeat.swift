@@ -5,30 +5,28 @@ extension EngineSession {
     func schedulePing() {
         pingTask?.cancel()
         pingTask = loopContext.timers(after: configuration.pingInterval).arm { [self] in
-            sendPing()
+            perform(machine.pingDue())
         }
     }
 
     /// Pings jump the queue: on a WebSocket they bypass the backlog, on polling they go first,
     /// so a busy socket is never timed out by its own backlog. The pong deadline starts now,
     /// even if no GET is waiting to carry the ping.
-    func sendPing() {
-        guard state.pingDue() else { return }
+    func sendPing(on writer: (any FrameWriter)?) {
         let ping = EncodedFrame(text: "2")
-        switch transport {
-        case .websocket(let writer):
+        if let writer {
             writer.write(ping.frame)
             writer.flush()
-        case .polling:
+        } else {
             backlog.prepend(ping)
             backlogBytes += ping.byteCount
             scheduleFlush()
         }
         pongDeadline?.cancel()
         pongDeadline = loopContext.timers(after: configuration.pingTimeout).arm { [self] in
-            guard let reason = state.pongDeadlinePassed() else { return }
-            logger.debug("No pong within pingTimeout")
-            close(reason: reason)
+            let action = machine.pongDeadlinePassed()
+            if case .closeDown = action { logger.debug("No pong within pingTimeout") }
+            perform(action)
         }
     }
 }

@@ -22,11 +22,11 @@ public final class EngineSession: @unchecked Sendable {
 
     public var handler: (any EngineMessageHandler)?
 
-    typealias Transport = EngineSessionState<WebSocketWriter>.Transport
+    typealias StateMachine = EngineSessionStateMachine
 
-    /// The protocol rules (transport, probe, heartbeat, closed or not); this class does the I/O.
-    var state: EngineSessionState<WebSocketWriter>
-    var transport: Transport { state.transport }
+    /// The protocol rules (transport, requests, probe, heartbeat, close); this class does the
+    /// I/O their actions ask for.
+    var machine: StateMachine
     var upgradeDeadline: Scheduled<Void>?
 
     /// Frames not yet handed to the transport: all of them while polling, and the overflow of a
@@ -40,26 +40,18 @@ public final class EngineSession: @unchecked Sendable {
     /// Missed events of a recovered socket, handed out as the transport takes them; one per
     /// replay marker in the backlog, in the same order.
     var replays = Deque<Replay>()
-    var pendingPoll: EventLoopPromise<PollResponse>?
-    /// The HTTP connection `pendingPoll` waits on.
-    var pendingPollConnection: ObjectIdentifier?
-    /// When the last polling GET arrived (for draining: data queued to a polling session that
-    /// nobody polls any more will never leave).
-    var lastPollAt = NIODeadline.distantPast
-    var postInFlight = false
+    /// The answer to the GET the machine holds.
+    var heldGet: EventLoopPromise<PollResponse>?
 
     var pingTask: LoopTimer?
     var pongDeadline: LoopTimer?
     var needsFlush = false
-    public var isClosed: Bool { state.isClosed }
-    /// The WebSocket while it is this open session's transport: the broadcast fast path reads
-    /// it instead of projecting the transport out of `state` for every message.
-    var openWebSocket: WebSocketWriter?
-    public var closeReason: DisconnectReason? { state.closeReason }
+    public var isClosed: Bool { machine.isClosed }
+    public var closeReason: DisconnectReason? { machine.closeReason }
 
     init(
         sid: String,
-        transport: Transport,
+        webSocket: (any FrameWriter)?,
         loopContext: LoopContext,
         handshake: HandshakeInfo,
         configuration: EngineConfiguration,
@@ -70,8 +62,7 @@ public final class EngineSession: @unchecked Sendable {
         self.sid = sid
         self.eventLoop = loopContext.eventLoop
         self.loopContext = loopContext
-        self.state = EngineSessionState(transport: transport)
-        if case .websocket(let writer) = transport { openWebSocket = writer }
+        self.machine = StateMachine(webSocket: webSocket)
         self.handshake = handshake
         self.configuration = configuration
         self.metrics = metrics
@@ -81,10 +72,7 @@ public final class EngineSession: @unchecked Sendable {
         self.onClosed = onClosed
     }
 
-    public var transportName: String {
-        if case .websocket = transport { return "websocket" }
-        return "polling"
-    }
+    public var transportName: String { machine.isPolling ? "polling" : "websocket" }
 
     /// Runs `body` on the session's loop: at once when already there, else after one hop.
     public func execute(_ body: @escaping @Sendable () -> Void) {
@@ -95,7 +83,7 @@ public final class EngineSession: @unchecked Sendable {
     func handshakePacket() -> Handshake {
         Handshake(
             sid: sid,
-            upgrades: (configuration.allowWebSocket && transportName == "polling") ? ["websocket"] : [],
+            upgrades: (configuration.allowWebSocket && machine.isPolling) ? ["websocket"] : [],
             pingInterval: Int(configuration.pingInterval.nanoseconds / 1_000_000),
             pingTimeout: Int(configuration.pingTimeout.nanoseconds / 1_000_000),
             maxPayload: configuration.maxPayload
@@ -111,32 +99,24 @@ public final class EngineSession: @unchecked Sendable {
 
     // MARK: Inbound
 
-    /// One packet from the client, on either transport.
+    /// One packet from the client's transport.
     func receive(_ packet: EnginePacket) {
-        switch state.received(packet) {
-        case .deliver:
-            if case .message(let text) = packet {
-                handler?.received(text: text, on: self)
-            } else if case .binaryMessage(let bytes) = packet {
-                handler?.received(binary: bytes, on: self)
-            }
-        case .heartbeat:
-            pongDeadline?.cancel()
-            pongDeadline = nil
-            schedulePing()
-        case .close(let reason):
-            if reason == .transportError { logger.debug("Client sent a ping; closing", metadata: ["error.type": "invalid heartbeat direction"]) }
-            close(reason: reason)
-        case .ignore:
-            break
+        let action = machine.received(packet)
+        if case .ping = packet, case .closeDown = action {
+            logger.debug("Client sent a ping; closing", metadata: ["error.type": "invalid heartbeat direction"])
         }
+        perform(action)
     }
 
     /// A frame that could not be decoded: the reference server closes the session.
     func receivedMalformed(_ error: CodecError) {
+        countMalformed(error)
+        perform(machine.receivedMalformed())
+    }
+
+    func countMalformed(_ error: CodecError) {
         metrics.countMalformed()
         BadInputLog.shared.log(logger, "Malformed Engine.IO packet; connection closed", metadata: ["error.type": "\(error.code.rawValue)"])
-        close(reason: .parseError)
     }
 
     // MARK: Outbound
@@ -149,9 +129,8 @@ public final class EngineSession: @unchecked Sendable {
         if conflation?.resyncing.isEmpty == false, let key = frame.conflation, conflation?.resyncing.contains(key) == true, !isClosed {
             return countConflated(key)
         }
-        // An open, writable WebSocket with nothing queued: straight to it (a stored writer, not
-        // the transport projected out of `state` for every message).
-        if let writer = openWebSocket, backlog.isEmpty, writer.isWritable {
+        // An open, writable WebSocket with nothing queued: straight to it.
+        if backlog.isEmpty, let writer = machine.webSocket, writer.isWritable {
             writer.write(frame.frame)
             scheduleFlush()
             return
@@ -166,7 +145,7 @@ public final class EngineSession: @unchecked Sendable {
     }
 
     private func appendToBacklog(_ frame: EncodedFrame) {
-        if let key = frame.conflation, case .websocket = transport, conflate(frame, key: key) { return }
+        if let key = frame.conflation, machine.webSocket != nil, conflate(frame, key: key) { return }
         backlog.append(frame)
         backlogBytes += frame.byteCount
         if backlogBytes > configuration.slowConsumerBytes {
@@ -187,27 +166,18 @@ public final class EngineSession: @unchecked Sendable {
     /// Called once per loop tick by ``LoopContext`` for every session that sent something.
     func flush() {
         needsFlush = false
-        guard !isClosed else { return }
-        switch transport {
-        case .websocket(let writer):
-            drainBacklog(into: writer)
-            writer.flush()
-        case .polling:
-            if let promise = pendingPoll, hasQueuedFrames {
-                pendingPoll = nil
-                promise.succeed(.payload(takePollingBatch()))
-            }
-        }
+        perform(machine.flush(hasQueued: hasQueuedFrames))
     }
 
     /// True while anything waits to be sent (a replay included).
     var hasQueuedFrames: Bool { !backlog.isEmpty }
 
     /// Moves queued frames to a WebSocket while it accepts them.
-    func drainBacklog(into writer: WebSocketWriter) {
+    func drainBacklog(into writer: any FrameWriter) {
         while writer.isWritable, let frame = popBacklog() {
             writer.write(frame.frame)
         }
+        writer.flush()
     }
 
     /// Up to `maxPacketsPerPoll` records and about `maxPayload` bytes (always at least one).
@@ -235,44 +205,38 @@ public final class EngineSession: @unchecked Sendable {
     /// Ends the session: namespaces are told, the transport is closed, the sid is forgotten.
     /// `transportGone`: the socket is already closed, so nothing is written to it.
     public func close(reason: DisconnectReason, transportGone: Bool = false) {
-        let (first, probe) = state.close(reason)
-        guard first else { return }
-        openWebSocket = nil
+        perform(machine.close(reason, transportGone: transportGone))
+    }
+
+    /// Carries out a ``EngineSessionStateMachine/CloseDown``.
+    func closeDown(_ closing: StateMachine.CloseDown) {
         pingTask?.cancel()
         pongDeadline?.cancel()
-        upgradeDeadline?.cancel()
-        handler?.sessionClosed(self, reason: reason)
+        cancelUpgradeDeadline()
+        handler?.sessionClosed(self, reason: closing.reason)
         handler = nil
-        switch transport {
-        case .websocket(let writer):
-            let channel = writer.channel
-            if reason == .slowConsumer {
-                channel.close(promise: nil)
-            } else if reason == .payloadTooLarge || transportGone {
-                // The edge answers an oversized message with its own close frame (1009).
-            } else {
-                drainBacklog(into: writer)
-                writer.flush()  // what was written goes before the close frame
-                var closeFrame = channel.allocator.buffer(capacity: 4)
-                EncodedFrame.writeHeader(opcode: 0x8, length: 2, into: &closeFrame)
-                closeFrame.writeInteger(UInt16(1000))
-                channel.writeAndFlush(closeFrame).whenComplete { _ in channel.close(promise: nil) }
-            }
-            metrics.engineConnectionsWebSocket.decrement(by: 1)
-        case .polling:
-            if let promise = pendingPoll {
-                pendingPoll = nil
-                // A client-requested close answers the pending GET with a noop, as the reference does.
-                promise.succeed(.payload(ByteBuffer(string: reason == .transportClose ? "6" : "1")))
-            }
-            metrics.engineConnectionsPolling.decrement(by: 1)
+        switch closing.transport {
+        case .webSocketGraceful(let writer):
+            drainBacklog(into: writer)  // what was written goes before the close frame
+            writer.closeGracefully()
+        case .webSocketAbort(let writer):
+            writer.abort()
+        case .webSocketGone:
+            break
+        case .polling(let heldGetAnswer):
+            if let heldGetAnswer { answerHeldGet(heldGetAnswer) }
         }
-        probe?.close()
+        if case .polling = closing.transport {
+            metrics.engineConnectionsPolling.decrement(by: 1)
+        } else {
+            metrics.engineConnectionsWebSocket.decrement(by: 1)
+        }
+        closing.probe?.abort()
         backlog.removeAll()
         backlogBytes = 0
         replays.removeAll()
         conflation = nil
-        logger.debug("Engine.IO session closed", metadata: ["close.reason": "\(reason.rawValue)"])
+        logger.debug("Engine.IO session closed", metadata: ["close.reason": "\(closing.reason.rawValue)"])
         onClosed(self)
     }
 }

@@ -112,9 +112,4 @@ public final class NamespaceSocket: @unchecked Sendable {
         guard isConnected else { return }
         (session.handler as? SocketIOConnection)?.disconnectFromServer(self)
     }
-
-    /// Closes the whole Engine.IO connection (every namespace of this client).
-    public func closeConnection(reason: DisconnectReason = .forcedServerClose) {
-        session.close(reason: reason)
-    }
 }

@@ -47,7 +47,7 @@ public struct PollingRoutes: Sendable {
             let handshake = HandshakeInfo(authorization: request.headers[.authorization], remoteAddress: client)
             answer = try await engine.openPollingSession(on: context.channel.eventLoop, handshake: handshake).get()
         case .success(.poll(let sid)):
-            answer = try await engine.poll(sid: sid, connection: context.channel)?.get() ?? .error(.unknownSession)
+            answer = try await engine.poll(sid: sid, connection: ChannelPollingConnection(channel: context.channel))?.get() ?? .error(.unknownSession)
         case .success(.post(let sid)):
             let maxPayload = engine.configuration.maxPayload
             answer = try await engine.post(sid: sid) {

@@ -16,20 +16,20 @@ struct EngineUpgrade {
     }
 
     let resolved: Resolved
-    let writer: WebSocketWriter
+    let writer: ChannelFrameWriter
     let engine: EngineServer
 
     /// On the channel's loop.
     static func resolve(channel: any Channel, head: HTTPRequestHead, intent: EngineRequest.Intent, engine: EngineServer) -> EventLoopFuture<EngineUpgrade> {
-        let writer = WebSocketWriter(channel: channel)
+        let writer = ChannelFrameWriter(channel: channel)
         switch intent {
         case .webSocketUpgrade(let sid):
-            return engine.attachProbe(sid: sid, writer: writer).hop(to: channel.eventLoop).map { session in
+            return engine.attachProbe(sid: sid, writer: writer, from: channel.eventLoop).hop(to: channel.eventLoop).map { session in
                 EngineUpgrade(resolved: session.map { Resolved.session($0, isNew: false) } ?? .refused, writer: writer, engine: engine)
             }
         default:
             let handshake = HandshakeInfo(authorization: head.headers.first(name: "authorization"), remoteAddress: clientAddress(channel, head, engine))
-            let session = engine.makeWebSocketSession(writer: writer, handshake: handshake)
+            let session = engine.makeWebSocketSession(writer: writer, on: channel.eventLoop, handshake: handshake)
             return channel.eventLoop.makeSucceededFuture(
                 EngineUpgrade(resolved: session.map { Resolved.session($0, isNew: true) } ?? .refused, writer: writer, engine: engine)
             )

@@ -10,10 +10,10 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     typealias InboundIn = WebSocketFrame
 
     private let session: EngineSession
-    private let writer: WebSocketWriter
+    private let writer: ChannelFrameWriter
     private var closing = false
 
-    init(session: EngineSession, writer: WebSocketWriter) {
+    init(session: EngineSession, writer: ChannelFrameWriter) {
         self.session = session
         self.writer = writer
     }
@@ -44,7 +44,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         case .ping:
             var pong = context.channel.allocator.buffer(capacity: frame.length + 2)
             var payload = frame.unmaskedData
-            EncodedFrame.writeHeader(opcode: 0xA, length: payload.readableBytes, into: &pong)
+            WebSocketFrameHeader.write(.pong, length: payload.readableBytes, into: &pong)
             pong.writeBuffer(&payload)
             context.writeAndFlush(NIOAny(pong), promise: nil)
         case .connectionClose:
@@ -101,9 +101,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         guard !closing else { return }
         closing = true
         writer.flushIfOnSessionLoop()  // frames the session wrote go before the close frame
-        var frame = context.channel.allocator.buffer(capacity: 4)
-        EncodedFrame.writeHeader(opcode: 0x8, length: 2, into: &frame)
-        frame.writeInteger(code)
+        let frame = WebSocketFrameHeader.closeFrame(code: code, allocator: context.channel.allocator)
         let channel = context.channel
         context.writeAndFlush(NIOAny(frame)).whenComplete { _ in channel.close(promise: nil) }
     }

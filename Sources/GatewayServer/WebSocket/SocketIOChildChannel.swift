@@ -136,7 +136,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                     on: channel,
                     configuration: engine.configuration,
                     metrics: engine.metrics,
-                    loop: engine.broadcaster.context(for: channel.eventLoop)
+                    loop: engine.loops.context(for: channel.eventLoop)
                 )
             }
             return Value(result: result, channel: channel)

@@ -98,7 +98,7 @@ public struct AdminOperations: Sendable {
     /// Closes the connections of a user (every namespace) or of one socket id; the future holds
     /// how many connections were closed.
     public func kick(_ target: KickTarget, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
-        let counts = services.broadcaster.contexts.map { context in
+        let counts = services.broadcaster.loops.all.map { context in
             context.eventLoop.submit {
                 var closed = Set<ObjectIdentifier>()
                 for namespace in AdminOperations.namespaces {

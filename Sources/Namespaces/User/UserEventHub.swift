@@ -175,8 +175,6 @@ public final class UserEventHub: Sendable {
         }
     }
 
-    public var storedSessions: Int { state.withLockedValue { $0.sessions.count } }
-    public var storedEvents: Int { state.withLockedValue { $0.log.count } }
 }
 
 /// Users with a kept recovery session: in cluster mode the bus keeps receiving their events

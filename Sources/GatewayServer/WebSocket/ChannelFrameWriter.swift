@@ -1,10 +1,12 @@
+import GatewayCore
 import NIOCore
+import SocketIOCodec
 
-/// Where a session's WebSocket frames go. When the socket lives on the session's own event loop
-/// (every WebSocket-only session) frames are written through the Engine.IO handler's context:
-/// no pipeline walk, no generic wrapping, no hop. A socket on another loop (an upgrade accepted
-/// elsewhere) is written through the channel, which hops for us.
-public final class WebSocketWriter: @unchecked Sendable {
+/// A session's ``FrameWriter`` on a NIO channel. When the socket lives on the session's own
+/// event loop (every WebSocket-only session) frames are written through the Engine.IO
+/// handler's context: no pipeline walk, no generic wrapping, no hop. A socket on another loop
+/// (an upgrade accepted elsewhere) is written through the channel, which hops for us.
+public final class ChannelFrameWriter: FrameWriter, @unchecked Sendable {
     public let channel: any Channel
     private var context: ChannelHandlerContext?
     /// Writability as the handler last saw it; read instead of the channel's atomic on the
@@ -25,16 +27,16 @@ public final class WebSocketWriter: @unchecked Sendable {
 
     /// Called by the edge handler in `handlerAdded` (on the channel's loop). The context is
     /// only used when the session runs on that same loop.
-    public func attach(_ context: ChannelHandlerContext, sessionLoop: any EventLoop) {
+    func attach(_ context: ChannelHandlerContext, sessionLoop: any EventLoop) {
         self.context = sessionLoop === context.eventLoop ? context : nil
     }
 
-    public func detach() {
+    func detach() {
         context = nil
     }
 
     /// Called by the edge handler from `channelWritabilityChanged`.
-    public func writabilityChanged(_ isWritable: Bool) {
+    func writabilityChanged(_ isWritable: Bool) {
         writable = isWritable
     }
 
@@ -42,7 +44,7 @@ public final class WebSocketWriter: @unchecked Sendable {
     /// place: this runs once per subscriber per message, and each copy of a buffer is a
     /// retain and a release.
     @inline(__always)
-    func write(_ buffer: ByteBuffer) {
+    public func write(_ buffer: ByteBuffer) {
         if pending == nil {
             pending = buffer
             pendingIsShared = true
@@ -68,7 +70,7 @@ public final class WebSocketWriter: @unchecked Sendable {
         }
     }
 
-    func flush() {
+    public func flush() {
         emitPending()
         if let context {
             context.flush()
@@ -79,12 +81,36 @@ public final class WebSocketWriter: @unchecked Sendable {
 
     /// What the session wrote goes out, when called on the session's loop (the edge calls it
     /// before a close frame of its own, which must come last).
-    package func flushIfOnSessionLoop() {
+    func flushIfOnSessionLoop() {
         guard let context, context.eventLoop.inEventLoop else { return }
         flush()
     }
 
-    var isWritable: Bool { context != nil ? writable : channel.isWritable }
+    public var isWritable: Bool { context != nil ? writable : channel.isWritable }
 
-    func close() { channel.close(promise: nil) }
+    public func closeGracefully() {
+        flush()
+        let channel = channel
+        channel.writeAndFlush(WebSocketFrameHeader.closeFrame(code: 1000, allocator: channel.allocator)).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    public func abort() { channel.close(promise: nil) }
+}
+
+/// A NIO channel as the engine's ``PollingConnection``.
+public struct ChannelPollingConnection: PollingConnection {
+    let channel: any Channel
+
+    public init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    public var id: ObjectIdentifier { ObjectIdentifier(channel) }
+    public var isOpen: Bool { channel.isActive }
+
+    public func whenClosed(_ body: @escaping @Sendable () -> Void) {
+        channel.closeFuture.whenComplete { _ in body() }
+    }
 }

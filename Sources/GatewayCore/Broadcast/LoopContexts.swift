@@ -1,0 +1,18 @@
+import NIOCore
+
+/// One ``LoopContext`` per event loop of the group: sessions find their loop's room index,
+/// flush queue and timers here; the ``Broadcaster`` reaches every loop through it.
+public struct LoopContexts: Sendable {
+    public let all: [LoopContext]
+
+    /// `flushInterval`: the least time between two flush rounds on one loop (0: every tick).
+    public init(group: any EventLoopGroup, flushInterval: TimeAmount = .zero) {
+        all = group.makeIterator().map { LoopContext(eventLoop: $0, flushInterval: flushInterval) }
+    }
+
+    /// The context of the loop that owns a channel or session.
+    public func context(for eventLoop: any EventLoop) -> LoopContext {
+        for context in all where context.eventLoop === eventLoop { return context }
+        preconditionFailure("event loop is not part of the group")
+    }
+}
