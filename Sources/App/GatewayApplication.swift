@@ -83,7 +83,7 @@ struct GatewayApplication {
             logger: logger
         )
         // Every series exists from the start, so rate() and alerts work before the first event.
-        for namespace in registry.names {
+        for namespace in registry.paths.map(\.value) {
             _ = metrics.namespace(namespace)
             for code in ["UNAUTHORIZED", "TOKEN_EXPIRED", "FORBIDDEN", "CONNECTION_LIMIT", "MAINTENANCE"] {
                 _ = metrics.connectErrors(namespace: namespace, code: code)
@@ -142,7 +142,7 @@ struct GatewayApplication {
         let shutdown = ShutdownService(
             engine: engine,
             broadcaster: broadcaster,
-            namespaces: registry.names,
+            namespaces: registry.paths,
             drainSeconds: configuration.server.drainSeconds,
             reconnectAfterMs: 1000,
             logger: logger

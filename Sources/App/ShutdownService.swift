@@ -10,7 +10,7 @@ import ServiceLifecycle
 struct ShutdownService: Service {
     let engine: EngineServer
     let broadcaster: Broadcaster
-    let namespaces: [String]
+    let namespaces: [NamespacePath]
     let drainSeconds: Int
     let reconnectAfterMs: Int
     let logger: Logger
@@ -23,7 +23,7 @@ struct ShutdownService: Service {
             .object(["message": "The server is restarting; please reconnect.", "reconnectAfterMs": .int(reconnectAfterMs)])
         )
         for namespace in namespaces {
-            broadcaster.emit(namespace: namespace, event: "server.shutdown", payloadJSON: notice)
+            broadcaster.emit(to: .everyone(in: namespace), event: "server.shutdown", payloadJSON: notice)
         }
         let deadline = ContinuousClock.now + .seconds(drainSeconds)
         while ContinuousClock.now < deadline {

@@ -3,7 +3,7 @@ import GatewayCore
 /// One namespace as the rest of the gateway sees it: its path, its key under `rateLimits.` in
 /// the configuration, its default token bucket, and how to build its handler.
 public struct NamespaceDescriptor: Sendable {
-    public let path: String
+    public let path: NamespacePath
     public let configurationKey: String
     public let defaultRateLimit: TokenBucket.Policy
     let make: @Sendable (NamespaceDependencies) -> any NamespaceHandler

@@ -10,9 +10,9 @@ import Testing
 
 /// A namespace whose clients join the room they name.
 final class RoomNamespace: NamespaceHandler {
-    let name = "/prices"
-    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {
-        if event == "join", let room = arguments.first?.stringValue { socket.join(room) }
+    let name: NamespacePath = "/prices"
+    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket, state: NoSocketState) {
+        if event == "join", let room = arguments.first?.stringValue { socket.join(RoomKey(namespace: name, name: room)) }
     }
 }
 
@@ -72,7 +72,7 @@ struct BroadcastTests {
         let (first, _, _) = try harness.client(joining: "prices:BTC/USDT")
         let (second, _, _) = try harness.client(joining: "prices:BTC/USDT")
         let (outsider, _, _) = try harness.client(joining: "prices:ETH/USDT")
-        harness.broadcaster.emit(namespace: "/prices", room: "prices:BTC/USDT", event: "price.update", payloadJSON: #"{"price":"1"}"#)
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "prices:BTC/USDT"), event: "price.update", payloadJSON: #"{"price":"1"}"#)
         harness.loop.run()
         let expected = EncodedFrame(text: #"42/prices,["price.update",{"price":"1"}]"#).frame
         #expect(try harness.frames(first) == [expected])
@@ -84,7 +84,7 @@ struct BroadcastTests {
     func namespaceWide() throws {
         let harness = Harness()
         let clients = try (0..<5).map { _ in try harness.client() }
-        harness.broadcaster.emit(namespace: "/prices", event: "system.broadcast", payloadJSON: #"{"level":"info"}"#)
+        harness.broadcaster.emit(to: .everyone(in: "/prices"), event: "system.broadcast", payloadJSON: #"{"level":"info"}"#)
         harness.loop.run()
         for (channel, _, _) in clients { #expect(try harness.frames(channel).count == 1) }
     }
@@ -110,7 +110,7 @@ struct BroadcastTests {
         stalled.isWritable = false
         let payload = "\"" + String(repeating: "x", count: 10_000) + "\""
         for _ in 0..<10 {
-            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: payload)
+            harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "tick", payloadJSON: payload)
             harness.loop.run()
         }
         #expect(stalledSession.isClosed)
@@ -124,7 +124,7 @@ struct BroadcastTests {
         let harness = Harness(configuration: EngineConfiguration(pingInterval: .seconds(1), pingTimeout: .seconds(1)))
         let (channel, session, _) = try harness.client(joining: "r")
         channel.isWritable = false
-        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "1")
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "tick", payloadJSON: "1")
         harness.loop.run()
         #expect(try harness.frames(channel).isEmpty)
         harness.loop.advanceTime(by: .seconds(1))
@@ -140,7 +140,7 @@ struct BroadcastTests {
         let (channel, session, writer) = try harness.client(joining: "r")
         channel.isWritable = false
         for index in 0..<3 {
-            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "tick", payloadJSON: "\(index)")
+            harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "tick", payloadJSON: "\(index)")
         }
         harness.loop.run()
         #expect(try harness.frames(channel).isEmpty)

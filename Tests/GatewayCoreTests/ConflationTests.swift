@@ -10,21 +10,21 @@ import Testing
 
 /// Joins rooms like ``RoomNamespace`` and answers a resync with a `snapshot` event.
 final class BookNamespace: NamespaceHandler {
-    let name = "/prices"
-    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {
-        if event == "join", let room = arguments.first?.stringValue { socket.join(room) }
+    let name: NamespacePath = "/prices"
+    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket, state: NoSocketState) {
+        if event == "join", let room = arguments.first?.stringValue { socket.join(RoomKey(namespace: name, name: room)) }
     }
 
-    func resync(_ key: ConflationKey, socket: NamespaceSocket) {
+    func resync(_ key: ConflationKey, socket: NamespaceSocket, state: NoSocketState) {
         socket.session.endResync(key)
-        socket.emit("snapshot", [.string(key.stream)])
+        socket.emit("snapshot", [.string(key.stream.event)])
     }
 }
 
 @Suite("Conflation for sockets that fall behind")
 struct ConflationTests {
-    let latest = { (symbol: String) in ConflationKey(namespace: "/prices", stream: "price.update|" + symbol, policy: .latestWins) }
-    let book = ConflationKey(namespace: "/prices", stream: "book", policy: .resyncBySnapshot)
+    let latest = { (symbol: String) in ConflationKey(.init(room: RoomKey(namespace: "/prices", name: "r"), event: "price.update|" + symbol), policy: .latestWins) }
+    let book = ConflationKey(.init(room: RoomKey(namespace: "/prices", name: "r"), event: "book"), policy: .resyncBySnapshot)
 
     func texts(_ harness: Harness, _ channel: EmbeddedChannel) throws -> [String] {
         try harness.frames(channel).map { String(buffer: $0.getSlice(at: 2, length: $0.readableBytes - 2)!) }
@@ -37,12 +37,12 @@ struct ConflationTests {
         let (healthy, _, _) = try harness.client(joining: "r")
         lagging.isWritable = false
         for index in 0..<10 {
-            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"BTC\(index)\"", conflation: latest("BTC"))
+            harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "p", payloadJSON: "\"BTC\(index)\"", conflation: latest("BTC"))
             if index % 2 == 0 {
-                harness.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"ETH\(index)\"", conflation: latest("ETH"))
+                harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "p", payloadJSON: "\"ETH\(index)\"", conflation: latest("ETH"))
             }
             if index % 3 == 0 {
-                harness.broadcaster.emit(namespace: "/prices", room: "r", event: "trade", payloadJSON: "\(index)")
+                harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "trade", payloadJSON: "\(index)")
             }
         }
         harness.loop.run()
@@ -54,7 +54,7 @@ struct ConflationTests {
             #"42/prices,["trade",0]"#, #"42/prices,["trade",3]"#, #"42/prices,["trade",6]"#, #"42/prices,["trade",9]"#,
         ])
         // Caught up: the next price goes straight out again.
-        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: "\"BTC10\"", conflation: latest("BTC"))
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "p", payloadJSON: "\"BTC10\"", conflation: latest("BTC"))
         harness.loop.run()
         #expect(try texts(harness, lagging) == [#"42/prices,["p","BTC10"]"#])
     }
@@ -65,16 +65,16 @@ struct ConflationTests {
         let (lagging, session, writer) = try harness.client(joining: "r")
         lagging.isWritable = false
         for index in 1...5 {
-            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "\(index)", conflation: book)
+            harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "delta", payloadJSON: "\(index)", conflation: book)
         }
-        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "trade", payloadJSON: "1")
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "trade", payloadJSON: "1")
         harness.loop.run()
         lagging.isWritable = true
         session.webSocketWritable(writer)
         // The snapshot is asked for when the socket reaches the skipped spot, and queued behind
         // what is already waiting.
         #expect(try texts(harness, lagging) == [#"42/prices,["trade",1]"#, #"42/prices,["snapshot","book"]"#])
-        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "6", conflation: book)
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "delta", payloadJSON: "6", conflation: book)
         harness.loop.run()
         #expect(try texts(harness, lagging) == [#"42/prices,["delta",6]"#])
     }
@@ -84,7 +84,7 @@ struct ConflationTests {
         let harness = Harness(namespace: BookNamespace())
         let (lagging, session, writer) = try harness.client(joining: "r")
         lagging.isWritable = false
-        harness.broadcaster.emit(namespace: "/prices", room: "r", event: "delta", payloadJSON: "1", conflation: book)
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "delta", payloadJSON: "1", conflation: book)
         harness.loop.run()
         lagging.isWritable = true
         session.webSocketWritable(writer)
@@ -98,7 +98,7 @@ struct ConflationTests {
         lagging.isWritable = false
         let payload = "\"" + String(repeating: "x", count: 10_000) + "\""
         for _ in 0..<100 {
-            harness.broadcaster.emit(namespace: "/prices", room: "r", event: "p", payloadJSON: payload, conflation: latest("BTC"))
+            harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "p", payloadJSON: payload, conflation: latest("BTC"))
             harness.loop.run()
         }
         #expect(!session.isClosed)

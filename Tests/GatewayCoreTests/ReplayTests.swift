@@ -117,10 +117,10 @@ struct ReplayConflationTests {
         let harness = Harness(namespace: BookNamespace())
         let (channel, session, writer) = try harness.client(joining: "book")
         let socket = try #require((session.handler as? SocketIOConnection)?.socket(for: "/prices"))
-        let book = ConflationKey(namespace: "/prices", stream: "book", policy: .resyncBySnapshot)
+        let book = ConflationKey(.init(room: RoomKey(namespace: "/prices", name: "r"), event: "book"), policy: .resyncBySnapshot)
         channel.isWritable = false
-        harness.broadcaster.emit(namespace: "/prices", room: "book", event: "delta", payloadJSON: "1", conflation: book)
-        harness.broadcaster.emit(namespace: "/prices", room: "book", event: "delta", payloadJSON: "2", conflation: book)
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "book"), event: "delta", payloadJSON: "1", conflation: book)
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "book"), event: "delta", payloadJSON: "2", conflation: book)
         harness.loop.run()
         socket.replay([OutboundMessage.event(namespace: "/prices", name: "missed", payloadJSON: "1")])
         socket.replay([OutboundMessage.event(namespace: "/prices", name: "missed", payloadJSON: "2")])

@@ -1,3 +1,4 @@
+import GatewayCore
 import GatewayJSON
 import MarketFeed
 import NIOConcurrencyHelpers
@@ -91,14 +92,28 @@ struct MarketPartsTests {
 
 @Suite("Symbol interest (cluster mode follows only wanted symbols)")
 struct SymbolInterestTests {
-    @Test("room names give their symbol; other rooms none")
+    @Test("rooms keep their symbol; other rooms have none")
     func roomSymbols() {
-        #expect(Room.prices("BTC/USDT").symbol == "BTC/USDT")
-        #expect(Room.market("trades", "ETH/USDT").symbol == "ETH/USDT")
-        #expect(Room.depth("SOL/USDT", cadence: .fast).symbol == "SOL/USDT")
-        #expect(Room.depth("SOL/USDT", cadence: .raw).symbol == "SOL/USDT")
-        #expect(Room.user("orders", user: "u", offsets: false).symbol == nil)
+        #expect(Room.prices(symbol: "BTC/USDT").symbol == "BTC/USDT")
+        #expect(Room.market(.trades, symbol: "ETH/USDT").symbol == "ETH/USDT")
+        #expect(Room.depth(symbol: "SOL/USDT", cadence: .fast).symbol == "SOL/USDT")
+        #expect(Room.depth(symbol: "SOL/USDT", cadence: .raw).symbol == "SOL/USDT")
+        #expect(Room.user(channel: "orders", user: "u", offsets: false).symbol == nil)
         #expect(Room.admins.symbol == nil)
+    }
+
+    @Test("room names are SPEC §2's, in their namespace, and a symbol that looks like another room's name never meets it")
+    func roomNames() {
+        #expect(Room.prices(symbol: "BTC/USDT").key == RoomKey(namespace: "/prices", name: "prices:BTC/USDT"))
+        #expect(Room.market(.trades, symbol: "ETH/USDT").key == RoomKey(namespace: "/market", name: "market:trades:ETH/USDT"))
+        #expect(Room.depth(symbol: "S", cadence: .raw).key.name == "market:depth:S")
+        #expect(Room.depth(symbol: "S", cadence: .fast).key.name == "market:depth@100ms:S")
+        #expect(Room.user(channel: "orders", user: "u", offsets: true).key == RoomKey(namespace: "/user", name: "orders#offsets:u"))
+        #expect(Room.admins.key == RoomKey(namespace: "/admin", name: "admin"))
+        let rooms: [Room] = [
+            .market(.trades, symbol: "S"), .market(.ticker, symbol: "S"), .market(.stats, symbol: "S"),
+        ] + DepthCadence.allCases.map { .depth(symbol: "S", cadence: $0) }
+        #expect(Set(rooms.map(\.key)).count == rooms.count)
     }
 
     @Test("the observer hears a symbol's first and last room only")
@@ -119,10 +134,10 @@ struct SymbolInterestTests {
     func newestWins() {
         let values = LatestValues()
         let ts = MarketState.timestamp
-        #expect(values.replace("price.update", symbol: "S", payload: #"{"price":"1","ts":100}"#, ifNewerThanHeld: ts))
-        #expect(!values.replace("price.update", symbol: "S", payload: #"{"price":"0","ts":99}"#, ifNewerThanHeld: ts))
-        #expect(!values.replace("price.update", symbol: "S", payload: #"{"price":"1b","ts":100}"#, ifNewerThanHeld: ts))
-        #expect(values.replace("price.update", symbol: "S", payload: #"{"price":"2","ts":101}"#, ifNewerThanHeld: ts))
+        #expect(values.replace(.init(stream: .price, symbol: "S"), payload: #"{"price":"1","ts":100}"#, ifNewerThanHeld: ts))
+        #expect(!values.replace(.init(stream: .price, symbol: "S"), payload: #"{"price":"0","ts":99}"#, ifNewerThanHeld: ts))
+        #expect(!values.replace(.init(stream: .price, symbol: "S"), payload: #"{"price":"1b","ts":100}"#, ifNewerThanHeld: ts))
+        #expect(values.replace(.init(stream: .price, symbol: "S"), payload: #"{"price":"2","ts":101}"#, ifNewerThanHeld: ts))
         #expect(values.all(symbol: "S").map(\.payload) == [#"{"price":"2","ts":101}"#])
     }
 }

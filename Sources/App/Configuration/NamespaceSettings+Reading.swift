@@ -12,7 +12,7 @@ extension NamespaceSettings {
             maxRoomsPerNamespace: reader.int("limits.maxRoomsPerNamespace", in: 1...10_000),
             maxConnectionsPerUser: reader.int("limits.maxConnectionsPerUser", in: 1...10_000),
             maxConnectionsPerIp: reader.int("limits.maxConnectionsPerIp", in: 1...1_000_000),
-            premiumChannels: Set(reader.list("tiers.premiumChannels")),
+            premiumChannels: Set(reader.list("tiers.premiumChannels").compactMap(MarketChannel.init(rawValue:))),
             expiryWarningSeconds: Double(reader.int("jwt.expiryWarningSeconds", in: 0...86_400)),
             recovery: RecoverySettings(
                 window: Double(reader.int("recovery.maxDisconnectionMs", in: 0...86_400_000)) / 1000,
@@ -48,7 +48,7 @@ extension NamespaceSettings {
         } else if symbols.isEmpty {
             reader.problem("feed.symbols", "must list at least one symbol, or be \"*\" to learn them from the feed")
         }
-        if let unknown = premiumChannels.first(where: { !Self.marketChannels.contains($0) }) {
+        if let unknown = reader.list("tiers.premiumChannels").first(where: { MarketChannel(rawValue: $0) == nil }) {
             reader.problem("tiers.premiumChannels", "'\(unknown)' is not a market channel (\(Self.marketChannels.joined(separator: ", ")))")
         }
     }

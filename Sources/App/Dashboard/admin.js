@@ -6,7 +6,6 @@ import { NamespaceSocket } from "./socketio-client.js";
 import { $, el, setText, formatCount, formatRate, formatDuration, clockTime } from "./dom.js";
 
 const TOKEN_KEY = "dashboard.adminToken";
-const NAMESPACES = ["/", "/prices", "/market", "/user", "/admin"];
 
 export class AdminPanel {
   constructor(root, { onSocket, notices }) {
@@ -16,13 +15,13 @@ export class AdminPanel {
     this.socket = null;
     this.pushes = 0;
     this.maintenance = false;
+    this.namespaces = []; // the gateway's own list, from /api/v1/limits (setNamespaces)
     this.tokenInput = $("#admin-token", root);
     $("#admin-login", root).addEventListener("submit", (e) => { e.preventDefault(); this.connect(this.tokenInput.value.trim()); });
     $("#admin-forget", root).addEventListener("click", () => this.forget());
     $("#broadcast-form", root).addEventListener("submit", (e) => { e.preventDefault(); this.broadcast(); });
     $("#kick-form", root).addEventListener("submit", (e) => { e.preventDefault(); this.kick(); });
     $("#maintenance-switch", root).addEventListener("click", () => this.toggleMaintenance());
-    this.buildNamespaceChoices();
     this.setControls(false);
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) {
@@ -88,11 +87,16 @@ export class AdminPanel {
     this.root.classList.toggle("admin-live", enabled);
   }
 
-  buildNamespaceChoices() {
+  /** The broadcast choices: every namespace the gateway serves, as /api/v1/limits lists them. */
+  setNamespaces(namespaces) {
+    if (namespaces.join() === this.namespaces.join()) return;
+    this.namespaces = namespaces;
     const box = $("#broadcast-namespaces", this.root);
-    for (const namespace of NAMESPACES) {
-      box.append(el("label", { class: "check" }, el("input", { type: "checkbox", value: namespace, checked: "" }), namespace));
-    }
+    const live = this.root.classList.contains("admin-live");
+    box.replaceChildren(
+      el("legend", {}, "Namespaces"),
+      ...namespaces.map((namespace) => el("label", { class: "check" }, el("input", { type: "checkbox", value: namespace, checked: "", ...(live ? {} : { disabled: "" }) }), namespace)),
+    );
   }
 
   showStats(stats, pushed) {
@@ -137,7 +141,7 @@ export class AdminPanel {
     if (!message) return this.result("#broadcast-result", false, "Write a message first.");
     if (!chosen.length) return this.result("#broadcast-result", false, "Pick at least one namespace.");
     // All ticked: leave `namespaces` out, which means every namespace.
-    const payload = chosen.length === NAMESPACES.length ? { message, level } : { message, level, namespaces: chosen };
+    const payload = chosen.length === this.namespaces.length ? { message, level } : { message, level, namespaces: chosen };
     const reply = await this.send("#broadcast-result", "admin.broadcast", payload);
     if (reply) this.result("#broadcast-result", true, `Sent (${level}) to ${reply.namespaces.join(", ")}`);
   }

@@ -1,4 +1,4 @@
-// Wires the page: the symbols from /api/v1/limits, one socket per namespace, the panels, and
+// Wires the page: the symbols and namespaces from /api/v1/limits, one socket per namespace, the panels, and
 // the connection state of each namespace in the header.
 
 import { NamespaceSocket } from "./socketio-client.js";
@@ -35,7 +35,7 @@ const marketPanel = new MarketPanel({
 }, market);
 
 const adminPill = watch($("#conn-admin"), null);
-new AdminPanel($("#admin"), { onSocket: (socket) => adminPill.follow(socket), notices });
+const adminPanel = new AdminPanel($("#admin"), { onSocket: (socket) => adminPill.follow(socket), notices });
 watch($("#conn-prices"), prices);
 watch($("#conn-market"), market);
 
@@ -75,6 +75,7 @@ async function loadSymbols() {
     const response = await fetch("/api/v1/limits", { cache: "no-store" });
     const limits = await response.json();
     maxSymbols = limits.subscriptions?.maxSymbolsPerConnection ?? maxSymbols;
+    adminPanel.setNamespaces(limits.namespaces ?? []);
     const fresh = (limits.symbols ?? []).filter((symbol) => !symbols.includes(symbol));
     if (fresh.length || !symbols.length) {
       symbols.push(...fresh);

@@ -61,7 +61,7 @@ enum OperationalRoutes {
                 throw APIError.badRequest(error.message, code: error.code.rawValue)
             case .success(let broadcast):
                 bus.broadcast(broadcast)
-                return json(.object(["accepted": true, "namespaces": .array(broadcast.namespaces.map { .string($0) })]), status: .accepted)
+                return json(.object(["accepted": true, "namespaces": .array(broadcast.namespaces.map { .string($0.value) })]), status: .accepted)
             }
         }
     }
@@ -76,12 +76,13 @@ enum OperationalRoutes {
     static func limits(_ configuration: GatewayConfiguration, symbols: SymbolCatalog) -> JSONValue {
         let settings = configuration.namespaces
         let rateLimits = AdminOperations.namespaces.map { namespace -> JSONMember in
-            let policy = settings.rateLimits[namespace] ?? NamespaceSettings.defaultRateLimits["/"]!
-            return JSONMember(namespace, .object([
+            let policy = settings.rateLimits[namespace] ?? NamespaceSettings.defaultRateLimits[.root]!
+            return JSONMember(namespace.value, .object([
                 "points": .int(policy.points), "durationSeconds": .double(policy.duration), "blockSeconds": .double(policy.blockDuration),
             ]))
         }
         return .object([
+            "namespaces": .array(AdminOperations.namespaces.map { .string($0.value) }),
             "maxPayload": .int(configuration.server.engine.maxPayload),
             "pingInterval": .int(Int(configuration.server.engine.pingInterval.nanoseconds / 1_000_000)),
             "pingTimeout": .int(Int(configuration.server.engine.pingTimeout.nanoseconds / 1_000_000)),
@@ -99,7 +100,7 @@ enum OperationalRoutes {
                 "stats": .int(settings.throttles.statsMs), "ticker": .int(settings.throttles.tickerMs),
             ]),
             "marketChannels": .array(NamespaceSettings.marketChannels.map { .string($0) }),
-            "premiumChannels": .array(settings.premiumChannels.sorted().map { .string($0) }),
+            "premiumChannels": .array(settings.premiumChannels.map(\.rawValue).sorted().map { .string($0) }),
             "symbols": .array(symbols.known.map { .string($0) }),
             "symbolsLearned": .bool(symbols.isLearning),
         ])

@@ -20,12 +20,12 @@ public final class Broadcaster: Publisher {
         self.init(loops: LoopContexts(group: group, flushInterval: flushInterval), metrics: metrics)
     }
 
-    /// Delivers `message` to the local members of `rooms` (`""` = everyone in the namespace).
+    /// Delivers `message` to the local members of `rooms` (all of one namespace).
     /// `ordered`: even the caller's own loop gets it as a task, so deliveries keep the order in
     /// which callers (serialised by their own lock) made them on every loop alike.
-    public func publish(_ message: OutboundMessage, namespace: String, rooms: [String], ordered: Bool) {
-        let keys = rooms.map { RoomKey(namespace: namespace, room: $0) }
-        let handles = metrics.namespace(namespace)
+    public func publish(_ message: OutboundMessage, to keys: [RoomKey], ordered: Bool) {
+        guard let namespace = keys.first?.namespace else { return }
+        let handles = metrics.namespace(namespace.value)
         let metrics = metrics
         let received = NIODeadline.now()
         for context in contexts {
@@ -44,7 +44,7 @@ public final class Broadcaster: Publisher {
         guard !batch.isEmpty else { return }
         let received = NIODeadline.now()
         let metrics = metrics
-        let items = batch.map { ($0.message, [RoomKey(namespace: $0.namespace, room: $0.room)], metrics.namespace($0.namespace)) }
+        let items = batch.map { ($0.message, [$0.room], metrics.namespace($0.room.namespace.value)) }
         for context in contexts {
             let deliverAll: @Sendable () -> Void = {
                 for (message, keys, handles) in items {

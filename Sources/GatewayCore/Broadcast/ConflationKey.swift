@@ -9,16 +9,32 @@ public struct ConflationKey: Hashable, Sendable {
         case resyncBySnapshot
     }
 
-    public let namespace: String
-    /// The stream within the namespace, e.g. `price.update|BTC/USDT` or a depth room.
-    public let stream: String
+    /// The stream: what replaces what (a price room's updates), or what chains (a book).
+    public let stream: Stream
     public let policy: Policy
 
-    public init(namespace: String, stream: String, policy: Policy) {
-        self.namespace = namespace
+    /// A stream of one namespace: an event in one room (`price.update` to `prices:BTC/USDT`),
+    /// and what it is about when one room carries several (`market.status` of each symbol to
+    /// the whole namespace). Built by the namespaces from their typed rooms; the engine only
+    /// compares it.
+    public struct Stream: Hashable, Sendable {
+        public let room: RoomKey
+        public let event: String
+        public let subject: String
+
+        public init(room: RoomKey, event: String, subject: String = "") {
+            self.room = room
+            self.event = event
+            self.subject = subject
+        }
+    }
+
+    public init(_ stream: Stream, policy: Policy) {
         self.stream = stream
         self.policy = policy
     }
+
+    public var namespace: NamespacePath { stream.room.namespace }
 }
 
 /// A WebSocket session's conflation bookkeeping, made when it first queues a conflatable frame

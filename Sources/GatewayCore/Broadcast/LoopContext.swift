@@ -50,10 +50,10 @@ public final class LoopContext: @unchecked Sendable {
         if members.isEmpty { rooms[key] = nil }
     }
 
-    /// The local sessions in a room (admin operations; copies the list).
-    public func members(of key: RoomKey) -> [EngineSession] {
+    /// The local sockets in a room (admin operations; copies the list).
+    public func sockets(in key: RoomKey) -> [NamespaceSocket] {
         eventLoop.preconditionInEventLoop()
-        return rooms[key].map { Array($0.sessions) } ?? []
+        return rooms[key].map { Array($0.sockets) } ?? []
     }
 
     /// Writes one encoded message to every local member of `key`; returns how many got it.
@@ -104,23 +104,11 @@ public final class LoopContext: @unchecked Sendable {
     }
 }
 
-/// A room within a namespace. The empty room name is the whole namespace.
-public struct RoomKey: Hashable, Sendable {
-    public let namespace: String
-    public let room: String
-
-    public init(namespace: String, room: String) {
-        self.namespace = namespace
-        self.room = room
-    }
-
-    public static func everyone(in namespace: String) -> RoomKey { RoomKey(namespace: namespace, room: "") }
-}
-
-/// The local members of one room: a dense array of sessions to iterate on every broadcast,
-/// plus positions for O(1) removal (swap with the last).
+/// The local members of one room: a dense array of sessions to iterate on every broadcast (the
+/// sockets beside it, for admin operations), plus positions for O(1) removal (swap with the last).
 final class RoomMembers {
     private(set) var sessions: ContiguousArray<EngineSession> = []
+    private(set) var sockets: ContiguousArray<NamespaceSocket> = []
     private var positions: [ObjectIdentifier: Int] = [:]
 
     var isEmpty: Bool { sessions.isEmpty }
@@ -130,14 +118,17 @@ final class RoomMembers {
         guard positions[id] == nil else { return }
         positions[id] = sessions.count
         sessions.append(socket.session)
+        sockets.append(socket)
     }
 
     func remove(_ socket: NamespaceSocket) {
         let id = ObjectIdentifier(socket.session)
         guard let position = positions.removeValue(forKey: id) else { return }
         let last = sessions.removeLast()
+        let lastSocket = sockets.removeLast()
         if position < sessions.count {
             sessions[position] = last
+            sockets[position] = lastSocket
             positions[ObjectIdentifier(last)] = position
         }
     }

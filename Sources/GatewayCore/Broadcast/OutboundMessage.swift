@@ -19,8 +19,8 @@ public struct OutboundMessage: Sendable {
     }
 
     /// An event whose payload is already JSON text (the broadcast fast path).
-    public static func event(namespace: String, name: String, payloadJSON: String, conflation: ConflationKey? = nil) -> OutboundMessage {
-        var header = EncodedFrame(text: "4" + SocketPacket.eventText(namespace: namespace, event: name, payloadJSON: payloadJSON))
+    public static func event(namespace: NamespacePath, name: String, payloadJSON: String, conflation: ConflationKey? = nil) -> OutboundMessage {
+        var header = EncodedFrame(text: "4" + SocketPacket.eventText(namespace: namespace.value, event: name, payloadJSON: payloadJSON))
         header.conflation = conflation
         return OutboundMessage(header: header)
     }

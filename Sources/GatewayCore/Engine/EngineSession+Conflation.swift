@@ -32,7 +32,7 @@ extension EngineSession {
     }
 
     func countConflated(_ key: ConflationKey) {
-        metrics.namespace(key.namespace).conflated.increment(by: 1)
+        metrics.namespace(key.namespace.value).conflated.increment(by: 1)
     }
 
     /// Takes the next frame off the backlog; a resync marker asks for its snapshot instead, and

@@ -7,10 +7,10 @@ public struct RateLimitKey: Hashable, Sendable {
         case connection(String)
     }
 
-    public let namespace: String
+    public let namespace: NamespacePath
     public let owner: Owner
 
-    public init(namespace: String, owner: Owner) {
+    public init(namespace: NamespacePath, owner: Owner) {
         self.namespace = namespace
         self.owner = owner
     }
@@ -25,8 +25,8 @@ public struct RateLimitKey: Hashable, Sendable {
     /// serves (no `|`), and the id comes last, so distinct keys never share a name.
     public var storageName: String {
         switch owner {
-        case .user(let id): namespace + "|user:" + id
-        case .connection(let id): namespace + "|conn:" + id
+        case .user(let id): namespace.value + "|user:" + id
+        case .connection(let id): namespace.value + "|conn:" + id
         }
     }
 }

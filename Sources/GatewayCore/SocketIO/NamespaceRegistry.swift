@@ -1,17 +1,18 @@
 /// The namespaces a server serves, fixed at start-up.
 public struct NamespaceRegistry: Sendable {
-    private let handlers: [String: any NamespaceHandler]
+    private let handlers: [NamespacePath: any NamespaceHandler]
 
     public init(_ handlers: [any NamespaceHandler]) {
-        var byName: [String: any NamespaceHandler] = [:]
+        var byPath: [NamespacePath: any NamespaceHandler] = [:]
         for handler in handlers {
-            precondition(handler.name.hasPrefix("/"), "namespace names start with /")
-            byName[handler.name] = handler
+            precondition(handler.name.value.hasPrefix("/"), "namespace paths start with /")
+            byPath[handler.name] = handler
         }
-        self.handlers = byName
+        self.handlers = byPath
     }
 
-    public func handler(for namespace: String) -> (any NamespaceHandler)? { handlers[namespace] }
+    public func handler(for namespace: NamespacePath) -> (any NamespaceHandler)? { handlers[namespace] }
 
-    public var names: [String] { handlers.keys.sorted() }
+    /// Every namespace served, in path order.
+    public var paths: [NamespacePath] { handlers.keys.sorted { $0.value < $1.value } }
 }

@@ -8,29 +8,30 @@ import SocketIOCodec
 public final class NamespaceSocket: @unchecked Sendable {
     /// The public Socket.IO id (not the secret Engine.IO sid).
     public let id: String
-    public let namespace: String
+    public let namespace: NamespacePath
     public let session: EngineSession
-    /// What the namespace's `authorize` attached (e.g. the authenticated principal).
-    public let context: (any Sendable)?
     /// The CONNECT payload.
     public let auth: JSONValue
     /// This namespace's metric handles, looked up once.
     let metrics: NamespaceMetrics
-    public private(set) var rooms: Set<String> = []
+    public private(set) var rooms: Set<RoomKey> = []
     public private(set) var isConnected = true
-    /// Namespace-specific state, owned by the handler.
-    public var userState: AnyObject?
+    /// The user the socket acts for, when its namespace authenticated one (admin kicks by
+    /// user match it).
+    public var owner: String?
+    /// The connection the socket belongs to (for a server-side namespace DISCONNECT).
+    private weak var connection: SocketIOConnection?
 
     private var nextAckID: UInt64 = 0
     private var pendingAcks: [UInt64: ([JSONValue]) -> Void] = [:]
     static let maximumPendingAcks = 256
 
-    init(id: String, namespace: String, session: EngineSession, context: (any Sendable)?, auth: JSONValue) {
-        metrics = session.metrics.namespace(namespace)
+    init(id: String, namespace: NamespacePath, session: EngineSession, auth: JSONValue, connection: SocketIOConnection) {
+        metrics = session.metrics.namespace(namespace.value)
         self.id = id
         self.namespace = namespace
         self.session = session
-        self.context = context
+        self.connection = connection
         self.auth = auth
     }
 
@@ -39,7 +40,7 @@ public final class NamespaceSocket: @unchecked Sendable {
     // MARK: Sending
 
     public func emit(_ event: String, _ arguments: [JSONValue] = []) {
-        sendPacket(.event(event, arguments, namespace: namespace))
+        sendPacket(.event(event, arguments, namespace: namespace.value))
     }
 
     /// Emits with an ack request; `callback` runs with the client's ack arguments.
@@ -48,7 +49,7 @@ public final class NamespaceSocket: @unchecked Sendable {
         let ackID = nextAckID
         nextAckID += 1
         pendingAcks[ackID] = callback
-        sendPacket(.event(event, arguments, namespace: namespace, ackID: ackID))
+        sendPacket(.event(event, arguments, namespace: namespace.value, ackID: ackID))
     }
 
     /// Emits an event whose payload is already JSON text.
@@ -82,14 +83,16 @@ public final class NamespaceSocket: @unchecked Sendable {
 
     // MARK: Rooms
 
-    public func join(_ room: String) {
-        guard isConnected, !room.isEmpty, rooms.insert(room).inserted else { return }
-        session.loopContext.join(self, key: RoomKey(namespace: namespace, room: room))
+    /// Joins a room of this socket's namespace (the whole-namespace room is joined on connect).
+    public func join(_ room: RoomKey) {
+        precondition(room.namespace == namespace, "\(room.name) is a room of \(room.namespace), not \(namespace)")
+        guard isConnected, !room.isWholeNamespace, rooms.insert(room).inserted else { return }
+        session.loopContext.join(self, key: room)
     }
 
-    public func leave(_ room: String) {
+    public func leave(_ room: RoomKey) {
         guard rooms.remove(room) != nil else { return }
-        session.loopContext.leave(self, key: RoomKey(namespace: namespace, room: room))
+        session.loopContext.leave(self, key: room)
     }
 
     func joinNamespaceRoom() {
@@ -99,7 +102,7 @@ public final class NamespaceSocket: @unchecked Sendable {
     /// Leaves every room; called once when the socket goes.
     func detach() {
         isConnected = false
-        for room in rooms { session.loopContext.leave(self, key: RoomKey(namespace: namespace, room: room)) }
+        for room in rooms { session.loopContext.leave(self, key: room) }
         rooms.removeAll()
         session.loopContext.leave(self, key: .everyone(in: namespace))
         pendingAcks.removeAll()
@@ -110,6 +113,6 @@ public final class NamespaceSocket: @unchecked Sendable {
     /// Server-side namespace disconnect: the client gets DISCONNECT for this namespace.
     public func disconnect() {
         guard isConnected else { return }
-        (session.handler as? SocketIOConnection)?.disconnectFromServer(self)
+        connection?.disconnectFromServer(self)
     }
 }

@@ -11,9 +11,14 @@ public final class SocketIOConnection: EngineMessageHandler {
     private let registry: NamespaceRegistry
     private let metrics: GatewayMetrics
     private let logger: Logger
-    private var sockets: [String: NamespaceSocket] = [:]
+    /// The joined namespaces: each socket with its handler and the handler's state for it.
+    private var sockets: [NamespacePath: Joined] = [:]
+    private struct Joined {
+        let socket: NamespaceSocket
+        let binding: any NamespaceBinding
+    }
     /// Namespaces whose CONNECT is being decided elsewhere (a deferred decision).
-    private var joining: Set<String> = []
+    private var joining: Set<NamespacePath> = []
     private var assembler: BinaryAssembler?
     private var connectDeadline: LoopTimer?
     private let connectTimeout: TimeAmount
@@ -35,7 +40,7 @@ public final class SocketIOConnection: EngineMessageHandler {
         self.maxFailedConnects = maxFailedConnects
     }
 
-    public func socket(for namespace: String) -> NamespaceSocket? { sockets[namespace] }
+    public func socket(for namespace: NamespacePath) -> NamespaceSocket? { sockets[namespace]?.socket }
 
     public func sessionOpened(_ session: EngineSession) {
         // A client that never joins a namespace is closed after connectTimeout. The task holds
@@ -88,14 +93,12 @@ public final class SocketIOConnection: EngineMessageHandler {
         connectDeadline?.cancel()
         let open = sockets.values
         sockets.removeAll()
-        for socket in open { remove(socket, reason: reason) }
+        for joined in open { remove(joined, reason: reason) }
     }
 
     public func resync(_ key: ConflationKey, on session: EngineSession) {
-        guard let socket = sockets[key.namespace], let handler = registry.handler(for: key.namespace) else {
-            return session.endResync(key)
-        }
-        handler.resync(key, socket: socket)
+        guard let joined = sockets[key.namespace] else { return session.endResync(key) }
+        joined.binding.resync(key, socket: joined.socket)
     }
 
     // MARK: Packets
@@ -105,24 +108,24 @@ public final class SocketIOConnection: EngineMessageHandler {
         case .connect:
             connect(packet, on: session)
         case .disconnect:
-            guard let socket = sockets.removeValue(forKey: packet.namespace) else {
+            guard let joined = sockets.removeValue(forKey: NamespacePath(packet.namespace)) else {
                 return violation(session, "DISCONNECT for a namespace that is not joined")
             }
-            remove(socket, reason: .clientNamespaceDisconnect)
+            remove(joined, reason: .clientNamespaceDisconnect)
         case .event, .binaryEvent:
-            guard let socket = sockets[packet.namespace] else {
+            guard let joined = sockets[NamespacePath(packet.namespace)] else {
                 return violation(session, "EVENT for a namespace that is not joined")
             }
-            guard let handler = registry.handler(for: packet.namespace), let name = packet.eventName else { return }
-            metrics.countReceived(socket.metrics)
-            let ack = packet.ackID.map { Acknowledgement(socket: socket, id: $0) }
-            handler.received(event: name, arguments: packet.eventArguments, ack: ack, from: socket)
+            guard let name = packet.eventName else { return }
+            metrics.countReceived(joined.socket.metrics)
+            let ack = packet.ackID.map { Acknowledgement(socket: joined.socket, id: $0) }
+            joined.binding.received(event: name, arguments: packet.eventArguments, ack: ack, from: joined.socket)
         case .ack, .binaryAck:
-            guard let socket = sockets[packet.namespace] else {
+            guard let joined = sockets[NamespacePath(packet.namespace)] else {
                 return violation(session, "ACK for a namespace that is not joined")
             }
             if let id = packet.ackID, case .array(let arguments)? = packet.data {
-                socket.receivedAck(id: id, arguments: arguments)
+                joined.socket.receivedAck(id: id, arguments: arguments)
             }
         case .connectError:
             violation(session, "CONNECT_ERROR sent by a client")
@@ -130,7 +133,7 @@ public final class SocketIOConnection: EngineMessageHandler {
     }
 
     private func connect(_ packet: SocketPacket, on session: EngineSession) {
-        let namespace = packet.namespace
+        let namespace = NamespacePath(packet.namespace)
         guard sockets[namespace] == nil, !joining.contains(namespace) else {
             return violation(session, "second CONNECT for a joined namespace")
         }
@@ -138,44 +141,51 @@ public final class SocketIOConnection: EngineMessageHandler {
             // Labelled `other`: the namespace is the peer's string, and a label per string
             // would let anyone grow /metrics without end.
             metrics.connectErrors(namespace: "other", code: "INVALID_NAMESPACE").increment(by: 1)
-            session.send(OutboundMessage(.connectError("Invalid namespace", namespace: namespace)))
+            session.send(OutboundMessage(.connectError("Invalid namespace", namespace: namespace.value)))
             return refused(on: session, byAddress: true)
         }
         // An address that keeps sending refused CONNECTs is answered without a look at its
         // token: checking signatures is the expensive part of a CONNECT.
         if let retryAfterMs = connectAttempts.retryAfterMs(session.handshake.remoteAddress, now: LimitClock.now()) {
             metrics.countRefusal(.failedConnectsPerAddress)
-            metrics.connectErrors(namespace: namespace, code: "RATE_LIMIT").increment(by: 1)
+            metrics.connectErrors(namespace: namespace.value, code: "RATE_LIMIT").increment(by: 1)
             let data = JSONValue.object(["code": "RATE_LIMIT", "retryAfterMs": .int(retryAfterMs)])
             let message = "Too many refused connection attempts from your address; try again in \((retryAfterMs + 999) / 1000) s."
-            session.send(OutboundMessage(.connectError(message, data: data, namespace: namespace)))
+            session.send(OutboundMessage(.connectError(message, data: data, namespace: namespace.value)))
             return refused(on: session, byAddress: false)
         }
-        let auth = packet.data ?? .object([])
-        apply(handler.authorize(ConnectRequest(namespace: namespace, auth: auth, handshake: session.handshake, eventLoop: session.eventLoop)), handler: handler, auth: auth, on: session)
+        authorize(handler, auth: packet.data ?? .object([]), on: session)
     }
 
-    private func apply(_ decision: ConnectDecision, handler: any NamespaceHandler, auth: JSONValue, on session: EngineSession) {
+    /// Asks `handler` (its types opened here, so its admission and state keep them).
+    private func authorize<Handler: NamespaceHandler>(_ handler: Handler, auth: JSONValue, on session: EngineSession) {
+        let request = ConnectRequest(namespace: handler.name, auth: auth, handshake: session.handshake, eventLoop: session.eventLoop)
+        apply(handler.authorize(request), handler: handler, auth: auth, on: session)
+    }
+
+    private func apply<Handler: NamespaceHandler>(
+        _ decision: ConnectDecision<Handler.Admission>, handler: Handler, auth: JSONValue, on session: EngineSession
+    ) {
         let namespace = handler.name
         switch decision {
         case .reject(let message, let data):
             let code = data?["code"]?.stringValue ?? "REJECTED"
-            metrics.connectErrors(namespace: namespace, code: code).increment(by: 1)
-            session.send(OutboundMessage(.connectError(message, data: data, namespace: namespace)))
+            metrics.connectErrors(namespace: namespace.value, code: code).increment(by: 1)
+            session.send(OutboundMessage(.connectError(message, data: data, namespace: namespace.value)))
             // Token refusals count against the address too; a busy or maintenance refusal is
             // the server's state, not the client's doing.
             refused(on: session, byAddress: ["UNAUTHORIZED", "TOKEN_EXPIRED", "FORBIDDEN"].contains(code))
-        case .accept(let context, let reply):
-            let socket = NamespaceSocket(id: reply.socketID ?? SessionID.make(), namespace: namespace, session: session, context: context, auth: auth)
-            sockets[namespace] = socket
+        case .accept(let admission, let reply):
+            let socket = NamespaceSocket(id: reply.socketID ?? SessionID.make(), namespace: namespace, session: session, auth: auth, connection: self)
             connectDeadline?.cancel()
             connectDeadline = nil
             socket.joinNamespaceRoom()
             socket.metrics.connections.increment(by: 1)
             socket.metrics.connectionsTotal.increment(by: 1)
             let data = JSONValue.object([JSONMember("sid", .string(socket.id))] + reply.fields)
-            session.send(OutboundMessage(SocketPacket(type: .connect, namespace: namespace, data: data)))
-            handler.connected(socket)
+            session.send(OutboundMessage(SocketPacket(type: .connect, namespace: namespace.value, data: data)))
+            let state = handler.connected(socket, admission: admission)
+            sockets[namespace] = Joined(socket: socket, binding: HandlerBinding(handler: handler, state: state))
         case .deferred(let later):
             joining.insert(namespace)
             later.hop(to: session.eventLoop).whenComplete { [self] result in
@@ -183,7 +193,7 @@ public final class SocketIOConnection: EngineMessageHandler {
                 let decision = (try? result.get()) ?? .reject(message: "The connection could not be decided; try again.", data: nil)
                 guard !session.isClosed else {
                     // Nobody to answer: what an acceptance took is given back.
-                    if case .accept(let context, _) = decision { handler.abandoned(context) }
+                    if case .accept(let admission, _) = decision { handler.abandoned(admission) }
                     return
                 }
                 apply(decision, handler: handler, auth: auth, on: session)
@@ -207,16 +217,16 @@ public final class SocketIOConnection: EngineMessageHandler {
     /// Server-initiated namespace disconnect: DISCONNECT to the client, then cleanup. When it
     /// was the last namespace the client closes the connection itself (python does).
     func disconnectFromServer(_ socket: NamespaceSocket) {
-        guard sockets[socket.namespace] === socket else { return }
+        guard let joined = sockets[socket.namespace], joined.socket === socket else { return }
         sockets[socket.namespace] = nil
-        socket.session.send(OutboundMessage(SocketPacket(type: .disconnect, namespace: socket.namespace)))
-        remove(socket, reason: .serverNamespaceDisconnect)
+        socket.session.send(OutboundMessage(SocketPacket(type: .disconnect, namespace: socket.namespace.value)))
+        remove(joined, reason: .serverNamespaceDisconnect)
     }
 
-    private func remove(_ socket: NamespaceSocket, reason: DisconnectReason) {
-        socket.detach()
-        socket.metrics.connections.decrement(by: 1)
-        registry.handler(for: socket.namespace)?.disconnected(socket, reason: reason)
+    private func remove(_ joined: Joined, reason: DisconnectReason) {
+        joined.socket.detach()
+        joined.socket.metrics.connections.decrement(by: 1)
+        joined.binding.disconnected(joined.socket, reason: reason)
     }
 
     // MARK: Errors

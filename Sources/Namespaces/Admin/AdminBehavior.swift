@@ -1,30 +1,36 @@
 import GatewayJSON
 import GatewayCore
+import Logging
 import NIOCore
 
 /// `/admin`: tokens with role admin only. Sockets sit in room `admin`, which gets `admin.stats`
 /// every 5 s and `admin.alert`s.
 struct AdminBehavior: NamespaceBehavior {
-    static let path = "/admin"
+    /// Nothing of its own per socket beyond the shared context.
+    typealias SocketData = Void
+    static let path: NamespacePath = "/admin"
     static let descriptor = NamespaceDescriptor(
         path: path, configurationKey: "admin", defaultRateLimit: .init(points: 200, duration: 1, blockDuration: 60)
-    ) { GatewayNamespace(AdminBehavior(bus: $0.bus), services: $0.services) }
+    ) { GatewayNamespace(AdminBehavior(bus: $0.bus, operations: AdminOperations(services: $0.services), logger: $0.services.logger), services: $0.services) }
     /// Admin broadcasts go through the bus: to every instance in cluster mode.
     let bus: any GatewayBus
+    let operations: AdminOperations
+    let logger: Logger
     let access = Access.roles([.admin])
     let enforcesTokenExpiry = true
+    /// Admins end maintenance, so they can connect during it.
+    let staysOpenInMaintenance = true
 
-    func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {
+    func connected(_ socket: NamespaceSocket, context: Context) {
         socket.join(Room.admins)
     }
 
-    func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {
-        let operations = AdminOperations(services: services)
+    func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, context: Context) -> EventOutcome? {
         if event.hasPrefix("admin.") {
-            var metadata = GatewayNamespace<AdminBehavior>.metadata(socket, state: state)
+            var metadata = GatewayNamespace<AdminBehavior>.metadata(socket, context: context)
             metadata["admin.event"] = "\(event)"
             if let command = payload?["command"]?.stringValue { metadata["admin.command"] = "\(command)" }
-            services.logger.notice("Admin request", metadata: metadata)
+            logger.notice("Admin request", metadata: metadata)
         }
         switch event {
         case "admin.broadcast":
@@ -32,10 +38,10 @@ struct AdminBehavior: NamespaceBehavior {
             case .failure(let error): return .failure(error)
             case .success(let broadcast):
                 bus.broadcast(broadcast)
-                return .success(fields: [JSONMember("namespaces", .array(broadcast.namespaces.map { .string($0) }))])
+                return .success(fields: [JSONMember("namespaces", .array(broadcast.namespaces.map { .string($0.value) }))])
             }
         case "admin.command":
-            return command(payload, operations: operations, socket: socket, services: services)
+            return command(payload, socket: socket)
         case "admin.metrics":
             return .success(fields: [JSONMember("metrics", operations.stats())])
         default:
@@ -43,7 +49,7 @@ struct AdminBehavior: NamespaceBehavior {
         }
     }
 
-    private func command(_ payload: JSONValue?, operations: AdminOperations, socket: NamespaceSocket, services: GatewayServices) -> EventOutcome {
+    private func command(_ payload: JSONValue?, socket: NamespaceSocket) -> EventOutcome {
         switch payload?["command"]?.stringValue {
         case "kick":
             guard let target = AdminOperations.KickTarget(payload) else {

@@ -20,9 +20,9 @@ public struct AdminOperations: Sendable {
     public struct Broadcast: Sendable {
         public let message: String
         public let level: String
-        public let namespaces: [String]
+        public let namespaces: [NamespacePath]
 
-        public init(message: String, level: String, namespaces: [String]) {
+        public init(message: String, level: String, namespaces: [NamespacePath]) {
             self.message = message
             self.level = level
             self.namespaces = namespaces
@@ -31,7 +31,7 @@ public struct AdminOperations: Sendable {
         /// The body `parse` reads (what crosses the cluster bus).
         public var json: JSONValue {
             .object([
-                "message": .string(message), "level": .string(level), "namespaces": .array(namespaces.map { .string($0) }),
+                "message": .string(message), "level": .string(level), "namespaces": .array(namespaces.map { .string($0.value) }),
             ])
         }
 
@@ -52,10 +52,10 @@ public struct AdminOperations: Sendable {
                 guard let list = requested.arrayValue?.compactMap(\.stringValue), !list.isEmpty else {
                     return .failure(ClientError(.invalidPayload, "'namespaces' must be a non-empty list of namespace names."))
                 }
-                if let unknown = list.first(where: { !AdminOperations.namespaces.contains($0) }) {
+                if let unknown = list.first(where: { !AdminOperations.namespaces.contains(NamespacePath($0)) }) {
                     return .failure(ClientError(.invalidPayload, "Unknown namespace '\(unknown)'."))
                 }
-                namespaces = list
+                namespaces = list.map { NamespacePath($0) }
             }
             return .success(Broadcast(message: message, level: level, namespaces: namespaces))
         }
@@ -67,7 +67,7 @@ public struct AdminOperations: Sendable {
             .object(["level": .string(broadcast.level), "message": .string(broadcast.message), "ts": .number(String(WallClock.milliseconds()))])
         )
         for namespace in broadcast.namespaces {
-            services.publisher.emit(namespace: namespace, event: "system.broadcast", payloadJSON: payload)
+            services.publisher.emit(to: .everyone(in: namespace), event: "system.broadcast", payloadJSON: payload)
         }
         services.logger.info("System broadcast", metadata: ["broadcast.level": "\(broadcast.level)", "broadcast.namespaces": "\(broadcast.namespaces)"])
     }
@@ -102,16 +102,15 @@ public struct AdminOperations: Sendable {
             context.eventLoop.submit {
                 var closed = Set<ObjectIdentifier>()
                 for namespace in AdminOperations.namespaces {
-                    for session in context.members(of: .everyone(in: namespace)) where !closed.contains(ObjectIdentifier(session)) {
-                        guard let socket = (session.handler as? SocketIOConnection)?.socket(for: namespace) else { continue }
+                    for socket in context.sockets(in: .everyone(in: namespace)) where !closed.contains(ObjectIdentifier(socket.session)) {
                         let matches: Bool
                         switch target {
-                        case .user(let userId): matches = socket.state?.principal?.userId == userId
+                        case .user(let userId): matches = socket.owner == userId
                         case .socket(let id): matches = socket.id == id
                         }
                         if matches {
-                            closed.insert(ObjectIdentifier(session))
-                            session.close(reason: .kicked)
+                            closed.insert(ObjectIdentifier(socket.session))
+                            socket.session.close(reason: .kicked)
                         }
                     }
                 }
@@ -132,9 +131,8 @@ public struct AdminOperations: Sendable {
         // newest per symbol (thousands of learned symbols must not bury a slow socket).
         let statuses = services.symbols.known.map { symbol in
             let payload = JSONSerializer.serialize(.object(["symbol": .string(symbol), "status": .string(status), "ts": .number(ts)]))
-            let conflation = ConflationKey(namespace: MarketBehavior.path, stream: "market.status|" + symbol, policy: .latestWins)
-            let message = OutboundMessage.event(namespace: MarketBehavior.path, name: "market.status", payloadJSON: payload, conflation: conflation)
-            return Publication(message, namespace: MarketBehavior.path, room: "")
+            let message = OutboundMessage.event(namespace: MarketBehavior.path, name: "market.status", payloadJSON: payload, conflation: .marketStatus(symbol))
+            return Publication(message, to: .everyone(in: MarketBehavior.path))
         }
         services.publisher.publish(statuses)
         services.logger.notice("Maintenance mode changed", metadata: ["maintenance.enabled": "\(enabled)"])
@@ -154,7 +152,7 @@ public struct AdminOperations: Sendable {
         let totals = services.metrics.totals
         let rates = services.trafficRates.current
         return .object([
-            "connections": .object(AdminOperations.namespaces.map { JSONMember($0, .int(services.connections.count($0))) }),
+            "connections": .object(AdminOperations.namespaces.map { JSONMember($0.value, .int(services.connections.count($0.value))) }),
             "engineConnections": .int(services.metrics.totals.engineSessions.load(ordering: .relaxed)),
             "uniqueUsers": .int(services.uniqueUsers),
             "messagesInPerSecond": .double(rates.inPerSecond),

@@ -16,15 +16,6 @@ public enum DepthCadence: String, CaseIterable, Sendable {
         }
     }
 
-    /// The cadence and symbol of a depth room's name.
-    static func parse(room: String) -> (DepthCadence, String)? {
-        for cadence in allCases {
-            let prefix = Room.depth("", cadence: cadence).name
-            if room.hasPrefix(prefix) { return (cadence, String(room.dropFirst(prefix.count))) }
-        }
-        return nil
-    }
-
     /// Every depth room of a symbol, one per cadence.
-    static func rooms(_ symbol: String) -> [Room] { allCases.map { Room.depth(symbol, cadence: $0) } }
+    static func rooms(_ symbol: String) -> [Room] { allCases.map { Room.depth(symbol: symbol, cadence: $0) } }
 }

@@ -7,7 +7,7 @@ extension MarketState {
     /// The newest price, ticker and stats payloads of `symbol`, as `[{"event","payload"}]`.
     public func latestValues(of symbol: String) -> JSONValue {
         .array(latestValues.all(symbol: symbol).map { value in
-            .object(["event": .string(value.event), "payload": .fragment(value.payload)])
+            .object(["event": .string(value.stream.event), "payload": .fragment(value.payload)])
         })
     }
 
@@ -18,10 +18,11 @@ extension MarketState {
         guard let items = answer.arrayValue else { return }
         feedLoop.execute { [self] in
             for item in items {
-                guard let event = item["event"]?.stringValue, LatestValues.events.contains(event), let payload = item["payload"] else { continue }
+                // Another instance's answer: its event names are checked against ours.
+                guard let stream = item["event"]?.stringValue.flatMap(LatestStream.init(rawValue:)), let payload = item["payload"] else { continue }
                 let text = JSONSerializer.serialize(payload)
-                if latestValues.replace(event, symbol: symbol, payload: text, ifNewerThanHeld: Self.timestamp) {
-                    emitLatest(event, room: Self.room(ofLatest: event, symbol: symbol), payload: text)
+                if latestValues.replace(.init(stream: stream, symbol: symbol), payload: text, ifNewerThanHeld: Self.timestamp) {
+                    emitLatest(stream, symbol: symbol, payload: text)
                 }
             }
         }

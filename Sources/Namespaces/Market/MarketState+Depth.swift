@@ -16,7 +16,7 @@ extension MarketState {
         }
         switch update {
         case .publish(let payload):
-            emitDepth(payload, room: .depth(depth.symbol, cadence: .raw))
+            emitDepth(payload, room: .depth(symbol: depth.symbol, cadence: .raw))
         case .gap:
             // Stale until the next snapshot: nobody gets a delta that does not chain.
             metrics.feedGaps(symbol: depth.symbol).increment(by: 1)
@@ -30,7 +30,7 @@ extension MarketState {
     /// Sends each symbol's merged delta (or snapshot) for one cadence; `symbols` nil: all.
     func flushDepth(_ cadence: DepthCadence, symbols: [String]?) {
         for (symbol, payload) in books.flush(cadence, symbols: symbols, now: .number(String(WallClock.milliseconds()))) {
-            emitDepth(payload, room: .depth(symbol, cadence: cadence))
+            emitDepth(payload, room: .depth(symbol: symbol, cadence: cadence))
         }
     }
 
@@ -38,7 +38,7 @@ extension MarketState {
     func emitDepth(_ payload: String, room: Room) {
         emit(
             to: room, event: "market.depth", payloadJSON: payload,
-            conflation: ConflationKey(namespace: room.namespace, stream: room.name, policy: .resyncBySnapshot)
+            conflation: ConflationKey(room.stream("market.depth"), policy: .resyncBySnapshot)
         )
     }
 }

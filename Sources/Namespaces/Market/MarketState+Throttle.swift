@@ -1,43 +1,33 @@
 import NIOCore
 
 /// Per-channel throttles (SPEC §5 `feed.throttleMs`) on the feed loop, one ``Throttle`` per
-/// event and symbol. Prices, tickers and stats are latest-value data: a lagging socket
+/// stream and symbol. Prices, tickers and stats are latest-value data: a lagging socket
 /// conflates them too.
 extension MarketState {
-    /// The room a latest-value event of `symbol` goes to.
-    static func room(ofLatest event: String, symbol: String) -> Room {
-        switch event {
-        case "price.update": .prices(symbol)
-        case "market.ticker": .market("ticker", symbol)
-        default: .market("stats", symbol)
-        }
-    }
-
-    func publishThrottled(event: String, symbol: String, payload: String) {
-        let room = Self.room(ofLatest: event, symbol: symbol)
-        latestValues.set(event, symbol: symbol, payload: payload)
-        let interval = throttleIntervals[event] ?? .zero
-        guard interval > .zero else { return emitLatest(event, room: room, payload: payload) }
-        let key = event + "|" + symbol
+    func publishThrottled(_ stream: LatestStream, symbol: String, payload: String) {
+        let key = LatestStream.Key(stream: stream, symbol: symbol)
+        latestValues.set(key, payload: payload)
+        let interval = throttleIntervals[stream.event] ?? .zero
+        guard interval > .zero else { return emitLatest(stream, symbol: symbol, payload: payload) }
         var throttle = throttles[key] ?? Throttle()
-        switch throttle.offer((room, payload), now: NIODeadline.now(), interval: interval) {
+        switch throttle.offer(payload, now: NIODeadline.now(), interval: interval) {
         case .send:
-            emitLatest(event, room: room, payload: payload)
+            emitLatest(stream, symbol: symbol, payload: payload)
         case .hold(let flushAt):
             if let flushAt {
-                feedLoop.scheduleTask(deadline: flushAt) { [self] in flushThrottled(key: key, event: event) }
+                feedLoop.scheduleTask(deadline: flushAt) { [self] in flushThrottled(key) }
             }
         }
         throttles[key] = throttle
     }
 
-    private func flushThrottled(key: String, event: String) {
+    private func flushThrottled(_ key: LatestStream.Key) {
         guard var throttle = throttles[key] else { return }
-        switch throttle.flush(now: NIODeadline.now(), interval: throttleIntervals[event] ?? .zero) {
-        case .send(let (room, payload)):
-            emitLatest(event, room: room, payload: payload)
+        switch throttle.flush(now: NIODeadline.now(), interval: throttleIntervals[key.stream.event] ?? .zero) {
+        case .send(let payload):
+            emitLatest(key.stream, symbol: key.symbol, payload: payload)
         case .wait(let deadline):
-            feedLoop.scheduleTask(deadline: deadline) { [self] in flushThrottled(key: key, event: event) }
+            feedLoop.scheduleTask(deadline: deadline) { [self] in flushThrottled(key) }
         case .nothing:
             break
         }

@@ -25,7 +25,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     /// Feed loop only.
     var books: DepthBooks
     /// Feed loop only; keyed by event and symbol.
-    var throttles: [String: Throttle<(room: Room, payload: String)>] = [:]
+    var throttles: [LatestStream.Key: Throttle<String>] = [:]
     /// Per event, the least time between two messages of one symbol (SPEC §5 feed.throttleMs).
     let throttleIntervals: [String: TimeAmount]
     private let queue: FeedIngestQueue
@@ -96,20 +96,19 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         feedLoop.preconditionInEventLoop()
         switch message {
         case .tick(let tick):
-            publishThrottled(event: "price.update", symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick))
+            publishThrottled(.price, symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick))
         case .trade(let trade):
             let (priceTrade, marketTrades) = MarketPayloads.trade(trade)
-            emit(to: .prices(trade.symbol), event: "price.trade", payloadJSON: priceTrade)
-            emit(to: .market("trades", trade.symbol), event: "market.trades", payloadJSON: marketTrades)
+            emit(to: .prices(symbol: trade.symbol), event: "price.trade", payloadJSON: priceTrade)
+            emit(to: .market(.trades, symbol: trade.symbol), event: "market.trades", payloadJSON: marketTrades)
         case .ticker(let symbol, let payload):
-            publishThrottled(event: "market.ticker", symbol: symbol, payload: JSONSerializer.serialize(payload))
+            publishThrottled(.ticker, symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .stats(let symbol, let payload):
-            publishThrottled(event: "market.stats", symbol: symbol, payload: JSONSerializer.serialize(payload))
+            publishThrottled(.stats, symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .status(let symbol, let status, let ts):
             emit(
-                to: Room(namespace: MarketBehavior.path, name: ""), event: "market.status",
-                payloadJSON: MarketPayloads.status(symbol: symbol, status: status, ts: ts),
-                conflation: ConflationKey(namespace: MarketBehavior.path, stream: "market.status|" + symbol, policy: .latestWins)
+                to: .everyone(in: MarketBehavior.path), event: "market.status",
+                payloadJSON: MarketPayloads.status(symbol: symbol, status: status, ts: ts), conflation: .marketStatus(symbol)
             )
         case .depth(let depth):
             publishDepth(depth)
@@ -117,20 +116,22 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     }
 
     /// Prices, tickers and stats: a socket that falls behind gets only the newest.
-    func emitLatest(_ event: String, room: Room, payload: String) {
-        emit(
-            to: room, event: event, payloadJSON: payload,
-            conflation: ConflationKey(namespace: room.namespace, stream: event + "|" + room.name, policy: .latestWins)
-        )
+    func emitLatest(_ stream: LatestStream, symbol: String, payload: String) {
+        let room = stream.room(symbol)
+        emit(to: room, event: stream.event, payloadJSON: payload, conflation: ConflationKey(room.stream(stream.event), policy: .latestWins))
+    }
+
+    func emit(to room: Room, event: String, payloadJSON: String, conflation: ConflationKey? = nil) {
+        emit(to: room.key, event: event, payloadJSON: payloadJSON, conflation: conflation)
     }
 
     /// Encodes once; inside a feed batch the message waits for the batch's single send.
-    func emit(to room: Room, event: String, payloadJSON: String, conflation: ConflationKey? = nil) {
+    func emit(to room: RoomKey, event: String, payloadJSON: String, conflation: ConflationKey? = nil) {
         let message = OutboundMessage.event(namespace: room.namespace, name: event, payloadJSON: payloadJSON, conflation: conflation)
         if batch != nil {
-            batch!.append(Publication(message, namespace: room.namespace, room: room.name))
+            batch!.append(Publication(message, to: room))
         } else {
-            publisher.publish(message, namespace: room.namespace, rooms: [room.name], ordered: false)
+            publisher.publish(message, to: [room], ordered: false)
         }
     }
 
@@ -142,7 +143,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             guard stillIdle() else { return false }
             books.forget(symbol)
             latestValues.remove(symbol: symbol)
-            for event in LatestValues.events { throttles[event + "|" + symbol] = nil }
+            for stream in LatestStream.allCases { throttles[.init(stream: stream, symbol: symbol)] = nil }
             return true
         }
     }
@@ -152,10 +153,9 @@ public final class MarketState: FeedSink, @unchecked Sendable {
 
     // MARK: State on subscribe
 
-    /// The latest payload of `event` (`price.update`, `market.ticker`, `market.stats`) for each
-    /// symbol that has one, as JSON fragments.
-    func latest(_ event: String, symbols: [String]) -> [JSONValue] {
-        latestValues.latest(event, symbols: symbols)
+    /// The latest payload of `stream` for each symbol that has one, as JSON fragments.
+    func latest(_ stream: LatestStream, symbols: [String]) -> [JSONValue] {
+        latestValues.latest(stream, symbols: symbols)
     }
 
     /// Takes the books' snapshots on the feed loop and runs `join` on the socket's loop before

@@ -4,64 +4,67 @@ import GatewayCore
 /// `/prices`: public ticks and trades per symbol, rooms `prices:{symbol}`.
 struct PricesBehavior: NamespaceBehavior {
     let market: MarketState?
-    static let path = "/prices"
+    let subscriptions: Subscriptions
+    /// Nothing of its own per socket beyond the shared context.
+    typealias SocketData = Void
+    static let path: NamespacePath = "/prices"
     static let descriptor = NamespaceDescriptor(
         path: path, configurationKey: "prices", defaultRateLimit: .init(points: 100, duration: 1, blockDuration: 60)
-    ) { GatewayNamespace(PricesBehavior(market: $0.market), services: $0.services) }
+    ) { GatewayNamespace(PricesBehavior(market: $0.market, subscriptions: $0.services.subscriptions), services: $0.services) }
     let access = Access.anyone
     let announcesConnection = true
     static let example = #"{"symbols":["BTC/USDT"]}"#
 
-    func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome? {
+    func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, context: Context) -> EventOutcome? {
         switch event {
-        case "subscribe": subscribe(payload, socket: socket, state: state, services: services)
-        case "unsubscribe": unsubscribe(payload, socket: socket, state: state, services: services)
+        case "subscribe": subscribe(payload, socket: socket, context: context)
+        case "unsubscribe": unsubscribe(payload, socket: socket, context: context)
         default: nil
         }
     }
 
     /// The requested symbols, all configured, or the error to send.
-    private func symbols(_ payload: JSONValue?, services: GatewayServices) -> Result<[String], ClientError> {
+    private func symbols(_ payload: JSONValue?) -> Result<[String], ClientError> {
         Payload.strings(payload, key: "symbols", example: Self.example).flatMap { symbols in
-            RoomSubscriptions.unknownSymbol(symbols, services: services).map { .failure($0) } ?? .success(symbols)
+            subscriptions.unknownSymbol(symbols).map { .failure($0) } ?? .success(symbols)
         }
     }
 
-    private func subscribe(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome {
+    private func subscribe(_ payload: JSONValue?, socket: NamespaceSocket, context: Context) -> EventOutcome {
         let symbols: [String]
-        switch self.symbols(payload, services: services) {
+        switch self.symbols(payload) {
         case .failure(let error): return .failure(error)
         case .success(let values): symbols = values
         }
-        let held = RoomSubscriptions.priceSymbols(of: socket)
-        let limit = services.settings.maxSymbolsPerConnection
+        let held = Set(context.subscribed.compactMap(\.symbol))
+        let limit = subscriptions.settings.maxSymbolsPerConnection
         guard held.union(symbols).count <= limit else {
             return .failure(ClientError(.subscriptionLimit, "At most \(limit) symbols per connection; nothing was subscribed."))
         }
-        if let error = RoomSubscriptions.join(symbols.map(Room.prices), socket: socket, state: state, services: services) {
+        if let error = subscriptions.join(symbols.map { Room.prices(symbol: $0) }, socket: socket, context: context) {
             return .failure(error)
         }
         let list = JSONValue.array(symbols.map { .string($0) })
         // Read after joining, on this loop: any newer update is already queued behind us.
-        let latest = market?.latest("price.update", symbols: symbols) ?? []
+        let latest = market?.latest(.price, symbols: symbols) ?? []
         return .success(
             fields: [JSONMember("symbols", list), JSONMember("latest", .array(latest))],
-            confirmation: ("subscription.confirmed", .object(["namespace": .string(name), "symbols": list])),
+            confirmation: ("subscription.confirmed", .object(["namespace": .string(name.value), "symbols": list])),
             followUps: latest.map { ("price.update", $0) }
         )
     }
 
-    private func unsubscribe(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome {
+    private func unsubscribe(_ payload: JSONValue?, socket: NamespaceSocket, context: Context) -> EventOutcome {
         let symbols: [String]
-        switch self.symbols(payload, services: services) {
+        switch self.symbols(payload) {
         case .failure(let error): return .failure(error)
         case .success(let values): symbols = values
         }
-        RoomSubscriptions.leave(symbols.map(Room.prices), socket: socket, state: state, services: services)
+        subscriptions.leave(symbols.map { Room.prices(symbol: $0) }, socket: socket, context: context)
         let list = JSONValue.array(symbols.map { .string($0) })
         return .success(
             fields: [JSONMember("symbols", list)],
-            confirmation: ("subscription.confirmed", .object(["namespace": .string(name), "unsubscribed": list]))
+            confirmation: ("subscription.confirmed", .object(["namespace": .string(name.value), "unsubscribed": list]))
         )
     }
 }

@@ -7,7 +7,7 @@ enum Authentication {
     enum Outcome {
         case anonymous
         case authenticated(Principal)
-        case refused(ConnectDecision)
+        case refused(message: String, code: String)
     }
 
     static func authenticate(_ request: ConnectRequest, services: GatewayServices) -> Outcome {
@@ -15,17 +15,17 @@ enum Authentication {
         switch request.auth["token"] {
         case .string(let value)?: token = value
         case nil, .null?: token = request.handshake.bearerToken
-        default: return .refused(refusal("The auth token must be a string.", code: "UNAUTHORIZED"))
+        default: return .refused(message: "The auth token must be a string.", code: "UNAUTHORIZED")
         }
         guard let token else { return .anonymous }
         do {
             return .authenticated(try services.authenticator.verify(token, now: services.now()))
         } catch {
-            return .refused(refusal(error.message, code: error.code.rawValue))
+            return .refused(message: error.message, code: error.code.rawValue)
         }
     }
 
-    static func refusal(_ message: String, code: String) -> ConnectDecision {
+    static func refusal<Admission>(_ message: String, code: String) -> ConnectDecision<Admission> {
         .reject(message: message, data: .object(["code": .string(code)]))
     }
 }

@@ -8,9 +8,10 @@ import NIOCore
 /// authenticate the CONNECT, hold connection slots, rate-limit events, answer `ping`, send
 /// acks or `error` events, and watch the token's expiry.
 final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
+    typealias Context = SocketContext<Behavior.SocketData>
     let behavior: Behavior
     let services: GatewayServices
-    var name: String { behavior.name }
+    var name: NamespacePath { behavior.name }
 
     init(_ behavior: Behavior, services: GatewayServices) {
         self.behavior = behavior
@@ -27,12 +28,12 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
 
     // MARK: Connect
 
-    func authorize(_ request: ConnectRequest) -> ConnectDecision {
+    func authorize(_ request: ConnectRequest) -> ConnectDecision<Admission> {
         logged(decide(request), request)
     }
 
     /// Refusals are bad input as far as the log goes: bounded, and never the token.
-    private func logged(_ decision: ConnectDecision, _ request: ConnectRequest) -> ConnectDecision {
+    private func logged(_ decision: ConnectDecision<Admission>, _ request: ConnectRequest) -> ConnectDecision<Admission> {
         switch decision {
         case .reject(_, let data):
             BadInputLog.shared.log(services.logger, "Connection refused", metadata: [
@@ -47,13 +48,13 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         }
     }
 
-    private func decide(_ request: ConnectRequest) -> ConnectDecision {
-        if name != "/admin", let message = services.maintenance.message {
+    private func decide(_ request: ConnectRequest) -> ConnectDecision<Admission> {
+        if !behavior.staysOpenInMaintenance, let message = services.maintenance.message {
             return Authentication.refusal(message, code: "MAINTENANCE")
         }
         var principal: Principal?
         switch Authentication.authenticate(request, services: services) {
-        case .refused(let decision): return decision
+        case .refused(let message, let code): return Authentication.refusal(message, code: code)
         case .anonymous: principal = nil
         case .authenticated(let verified): principal = verified
         }
@@ -65,7 +66,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
                 return Authentication.refusal("Your role '\(principal.role.rawValue)' may not use \(name).", code: "FORBIDDEN")
             }
         }
-        let ipSlot = name + "|" + AddressKey.of(request.handshake.remoteAddress)
+        let ipSlot = name.value + "|" + AddressKey.of(request.handshake.remoteAddress)
         guard services.ipSockets.acquire(ipSlot) else {
             return Authentication.refusal("Too many connections from your address.", code: "CONNECTION_LIMIT")
         }
@@ -74,7 +75,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         }
         // The per-user cap may be cluster-wide: then the slot is decided in Redis.
         let userId = principal.userId
-        let decided: @Sendable (Bool) -> ConnectDecision = { [self] taken in
+        let decided: @Sendable (Bool) -> ConnectDecision<Admission> = { [self] taken in
             guard taken else {
                 services.ipSockets.release(ipSlot)
                 let limit = services.settings.maxConnectionsPerUser
@@ -89,10 +90,10 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
     }
 
     /// The acceptance, once the slots are held.
-    private func admit(_ request: ConnectRequest, principal: Principal?, ipSlot: String, userSlot: String?) -> ConnectDecision {
-        let accept = { (recovery: RecoveryPlan?) -> ConnectDecision in
+    private func admit(_ request: ConnectRequest, principal: Principal?, ipSlot: String, userSlot: String?) -> ConnectDecision<Admission> {
+        let accept = { (recovery: RecoveryPlan?) -> ConnectDecision<Admission> in
             .accept(
-                context: Admission(principal: principal, ipSlot: ipSlot, userSlot: userSlot, recovery: recovery),
+                Admission(principal: principal, ipSlot: ipSlot, userSlot: userSlot, recovery: recovery),
                 reply: recovery?.reply ?? ConnectReply()
             )
         }
@@ -107,26 +108,23 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
     }
 
     /// A deferred acceptance whose client left meanwhile: its slots go back.
-    func abandoned(_ context: (any Sendable)?) {
-        guard let admission = context as? Admission else { return }
+    func abandoned(_ admission: Admission) {
         services.ipSockets.release(admission.ipSlot)
         if let slot = admission.userSlot { services.userSockets.release(slot) }
         // A session taken for this socket goes back, so the client can still recover with it.
         if case .restored(let session, _, _)? = admission.recovery { services.userEvents.keep(session) }
     }
 
-    func connected(_ socket: NamespaceSocket) {
-        let admission = socket.context as? Admission
-        let state = SocketState(principal: admission?.principal, socket: socket)
-        state.heldIpSlot = admission?.ipSlot
-        state.heldUserSlot = admission?.userSlot
-        state.recovery = admission?.recovery
-        socket.userState = state
-        services.connections.acquire(name)
+    func connected(_ socket: NamespaceSocket, admission: Admission) -> Context {
+        let state = Context(principal: admission.principal, socket: socket, data: behavior.socketData(recovery: admission.recovery))
+        state.heldIpSlot = admission.ipSlot
+        state.heldUserSlot = admission.userSlot
+        socket.owner = admission.principal?.userId
+        services.connections.acquire(name.value)
         if behavior.announcesConnection {
             socket.emit("connection.authenticated", [
                 .object([
-                    "sid": .string(socket.id), "namespace": .string(name),
+                    "sid": .string(socket.id), "namespace": .string(name.value),
                     "userId": state.principal.map { .string($0.userId) } ?? .null,
                 ])
             ])
@@ -134,42 +132,40 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         if let principal = state.principal, watchesExpiry(of: principal) {
             scheduleExpiry(socket, state: state, principal: principal)
         }
-        behavior.connected(socket, state: state, services: services)
-        services.logger.debug("Socket connected", metadata: Self.metadata(socket, state: state).merging([
-            "recovery": "\(state.recovery.map { if case .restored = $0 { "recovered" } else { "fresh" } } ?? "off")",
+        behavior.connected(socket, context: state)
+        services.logger.debug("Socket connected", metadata: Self.metadata(socket, context: state).merging([
+            "recovery": "\(admission.recovery.map { if case .restored = $0 { "recovered" } else { "fresh" } } ?? "off")",
         ]) { $1 })
+        return state
     }
 
     /// Who a log line is about: socket id, namespace, user id (never the token).
-    static func metadata(_ socket: NamespaceSocket, state: SocketState) -> Logger.Metadata {
+    static func metadata<Data>(_ socket: NamespaceSocket, context: SocketContext<Data>) -> Logger.Metadata {
         [
             "socket.id": "\(socket.id)", "namespace": "\(socket.namespace)",
-            "user.id": "\(state.principal?.userId ?? "-")",
+            "user.id": "\(context.principal?.userId ?? "-")",
         ]
     }
 
-    func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason) {
-        guard let state = socket.state else { return }
-        services.logger.debug("Socket disconnected", metadata: Self.metadata(socket, state: state).merging(["close.reason": "\(reason.rawValue)"]) { $1 })
-        behavior.disconnected(socket, state: state, reason: reason, services: services)
-        services.connections.release(name)
+    func disconnected(_ socket: NamespaceSocket, state: Context, reason: DisconnectReason) {
+        services.logger.debug("Socket disconnected", metadata: Self.metadata(socket, context: state).merging(["close.reason": "\(reason.rawValue)"]) { $1 })
+        behavior.disconnected(socket, context: state, reason: reason)
+        services.connections.release(name.value)
         state.cancelTimers()
         if !state.rateKey.isShared { services.rateLimits.forget(key: state.rateKey) }
-        RoomSubscriptions.release(state.subscribedRooms, state: state, namespace: name, services: services)
+        services.subscriptions.releaseAll(state, namespace: name)
         if let slot = state.heldIpSlot { services.ipSockets.release(slot) }
         if let slot = state.heldUserSlot { services.userSockets.release(slot) }
-        socket.userState = nil
     }
 
-    func resync(_ key: ConflationKey, socket: NamespaceSocket) {
-        behavior.resync(key, socket: socket, services: services)
+    func resync(_ key: ConflationKey, socket: NamespaceSocket, state: Context) {
+        behavior.resync(key, socket: socket, context: state)
     }
 
     // MARK: Events
 
-    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket) {
-        guard let state = socket.state else { return }
-        let policy = services.settings.rateLimits[name] ?? NamespaceSettings.defaultRateLimits["/"]!
+    func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket, state: Context) {
+        let policy = services.settings.rateLimits[name] ?? NamespaceSettings.defaultRateLimits[.root]!
         switch services.rateLimits.take(key: state.rateKey, policy: policy, now: services.now(), on: socket.eventLoop) {
         case .now(let decision):
             handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: decision)
@@ -178,7 +174,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             // local bucket); the event waits on this socket's loop. A client with more checks
             // waiting than that is decided by its local bucket at once: what waits stays
             // bounded, and a slow Redis never turns into refusals.
-            guard state.rateChecksInFlight < SocketState.maximumRateChecksInFlight else {
+            guard state.rateChecksInFlight < maximumRateChecksInFlight else {
                 services.metrics.countLocalRateDecision(reason: .busy)
                 let decision = services.rateLimits.takeLocally(key: state.rateKey, policy: policy, now: services.now())
                 return handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: decision)
@@ -186,17 +182,17 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             state.rateChecksInFlight += 1
             decision.hop(to: socket.eventLoop).whenComplete { [self] result in
                 state.rateChecksInFlight -= 1
-                guard let state = socket.state else { return }
+                guard socket.isConnected else { return }
                 handle(event: event, arguments: arguments, ack: ack, socket: socket, state: state, decision: (try? result.get()) ?? .allowed)
             }
         }
     }
 
     private func handle(
-        event: String, arguments: [JSONValue], ack: Acknowledgement?, socket: NamespaceSocket, state: SocketState, decision: TokenBucket.Decision
+        event: String, arguments: [JSONValue], ack: Acknowledgement?, socket: NamespaceSocket, state: Context, decision: TokenBucket.Decision
     ) {
         if case .refused(let retryAfterMs) = decision {
-            services.metrics.countRateLimited(namespace: name)
+            services.metrics.countRateLimited(namespace: name.value)
             let error = ClientError(.rateLimit, "Too many requests; wait \(retryAfterMs) ms.", retryAfterMs: retryAfterMs)
             EventReply.failure(error, event: event, ack: ack, socket: socket)
             return
@@ -209,7 +205,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         case "auth.refresh" where behavior.enforcesTokenExpiry || state.principal != nil:
             outcome = refresh(payload, socket: socket, state: state)
         default:
-            outcome = behavior.handle(event, payload: payload, socket: socket, state: state, services: services)
+            outcome = behavior.handle(event, payload: payload, socket: socket, context: state)
                 ?? .failure(.unknownEvent(event))
         }
         reply(outcome, event: event, ack: ack, socket: socket)
@@ -240,7 +236,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
 
     // MARK: Token lifetime
 
-    private func refresh(_ payload: JSONValue?, socket: NamespaceSocket, state: SocketState) -> EventOutcome {
+    private func refresh(_ payload: JSONValue?, socket: NamespaceSocket, state: Context) -> EventOutcome {
         guard let token = payload?["token"]?.stringValue else {
             return .failure(ClientError(.invalidPayload, "Send {\"token\":\"<JWT>\"} with a newer token."))
         }
@@ -269,7 +265,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
 
     /// The token's `exp` passed: `/user` and `/admin` disconnect; elsewhere the socket stays,
     /// without the premium tier.
-    private func expired(_ socket: NamespaceSocket, state: SocketState) {
+    private func expired(_ socket: NamespaceSocket, state: Context) {
         guard !behavior.enforcesTokenExpiry, let principal = state.principal else {
             socket.emit("error", [
                 .object(["code": "TOKEN_EXPIRED", "message": "Your token expired; reconnect with a new one or send auth.refresh before it expires."])
@@ -277,13 +273,13 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
             return socket.disconnect()
         }
         state.principal = Principal(userId: principal.userId, role: principal.role, tier: .free, expiresAt: principal.expiresAt)
-        behavior.premiumExpired(socket, state: state, services: services)
+        behavior.premiumExpired(socket, context: state)
     }
 
     /// `auth.expiring` `expiryWarningSeconds` before `exp`, then TOKEN_EXPIRED and a
     /// disconnect at `exp`, unless `auth.refresh` moved them. Delays are planned by
     /// ``TokenExpiryPlan``: none overflows, and one cut short plans again when it fires.
-    private func scheduleExpiry(_ socket: NamespaceSocket, state: SocketState, principal: Principal, warned: Bool = false) {
+    private func scheduleExpiry(_ socket: NamespaceSocket, state: Context, principal: Principal, warned: Bool = false) {
         state.cancelTimers()
         let services = services
         let plan = TokenExpiryPlan(expiresAt: principal.expiresAt, now: services.now(), warningSeconds: services.settings.expiryWarningSeconds)
@@ -298,7 +294,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         case .now, .later: break
         }
         state.expiry = socket.eventLoop.scheduleTask(in: plan.expireIn) { [weak self, weak socket] in
-            guard let self, let socket, socket.isConnected, let state = socket.state else { return }
+            guard let self, let socket, socket.isConnected else { return }
             guard plan.isFinal else {
                 return scheduleExpiry(socket, state: state, principal: principal, warned: plan.warning != .later)
             }

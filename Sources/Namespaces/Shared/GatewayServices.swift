@@ -30,11 +30,12 @@ public final class GatewayServices: Sendable {
     public let userEvents: UserEventHub
     let userSockets: any ConnectionCountStore
     let ipSockets: any ConnectionCountStore
-    let userChannels: QuotaCounter
     /// Symbols with a subscriber here (cluster mode: the bus follows only those).
     public let symbolInterest = SymbolInterest()
     /// The symbols clients may subscribe to: configured, or learned from the feed.
     public let symbols: SymbolCatalog
+    /// Symbol-room subscriptions (`/prices`, `/market`) and their limits.
+    let subscriptions: Subscriptions
 
     public init(
         settings: NamespaceSettings,
@@ -60,8 +61,10 @@ public final class GatewayServices: Sendable {
         self.now = now
         self.userSockets = userSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerUser)
         self.ipSockets = ipSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerIp)
-        userChannels = QuotaCounter(limit: settings.maxChannelsPerUser)
         symbols = settings.learnedSymbolsLimit.map { SymbolCatalog(learningUpTo: $0) } ?? SymbolCatalog(symbols: settings.symbols)
+        subscriptions = Subscriptions(
+            settings: settings, userQuota: QuotaCounter(limit: settings.maxChannelsPerUser), symbolInterest: symbolInterest, symbols: symbols, metrics: metrics
+        )
         userEvents = UserEventHub(
             publisher: self.publisher, metrics: metrics, settings: settings.recovery, interest: recoveryInterest, shared: sharedRecovery, now: now
         )

@@ -21,10 +21,15 @@ enum EventOutcome: Sendable {
 }
 
 /// What makes one namespace different; ``GatewayNamespace`` does the shared work (tokens,
-/// connection caps, rate limits, `ping`, acks and errors, token expiry).
+/// connection caps, rate limits, `ping`, acks and errors, token expiry). A behaviour is built
+/// with the parts it uses (its descriptor's `make` hands them over) and sees no other.
 protocol NamespaceBehavior: Sendable {
+    /// What the behaviour keeps per socket besides the shared ``SocketContext`` (none: Void).
+    associatedtype SocketData = Void
+    typealias Context = SocketContext<SocketData>
+
     /// The namespace's path (`/prices`); its entry in ``GatewayNamespaces`` is `descriptor`.
-    static var path: String { get }
+    static var path: NamespacePath { get }
     var access: Access { get }
     /// `/user` and `/admin`: `auth.refresh`, `auth.expiring`, TOKEN_EXPIRED disconnect.
     var enforcesTokenExpiry: Bool { get }
@@ -36,30 +41,40 @@ protocol NamespaceBehavior: Sendable {
     var hasPremiumChannels: Bool { get }
     /// `/user`: connection state recovery (`pid`/`offset`) for sockets that opt in.
     var offersRecovery: Bool { get }
+    /// `/admin`: open during maintenance (admins end it), when the others refuse CONNECTs.
+    var staysOpenInMaintenance: Bool { get }
 
-    func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices)
-    /// A lagging socket skipped part of a chained stream; see ``NamespaceHandler/resync(_:socket:)``.
-    func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices)
-    /// Before the shared clean-up (slots, timers) runs.
-    func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices)
+    /// The behaviour's data for a socket that just connected (`recovery`: the plan of a socket
+    /// that opted into connection state recovery).
+    func socketData(recovery: RecoveryPlan?) -> SocketData
+    func connected(_ socket: NamespaceSocket, context: Context)
+    /// A lagging socket skipped part of a chained stream; see ``NamespaceHandler/resync(_:socket:state:)``.
+    func resync(_ key: ConflationKey, socket: NamespaceSocket, context: Context)
+    /// Before the shared clean-up (slots, timers, subscriptions) runs.
+    func disconnected(_ socket: NamespaceSocket, context: Context, reason: DisconnectReason)
     /// The premium tier of a connected token ended (its `exp` passed without `auth.refresh`) on a
     /// namespace that keeps the socket: give up what only that tier may hold.
-    func premiumExpired(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices)
+    func premiumExpired(_ socket: NamespaceSocket, context: Context)
     /// nil: this namespace has no such event.
-    func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, state: SocketState, services: GatewayServices) -> EventOutcome?
+    func handle(_ event: String, payload: JSONValue?, socket: NamespaceSocket, context: Context) -> EventOutcome?
 }
 
 extension NamespaceBehavior {
-    var name: String { Self.path }
+    var name: NamespacePath { Self.path }
     var enforcesTokenExpiry: Bool { false }
     var limitsSocketsPerUser: Bool { false }
     var announcesConnection: Bool { false }
     var hasPremiumChannels: Bool { false }
     var offersRecovery: Bool { false }
-    func resync(_ key: ConflationKey, socket: NamespaceSocket, services: GatewayServices) { socket.session.endResync(key) }
-    func connected(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {}
-    func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason, services: GatewayServices) {}
-    func premiumExpired(_ socket: NamespaceSocket, state: SocketState, services: GatewayServices) {}
+    var staysOpenInMaintenance: Bool { false }
+    func resync(_ key: ConflationKey, socket: NamespaceSocket, context: Context) { socket.session.endResync(key) }
+    func connected(_ socket: NamespaceSocket, context: Context) {}
+    func disconnected(_ socket: NamespaceSocket, context: Context, reason: DisconnectReason) {}
+    func premiumExpired(_ socket: NamespaceSocket, context: Context) {}
+}
+
+extension NamespaceBehavior where SocketData == Void {
+    func socketData(recovery: RecoveryPlan?) {}
 }
 
 /// Payload helpers shared by the subscription events.

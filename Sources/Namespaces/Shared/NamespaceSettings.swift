@@ -18,9 +18,9 @@ public struct NamespaceSettings: Sendable {
     /// Sockets per client IP per namespace.
     public var maxConnectionsPerIp: Int
     /// Token bucket per namespace name.
-    public var rateLimits: [String: TokenBucket.Policy]
+    public var rateLimits: [NamespacePath: TokenBucket.Policy]
     /// `/market` channels only premium-tier tokens may subscribe to.
-    public var premiumChannels: Set<String>
+    public var premiumChannels: Set<MarketChannel>
     /// `auth.expiring` goes out this long before a connected token expires.
     public var expiryWarningSeconds: Double
     /// Connection state recovery on `/user`.
@@ -28,7 +28,7 @@ public struct NamespaceSettings: Sendable {
     /// Per-channel throttles of market data.
     public var throttles: FeedThrottles
 
-    public static let marketChannels = ["stats", "depth", "trades", "ticker"]
+    public static let marketChannels = MarketChannel.allCases.map(\.rawValue)
     public static let userChannels = ["orders", "positions", "wallet"]
     public static let depthCadences = ["raw", "100ms", "1000ms"]
 
@@ -39,8 +39,8 @@ public struct NamespaceSettings: Sendable {
         maxRoomsPerNamespace: Int = 20,
         maxConnectionsPerUser: Int = 5,
         maxConnectionsPerIp: Int = 1000,
-        rateLimits: [String: TokenBucket.Policy] = NamespaceSettings.defaultRateLimits,
-        premiumChannels: Set<String> = [],
+        rateLimits: [NamespacePath: TokenBucket.Policy] = NamespaceSettings.defaultRateLimits,
+        premiumChannels: Set<MarketChannel> = [],
         expiryWarningSeconds: Double = 30,
         recovery: RecoverySettings = RecoverySettings(),
         throttles: FeedThrottles = FeedThrottles()
@@ -58,7 +58,7 @@ public struct NamespaceSettings: Sendable {
         self.expiryWarningSeconds = expiryWarningSeconds
     }
 
-    public static let defaultRateLimits: [String: TokenBucket.Policy] = Dictionary(
+    public static let defaultRateLimits: [NamespacePath: TokenBucket.Policy] = Dictionary(
         uniqueKeysWithValues: GatewayNamespaces.all.map { ($0.path, $0.defaultRateLimit) }
     )
 }

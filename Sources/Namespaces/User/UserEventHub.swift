@@ -50,12 +50,12 @@ public final class UserEventHub: Sendable {
         state.withLockedValue { state in
             let entry = state.log.append(user: userId, channel: channel, event: event, payloadJSON: payloadJSON, now: time, offset: offset)
             publisher.publish(
-                .event(namespace: "/user", name: event, payloadJSON: payloadJSON), namespace: "/user",
-                rooms: [Room.user(channel, user: userId, offsets: false).name], ordered: true
+                .event(namespace: UserBehavior.path, name: event, payloadJSON: payloadJSON),
+                to: [Room.user(channel: channel, user: userId, offsets: false).key], ordered: true
             )
             publisher.publish(
-                .event(namespace: "/user", name: event, payloadJSON: Self.withOffset(entry)), namespace: "/user",
-                rooms: [Room.user(channel, user: userId, offsets: true).name], ordered: true
+                .event(namespace: UserBehavior.path, name: event, payloadJSON: Self.withOffset(entry)),
+                to: [Room.user(channel: channel, user: userId, offsets: true).key], ordered: true
             )
         }
     }
@@ -154,7 +154,7 @@ public final class UserEventHub: Sendable {
                 UserBehavior.join(socket, userId: session.userId, channels: session.channels, offsets: true)
                 // Paced by the socket: a backlog many times slowConsumerBytes still arrives whole.
                 socket.replay(missed.lazy.map { entry in
-                    OutboundMessage.event(namespace: "/user", name: entry.event, payloadJSON: Self.withOffset(entry))
+                    OutboundMessage.event(namespace: UserBehavior.path, name: entry.event, payloadJSON: Self.withOffset(entry))
                 })
             }
         }

@@ -1,0 +1,65 @@
+import GatewayCore
+import GatewayMetrics
+import MarketFeed
+
+/// Subscribing to symbol rooms (`/prices`, `/market`): all-or-nothing, limits checked first (per
+/// socket and the user's quota across sockets), the symbols' interest and the
+/// `gateway_subscriptions` gauge kept in step. What the two subscription namespaces are built with.
+struct Subscriptions: Sendable {
+    let settings: NamespaceSettings
+    /// Subscribed rooms per user across sockets (`limits.maxChannelsPerUser`).
+    let userQuota: QuotaCounter
+    let symbolInterest: SymbolInterest
+    let symbols: SymbolCatalog
+    let metrics: GatewayMetrics
+
+    /// Joins `rooms`, charged to the user's channel quota (when authenticated) and counted in
+    /// `gateway_subscriptions`.
+    func join<Data>(_ rooms: [Room], socket: NamespaceSocket, context: SocketContext<Data>) -> ClientError? {
+        var new: [Room] = []
+        for room in rooms where !context.subscribed.contains(room) && !new.contains(room) { new.append(room) }
+        guard !new.isEmpty else { return nil }
+        if let principal = context.principal {
+            guard userQuota.reserve(principal.userId, amount: new.count) else {
+                let limit = settings.maxChannelsPerUser
+                return ClientError(.subscriptionLimit, "That would pass your limit of \(limit) subscriptions across all your connections; nothing was subscribed.")
+            }
+        }
+        context.subscribed.formUnion(new)
+        for room in new { socket.join(room) }
+        symbolInterest.add(new.compactMap(\.symbol))
+        metrics.namespace(socket.namespace.value).subscriptions.increment(by: Double(new.count))
+        return nil
+    }
+
+    func leave<Data>(_ rooms: [Room], socket: NamespaceSocket, context: SocketContext<Data>) {
+        let held = Set(rooms).intersection(context.subscribed)
+        guard !held.isEmpty else { return }
+        for room in held { socket.leave(room) }
+        context.subscribed.subtract(held)
+        release(held, principal: context.principal?.userId, namespace: socket.namespace)
+    }
+
+    /// Gives back what every subscribed room holds: the user's quota, the symbols' interest and
+    /// the gauge. On disconnect every room still held goes this way, whatever ended the socket
+    /// (client, kick, slow consumer, namespace DISCONNECT, shutdown).
+    func releaseAll<Data>(_ context: SocketContext<Data>, namespace: NamespacePath) {
+        let held = context.subscribed
+        context.subscribed.removeAll()
+        release(held, principal: context.principal?.userId, namespace: namespace)
+    }
+
+    private func release(_ rooms: Set<Room>, principal userId: String?, namespace: NamespacePath) {
+        guard !rooms.isEmpty else { return }
+        symbolInterest.remove(rooms.compactMap(\.symbol))
+        if let userId { userQuota.release(userId, amount: rooms.count) }
+        metrics.namespace(namespace.value).subscriptions.decrement(by: Double(rooms.count))
+    }
+
+    func unknownSymbol(_ symbols: [String]) -> ClientError? {
+        guard let unknown = symbols.first(where: { !self.symbols.isKnown($0) }) else { return nil }
+        let known = self.symbols.known
+        let listed = known.prefix(20).joined(separator: ", ") + (known.count > 20 ? ", … (\(known.count) in all; GET /api/v1/limits lists them)" : "")
+        return ClientError(.unknownSymbol, "Unknown symbol '\(unknown)'. Known symbols: \(known.isEmpty ? "none yet" : listed).")
+    }
+}
