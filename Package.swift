@@ -322,6 +322,7 @@ targets.append(
     .executableTarget(
         name: "GatewayBench",
         dependencies: [
+            "GatewayCore",
             "GatewayJSON",
             "GatewayTLS",
             "MarketFeed",

@@ -17,6 +17,6 @@ struct GatewayBench: AsyncParsableCommand {
             one JSON object with --json. Exit status 1 when no client can get through (the first \
             client to each server is tried before the load starts).
             """,
-        subcommands: [RampCommand.self, FanoutCommand.self, SymbolsCommand.self, BookCommand.self]
+        subcommands: [RampCommand.self, FanoutCommand.self, SymbolsCommand.self, BookCommand.self, LocksCommand.self]
     )
 }

@@ -17,7 +17,8 @@ public final class ClusterUserLog: SharedRecovery {
     private let prefix: String
     private let settings: RecoverySettings
     private let logger: Logger
-    private let connection = NIOLockedValueBox<(redis: RedisConnection, append: String, begin: String)?>(nil)
+    /// The command connection, with the append and begin scripts loaded.
+    private let scripts = ScriptLink(scripts: [ClusterUserLog.appendScript, ClusterUserLog.beginScript])
     private let channels: BusChannels
     /// Recoveries waiting for their marker to come back on the user's bus channel.
     private let markers = NIOLockedValueBox<[String: EventLoopPromise<Void>]>([:])
@@ -56,18 +57,14 @@ public final class ClusterUserLog: SharedRecovery {
         userId: String, channel userChannel: String, event: String, payloadJSON: String, busChannel: String, message: String,
         streamEntry: String?
     ) -> EventLoopFuture<Appended>? {
-        guard let (redis, sha, _) = connection.withLockedValue({ $0 }) else { return nil }
+        guard let redis = scripts.connection else { return nil }
         let arguments = [
-            "EVALSHA", sha, "3", log(userId), trimmed(userId), streamCursor,
             userChannel, event, payloadJSON, String(settings.maxEventsPerUser), windowMs, busChannel,
             String(message.dropLast()),  // the script closes the object after adding the offset
             streamEntry ?? "",
         ]
-        return redis.eventLoop.flatSubmit {
-            redis.send(arguments).map { reply in reply.text.map { .published(id: $0) } ?? .alreadyTaken }
-        }.flatMapErrorThrowing { error in
-            if "\(error)".contains("NOSCRIPT") { redis.eventLoop.execute { redis.close() } }  // reconnects, loads again
-            throw error
+        return redis.evaluate(Self.appendScript, keys: [log(userId), trimmed(userId), streamCursor], arguments: arguments).map { reply in
+            reply.text.map { .published(id: $0) } ?? .alreadyTaken
         }
     }
 
@@ -80,7 +77,7 @@ public final class ClusterUserLog: SharedRecovery {
     /// overlap. A marker that does not come back means the channel is not followed (the
     /// subscribing connection is down): the client starts fresh rather than risk a hole.
     public func begin(userId: String, pid: String?, offset: UInt64?, on eventLoop: any EventLoop) -> EventLoopFuture<SharedRecoveryAnswer>? {
-        guard let (redis, _, sha) = connection.withLockedValue({ $0 }) else { return nil }
+        guard let redis = scripts.connection else { return nil }
         var marker = ""
         var arrived: EventLoopFuture<Void>?
         if pid != nil {
@@ -93,18 +90,10 @@ public final class ClusterUserLog: SharedRecovery {
             marker = BusMessage.marker(token).encoded(origin: "")
             arrived = promise.futureResult
         }
-        let arguments = [
-            "EVALSHA", sha, "3", session(pid ?? ""), log(userId), trimmed(userId),
-            userId, offset.map(StreamOffset.unpack) ?? "", pid == nil ? "0" : "1", channels.user(userId), marker,
-        ]
-        let answered = redis.eventLoop.flatSubmit {
-            redis.send(arguments)
-        }.hop(to: eventLoop).map { [self] reply in
-            answer(reply, pid: pid)
-        }.recover { error in
-            if "\(error)".contains("NOSCRIPT") { redis.eventLoop.execute { redis.close() } }
-            return .unavailable
-        }
+        let arguments = [userId, offset.map(StreamOffset.unpack) ?? "", pid == nil ? "0" : "1", channels.user(userId), marker]
+        let answered = redis.evaluate(Self.beginScript, keys: [session(pid ?? ""), log(userId), trimmed(userId)], arguments: arguments)
+            .hop(to: eventLoop).map { [self] reply in answer(reply, pid: pid) }
+            .recover { _ in .unavailable }  // gone mid-call, or the script was lost (the link loads it again)
         guard let arrived else { return answered }
         return answered.flatMap { answer in
             arrived.map { answer }.recover { _ in
@@ -123,7 +112,7 @@ public final class ClusterUserLog: SharedRecovery {
     }
 
     public func keep(_ kept: RecoverySession) -> EventLoopFuture<Bool>? {
-        guard let redis = connection.withLockedValue({ $0?.redis }) else { return nil }
+        guard let redis = scripts.connection?.redis else { return nil }
         let record = JSONValue.object([
             "sid": .string(kept.sid), "userId": .string(kept.userId),
             "channels": .array(kept.channels.map { .string($0) }), "baseline": .string(StreamOffset.unpack(kept.baseline)),
@@ -179,14 +168,7 @@ public final class ClusterUserLog: SharedRecovery {
 
     /// The connection events are appended and sessions taken on, run with the other links.
     public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
-        RedisLink(name: "user-log", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
-            redis.loadScripts([Self.appendScript, Self.beginScript]).flatMap { [self] shas in
-                connection.withLockedValue { $0 = (redis, shas[0], shas[1]) }
-                return redis.closeFuture
-            }.always { [self] _ in
-                connection.withLockedValue { if $0?.redis === redis { $0 = nil } }
-            }
-        }
+        scripts.link(name: "user-log", address: address, eventLoop: eventLoop, status: status, logger: logger)
     }
 
     /// `a > b` for stream ids (`ms-seq`; numbers, not text, are compared).
@@ -202,7 +184,7 @@ public final class ClusterUserLog: SharedRecovery {
     /// KEYS: the user's stream, its trimmed-through key, the user-events cursor. ARGV: channel,
     /// event, data, cap, window ms, bus channel, bus message without its closing brace, source
     /// entry id or ''. Returns the new id, or nil when the source entry was taken already.
-    static let appendScript = newer + "\n" + """
+    static let appendScript = RedisScript(name: "user-log-append", source: newer + "\n" + """
         if ARGV[8] ~= '' then
           local cursor = redis.call('GET', KEYS[3])
           if cursor and not newer(ARGV[8], cursor) then return false end
@@ -220,13 +202,13 @@ public final class ClusterUserLog: SharedRecovery {
         redis.call('PEXPIRE', KEYS[2], ARGV[5])
         redis.call('PUBLISH', ARGV[6], ARGV[7] .. ',"offset":"' .. id .. '"}')
         return id
-        """
+        """)
 
     /// KEYS: the session, the user's stream, its trimmed-through key. ARGV: user id, the
     /// client's offset or '', '1' when a pid was given, the user's bus channel, the marker to
     /// publish there. Returns `{outcome, last id}`, and for `recovered` also the session, the id
     /// replayed after and the entries after it.
-    static let beginScript = newer + "\n" + """
+    static let beginScript = RedisScript(name: "user-log-begin", source: newer + "\n" + """
         local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
         local lastId = '0-0'
         if #last > 0 then lastId = last[1][1] end
@@ -242,5 +224,5 @@ public final class ClusterUserLog: SharedRecovery {
         local trimmed = redis.call('GET', KEYS[3])
         if trimmed and newer(trimmed, from) then return {'truncated', lastId} end
         return {'recovered', lastId, raw, from, redis.call('XRANGE', KEYS[2], '(' .. from, '+')}
-        """
+        """)
 }

@@ -19,7 +19,8 @@ public final class ClusterUserSlots: ConnectionCountStore {
     private let instanceID: String
     private let lease: TimeAmount
     private let logger: Logger
-    private let connection = NIOLockedValueBox<(redis: RedisConnection, take: String, renew: String)?>(nil)
+    /// The command connection, with the take and renew scripts loaded.
+    private let scripts = ScriptLink(scripts: [ClusterUserSlots.takeScript, ClusterUserSlots.renewScript])
     /// Lease members this instance holds, per user.
     private let held = NIOLockedValueBox<(next: Int, byUser: [String: [String]])>((0, [:]))
 
@@ -40,13 +41,12 @@ public final class ClusterUserSlots: ConnectionCountStore {
     public func acquire(_ userId: String) -> Bool { interest.acquire(userId) }
 
     public func acquire(_ userId: String, on eventLoop: any EventLoop) -> SlotAnswer {
-        guard let (redis, take, _) = connection.withLockedValue({ $0 }) else { return .now(interest.acquire(userId)) }
+        guard let redis = scripts.connection else { return .now(interest.acquire(userId)) }
         let member = held.withLockedValue { held -> String in
             held.next += 1
             return "\(instanceID):\(held.next)"
         }
-        let arguments = ["EVALSHA", take, "1", key(userId), String(interest.limit), leaseMs, member]
-        let taken = redis.eventLoop.flatSubmit { redis.send(arguments) }.flatMap { [self] reply -> EventLoopFuture<Bool> in
+        let taken = redis.evaluate(Self.takeScript, keys: [key(userId)], arguments: [String(interest.limit), leaseMs, member]).flatMap { [self] reply -> EventLoopFuture<Bool> in
             guard case .integer(1) = reply else { return eventLoop.makeSucceededFuture(false) }
             held.withLockedValue { $0.byUser[userId, default: []].append(member) }
             // The user's first socket here: the CONNECT waits until the bus follows their channel.
@@ -54,11 +54,10 @@ public final class ClusterUserSlots: ConnectionCountStore {
                 if !taken { release(lease: member, of: userId) }
                 return taken
             }
-        }.flatMapError { [self] error in
-            // Redis went away mid-call (or lost the script): this socket is counted here only,
-            // and gets its lease at the next renewal.
-            if "\(error)".contains("NOSCRIPT") { redis.eventLoop.execute { redis.close() } }
-            return eventLoop.makeSucceededFuture(interest.acquire(userId))
+        }.flatMapError { [self] _ in
+            // Redis went away mid-call (or lost the script; the link loads it again): this
+            // socket is counted here only, and gets its lease at the next renewal.
+            eventLoop.makeSucceededFuture(interest.acquire(userId))
         }
         return .later(taken)
     }
@@ -76,7 +75,7 @@ public final class ClusterUserSlots: ConnectionCountStore {
             members.remove(at: index)
             held.byUser[userId] = members.isEmpty ? nil : members
         }
-        guard let redis = connection.withLockedValue({ $0?.redis }) else { return }
+        guard let redis = scripts.connection?.redis else { return }
         redis.eventLoop.execute { [self] in _ = redis.send(["ZREM", key(userId), member]) }
     }
 
@@ -86,26 +85,21 @@ public final class ClusterUserSlots: ConnectionCountStore {
 
     /// The connection leases are taken and renewed on, run with the gateway's other Redis links.
     public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
-        RedisLink(name: "connection-leases", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
-            redis.loadScripts([Self.takeScript, Self.renewScript]).flatMap { [self] shas in
-                let (take, renew) = (shas[0], shas[1])
-                connection.withLockedValue { $0 = (redis, take, renew) }
-                // Leases held through an outage are put back at once, then kept alive.
-                renewAll(on: redis, script: renew)
-                let interval = TimeAmount.nanoseconds(lease.nanoseconds / 3)
-                let renewal = redis.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
-                    renewAll(on: redis, script: renew)
-                }
-                return redis.closeFuture.always { _ in renewal.cancel() }
-            }.always { [self] _ in
-                connection.withLockedValue { if $0?.redis === redis { $0 = nil } }
+        scripts.link(name: "connection-leases", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
+            // Leases held through an outage are put back at once, then kept alive.
+            renewAll(on: redis)
+            let interval = TimeAmount.nanoseconds(lease.nanoseconds / 3)
+            let renewal = redis.redis.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+                renewAll(on: redis)
             }
+            redis.redis.closeFuture.whenComplete { _ in renewal.cancel() }
         }
     }
 
     /// Renews this instance's leases, and first gives every local socket one: sockets taken
     /// while Redis was away (counted locally) get theirs here, leases of sockets gone go.
-    private func renewAll(on redis: RedisConnection, script: String) {
+    private func renewAll(on scripted: ScriptedConnection) {
+        let redis = scripted.redis
         let sockets = interest.socketCounts
         let (users, surplus) = held.withLockedValue { held -> ([String: [String]], [(String, String)]) in
             var surplus: [(String, String)] = []
@@ -125,14 +119,12 @@ public final class ClusterUserSlots: ConnectionCountStore {
         }
         for (userId, member) in surplus { _ = redis.send(["ZREM", key(userId), member]) }
         for (userId, members) in users {
-            redis.send(["EVALSHA", script, "1", key(userId), leaseMs] + members).whenFailure { error in
-                if "\(error)".contains("NOSCRIPT") { redis.close() }  // reconnects and loads the scripts again
-            }
+            _ = scripted.evaluate(Self.renewScript, keys: [key(userId)], arguments: [leaseMs] + members)
         }
     }
 
     /// KEYS[1] the user's leases; ARGV: cap, lease ms, new member. 1 when taken, else 0.
-    static let takeScript = """
+    static let takeScript = RedisScript(name: "lease-take", source: """
         local clock = redis.call('TIME')
         local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -140,14 +132,14 @@ public final class ClusterUserSlots: ConnectionCountStore {
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
         redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
         return 1
-        """
+        """)
 
     /// KEYS[1] the user's leases; ARGV: lease ms, then the members to keep alive.
-    static let renewScript = """
+    static let renewScript = RedisScript(name: "lease-renew", source: """
         local clock = redis.call('TIME')
         local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
         for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
         redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
         return #ARGV - 1
-        """
+        """)
 }

@@ -22,8 +22,8 @@ public final class RedisRateLimitStore: RateLimitStore {
     private let logger: Logger
     private let deadline: TimeAmount
     private let onLocalDecision: @Sendable (GatewayMetrics.LocalRateDecision) -> Void
-    /// The command connection and the script's SHA once loaded on it.
-    private let connection = NIOLockedValueBox<(RedisConnection, String)?>(nil)
+    /// The command connection, with the bucket script loaded.
+    private let scripts = ScriptLink(scripts: [RedisRateLimitStore.script])
 
     public init(
         local: LocalRateLimitStore = LocalRateLimitStore(), prefix: String, deadline: TimeAmount = .milliseconds(250), logger: Logger,
@@ -46,13 +46,9 @@ public final class RedisRateLimitStore: RateLimitStore {
     }
 
     public func take(key: RateLimitKey, policy: TokenBucket.Policy, now: Double, on eventLoop: any EventLoop) -> RateLimitAnswer {
-        guard key.isShared, let (redis, sha) = connection.withLockedValue({ $0 }) else {
+        guard key.isShared, let redis = scripts.connection else {
             return .now(local.takeLocally(key: key, policy: policy, now: now))
         }
-        let arguments = [
-            "EVALSHA", sha, "1", prefix + "rl:" + key.storageName,
-            String(policy.points), String(policy.duration), String(policy.blockDuration),
-        ]
         let promise = eventLoop.makePromise(of: TokenBucket.Decision.self)
         // Whichever comes first, Redis's answer or the deadline, decides; the other is ignored.
         let decided = NIOLockedValueBox(false)
@@ -63,19 +59,16 @@ public final class RedisRateLimitStore: RateLimitStore {
             promise.succeed(local.takeLocally(key: key, policy: policy, now: now))
         }
         let timer = eventLoop.scheduleTask(in: deadline) { decide(nil, .slow) }
-        redis.eventLoop.execute {
-            redis.send(arguments).whenComplete { result in
-                timer.cancel()
-                switch result {
-                case .success(.integer(let retryAfterMs)):
-                    decide(retryAfterMs == 0 ? .allowed : .refused(retryAfterMs: Int(retryAfterMs)), nil)
-                case .failure(let error) where "\(error)".contains("NOSCRIPT"):
-                    redis.close()  // the link reconnects and loads the script again
-                    decide(nil, .unavailable)
-                default:
-                    // Redis went away mid-call, or has too many commands waiting: decided here.
-                    decide(nil, .unavailable)
-                }
+        let arguments = [String(policy.points), String(policy.duration), String(policy.blockDuration)]
+        redis.evaluate(Self.script, keys: [prefix + "rl:" + key.storageName], arguments: arguments).whenComplete { result in
+            timer.cancel()
+            switch result {
+            case .success(.integer(let retryAfterMs)):
+                decide(retryAfterMs == 0 ? .allowed : .refused(retryAfterMs: Int(retryAfterMs)), nil)
+            default:
+                // Redis went away mid-call, lost the script (the link loads it again), or has
+                // too many commands waiting: decided here.
+                decide(nil, .unavailable)
             }
         }
         return .later(promise.futureResult)
@@ -83,18 +76,11 @@ public final class RedisRateLimitStore: RateLimitStore {
 
     /// The connection the buckets are taken on, run with the gateway's other Redis links.
     public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
-        RedisLink(name: "rate-limits", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
-            redis.loadScripts([Self.script]).flatMap { [self] shas in
-                connection.withLockedValue { $0 = (redis, shas[0]) }
-                return redis.closeFuture
-            }.always { [self] _ in
-                connection.withLockedValue { if $0?.0 === redis { $0 = nil } }
-            }
-        }
+        scripts.link(name: "rate-limits", address: address, eventLoop: eventLoop, status: status, logger: logger)
     }
 
     /// ``TokenBucket/take(policy:now:)`` in Lua. Returns 0 when allowed, else `retryAfterMs`.
-    static let script = """
+    static let script = RedisScript(name: "token-bucket", source: """
         local points = tonumber(ARGV[1])
         local duration = math.max(tonumber(ARGV[2]), 0.001)
         local block = tonumber(ARGV[3])
@@ -119,5 +105,5 @@ public final class RedisRateLimitStore: RateLimitStore {
         redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now), 'blocked', tostring(now + block))
         redis.call('PEXPIRE', KEYS[1], ttl)
         return math.max(1, math.ceil(block * 1000))
-        """
+        """)
 }

@@ -237,17 +237,30 @@ extension GatewayHTTPServer {
 /// A response that could not be finished because the request turned out malformed.
 private struct ResponseAbandoned: Error {}
 
-/// The `Date` header's value (RFC 9110 IMF-fixdate), formatted once per second.
+/// The `Date` header's value (RFC 9110 IMF-fixdate), formatted once per second per thread: one
+/// lock for every HTTP response of every loop was a queue, and a thread's cache is its own.
 final class HTTPDateCache: Sendable {
-    private let cache = NIOLockedValueBox<(second: Int, text: String)>((-1, ""))
+    /// One thread's last second and its text (touched by that thread only).
+    private final class Entry: @unchecked Sendable {
+        var second = -1
+        var text = ""
+    }
+
+    private let perThread = ThreadSpecificVariable<Entry>()
 
     var now: String {
         let time = Date()
         let second = Int(time.timeIntervalSince1970)
-        return cache.withLockedValue { cache in
-            if cache.second != second { cache = (second, Self.format(time)) }
-            return cache.text
+        let entry = perThread.currentValue ?? {
+            let entry = Entry()
+            perThread.currentValue = entry
+            return entry
+        }()
+        if entry.second != second {
+            entry.second = second
+            entry.text = Self.format(time)
         }
+        return entry.text
     }
 
     private static func format(_ time: Date) -> String {

@@ -125,7 +125,7 @@ public final class RedisConnection: @unchecked Sendable {
         }
         guard let promise = pending.popFirst()?.promise else { return }
         if case .error(let message) = reply {
-            promise.fail(RedisError(.server, message))
+            promise.fail(RedisError.reply(message))
         } else {
             promise.succeed(reply)
         }

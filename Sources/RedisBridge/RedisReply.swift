@@ -24,8 +24,9 @@ public enum RedisReply: Sendable, Equatable {
 /// A Redis failure, worded for the operator's log.
 public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// `overloaded`: refused before sending, because too many commands already wait for
-    /// replies on this connection (``RedisConnection/maximumPending``).
-    public enum Kind: Sendable { case protocolError, server, connection, overloaded }
+    /// replies on this connection (``RedisConnection/maximumPending``). `noScript`: an EVALSHA
+    /// whose script the server does not have (restarted, or SCRIPT FLUSH).
+    public enum Kind: Sendable { case protocolError, server, connection, overloaded, noScript }
     public let kind: Kind
     public let message: String
 
@@ -35,4 +36,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The error an error reply stands for (`NOSCRIPT …` is typed: scripts must be loaded again).
+    static func reply(_ message: String) -> RedisError {
+        RedisError(message.hasPrefix("NOSCRIPT") ? .noScript : .server, message)
+    }
 }

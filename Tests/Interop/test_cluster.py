@@ -281,6 +281,28 @@ def test_a_users_token_bucket_is_shared_by_every_instance(limited_pair):
         conn.close()
 
 
+def test_scripts_flushed_from_redis_are_loaded_again_and_buckets_stay_shared(limited_pair, redis_server):
+    """A Redis restart or SCRIPT FLUSH leaves the instances' script SHAs dangling: the NOSCRIPT
+    answer makes each link reconnect and load its scripts again, and the shared bucket goes on."""
+    a, b = limited_pair
+    redis_server.cli("SCRIPT", "FLUSH")
+    on_a = Conn(a, "/prices", auth={"token": token("flushed-user")})
+    on_b = Conn(b, "/prices", auth={"token": token("flushed-user")})
+    # The first event on each instance meets NOSCRIPT and is decided locally (nothing is
+    # written to Redis); once the link has loaded the scripts again, the bucket is Redis's.
+    key = "rl-" + PREFIX + "rl:/prices|user:flushed-user"
+
+    def bucket_in_redis(conn):
+        assert conn.call("ping")["ok"] in (True, False)
+        return redis_server.cli("EXISTS", key) == "1"
+
+    wait_until(lambda: bucket_in_redis(on_a), timeout=10, message="the bucket script never ran again after SCRIPT FLUSH")
+    redis_server.cli("DEL", key)
+    wait_until(lambda: bucket_in_redis(on_b), timeout=10, message="the other instance never loaded its script again")
+    for conn in (on_a, on_b):
+        conn.close()
+
+
 def test_the_per_user_connection_cap_is_cluster_wide_and_a_crashed_instance_frees_its_slots(tmp_path_factory, redis_server):
     env = {"FEED_SOURCE": "none", "REDIS_URL": redis_server.url, "REDIS_PREFIX": "cap-" + PREFIX,
            "WS_MAX_CONNECTIONS_PER_USER": "2"}

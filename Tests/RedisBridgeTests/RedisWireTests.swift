@@ -25,6 +25,13 @@ struct RedisWireTests {
         ])
     }
 
+    @Test("an error reply is typed: NOSCRIPT means the scripts must be loaded again, anything else is the server's error")
+    func errorKinds() {
+        #expect(RedisError.reply("NOSCRIPT No matching script. Please use EVAL.").kind == .noScript)
+        #expect(RedisError.reply("ERR wrong number of arguments").kind == .server)
+        #expect(RedisError.reply("WRONGTYPE Operation against a key holding the wrong kind of value").kind == .server)
+    }
+
     @Test("bytes that are not RESP are a protocol error, not a crash")
     func garbage() throws {
         let reader = RedisReplyReader()

@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SocketIOCodec
+import Synchronization
 
 /// The Engine.IO server: creates sessions for both transports, finds them by sid for later
 /// polling requests and upgrades, and forgets them when they close. Transport-agnostic: the
@@ -13,10 +14,13 @@ public final class EngineServer: Sendable {
     public let metrics: GatewayMetrics
     private let logger: Logger
     private let makeHandler: @Sendable (EngineSession) -> any EngineMessageHandler
-    private let sessions = NIOLockedValueBox<[String: EngineSession]>([:])
+    /// Sessions by sid, striped: every polling request, upgrade and open and close looks here,
+    /// from every loop.
+    private let sessions = StripedLock<[String: EngineSession]> { [:] }
+    private let liveSessions = Atomic<Int>(0)
     /// The most sessions at once since ``takeSessionPeak()`` last read it.
-    private let sessionPeak = NIOLockedValueBox(0)
-    private let accepting = NIOLockedValueBox(true)
+    private let sessionPeak = Atomic<Int>(0)
+    private let accepting = Atomic<Bool>(true)
     private let pollingConnections = PollingConnections()
     /// Sessions and handshake rates, checked before a session exists.
     public let admission: EngineAdmission
@@ -53,30 +57,27 @@ public final class EngineServer: Sendable {
         }
     }
 
-    public var sessionCount: Int { sessions.withLockedValue { $0.count } }
+    public var sessionCount: Int { liveSessions.load(ordering: .relaxed) }
 
     /// The most sessions there were at once since the last call (a crowd that came and went
     /// between two looks still counts); starts again from the current count.
     public func takeSessionPeak() -> Int {
-        // Under the sessions lock: a session added meanwhile is either in `count` or raises the
-        // peak after the reset (adding takes the two locks one after the other, never nested).
-        sessions.withLockedValue { sessions in
-            sessionPeak.withLockedValue { peak in
-                defer { peak = sessions.count }
-                return max(peak, sessions.count)
-            }
-        }
+        // A session added between the exchange and the load raises the peak again after it.
+        let peak = sessionPeak.exchange(liveSessions.load(ordering: .relaxed), ordering: .relaxed)
+        return max(peak, liveSessions.load(ordering: .relaxed))
     }
 
-    public var isAccepting: Bool { accepting.withLockedValue { $0 } }
+    public var isAccepting: Bool { accepting.load(ordering: .relaxed) }
 
     public func session(_ sid: String) -> EngineSession? {
-        sessions.withLockedValue { $0[sid] }
+        sessions.withLock(for: sid) { $0[sid] }
     }
 
     /// Every live session (for shutdown and admin operations).
     public func allSessions() -> [EngineSession] {
-        sessions.withLockedValue { Array($0.values) }
+        var all: [EngineSession] = []
+        sessions.forEachStripe { all += $0.values }
+        return all
     }
 
     /// Checks a handshake against the admission bounds (and, with `acquire`, takes the session
@@ -110,14 +111,13 @@ public final class EngineServer: Sendable {
         ) { [weak self, metrics, admission] closed in
             metrics.totals.engineSessions.subtract(1, ordering: .relaxed)
             admission.release(closed.handshake.remoteAddress)
-            _ = self?.sessions.withLockedValue { $0.removeValue(forKey: closed.sid) }
+            guard let self, sessions.withLock(for: closed.sid, { $0.removeValue(forKey: closed.sid) }) != nil else { return }
+            liveSessions.subtract(1, ordering: .relaxed)
         }
         session.handler = makeHandler(session)
-        let count = sessions.withLockedValue { sessions in
-            sessions[session.sid] = session
-            return sessions.count
-        }
-        sessionPeak.withLockedValue { $0 = max($0, count) }
+        sessions.withLock(for: session.sid) { $0[session.sid] = session }
+        let count = liveSessions.add(1, ordering: .relaxed).newValue
+        _ = sessionPeak.max(count, ordering: .relaxed)
         metrics.totals.engineSessions.add(1, ordering: .relaxed)
         return session
     }
@@ -201,7 +201,7 @@ public final class EngineServer: Sendable {
 
     /// Stops accepting new sessions (handshakes are refused from now on).
     public func stopAccepting() {
-        accepting.withLockedValue { $0 = false }
+        accepting.store(false, ordering: .relaxed)
     }
 
     /// Closes every session; `prepare` runs first on each session's loop (e.g. a notice).
