@@ -207,7 +207,8 @@ struct GatewayApplication {
         if let redis = configuration.redis {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
-                services: services, market: market, bus: clusterBus, rateLimits: sharedRateLimits, userSlots: userSlots, userLog: userLog,
+                services: services, market: market, bus: bus,
+                clusterParts: ([clusterBus, sharedRateLimits, userSlots, userLog] as [(any RedisLinkSource)?]).compactMap { $0 },
                 eventLoop: group.next(), logger: logger
             ))
             for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }

@@ -1,6 +1,5 @@
 import GatewayJSON
 import GatewayCore
-import Cluster
 import Logging
 import MarketFeed
 import Namespaces
@@ -18,14 +17,11 @@ struct RedisIngestService: Service {
     let readsFeed: Bool
     let services: GatewayServices
     let market: MarketState
-    /// Cluster mode: the bus's links run beside the others and count in the same Redis status.
-    let bus: RedisBus?
-    /// Cluster mode: the shared token buckets' connection.
-    let rateLimits: RedisRateLimitStore?
-    /// Cluster mode: the per-user connection leases' connection.
-    let userSlots: ClusterUserSlots?
-    /// Cluster mode: users' event streams and recovery sessions.
-    let userLog: ClusterUserLog?
+    /// Where stream entries go: this instance's sockets, or the cluster bus.
+    let bus: any GatewayBus
+    /// Cluster mode: the parts with Redis links of their own (bus, shared rate limits, leases,
+    /// user log); theirs run beside these and count in the same Redis status.
+    let clusterParts: [any RedisLinkSource]
     let eventLoop: any EventLoop
     let logger: Logger
 
@@ -67,10 +63,7 @@ struct RedisIngestService: Service {
                 }
             ))
         }
-        if let bus { links += bus.links(address: address, eventLoop: eventLoop, status: status) }
-        if let rateLimits { links.append(rateLimits.link(address: address, eventLoop: eventLoop, status: status)) }
-        if let userSlots { links.append(userSlots.link(address: address, eventLoop: eventLoop, status: status)) }
-        if let userLog { links.append(userLog.link(address: address, eventLoop: eventLoop, status: status)) }
+        for part in clusterParts { links += part.links(address: address, eventLoop: eventLoop, status: status) }
         for link in links { link.start() }
         logger.info("Reading Redis", metadata: ["redis.address": "\(address.description)", "redis.prefix": "\(prefix)", "feed.redis": "\(readsFeed)"])
         try? await gracefulShutdown()
@@ -102,7 +95,7 @@ struct RedisIngestService: Service {
     /// One `{prefix}user-events` entry: `userId`, `event` (a /user event name) and `data` (a
     /// JSON object). Anything else is skipped and counted. In cluster mode every instance reads
     /// the stream and the first to reach an entry puts it on the bus.
-    static func deliverUserEvent(_ entry: RedisSessions.StreamEntry, services: GatewayServices, bus: RedisBus?) {
+    static func deliverUserEvent(_ entry: RedisSessions.StreamEntry, services: GatewayServices, bus: any GatewayBus) {
         let reject = { (reason: String) in
             services.metrics.feedRejected(source: "redis-user-events", reason: reason).increment(by: 1)
             BadInputLog.shared.log(services.logger, "User event skipped", metadata: ["redis.entry": "\(entry.id)", "error.type": "\(reason)"])
@@ -112,11 +105,6 @@ struct RedisIngestService: Service {
         guard let text = entry.fields["data"], let data = try? JSONParser.parse(text), data.isObject else {
             return reject("invalid_data")
         }
-        let payloadJSON = JSONSerializer.serialize(data)
-        if let bus {
-            bus.userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: entry.id)
-        } else {
-            services.userEvents.publish(userId: userId, event: event, payloadJSON: payloadJSON)
-        }
+        bus.userEvent(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data), streamEntry: entry.id)
     }
 }

@@ -13,7 +13,7 @@ import RedisBridge
 /// is the order every instance delivers in, and the stream id is the event's offset
 /// everywhere. A kept session is `{prefix}recovery:{pid}` for the window; one script takes
 /// it (once, by its own user) and reads what it missed.
-public final class ClusterUserLog: SharedRecovery {
+public final class ClusterUserLog: SharedRecovery, RedisLinkSource {
     private let prefix: String
     private let settings: RecoverySettings
     private let logger: Logger
@@ -167,8 +167,8 @@ public final class ClusterUserLog: SharedRecovery {
     // MARK: Redis
 
     /// The connection events are appended and sessions taken on, run with the other links.
-    public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
-        scripts.link(name: "user-log", address: address, eventLoop: eventLoop, status: status, logger: logger)
+    public func links(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> [RedisLink] {
+        [scripts.link(name: "user-log", address: address, eventLoop: eventLoop, status: status, logger: logger)]
     }
 
     /// `a > b` for stream ids (`ms-seq`; numbers, not text, are compared).

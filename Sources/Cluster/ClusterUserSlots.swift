@@ -13,7 +13,7 @@ import RedisBridge
 /// it returns.
 ///
 /// The local counts are the ``UserInterest`` the bus follows users' channels by.
-public final class ClusterUserSlots: ConnectionCountStore {
+public final class ClusterUserSlots: ConnectionCountStore, RedisLinkSource {
     public let interest: UserInterest
     private let prefix: String
     private let instanceID: String
@@ -84,8 +84,8 @@ public final class ClusterUserSlots: ConnectionCountStore {
     // MARK: Redis
 
     /// The connection leases are taken and renewed on, run with the gateway's other Redis links.
-    public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
-        scripts.link(name: "connection-leases", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
+    public func links(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> [RedisLink] {
+        [scripts.link(name: "connection-leases", address: address, eventLoop: eventLoop, status: status, logger: logger) { [self] redis in
             // Leases held through an outage are put back at once, then kept alive.
             renewAll(on: redis)
             let interval = TimeAmount.nanoseconds(lease.nanoseconds / 3)
@@ -93,7 +93,7 @@ public final class ClusterUserSlots: ConnectionCountStore {
                 renewAll(on: redis)
             }
             redis.redis.closeFuture.whenComplete { _ in renewal.cancel() }
-        }
+        }]
     }
 
     /// Renews this instance's leases, and first gives every local socket one: sockets taken

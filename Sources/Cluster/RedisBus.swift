@@ -30,7 +30,7 @@ import RedisBridge
 /// Redis down: local delivery goes on; what is accepted meanwhile reaches this instance's
 /// sockets only, and is counted as `gateway_bus_messages_total{direction="local_only"}`.
 /// When the links are back, the subscriber re-subscribes to what local sockets need.
-public final class RedisBus: GatewayBus {
+public final class RedisBus: GatewayBus, RedisLinkSource {
     public let instanceID: String
     private let local: any GatewayBus
     private let channels: BusChannels
@@ -87,17 +87,13 @@ public final class RedisBus: GatewayBus {
 
     // MARK: GatewayBus
 
-    public func userEvent(userId: String, event: String, payloadJSON: String) {
-        userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: nil)
-    }
-
     /// A user event, from a producer or from the `{prefix}user-events` entry `streamEntry`
     /// (which every instance reads; the first to add it to the user's stream delivers it).
     /// Redis unreachable: delivered to this instance's sockets only, under a local offset.
     public func userEvent(userId: String, event: String, payloadJSON: String, streamEntry: String?) {
         let localOnly: @Sendable () -> Void = { [local, metrics] in
             metrics.busMessages(direction: "local_only").increment(by: 1)
-            local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON)
+            local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: nil)
         }
         let message = BusMessage.userEvent(userId: userId, event: event, payloadJSON: payloadJSON).encoded(origin: instanceID)
         guard let appended = userLog.append(
@@ -297,7 +293,7 @@ public final class RedisBus: GatewayBus {
         metrics.busMessages(direction: "received").increment(by: 1)
         switch message {
         case .userEvent(let userId, let event, let payloadJSON, _):
-            local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON)
+            local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: nil)
         case .broadcast(let body):
             if case .success(let broadcast) = AdminOperations.Broadcast.parse(body) { local.broadcast(broadcast) }
         case .market(let items):

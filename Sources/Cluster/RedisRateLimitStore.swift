@@ -16,7 +16,7 @@ import RedisBridge
 /// Redis refuses at once (down, or too many commands waiting). Each such decision is reported
 /// to `onLocalDecision` with its reason (`.slow`, `.unavailable`), for
 /// `gateway_rate_limit_local_total`.
-public final class RedisRateLimitStore: RateLimitStore {
+public final class RedisRateLimitStore: RateLimitStore, RedisLinkSource {
     private let local: LocalRateLimitStore
     private let prefix: String
     private let logger: Logger
@@ -75,8 +75,8 @@ public final class RedisRateLimitStore: RateLimitStore {
     }
 
     /// The connection the buckets are taken on, run with the gateway's other Redis links.
-    public func link(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> RedisLink {
-        scripts.link(name: "rate-limits", address: address, eventLoop: eventLoop, status: status, logger: logger)
+    public func links(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> [RedisLink] {
+        [scripts.link(name: "rate-limits", address: address, eventLoop: eventLoop, status: status, logger: logger)]
     }
 
     /// ``TokenBucket/take(policy:now:)`` in Lua. Returns 0 when allowed, else `retryAfterMs`.

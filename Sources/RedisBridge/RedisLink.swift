@@ -80,3 +80,10 @@ public final class RedisLink: Sendable {
         eventLoop.scheduleTask(in: delay) { self.connect(attempt: attempt) }
     }
 }
+
+/// A part that talks to Redis over links of its own (the cluster bus, shared rate limits,
+/// leases, the user log): the service that runs Redis links starts and stops them with the
+/// others, without knowing what each part is.
+public protocol RedisLinkSource: Sendable {
+    func links(address: RedisAddress, eventLoop: any EventLoop, status: RedisStatus) -> [RedisLink]
+}

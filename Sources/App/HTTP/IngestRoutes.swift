@@ -57,7 +57,7 @@ enum IngestRoutes {
                 throw APIError.badRequest("'event' must be one of \(UserEventChannels.eventChannels.keys.sorted().joined(separator: ", ")).")
             }
             guard let data = payload["data"], data.isObject else { throw APIError.badRequest("'data' must be an object.") }
-            bus.userEvent(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data))
+            bus.userEvent(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data), streamEntry: nil)
             return OperationalRoutes.json(.object(["accepted": true]), status: .accepted)
         }
     }

@@ -22,8 +22,8 @@ extension EngineSession {
             upgradeDeadline = eventLoop.scheduleTask(in: configuration.upgradeTimeout) { [self] in
                 perform(machine.abandonProbe())
             }
-        case .refuseProbe(let writer):
-            writer.abort()
+        case .refuseProbe:
+            break  // the edge answers 101 and then closes it, as the reference server does
         case .answerProbe(let writer, let releaseHeldGet):
             writer.write(EncodedFrame(text: "3probe").frame)
             writer.flush()

@@ -52,6 +52,8 @@ extension EngineSession {
     /// The POST body arrived (nil: larger than maxPayload), or `readFailed`.
     func finishPost(_ body: ByteBuffer?, readFailed: Bool = false) -> PollResponse {
         eventLoop.preconditionInEventLoop()
+        // Closed meanwhile: nothing of the body is looked at (or counted as bad input).
+        guard !isClosed else { return respond(to: machine.postFinished(.unreadable)) ?? .error(.unknownSession) }
         let outcome: StateMachine.PostBody
         if readFailed {
             outcome = .unreadable
@@ -91,8 +93,8 @@ extension EngineSession {
 
     // MARK: WebSocket
 
-    /// A WebSocket that wants to take over this polling session. Refused (and closed) when the
-    /// session is already upgraded, closed or another probe is running.
+    /// A WebSocket that wants to take over this polling session. Refused when the session is
+    /// already upgraded, closed or another probe is running (the edge then closes the socket).
     package func attachProbe(_ writer: any FrameWriter) -> Bool {
         eventLoop.preconditionInEventLoop()
         let action = machine.probeArrived(writer)

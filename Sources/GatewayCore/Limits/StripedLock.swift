@@ -2,7 +2,7 @@ import NIOConcurrencyHelpers
 
 /// A table split over several locks by key, so threads working on different keys seldom wait
 /// for one another. One lock per table made every client event of every loop queue behind the
-/// others (`make bench` → `Benchmarks/run-locks.sh` measures it against one stripe).
+/// others (`gateway-bench locks` measures it against one stripe, interleaved).
 public final class StripedLock<Value: Sendable>: Sendable {
     private let stripes: [NIOLockedValueBox<Value>]
 

@@ -21,6 +21,7 @@ public final class NamespaceSocket: @unchecked Sendable {
     public var owner: String?
     /// The connection the socket belongs to (for a server-side namespace DISCONNECT).
     private weak var connection: SocketIOConnection?
+    var disconnectRequested = false
 
     private var nextAckID: UInt64 = 0
     private var pendingAcks: [UInt64: ([JSONValue]) -> Void] = [:]
@@ -112,7 +113,8 @@ public final class NamespaceSocket: @unchecked Sendable {
 
     /// Server-side namespace disconnect: the client gets DISCONNECT for this namespace.
     public func disconnect() {
-        guard isConnected else { return }
-        connection?.disconnectFromServer(self)
+        guard isConnected, connection?.disconnectFromServer(self) == false else { return }
+        // Asked from the handler's `connected`, before the socket is joined: done right after.
+        disconnectRequested = true
     }
 }

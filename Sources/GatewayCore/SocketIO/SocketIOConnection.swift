@@ -185,7 +185,14 @@ public final class SocketIOConnection: EngineMessageHandler {
             let data = JSONValue.object([JSONMember("sid", .string(socket.id))] + reply.fields)
             session.send(OutboundMessage(SocketPacket(type: .connect, namespace: namespace.value, data: data)))
             let state = handler.connected(socket, admission: admission)
-            sockets[namespace] = Joined(socket: socket, binding: HandlerBinding(handler: handler, state: state))
+            let joined = Joined(socket: socket, binding: HandlerBinding(handler: handler, state: state))
+            guard !session.isClosed else {
+                // Closed while the socket connected (its CONNECT answer or first events made it a
+                // slow consumer): `sessionClosed` could not see it, so it goes here.
+                return remove(joined, reason: session.closeReason ?? .transportClose)
+            }
+            sockets[namespace] = joined
+            if socket.disconnectRequested { disconnectFromServer(socket) }
         case .deferred(let later):
             joining.insert(namespace)
             later.hop(to: session.eventLoop).whenComplete { [self] result in
@@ -216,11 +223,14 @@ public final class SocketIOConnection: EngineMessageHandler {
 
     /// Server-initiated namespace disconnect: DISCONNECT to the client, then cleanup. When it
     /// was the last namespace the client closes the connection itself (python does).
-    func disconnectFromServer(_ socket: NamespaceSocket) {
-        guard let joined = sockets[socket.namespace], joined.socket === socket else { return }
+    /// False when the socket is not joined (yet: its handler's `connected` is still running).
+    @discardableResult
+    func disconnectFromServer(_ socket: NamespaceSocket) -> Bool {
+        guard let joined = sockets[socket.namespace], joined.socket === socket else { return false }
         sockets[socket.namespace] = nil
         socket.session.send(OutboundMessage(SocketPacket(type: .disconnect, namespace: socket.namespace.value)))
         remove(joined, reason: .serverNamespaceDisconnect)
+        return true
     }
 
     private func remove(_ joined: Joined, reason: DisconnectReason) {

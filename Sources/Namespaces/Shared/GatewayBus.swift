@@ -9,8 +9,10 @@ import NIOCore
 /// ``LocalBus``. What producers put on Redis themselves (the feed channel, the user-event
 /// stream) is read by every instance directly and never crosses the bus.
 public protocol GatewayBus: Sendable {
-    /// A `/user` event for `userId` (its `data` as JSON text).
-    func userEvent(userId: String, event: String, payloadJSON: String)
+    /// A `/user` event for `userId` (its `data` as JSON text). `streamEntry`: the id of the
+    /// `{prefix}user-events` entry it was read from, which every instance reads (a cluster bus
+    /// lets the first instance to reach it deliver it; nil for producers' HTTP calls).
+    func userEvent(userId: String, event: String, payloadJSON: String, streamEntry: String?)
     /// A `system.broadcast` to the chosen namespaces.
     func broadcast(_ broadcast: AdminOperations.Broadcast)
     /// Validated market messages; false when this instance refused them (its feed loop is
@@ -34,7 +36,7 @@ public struct LocalBus: GatewayBus {
         self.market = market
     }
 
-    public func userEvent(userId: String, event: String, payloadJSON: String) {
+    public func userEvent(userId: String, event: String, payloadJSON: String, streamEntry: String?) {
         services.userEvents.publish(userId: userId, event: event, payloadJSON: payloadJSON)
     }
 
