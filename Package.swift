@@ -161,15 +161,14 @@ var targets: [Target] = [
         ],
         swiftSettings: upcoming
     ),
-    // Cluster mode (SPEC §8): the bus over Redis pub/sub that makes many instances one.
+    // Cluster mode (SPEC §8) on Redis: the core's ports (Broker, HistoryStore, presence,
+    // shared rate limits) implemented over RedisBridge. Knows no namespace.
     .target(
         name: "Cluster",
         dependencies: [
             "GatewayCore",
             "GatewayJSON",
             "GatewayMetrics",
-            "MarketFeed",
-            "Namespaces",
             "RedisBridge",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -286,7 +285,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "ClusterTests",
-        dependencies: ["Cluster", "GatewayJSON"],
+        dependencies: ["Cluster", "GatewayCore", "GatewayJSON"],
         swiftSettings: upcoming
     ),
     .testTarget(

@@ -44,10 +44,17 @@ struct GatewayApplication {
                 metrics.countLocalRateDecision(reason: reason)
             }
         }
-        // …and /user events and recovery sessions live in Redis, so clients recover on any instance.
-        var userLog: ClusterUserLog?
+        // …messages between instances go through the broker, and /user events and recovery
+        // sessions live in Redis (the history store), so clients recover on any instance.
+        var broker: RedisBroker?
+        var history: RedisHistory?
         if let redis = configuration.redis {
-            userLog = ClusterUserLog(prefix: redis.prefix, settings: configuration.namespaces.recovery, logger: logger)
+            let redisBroker = RedisBroker(prefix: redis.prefix, logger: logger, instanceID: instanceID)
+            broker = redisBroker
+            history = RedisHistory(
+                prefix: redis.prefix, maxEventsPerUser: configuration.namespaces.recovery.maxEventsPerUser,
+                window: configuration.namespaces.recovery.window, broker: redisBroker, logger: logger
+            )
         }
         let services = GatewayServices(
             settings: configuration.namespaces,
@@ -55,7 +62,7 @@ struct GatewayApplication {
             rateLimits: sharedRateLimits ?? LocalRateLimitStore(),
             userSockets: userSlots,
             recoveryInterest: userInterest,
-            sharedRecovery: userLog,
+            sharedRecovery: history.map(ClusterRecovery.init(history:)),
             broadcaster: broadcaster,
             metrics: metrics,
             logger: logger
@@ -65,13 +72,15 @@ struct GatewayApplication {
             maxBookLevels: configuration.feed.maxBookLevels
         )
         let localBus = LocalBus(services: services, market: market)
-        var clusterBus: RedisBus?
-        if let redis = configuration.redis, let userInterest, let userLog {
-            clusterBus = RedisBus(
-                local: localBus, prefix: redis.prefix, interest: userInterest, userLog: userLog, userEvents: services.userEvents,
+        var clusterBus: ClusterBus?
+        if let broker, let history, let userInterest {
+            let bus = ClusterBus(
+                local: localBus, broker: broker, history: history, interest: userInterest, userEvents: services.userEvents,
                 symbolInterest: services.symbolInterest, market: market, symbols: services.symbols,
-                metrics: metrics, logger: logger, instanceID: instanceID
+                metrics: metrics, logger: logger, eventLoop: group.next()
             )
+            bus.start()
+            clusterBus = bus
         }
         let bus: any GatewayBus = clusterBus ?? localBus
         let registry = NamespaceRegistry(GatewayNamespaces.make(NamespaceDependencies(services: services, market: market, bus: bus)))
@@ -208,7 +217,7 @@ struct GatewayApplication {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
                 services: services, market: market, bus: bus,
-                clusterParts: ([clusterBus, sharedRateLimits, userSlots, userLog] as [(any RedisLinkSource)?]).compactMap { $0 },
+                clusterParts: ([broker, sharedRateLimits, userSlots, history] as [(any RedisLinkSource)?]).compactMap { $0 },
                 eventLoop: group.next(), logger: logger
             ))
             for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }

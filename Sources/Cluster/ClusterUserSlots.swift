@@ -12,9 +12,10 @@ import RedisBridge
 /// unreachable: the cap holds per instance (local counts), and the leases are put back when
 /// it returns.
 ///
-/// The local counts are the ``UserInterest`` the bus follows users' channels by.
+/// The local counts are a ``LocalPresence`` (the namespaces' `UserInterest`, by which the bus
+/// follows users' channels).
 public final class ClusterUserSlots: ConnectionCountStore, RedisLinkSource {
-    public let interest: UserInterest
+    public let interest: any LocalPresence
     private let prefix: String
     private let instanceID: String
     private let lease: TimeAmount
@@ -24,7 +25,7 @@ public final class ClusterUserSlots: ConnectionCountStore, RedisLinkSource {
     /// Lease members this instance holds, per user.
     private let held = NIOLockedValueBox<(next: Int, byUser: [String: [String]])>((0, [:]))
 
-    public init(interest: UserInterest, prefix: String, instanceID: String, lease: TimeAmount, logger: Logger) {
+    public init(interest: any LocalPresence, prefix: String, instanceID: String, lease: TimeAmount, logger: Logger) {
         self.interest = interest
         self.prefix = prefix
         self.instanceID = instanceID

@@ -1,24 +1,5 @@
+import GatewayCore
 import DequeModule
-
-/// A disconnected recovery-enabled `/user` socket that may come back (SPEC §1).
-public struct RecoverySession: Equatable, Sendable {
-    public let pid: String
-    public let sid: String
-    public let userId: String
-    public let channels: [String]
-    /// The log's last offset when the socket first connected: nothing before it is replayed.
-    public let baseline: UInt64
-    public let disconnectedAt: Double
-
-    public init(pid: String, sid: String, userId: String, channels: [String], baseline: UInt64, disconnectedAt: Double) {
-        self.pid = pid
-        self.sid = sid
-        self.userId = userId
-        self.channels = channels
-        self.baseline = baseline
-        self.disconnectedAt = disconnectedAt
-    }
-}
 
 /// Disconnected `/user` sockets that may still be recovered (SPEC §1): private session id →
 /// who it was, what it was subscribed to and the last offset it was known to have. Each

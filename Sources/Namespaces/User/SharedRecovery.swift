@@ -1,3 +1,4 @@
+import GatewayCore
 import NIOCore
 
 /// Where recovery sessions and `/user` events live beyond this instance (cluster mode: Redis),
@@ -13,16 +14,4 @@ public protocol SharedRecovery: Sendable {
     /// future says whether the store has it (nil: unreachable now); until it does, this
     /// instance keeps its own copy as well.
     func keep(_ session: RecoverySession) -> EventLoopFuture<Bool>?
-}
-
-public enum SharedRecoveryAnswer: Sendable, Equatable {
-    /// No pid was given: start fresh from `baseline`.
-    case fresh(baseline: UInt64)
-    /// Start fresh: the session is `outcome` (`unknown_session`, `truncated`, or `unavailable`
-    /// when the instance could not make sure it follows the user's events).
-    case failed(outcome: String, baseline: UInt64)
-    /// The session, and its user's events after `after` on its channels, oldest first.
-    case recovered(RecoverySession, after: UInt64, missed: [UserEventEntry])
-    /// The store could not answer (Redis went away mid-call): decide from this instance's state.
-    case unavailable
 }

@@ -1,24 +1,5 @@
+import GatewayCore
 import DequeModule
-
-/// One `/user` event as kept for recovery.
-public struct UserEventEntry: Equatable, Sendable {
-    /// Rises per user; in cluster mode it is the event's id in the user's Redis stream, so it
-    /// means the same on every instance.
-    public let offset: UInt64
-    /// `orders`, `positions`, `wallet`, or `user` (every socket of the user).
-    public let channel: String
-    public let event: String
-    public let payloadJSON: String
-    public let at: Double
-
-    public init(offset: UInt64, channel: String, event: String, payloadJSON: String, at: Double) {
-        self.offset = offset
-        self.channel = channel
-        self.event = event
-        self.payloadJSON = payloadJSON
-        self.at = at
-    }
-}
 
 /// The recent `/user` events of every user, kept for connection state recovery (SPEC §1): a
 /// socket that comes back within the window is replayed what it missed, in order.

@@ -1,7 +1,6 @@
 import GatewayCore
 import GatewayJSON
 import Logging
-import Namespaces
 import NIOConcurrencyHelpers
 import NIOCore
 import RedisBridge
@@ -13,23 +12,25 @@ import RedisBridge
 /// is the order every instance delivers in, and the stream id is the event's offset
 /// everywhere. A kept session is `{prefix}recovery:{pid}` for the window; one script takes
 /// it (once, by its own user) and reads what it missed.
-public final class ClusterUserLog: SharedRecovery, RedisLinkSource {
+public final class RedisHistory: HistoryStore, RedisLinkSource {
     private let prefix: String
-    private let settings: RecoverySettings
+    /// Events kept per user, and how long a stream and a kept session live (milliseconds).
+    private let maxEventsPerUser: Int
+    private let windowMs: String
+    private let broker: RedisBroker
     private let logger: Logger
     /// The command connection, with the append and begin scripts loaded.
-    private let scripts = ScriptLink(scripts: [ClusterUserLog.appendScript, ClusterUserLog.beginScript])
-    private let channels: BusChannels
-    /// Recoveries waiting for their marker to come back on the user's bus channel.
-    private let markers = NIOLockedValueBox<[String: EventLoopPromise<Void>]>([:])
+    private let scripts = ScriptLink(scripts: [RedisHistory.appendScript, RedisHistory.beginScript])
     /// How long a recovery waits for its marker before it gives up (and the client starts fresh).
     private let markerTimeout: TimeAmount
 
-    public init(prefix: String, settings: RecoverySettings, logger: Logger, markerTimeout: TimeAmount = .seconds(2)) {
+    /// `window`: seconds a user's idle stream and a kept session live (`recovery.maxDisconnectionMs`).
+    public init(prefix: String, maxEventsPerUser: Int, window: Double, broker: RedisBroker, logger: Logger, markerTimeout: TimeAmount = .seconds(2)) {
         self.prefix = prefix
+        self.maxEventsPerUser = maxEventsPerUser
+        windowMs = String(Int64(window * 1000))
+        self.broker = broker
         self.markerTimeout = markerTimeout
-        channels = BusChannels(prefix: prefix)
-        self.settings = settings
         self.logger = logger
     }
 
@@ -38,37 +39,30 @@ public final class ClusterUserLog: SharedRecovery, RedisLinkSource {
     private func session(_ pid: String) -> String { prefix + "recovery:" + pid }
     /// The newest `{prefix}user-events` entry any instance has taken (each reads the stream).
     private var streamCursor: String { prefix + "user-events:cursor" }
-    private var windowMs: String { String(Int64(settings.window * 1000)) }
 
     // MARK: Appending
 
-    public enum Appended: Sendable, Equatable {
-        /// In the user's stream under this id, and on the bus.
-        case published(id: String)
-        /// A `{prefix}user-events` entry another instance took first.
-        case alreadyTaken
-    }
-
-    /// Adds an event to the user's stream and publishes `message` (a bus message's JSON text)
-    /// on `channel` with its offset. nil while Redis is unreachable. `streamEntry`: the id of
-    /// the `{prefix}user-events` entry it came from, taken once whichever instance reads it
-    /// first.
-    func append(
-        userId: String, channel userChannel: String, event: String, payloadJSON: String, busChannel: String, message: String,
-        streamEntry: String?
-    ) -> EventLoopFuture<Appended>? {
+    public func append(
+        _ entry: (channel: String, event: String, payloadJSON: String), of userId: String,
+        publishing body: JSONValue, on channel: BrokerChannel, sourceEntry: String?
+    ) -> EventLoopFuture<HistoryAppend>? {
         guard let redis = scripts.connection else { return nil }
         let arguments = [
-            userChannel, event, payloadJSON, String(settings.maxEventsPerUser), windowMs, busChannel,
-            String(message.dropLast()),  // the script closes the object after adding the offset
-            streamEntry ?? "",
+            entry.channel, entry.event, entry.payloadJSON, String(maxEventsPerUser), windowMs, broker.redisName(channel),
+            String(broker.envelope(body).dropLast()),  // the script closes the object after adding the offset
+            sourceEntry ?? "",
         ]
         return redis.evaluate(Self.appendScript, keys: [log(userId), trimmed(userId), streamCursor], arguments: arguments).map { reply in
-            reply.text.map { .published(id: $0) } ?? .alreadyTaken
+            reply.text.flatMap(StreamOffset.pack).map { .published(offset: $0) } ?? .alreadyTaken
         }
     }
 
-    // MARK: SharedRecovery
+    /// The stream id the append script added to a published body, packed.
+    public func offset(in body: JSONValue) -> UInt64? {
+        body["offset"]?.stringValue.flatMap(StreamOffset.pack)
+    }
+
+    // MARK: Recovery
 
     /// The script takes the session and reads the stream, then publishes a marker on the
     /// user's bus channel. This instance follows that channel already, so when the marker comes
@@ -76,21 +70,16 @@ public final class ClusterUserLog: SharedRecovery, RedisLinkSource {
     /// (the read) and the live stream (what the hub logs from then on) meet without a gap or an
     /// overlap. A marker that does not come back means the channel is not followed (the
     /// subscribing connection is down): the client starts fresh rather than risk a hole.
-    public func begin(userId: String, pid: String?, offset: UInt64?, on eventLoop: any EventLoop) -> EventLoopFuture<SharedRecoveryAnswer>? {
+    public func begin(
+        userId: String, pid: String?, offset: UInt64?, following channel: BrokerChannel, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<SharedRecoveryAnswer>? {
         guard let redis = scripts.connection else { return nil }
         var marker = ""
         var arrived: EventLoopFuture<Void>?
         if pid != nil {
-            let token = SessionID.make()
-            let promise = eventLoop.makePromise(of: Void.self)
-            markers.withLockedValue { $0[token] = promise }
-            eventLoop.scheduleTask(in: markerTimeout) { [self] in
-                markers.withLockedValue { $0.removeValue(forKey: token) }?.fail(RedisError(.connection, "the recovery marker did not come back"))
-            }
-            marker = BusMessage.marker(token).encoded(origin: "")
-            arrived = promise.futureResult
+            (marker, arrived) = broker.expectMarker(timeout: markerTimeout, on: eventLoop)
         }
-        let arguments = [userId, offset.map(StreamOffset.unpack) ?? "", pid == nil ? "0" : "1", channels.user(userId), marker]
+        let arguments = [userId, offset.map(StreamOffset.unpack) ?? "", pid == nil ? "0" : "1", broker.redisName(channel), marker]
         let answered = redis.evaluate(Self.beginScript, keys: [session(pid ?? ""), log(userId), trimmed(userId)], arguments: arguments)
             .hop(to: eventLoop).map { [self] reply in answer(reply, pid: pid) }
             .recover { _ in .unavailable }  // gone mid-call, or the script was lost (the link loads it again)
@@ -104,11 +93,6 @@ public final class ClusterUserLog: SharedRecovery, RedisLinkSource {
                 }
             }
         }
-    }
-
-    /// A recovery's marker came back on the user's channel (from the bus, in order).
-    public func markerArrived(_ token: String) {
-        markers.withLockedValue { $0.removeValue(forKey: token) }?.succeed()
     }
 
     public func keep(_ kept: RecoverySession) -> EventLoopFuture<Bool>? {

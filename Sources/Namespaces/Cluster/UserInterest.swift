@@ -1,13 +1,12 @@
 import GatewayCore
 import NIOConcurrencyHelpers
 import NIOCore
-import Namespaces
 
 /// Which users this instance must hear about: those with a `/user` socket here (counted
 /// against the per-user cap: a ``ConnectionCountStore``) and those with a kept recovery
 /// session (a ``RecoveryInterest``: their events must keep reaching the recovery log until the
 /// client comes back or the window ends). The bus follows a user's channel while either holds.
-public final class UserInterest: ConnectionCountStore, RecoveryInterest {
+public final class UserInterest: LocalPresence, RecoveryInterest {
     public let limit: Int
     private struct Counts {
         var sockets: [String: Int] = [:]
