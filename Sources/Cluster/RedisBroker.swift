@@ -28,6 +28,7 @@ public final class RedisBroker: Broker, RedisLinkSource {
     private struct Handlers {
         let onMessage: @Sendable (BrokerMessage) -> Void
         let onRequest: @Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?
+        let onConnected: @Sendable () -> Void
     }
 
     /// A request out to the other instances: their answers so far, and how many to expect once
@@ -38,10 +39,11 @@ public final class RedisBroker: Broker, RedisLinkSource {
         let promise: EventLoopPromise<[JSONValue]>
     }
 
-    /// The subscribing connection and the channels it is subscribed to (its loop only).
+    /// The subscribing connection and the channels it is subscribed to, by Redis name (its
+    /// loop only): a message is delivered for whatever channel it came on, until UNSUBSCRIBE.
     private final class Subscriber: @unchecked Sendable {
         let connection: RedisConnection
-        var channels: Set<String> = []
+        var channels: [String: BrokerChannel] = [:]
         init(connection: RedisConnection) { self.connection = connection }
     }
 
@@ -66,13 +68,14 @@ public final class RedisBroker: Broker, RedisLinkSource {
 
     public func start(
         onMessage: @escaping @Sendable (BrokerMessage) -> Void,
-        onRequest: @escaping @Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?
+        onRequest: @escaping @Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?,
+        onConnected: @escaping @Sendable () -> Void
     ) {
-        handlers.withLockedValue { $0 = Handlers(onMessage: onMessage, onRequest: onRequest) }
+        handlers.withLockedValue { $0 = Handlers(onMessage: onMessage, onRequest: onRequest, onConnected: onConnected) }
     }
 
     @discardableResult
-    public func publish(_ body: JSONValue, on channel: BrokerChannel) -> Bool {
+    public func publish(_ body: JSONValue, on channel: BrokerChannel) -> EventLoopFuture<Void>? {
         send(envelope(body), to: redisName(channel))
     }
 
@@ -94,13 +97,17 @@ public final class RedisBroker: Broker, RedisLinkSource {
     /// order from any thread: the current wish decides). On the subscriber's loop.
     private func update(_ name: String, on state: Subscriber) -> EventLoopFuture<Void> {
         state.connection.eventLoop.preconditionInEventLoop()
-        let isWanted = name == requestChannel || wanted.withLockedValue { $0[name] != nil }
-        guard isWanted != state.channels.contains(name) else { return state.connection.eventLoop.makeSucceededVoidFuture() }
-        if isWanted {
-            state.channels.insert(name)
+        let channel = wanted.withLockedValue { $0[name] }
+        let isSubscribed = state.channels[name] != nil
+        if name == requestChannel || (channel != nil) == isSubscribed {
+            if let channel { state.channels[name] = channel }
+            return state.connection.eventLoop.makeSucceededVoidFuture()
+        }
+        if let channel {
+            state.channels[name] = channel
             return state.connection.send(["SUBSCRIBE", name]).map { _ in }
         }
-        state.channels.remove(name)
+        state.channels[name] = nil
         return state.connection.send(["UNSUBSCRIBE", name]).map { _ in }
     }
 
@@ -171,14 +178,18 @@ public final class RedisBroker: Broker, RedisLinkSource {
                 let state = Subscriber(connection: connection)
                 let loop = connection.eventLoop  // not the connection: its handler must not keep it alive
                 let requestChannel = requestChannel
-                return connection.subscribe(requestChannel) { [self] name, payload in received(payload, on: name, loop: loop) }.flatMap { [self] in
-                    state.channels.insert(requestChannel)
+                return connection.subscribe(requestChannel) { [self] name, payload in received(payload, on: name, state: state, loop: loop) }.flatMap { [self] in
+                    // The request channel is the features' `all` as well.
+                    state.channels[requestChannel] = BrokerChannel("all")
                     return connection.send(["SUBSCRIBE", replyChannel]).map { _ in }
                 }.flatMap { [self] in
                     // From here on follow/unfollow reach this connection; then catch up with
-                    // every channel wanted now.
+                    // every channel wanted now, and tell the features.
                     subscriber.withLockedValue { $0 = state }
-                    for name in wanted.withLockedValue({ Array($0.keys) }) { _ = update(name, on: state) }
+                    let caughtUp = wanted.withLockedValue({ Array($0.keys) }).map { update($0, on: state) }
+                    EventLoopFuture.andAllComplete(caughtUp, on: loop).whenComplete { [self] _ in
+                        handlers.withLockedValue { $0 }?.onConnected()
+                    }
                     return connection.closeFuture
                 }.always { [self] _ in
                     subscriber.withLockedValue { if $0 === state { $0 = nil } }
@@ -187,14 +198,15 @@ public final class RedisBroker: Broker, RedisLinkSource {
         ]
     }
 
-    /// False when no publishing connection is up.
-    private func send(_ text: String, to channel: String) -> Bool {
-        guard let connection = publisher.withLockedValue({ $0 }) else { return false }
-        connection.eventLoop.execute { _ = connection.send(["PUBLISH", channel, text]) }
-        return true
+    /// nil when no publishing connection is up.
+    @discardableResult
+    private func send(_ text: String, to channel: String) -> EventLoopFuture<Void>? {
+        guard let connection = publisher.withLockedValue({ $0 }) else { return nil }
+        return connection.eventLoop.flatSubmit { connection.send(["PUBLISH", channel, text]).map { _ in } }
     }
 
-    private func received(_ payload: [UInt8], on name: String, loop: any EventLoop) {
+    /// On the subscriber's loop.
+    private func received(_ payload: [UInt8], on name: String, state: Subscriber, loop: any EventLoop) {
         guard let (origin, envelope) = BrokerEnvelope.decode(payload) else {
             BadInputLog.shared.log(logger, "Unreadable cluster bus message skipped")
             return
@@ -203,14 +215,12 @@ public final class RedisBroker: Broker, RedisLinkSource {
         case .marker(let token):
             markers.withLockedValue { $0.removeValue(forKey: token) }?.succeed()
         case .message(let body):
-            // The request channel carries the features' `all` channel as well.
-            let channel = wanted.withLockedValue { $0[name] } ?? (name == requestChannel ? BrokerChannel("all") : nil)
-            guard let channel, let handlers = handlers.withLockedValue({ $0 }) else { return }
+            guard let channel = state.channels[name], let handlers = handlers.withLockedValue({ $0 }) else { return }
             handlers.onMessage(BrokerMessage(channel: channel, body: body, isOwn: origin == instanceID))
         case .request(let id, let replyTo, let body):
             guard origin != instanceID, let handlers = handlers.withLockedValue({ $0 }) else { return }
             handlers.onRequest(body, loop)?.whenSuccess { [self] result in
-                _ = send(BrokerEnvelope.reply(id: id, body: result).encoded(origin: instanceID), to: replyTo)
+                send(BrokerEnvelope.reply(id: id, body: result).encoded(origin: instanceID), to: replyTo)
             }
         case .reply(let id, let body):
             answered(id, with: body)

@@ -33,10 +33,11 @@ public struct BrokerMessage: Sendable {
 /// publisher's order per channel. The Cluster target's `RedisBroker` is the one implementation;
 /// tests use an in-memory one.
 public protocol Broker: Sendable {
-    /// Sends `body` to every instance following `channel` (this one too, if it follows it).
-    /// False when the broker is not connected: nothing left this instance.
+    /// Sends `body` to every instance following `channel` (this one too, if it follows it). The
+    /// future completes when the broker took it, or fails when it could not; nil when the broker
+    /// is not connected (nothing left this instance).
     @discardableResult
-    func publish(_ body: JSONValue, on channel: BrokerChannel) -> Bool
+    func publish(_ body: JSONValue, on channel: BrokerChannel) -> EventLoopFuture<Void>?
     /// Follows `channel` from now on, and again after every reconnect. The future completes once
     /// messages published from then on arrive here; nil while not connected (following resumes
     /// with the connection).
@@ -45,10 +46,13 @@ public protocol Broker: Sendable {
     /// Asks every other instance; the future holds the answers that came within the broker's
     /// reply deadline (none while not connected).
     func request(_ body: JSONValue, on eventLoop: any EventLoop) -> EventLoopFuture<[JSONValue]>
-    /// Where messages and other instances' requests go; set once, before the broker starts.
+    /// Where messages and other instances' requests go, and who hears that the broker
+    /// (re)connected and follows its channels again (to catch up on what it missed meanwhile);
+    /// set once, before the broker starts.
     func start(
         onMessage: @escaping @Sendable (BrokerMessage) -> Void,
-        onRequest: @escaping @Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?
+        onRequest: @escaping @Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?,
+        onConnected: @escaping @Sendable () -> Void
     )
     var isConnected: Bool { get }
 }

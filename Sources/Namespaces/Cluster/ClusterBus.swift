@@ -38,7 +38,11 @@ public final class ClusterBus: GatewayBus {
     private let eventLoop: any EventLoop
     /// Decisions to follow or drop a channel are made and handed to the broker under this lock,
     /// so the broker gets them in the order the interest changed.
-    private let following = NIOLockedValueBox<Set<String>>([])
+    private let following = NIOLockedValueBox(Following())
+    private struct Following {
+        var users: Set<String> = []
+        var symbols: Set<String> = []
+    }
     /// How long a symbol's channel outlives its last subscriber here.
     private let symbolLinger: TimeAmount
 
@@ -66,7 +70,8 @@ public final class ClusterBus: GatewayBus {
     public func start() {
         broker.start(
             onMessage: { [weak self] message in self?.received(message) },
-            onRequest: { [weak self] command, loop in self?.answer(command, on: loop) }
+            onRequest: { [weak self] command, loop in self?.answer(command, on: loop) },
+            onConnected: { [weak self] in self?.caughtUp() }
         )
         _ = broker.follow(ClusterChannels.all)
         interest.observe { [weak self] userId in self?.reconcile(userId) }
@@ -139,7 +144,7 @@ public final class ClusterBus: GatewayBus {
         var command: [JSONMember] = [JSONMember("command", "kick")]
         if case .object(let members) = target.json { command += members }
         let here = local.kick(target, on: eventLoop)
-        let elsewhere = broker.request(.object(command), on: eventLoop)
+        let elsewhere = request(.object(command), on: eventLoop)
         return here.and(elsewhere).map { count, answers in
             count + answers.compactMap(\.intValue).reduce(0, +)
         }
@@ -147,22 +152,43 @@ public final class ClusterBus: GatewayBus {
 
     public func stats(on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue> {
         let here = local.stats(on: eventLoop)
-        let elsewhere = broker.request(.object(["command": "stats"]), on: eventLoop)
+        let elsewhere = request(.object(["command": "stats"]), on: eventLoop)
         return here.and(elsewhere).map { own, answers in
             // Each answer is an instance's own stats (instances: 1): add them up.
             AdminStats.merge([own] + answers)
         }
     }
 
+    /// Counted when the broker took it (`published`), or could not (`local_only`).
     private func publish(_ message: ClusterMessage, on channel: BrokerChannel) {
-        let sent = broker.publish(message.body, on: channel)
-        metrics.busMessages(direction: sent ? "published" : "local_only").increment(by: 1)
+        guard let sent = broker.publish(message.body, on: channel) else {
+            return metrics.busMessages(direction: "local_only").increment(by: 1)
+        }
+        sent.whenComplete { [metrics] result in
+            metrics.busMessages(direction: (try? result.get()) != nil ? "published" : "local_only").increment(by: 1)
+        }
+    }
+
+    /// Asks every other instance; their answers count as received.
+    private func request(_ command: JSONValue, on eventLoop: any EventLoop) -> EventLoopFuture<[JSONValue]> {
+        broker.request(command, on: eventLoop).map { [metrics] answers in
+            if !answers.isEmpty { metrics.busMessages(direction: "received").increment(by: Int64(answers.count)) }
+            return answers
+        }
     }
 
     // MARK: Another instance's requests
 
-    /// Answered from this instance's own state.
+    /// Answered from this instance's own state (the request and the answer are counted as a
+    /// message received and one published).
     private func answer(_ command: JSONValue, on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue>? {
+        metrics.busMessages(direction: "received").increment(by: 1)
+        let answer = answerFromHere(command, on: eventLoop)
+        answer?.whenSuccess { [metrics] _ in metrics.busMessages(direction: "published").increment(by: 1) }
+        return answer
+    }
+
+    private func answerFromHere(_ command: JSONValue, on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue>? {
         switch command["command"]?.stringValue {
         case "kick":
             guard let target = AdminOperations.KickTarget(command) else { return nil }
@@ -226,12 +252,24 @@ public final class ClusterBus: GatewayBus {
         let channel = ClusterChannels.user(userId)
         return following.withLockedValue { following -> EventLoopFuture<Void>? in
             if interest.isPresent(userId) {
-                following.insert(channel.name)
+                following.users.insert(userId)
                 return broker.follow(channel)
             }
-            following.remove(channel.name)
+            following.users.remove(userId)
             broker.unfollow(channel)
             return nil
+        }
+    }
+
+    /// The broker (re)connected and follows its channels again: the symbols followed here ask
+    /// the other instances for their latest values (what changed meanwhile was not heard).
+    private func caughtUp() {
+        for symbol in following.withLockedValue({ $0.symbols }) { askLatest(symbol) }
+    }
+
+    private func askLatest(_ symbol: String) {
+        request(.object(["command": "latest", "symbol": .string(symbol)]), on: eventLoop).whenSuccess { [market] answers in
+            for answer in answers { market?.adoptLatestValues(answer, symbol: symbol) }
         }
     }
 
@@ -239,16 +277,14 @@ public final class ClusterBus: GatewayBus {
     /// its latest values) or, a moment later if still unwanted, drop it.
     private func reconcile(symbol: String) {
         let channel = ClusterChannels.market(symbol)
-        let followed = following.withLockedValue { following -> EventLoopFuture<Void>? in
-            guard symbolInterest.isWanted(symbol), following.insert(channel.name).inserted else { return nil }
-            return broker.follow(channel) ?? eventLoop.makeSucceededVoidFuture()
+        // nil: nothing new; .some(nil): followed from the broker's next connection on (it asks
+        // for the latest values then, through `caughtUp`).
+        let followed = following.withLockedValue { following -> EventLoopFuture<Void>?? in
+            guard symbolInterest.isWanted(symbol), following.symbols.insert(symbol).inserted else { return nil }
+            return .some(broker.follow(channel))
         }
         if let followed {
-            followed.whenSuccess { [self] in
-                broker.request(.object(["command": "latest", "symbol": .string(symbol)]), on: eventLoop).whenSuccess { [market] answers in
-                    for answer in answers { market?.adoptLatestValues(answer, symbol: symbol) }
-                }
-            }
+            followed?.whenSuccess { [self] in askLatest(symbol) }
             return
         }
         guard !symbolInterest.isWanted(symbol) else { return }
@@ -257,7 +293,7 @@ public final class ClusterBus: GatewayBus {
         // unwanted, the channel goes, and with it the latest values (they would go stale).
         eventLoop.scheduleTask(in: symbolLinger) { [self] in
             let dropped = following.withLockedValue { following -> Bool in
-                guard !symbolInterest.isWanted(symbol), following.remove(channel.name) != nil else { return false }
+                guard !symbolInterest.isWanted(symbol), following.symbols.remove(symbol) != nil else { return false }
                 broker.unfollow(channel)
                 return true
             }

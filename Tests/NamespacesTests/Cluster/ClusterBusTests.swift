@@ -142,6 +142,25 @@ struct ClusterBusTests {
         #expect(a.local.marketMessages == 2, "the accepting instance delivers at once")
     }
 
+    @Test("a symbol wanted while the broker is away asks for the latest values once it is back, and after every reconnect")
+    func latestAfterReconnect() {
+        let cluster = ClusterHarness(instances: 2)
+        let b = cluster.instances[1]
+        let asked = { cluster.hub.requests.filter { $0.from == "instance-1" && $0.body["command"]?.stringValue == "latest" }.count }
+        b.broker.connected = false
+        b.symbols.add(["ETH/USDT"])
+        cluster.run()
+        #expect(asked() == 0, "nobody to ask yet")
+        b.broker.reconnect()
+        cluster.run()
+        #expect(asked() == 1)
+        #expect(b.broker.follows.contains(BrokerChannel("market:ETH/USDT")))
+        b.broker.connected = false
+        b.broker.reconnect()
+        cluster.run()
+        #expect(asked() == 2, "what changed while away was not heard: asked again")
+    }
+
     @Test("kick and stats gather every instance's answer")
     func requests() throws {
         let cluster = ClusterHarness(instances: 3)

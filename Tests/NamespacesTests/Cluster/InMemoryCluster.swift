@@ -28,7 +28,11 @@ final class InMemoryBrokerHub: @unchecked Sendable {
         }
     }
 
+    /// Every request, in order: (asker, body).
+    private(set) var requests: [(from: String, body: JSONValue)] = []
+
     func ask(_ body: JSONValue, from sender: String, on eventLoop: any EventLoop) -> EventLoopFuture<[JSONValue]> {
+        requests.append((sender, body))
         let answers = brokers.filter { $0.id != sender && $0.connected }.compactMap { $0.handlers?.1(body, loop) }
         return EventLoopFuture.whenAllSucceed(answers, on: loop).hop(to: eventLoop)
     }
@@ -40,7 +44,7 @@ final class InMemoryBroker: Broker, @unchecked Sendable {
     unowned let hub: InMemoryBrokerHub
     var connected = true
     private(set) var follows: Set<BrokerChannel> = []
-    var handlers: ((@Sendable (BrokerMessage) -> Void), (@Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?))?
+    var handlers: ((@Sendable (BrokerMessage) -> Void), (@Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?), (@Sendable () -> Void))?
 
     init(id: String, hub: InMemoryBrokerHub) {
         self.id = id
@@ -49,15 +53,24 @@ final class InMemoryBroker: Broker, @unchecked Sendable {
 
     var isConnected: Bool { connected }
 
-    func start(onMessage: @escaping @Sendable (BrokerMessage) -> Void, onRequest: @escaping @Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?) {
-        handlers = (onMessage, onRequest)
+    func start(
+        onMessage: @escaping @Sendable (BrokerMessage) -> Void, onRequest: @escaping @Sendable (JSONValue, any EventLoop) -> EventLoopFuture<JSONValue>?,
+        onConnected: @escaping @Sendable () -> Void
+    ) {
+        handlers = (onMessage, onRequest, onConnected)
+    }
+
+    /// The link comes back: the followed channels are followed again, and the features told.
+    func reconnect() {
+        connected = true
+        handlers?.2()
     }
 
     @discardableResult
-    func publish(_ body: JSONValue, on channel: BrokerChannel) -> Bool {
-        guard connected else { return false }
+    func publish(_ body: JSONValue, on channel: BrokerChannel) -> EventLoopFuture<Void>? {
+        guard connected else { return nil }
         hub.deliver(body, on: channel, from: id)
-        return true
+        return hub.loop.makeSucceededVoidFuture()
     }
 
     func follow(_ channel: BrokerChannel) -> EventLoopFuture<Void>? {
