@@ -42,6 +42,8 @@ public final class EngineSession: @unchecked Sendable {
     var replays = Deque<Replay>()
     /// The answer to the GET the machine holds.
     var heldGet: EventLoopPromise<PollResponse>?
+    /// WebSocket frames of this tick, joined for the writer (see ``PendingFrames``).
+    var pending = PendingFrames()
 
     var pingTask: LoopTimer?
     var pongDeadline: LoopTimer?
@@ -131,7 +133,7 @@ public final class EngineSession: @unchecked Sendable {
         }
         // An open, writable WebSocket with nothing queued: straight to it.
         if backlog.isEmpty, let writer = machine.webSocket, writer.isWritable {
-            writer.write(frame.frame)
+            if pending.append(frame.frame) { writer.write(pending.take()!) }
             scheduleFlush()
             return
         }
@@ -175,9 +177,22 @@ public final class EngineSession: @unchecked Sendable {
     /// Moves queued frames to a WebSocket while it accepts them.
     func drainBacklog(into writer: any FrameWriter) {
         while writer.isWritable, let frame = popBacklog() {
-            writer.write(frame.frame)
+            if pending.append(frame.frame) { writer.write(pending.take()!) }
         }
+        flushWrites(to: writer)
+    }
+
+    /// Hands the joined frames to the writer and flushes it.
+    func flushWrites(to writer: any FrameWriter) {
+        if let joined = pending.take() { writer.write(joined) }
         writer.flush()
+    }
+
+    /// What this session wrote goes out now, when called on its loop (the edge calls it before
+    /// a close frame of its own, which must come last).
+    package func flushWritesIfOnLoop() {
+        guard eventLoop.inEventLoop, let writer = machine.webSocket else { return }
+        flushWrites(to: writer)
     }
 
     /// Up to `maxPacketsPerPoll` records and about `maxPayload` bytes (always at least one).
@@ -232,6 +247,7 @@ public final class EngineSession: @unchecked Sendable {
             metrics.engineConnectionsWebSocket.decrement(by: 1)
         }
         closing.probe?.abort()
+        _ = pending.take()
         backlog.removeAll()
         backlogBytes = 0
         replays.removeAll()

@@ -116,12 +116,18 @@ struct EngineSessionStateMachine {
         case unreadable
     }
 
-    private(set) var state: State
+    private(set) var state: State {
+        didSet { webSocket = if case .webSocket(let socket) = state { socket } else { nil } }
+    }
     private(set) var heartbeat = Heartbeat.idle
+    /// The WebSocket carrying the session, when one does: stored (kept by `state` itself) so
+    /// the broadcast path reads a field instead of matching the state for every message.
+    private(set) var webSocket: Socket?
 
     /// A WebSocket-only session, or a polling one (`socket` nil).
     init(webSocket socket: Socket?) {
         state = socket.map(State.webSocket) ?? .polling(Polling())
+        webSocket = socket
     }
 
     // MARK: Queries
@@ -133,12 +139,6 @@ struct EngineSessionStateMachine {
 
     var closeReason: DisconnectReason? {
         if case .closed(let reason) = state { return reason }
-        return nil
-    }
-
-    /// The WebSocket carrying the session, when one does.
-    var webSocket: Socket? {
-        if case .webSocket(let socket) = state { return socket }
         return nil
     }
 

@@ -8,8 +8,9 @@ public protocol FrameWriter: AnyObject, Sendable {
     /// False while the socket's send buffer is above its high watermark; the session then
     /// queues, and drains when the edge reports the socket writable again.
     var isWritable: Bool { get }
-    /// Queues one complete frame; it is sent at the next ``flush()`` at the latest.
-    func write(_ frame: ByteBuffer)
+    /// Queues complete frames (the session joins a tick's frames into one buffer); they are sent
+    /// at the next ``flush()`` at the latest.
+    func write(_ frames: ByteBuffer)
     func flush()
     /// Sends what was written, then a normal close frame (1000), then closes the connection.
     func closeGracefully()

@@ -100,7 +100,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     private func close(context: ChannelHandlerContext, code: UInt16) {
         guard !closing else { return }
         closing = true
-        writer.flushIfOnSessionLoop()  // frames the session wrote go before the close frame
+        session.flushWritesIfOnLoop()  // frames the session wrote go before the close frame
         let frame = WebSocketFrameHeader.closeFrame(code: code, allocator: context.channel.allocator)
         let channel = context.channel
         context.writeAndFlush(NIOAny(frame)).whenComplete { _ in channel.close(promise: nil) }
