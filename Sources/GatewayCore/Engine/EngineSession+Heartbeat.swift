@@ -19,7 +19,6 @@ extension EngineSession {
             writer.flush()
         } else {
             backlog.prepend(ping)
-            backlogBytes += ping.byteCount
             scheduleFlush()
         }
         pongDeadline?.cancel()

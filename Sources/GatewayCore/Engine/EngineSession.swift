@@ -1,4 +1,3 @@
-import DequeModule
 import GatewayMetrics
 import Logging
 import NIOCore
@@ -29,17 +28,9 @@ public final class EngineSession: @unchecked Sendable {
     var machine: StateMachine
     var upgradeDeadline: Scheduled<Void>?
 
-    /// Frames not yet handed to the transport: all of them while polling, and the overflow of a
-    /// WebSocket that is not writable. Bounded by `slowConsumerBytes`.
-    var backlog = Deque<EncodedFrame>()
-    var backlogBytes = 0
-    /// Absolute index of `backlog.first` (frames ever taken off the front).
-    var backlogStart = 0
-    /// Set while a lagging WebSocket holds conflatable market data or awaits a snapshot.
-    var conflation: ConflationState?
-    /// Missed events of a recovered socket, handed out as the transport takes them; one per
-    /// replay marker in the backlog, in the same order.
-    var replays = Deque<Replay>()
+    /// Frames not yet handed to the transport (conflation and replays included). Bounded by
+    /// `slowConsumerBytes`.
+    var backlog = OutboundQueue()
     /// The answer to the GET the machine holds.
     var heldGet: EventLoopPromise<PollResponse>?
     /// WebSocket frames of this tick, joined for the writer (see ``PendingFrames``).
@@ -128,7 +119,7 @@ public final class EngineSession: @unchecked Sendable {
     public func send(_ frame: EncodedFrame) {
         // Held until the snapshot: a delta now would not chain. (Checked only while some stream
         // waits, so the common case reads one optional.)
-        if conflation?.resyncing.isEmpty == false, let key = frame.conflation, conflation?.resyncing.contains(key) == true, !isClosed {
+        if backlog.isHeld(frame.conflation), let key = frame.conflation, !isClosed {
             return countConflated(key)
         }
         // An open, writable WebSocket with nothing queued: straight to it.
@@ -147,15 +138,42 @@ public final class EngineSession: @unchecked Sendable {
     }
 
     private func appendToBacklog(_ frame: EncodedFrame) {
-        if let key = frame.conflation, machine.webSocket != nil, conflate(frame, key: key) { return }
-        backlog.append(frame)
-        backlogBytes += frame.byteCount
-        if backlogBytes > configuration.slowConsumerBytes {
+        if case .conflated(let key) = backlog.append(frame, conflating: machine.webSocket != nil) { return countConflated(key) }
+        if backlog.bytes > configuration.slowConsumerBytes {
             metrics.countSlowConsumer()
-            logger.info("Closing slow consumer", metadata: ["queue.bytes": "\(backlogBytes)"])
+            logger.info("Closing slow consumer", metadata: ["queue.bytes": "\(backlog.bytes)"])
             close(reason: .slowConsumer)
             return
         }
+        scheduleFlush()
+    }
+
+    func countConflated(_ key: ConflationKey) {
+        metrics.namespace(key.namespace.value).conflated.increment(by: 1)
+    }
+
+    /// The next frame to send: a skipped chained stream asks its namespace for a snapshot on
+    /// the way (the stream stays held until ``endResync(_:)``).
+    func popBacklog() -> EncodedFrame? {
+        while let next = backlog.pop() {
+            switch next {
+            case .frame(let frame): return frame
+            case .resync(let key): handler?.resync(key, on: self)
+            }
+        }
+        return nil
+    }
+
+    /// The snapshot for a held stream is on its way: the stream flows again.
+    public func endResync(_ key: ConflationKey) {
+        backlog.endResync(key)
+    }
+
+    /// Sends `frames` after everything already queued and before anything sent from now on,
+    /// paced by the transport (a second replay queues behind the first): for recovered sockets,
+    /// whose missed events may be far more than `slowConsumerBytes`.
+    public func startReplay(_ frames: AnyIterator<EncodedFrame>) {
+        guard !isClosed, backlog.startReplay(frames) else { return }
         scheduleFlush()
     }
 
@@ -173,6 +191,9 @@ public final class EngineSession: @unchecked Sendable {
 
     /// True while anything waits to be sent (a replay included).
     var hasQueuedFrames: Bool { !backlog.isEmpty }
+
+    /// Bytes queued, for shutdown draining.
+    var backlogBytes: Int { backlog.bytes }
 
     /// Moves queued frames to a WebSocket while it accepts them.
     func drainBacklog(into writer: any FrameWriter) {
@@ -197,9 +218,9 @@ public final class EngineSession: @unchecked Sendable {
 
     /// Up to `maxPacketsPerPoll` records and about `maxPayload` bytes (always at least one).
     func takePollingBatch() -> ByteBuffer {
-        var body = ByteBufferAllocator().buffer(capacity: min(backlogBytes, configuration.maxPayload) + 16)
+        var body = ByteBufferAllocator().buffer(capacity: min(backlog.bytes, configuration.maxPayload) + 16)
         var count = 0
-        while count < configuration.maxPacketsPerPoll, let next = peekBacklog() {
+        while count < configuration.maxPacketsPerPoll, let next = backlog.peek() {
             if count > 0 && body.readableBytes + next.byteCount - next.headerLength > configuration.maxPayload { break }
             guard let frame = popBacklog() else { break }
             let payload = frame.payload
@@ -249,9 +270,6 @@ public final class EngineSession: @unchecked Sendable {
         closing.probe?.abort()
         _ = pending.take()
         backlog.removeAll()
-        backlogBytes = 0
-        replays.removeAll()
-        conflation = nil
         logger.debug("Engine.IO session closed", metadata: ["close.reason": "\(closing.reason.rawValue)"])
         onClosed(self)
     }
