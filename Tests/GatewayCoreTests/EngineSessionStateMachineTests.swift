@@ -235,7 +235,8 @@ struct EngineSessionStateMachineTests {
     }
 
     @Test("how the WebSocket is closed depends on why", arguments: [
-        (DisconnectReason.slowConsumer, false, "abort"), (.payloadTooLarge, false, "gone"), (.transportClose, true, "gone"),
+        (DisconnectReason.slowConsumer, false, "abort"), (.payloadTooLarge, false, "edge"), (.transportClose, true, "gone"),
+        (.slowConsumer, true, "gone"),
         (.serverShuttingDown, false, "graceful"), (.pingTimeout, false, "graceful"),
     ])
     func webSocketClose(reason: DisconnectReason, transportGone: Bool, expected: String) {
@@ -244,6 +245,7 @@ struct EngineSessionStateMachineTests {
         let style =
             switch closing.transport {
             case .webSocketAbort: "abort"
+            case .webSocketEdgeCloses: "edge"
             case .webSocketGone: "gone"
             case .webSocketGraceful: "graceful"
             case .polling: "polling"

@@ -61,14 +61,16 @@ struct EngineWebSocketHandlerTests {
         #expect(session.isClosed && handler.closeReason == .transportClose)
     }
 
-    @Test("an oversized message is answered with close code 1009 and the session ends as payload too large")
+    @Test("an oversized message is answered with close code 1009, after what the session sent; the session ends as payload too large")
     func tooLarge() throws {
         let harness = EdgeHarness()
         let (channel, session, handler) = try harness.webSocketClient()
+        session.send(text: "4sent before")
         channel.pipeline.fireErrorCaught(NIOWebSocketError.invalidFrameLength)
         harness.loop.run()
         let frames = try harness.frames(channel)
-        #expect(frames.map(\.closeCode) == [1009], "exactly one close frame, the edge's")
+        #expect(frames.map(\.text).first == "4sent before", "what was sent goes out first")
+        #expect(frames.compactMap(\.closeCode) == [1009], "exactly one close frame, the edge's")
         #expect(session.isClosed && handler.closeReason == .payloadTooLarge)
     }
 

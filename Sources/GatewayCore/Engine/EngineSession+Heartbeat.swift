@@ -15,8 +15,9 @@ extension EngineSession {
     func sendPing(on writer: (any FrameWriter)?) {
         let ping = EncodedFrame(text: "2")
         if let writer {
-            writer.write(ping.frame)
-            writer.flush()
+            // Behind this tick's frames (already the socket's), ahead of any backlog.
+            if pending.append(ping.frame) { writer.write(pending.take()!) }
+            flushWrites(to: writer)
         } else {
             backlog.prepend(ping)
             scheduleFlush()

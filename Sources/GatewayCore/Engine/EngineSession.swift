@@ -257,6 +257,8 @@ public final class EngineSession: @unchecked Sendable {
             writer.closeGracefully()
         case .webSocketAbort(let writer):
             writer.abort()
+        case .webSocketEdgeCloses(let writer):
+            flushWrites(to: writer)  // what this tick wrote goes before the edge's close frame
         case .webSocketGone:
             break
         case .polling(let heldGetAnswer):

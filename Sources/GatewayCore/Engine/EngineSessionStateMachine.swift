@@ -94,7 +94,9 @@ struct EngineSessionStateMachine {
         case webSocketGraceful(Socket)
         /// Closed at once: a slow consumer's queue is the problem, not worth sending.
         case webSocketAbort(Socket)
-        /// The socket is gone already, or the edge answers with its own close frame (1009).
+        /// The edge answers with its own close frame (1009): what was written goes out first.
+        case webSocketEdgeCloses(Socket)
+        /// The socket is gone already: nothing is written.
         case webSocketGone
     }
 
@@ -398,8 +400,9 @@ struct EngineSessionStateMachine {
             return nil
         case .webSocket(let socket):
             transport =
-                if reason == .slowConsumer { .webSocketAbort(socket) }
-                else if reason == .payloadTooLarge || transportGone { .webSocketGone }
+                if transportGone { .webSocketGone }
+                else if reason == .slowConsumer { .webSocketAbort(socket) }
+                else if reason == .payloadTooLarge { .webSocketEdgeCloses(socket) }
                 else { .webSocketGraceful(socket) }
         case .polling(let polling), .upgrading(let polling, _, _):
             if case .upgrading(_, let socket, _) = state { probe = socket }
