@@ -16,6 +16,12 @@ struct LocksCommand: ParsableCommand {
     @Option(help: "Rounds of each variant.") var rounds = 5
     @Option(help: "Stripes of the striped variant.") var stripes = 16
 
+    func validate() throws {
+        for (name, value) in [("threads", threads), ("takes", takes), ("keys", keys), ("rounds", rounds), ("stripes", stripes)] where value < 1 {
+            throw ValidationError("--\(name) must be at least 1.")
+        }
+    }
+
     func run() throws {
         print("# locks: \(threads) threads × \(takes) takes, \(keys) keys each, \(rounds) interleaved rounds")
         var single: [Double] = []

@@ -36,9 +36,6 @@ extension MarketState {
 
     /// Depth messages chain: a socket that falls behind is resynced with a snapshot.
     func emitDepth(_ payload: String, room: Room) {
-        emit(
-            to: room, event: "market.depth", payloadJSON: payload,
-            conflation: ConflationKey(room.stream("market.depth"), policy: .resyncBySnapshot)
-        )
+        emit(to: room, event: "market.depth", payloadJSON: payload, conflation: .resyncBySnapshot)
     }
 }

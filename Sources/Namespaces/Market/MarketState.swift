@@ -117,12 +117,15 @@ public final class MarketState: FeedSink, @unchecked Sendable {
 
     /// Prices, tickers and stats: a socket that falls behind gets only the newest.
     func emitLatest(_ stream: LatestStream, symbol: String, payload: String) {
-        let room = stream.room(symbol)
-        emit(to: room, event: stream.event, payloadJSON: payload, conflation: ConflationKey(room.stream(stream.event), policy: .latestWins))
+        emit(to: stream.room(symbol), event: stream.event, payloadJSON: payload, conflation: .latestWins)
     }
 
-    func emit(to room: Room, event: String, payloadJSON: String, conflation: ConflationKey? = nil) {
-        emit(to: room.key, event: event, payloadJSON: payloadJSON, conflation: conflation)
+    /// `conflation`: how a lagging socket may skip this room's stream of `event`. The room's
+    /// name is built once per message, for the publish and the conflation key alike.
+    func emit(to room: Room, event: String, payloadJSON: String, conflation policy: ConflationKey.Policy? = nil) {
+        let key = room.key
+        let conflation = policy.map { ConflationKey(.init(room: key, event: event), policy: $0) }
+        emit(to: key, event: event, payloadJSON: payloadJSON, conflation: conflation)
     }
 
     /// Encodes once; inside a feed batch the message waits for the batch's single send.

@@ -65,10 +65,6 @@ public enum Room: Hashable, Sendable {
         }
     }
 
-    /// The stream of `event` in this room, for conflation (``ConflationKey``).
-    func stream(_ event: String, subject: String = "") -> ConflationKey.Stream {
-        ConflationKey.Stream(room: key, event: event, subject: subject)
-    }
 }
 
 /// The channels of `/market` (SPEC §3).
