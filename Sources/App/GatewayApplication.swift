@@ -67,9 +67,11 @@ struct GatewayApplication {
             metrics: metrics,
             logger: logger
         )
+        var freshness = configuration.feed.freshness
+        freshness.labelsBySymbol = configuration.namespaces.learnedSymbolsLimit == nil
         let market = MarketState(
             feedLoop: feedGroup.next(), publisher: services.publisher, throttles: configuration.namespaces.throttles, metrics: metrics, logger: logger,
-            maxBookLevels: configuration.feed.maxBookLevels
+            maxBookLevels: configuration.feed.maxBookLevels, freshness: freshness, board: services.freshness, interest: services.marketInterest
         )
         let localBus = LocalBus(services: services, market: market)
         var clusterBus: ClusterBus?
@@ -103,7 +105,15 @@ struct GatewayApplication {
             for type in ["tick", "trade", "depth", "ticker", "stats", "status"] { _ = metrics.feedMessages(source: source, type: type) }
         }
         _ = metrics.feedRejected(source: "http", reason: "invalid_field")
-        for symbol in configuration.namespaces.symbols { _ = metrics.feedGaps(symbol: symbol) }
+        for symbol in configuration.namespaces.symbols {
+            _ = metrics.feedGaps(symbol: symbol)
+            _ = metrics.feedStale(symbol: symbol)
+            _ = metrics.feedStaleSymbols(symbol: symbol)
+        }
+        if !freshness.labelsBySymbol {
+            _ = metrics.feedStale(symbol: "learned")
+            _ = metrics.feedStaleSymbols(symbol: "learned")
+        }
         // TLS files are checked before anything listens: a bad one stops start-up, naming it.
         var tls: ServerTLS?
         if let files = configuration.server.tls {

@@ -169,6 +169,16 @@ public final class GatewayMetrics: Sendable {
         perNamespace.labelled(MetricName.feedGaps, [("symbol", symbol)])
     }
 
+    /// Symbols stale now, by symbol (or class: see ``MetricName/feedStaleSymbols``).
+    public func feedStaleSymbols(symbol: String) -> any MeterHandler {
+        perNamespace.labelledGauge(MetricName.feedStaleSymbols, [("symbol", symbol)])
+    }
+
+    /// Times a symbol went stale, by symbol (or class).
+    public func feedStale(symbol: String) -> any CounterHandler {
+        perNamespace.labelled(MetricName.feedStale, [("symbol", symbol)])
+    }
+
     /// Connection state recovery attempts: recovered, unknown_session (unknown pid or past the window), truncated.
     public func recovery(outcome: String) -> any CounterHandler {
         perNamespace.labelled(MetricName.recovery, [("outcome", outcome)])

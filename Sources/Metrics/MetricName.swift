@@ -21,6 +21,8 @@ enum MetricName {
     static var feedMessages: MetricNameDescriptor { named("gateway_feed_messages_total", "Feed messages accepted, by source and type.") }
     static var feedRejected: MetricNameDescriptor { named("gateway_feed_rejected_total", "Feed messages refused, by source and reason.") }
     static var feedGaps: MetricNameDescriptor { named("gateway_feed_gaps_total", "Depth deltas that skipped a sequence number (book resynced by snapshot).") }
+    static var feedStaleSymbols: MetricNameDescriptor { named("gateway_feed_stale_symbols", "Symbols whose feed has been silent past feed.staleAfterMs (by symbol; \"learned\" for symbols learned from the feed).") }
+    static var feedStale: MetricNameDescriptor { named("gateway_feed_stale_total", "Times a symbol's feed went silent past feed.staleAfterMs (by symbol; \"learned\" for symbols learned from the feed).") }
     static var recovery: MetricNameDescriptor { named("gateway_recovery_total", "Connection state recovery attempts on /user, by outcome.") }
     static var redisUp: MetricNameDescriptor { named("gateway_redis_up", "1 while the Redis connection is up, 0 when it is down or not configured.") }
     static var redisConfigured: MetricNameDescriptor { named("gateway_redis_configured", "1 when REDIS_URL is set (so gateway_redis_up 0 means down, not absent).") }

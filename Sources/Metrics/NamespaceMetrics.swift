@@ -74,6 +74,20 @@ final class NamespaceMetricsCache: Sendable {
         }
     }
 
+    private let labelledGauges = NIOLockedValueBox<[String: any MeterHandler]>([:])
+
+    /// A gauge family by its label values (values the gateway knows: configured symbols, or one
+    /// fixed class), created on first use and kept.
+    func labelledGauge(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> any MeterHandler {
+        let key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
+        return labelledGauges.withLockedValue { cache in
+            if let gauge = cache[key] { return gauge }
+            let gauge = registry.makeGauge(descriptor: descriptor, labels: labels)
+            cache[key] = gauge
+            return gauge
+        }
+    }
+
     func connectErrors(namespace: String, code: String) -> any CounterHandler {
         errors.withLockedValue { cache in
             var key = namespace + "\u{0}" + code

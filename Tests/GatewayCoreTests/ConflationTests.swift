@@ -15,7 +15,7 @@ final class BookNamespace: NamespaceHandler {
         if event == "join", let room = arguments.first?.stringValue { socket.join(RoomKey(namespace: name, name: room)) }
     }
 
-    func resync(_ key: ConflationKey, socket: NamespaceSocket, state: NoSocketState) {
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, state: NoSocketState) {
         socket.session.endResync(key)
         socket.emit("snapshot", [.string(key.stream.event)])
     }

@@ -1,10 +1,14 @@
 """The browser dashboard at /dashboard, in a real browser (headless Chromium via Selenium):
-prices move, the book renders and its checksum holds, the admin view shows live stats and its
-broadcast reaches a python-socketio client. It runs against the copy built into the binary."""
+prices move, the book renders and its checksum holds (at every depth), a silent symbol is greyed
+and comes back, declared gaps show, the admin view shows live stats and its broadcast reaches a
+python-socketio client. It runs against the copy built into the binary."""
 import os
+import random
 import re
+import threading
 import time
 import uuid
+import zlib
 
 import pytest
 import requests
@@ -205,6 +209,110 @@ def test_book_module_follows_the_spec(page):
     assert result["packet"] == {"type": 2, "namespace": "/market", "id": 12, "data": ["market.depth", {"seq": 1}]}
 
 
+def test_depth_choice_keeps_the_checksum(page):
+    """The depth selector resubscribes with "depth": N; the page then holds N levels per side and
+    its checksum (over every level held) matches the gateway's at every message."""
+    picker = Select(page.find_element(By.ID, "book-depth"))
+    assert [o.text for o in picker.options] == ["full", "10", "50", "200", "1000"]
+    assert picker.first_selected_option.text == "full"
+
+    def levels(state):
+        return int(state.get("bidLevels") or 0), int(state.get("askLevels") or 0)
+    try:
+        for depth, fits in ((10, lambda n: n == 10), (50, lambda n: 10 < n <= 50)):
+            picker.select_by_value(str(depth))
+
+            def ready():
+                state = dataset(page, "#book")
+                return (state.get("depth") == str(depth) and state.get("bookState") == "live"
+                        and state.get("checksumOk") == "true" and all(fits(n) for n in levels(state)))
+            until(page, ready, message=lambda: f"depth {depth}: {dataset(page, '#book')}")
+            start = int(dataset(page, "#book")["verified"])
+            seen = watch_book(page, 3)
+            assert all(state["checksumOk"] == "true" for state in seen), [s for s in seen if s["checksumOk"] != "true"][:3]
+            assert all(fits(n) for state in seen for n in levels(state)), f"depth {depth}: {sorted({levels(s) for s in seen})}"
+            assert seen[-1]["resyncs"] == "0" and seen[-1]["depth"] == str(depth)
+            assert int(seen[-1]["verified"]) >= start + 10, f"depth {depth}: too few verified updates"
+            assert "checksum ok" in text(page, "#book-checksum")
+            ladder = page.execute_script(
+                "return [...document.querySelectorAll('#ladder-body tr')].map(r => [...r.cells].map(c => c.textContent))")
+            assert all(all(cell for cell in row) for row in ladder), ladder
+        assert page.execute_script("return localStorage.getItem('dashboard.depth')") == "50"
+    finally:
+        picker.select_by_value("")
+    until(page, lambda: dataset(page, "#book").get("depth") == "" and dataset(page, "#book").get("checksumOk") == "true"
+          and levels(dataset(page, "#book"))[0] > 10, message=lambda: f"back to the full book: {dataset(page, '#book')}")
+    assert page.execute_script("return localStorage.getItem('dashboard.depth')") is None
+
+
+def spec_checksum(bids, asks, levels=None):
+    """docs/market-data.md: CRC32 of "bidPrice:bidQty:askPrice:askQty:" level by level, best
+    first, over `levels` per side (None: every level given)."""
+    bids = sorted(bids, key=lambda level: float(level[0]), reverse=True)[:levels]
+    asks = sorted(asks, key=lambda level: float(level[0]))[:levels]
+    text = ""
+    for i in range(max(len(bids), len(asks))):
+        if i < len(bids):
+            text += f"{bids[i][0]}:{bids[i][1]}:"
+        if i < len(asks):
+            text += f"{asks[i][0]}:{asks[i][1]}:"
+    return zlib.crc32(text.encode())
+
+
+DEPTH_SCENARIO = """
+const done = arguments[arguments.length - 1];
+import("/dashboard/book.js").then(({ OrderBook, checksumOf, DEPTHS }) => {
+  const results = arguments[0].map(({ depth, snapshot, delta, top10 }) => {
+    const book = new OrderBook("T/USD", depth);
+    const outcomes = [book.apply(snapshot), book.apply(delta)];
+    const topOnly = new OrderBook("T/USD", depth);
+    const full = new OrderBook("T/USD");
+    return { outcomes, checksum: book.checksum(), levels: [book.bids.size, book.asks.size],
+             sortedDirect: checksumOf(book.sorted().bids, book.sorted().asks),
+             withTop10: topOnly.apply({ ...snapshot, checksum: top10 }),
+             fullBook: full.apply({ ...snapshot, checksum: top10 }) };
+  });
+  done({ depths: DEPTHS, results });
+}, (error) => done({ error: String(error) }));
+"""
+
+
+def test_book_module_checksums_every_level_held_at_a_depth(page):
+    """At depth N the page's checksum covers every level it holds (N per side, or fewer), at
+    depth 10 and for the whole book the top 10: each against a Python computation."""
+    rng = random.Random(11)
+    cases = []
+    for depth in (10, 50, 200, 1000):
+        bids = [[f"{5000 - i * 0.25:.2f}", f"{rng.randint(1, 900) / 100}"] for i in range(depth)]
+        asks = [[f"{5001 + i * 0.5:.1f}", str(rng.randint(1, 40))] for i in range(depth - 3)]  # asks run out first
+        shuffled = [list(side) for side in (bids, asks)]
+        for side in shuffled:
+            rng.shuffle(side)
+        held = {"bids": dict(map(tuple, bids)), "asks": dict(map(tuple, asks))}
+        # One level leaves the top N (quantity 0), another enters it, one changes its quantity.
+        gone, entered, changed = bids[depth // 2][0], [f"{5000 - depth * 0.25:.2f}", "3.5"], [asks[0][0], "7"]
+        del held["bids"][gone]
+        held["bids"][entered[0]] = entered[1]
+        held["asks"][changed[0]] = changed[1]
+        snapshot = {"symbol": "T/USD", "type": "snapshot", "seq": 100, "prevSeq": None, "depth": depth,
+                    "bids": shuffled[0], "asks": shuffled[1], "checksum": spec_checksum(bids, asks)}
+        delta = {"symbol": "T/USD", "type": "delta", "seq": 104, "prevSeq": 100, "depth": depth,
+                 "bids": [[gone, "0"], entered], "asks": [changed],
+                 "checksum": spec_checksum(list(held["bids"].items()), list(held["asks"].items()))}
+        cases.append({"depth": depth, "snapshot": snapshot, "delta": delta, "top10": spec_checksum(bids, asks, 10)})
+    result = page.execute_async_script(DEPTH_SCENARIO, cases)
+    assert "error" not in result, result
+    assert result["depths"] == [10, 50, 200, 1000]
+    for case, got in zip(cases, result["results"]):
+        depth = case["depth"]
+        assert got["outcomes"] == ["ok", "ok"], (depth, got)
+        assert got["checksum"] == case["delta"]["checksum"] and got["levels"] == [depth, depth - 3], (depth, got)
+        assert got["sortedDirect"] == case["delta"]["checksum"], "checksumOf on the held levels, best first"
+        assert got["fullBook"] == "ok", "without a depth the checksum stays the top 10"
+        # At depth 10 the two checksums are the same number; deeper, the top 10 alone is a mismatch.
+        assert got["withTop10"] == ("ok" if depth == 10 else "mismatch"), (depth, got["withTop10"])
+
+
 def top(book):
     bids = sorted(book.bids, key=float, reverse=True)
     asks = sorted(book.asks, key=float)
@@ -313,3 +421,162 @@ def test_kick_and_maintenance_from_the_page(gateway, page):
     assert welcome.connected
     welcome.close()
     wait_until(lambda: dataset(page, "#conn-prices")["state"] == "connected", timeout=5)
+
+
+# Freshness and continuity (docs/market-data.md) against a gateway fed only over HTTP: the test
+# is the producer, so it decides when a symbol goes silent and when its book breaks.
+
+QUIET_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
+
+
+class Producer(threading.Thread):
+    """Posts a tick for every symbol in `active` every 100 ms (service token, as a feed would)."""
+
+    def __init__(self, server):
+        super().__init__(daemon=True)
+        self.server = server
+        self.active = set(QUIET_SYMBOLS)
+        self.stopped = threading.Event()
+        self.headers = {"Authorization": f"Bearer {token('dashboard-producer', role='service')}"}
+        self.prices = {symbol: 100.0 + 10 * n for n, symbol in enumerate(QUIET_SYMBOLS)}
+        self.errors = []
+
+    def post(self, body):
+        response = requests.post(f"{self.server.base}/api/v1/market", json=body, headers=self.headers, timeout=5)
+        assert response.status_code == 202, response.text
+        return response
+
+    def run(self):
+        rng = random.Random(5)
+        while not self.stopped.wait(0.1):
+            batch = []
+            for symbol in sorted(self.active):
+                self.prices[symbol] += rng.choice((-0.05, 0.05))
+                price = self.prices[symbol]
+                batch.append({"type": "tick", "symbol": symbol, "price": f"{price:.2f}", "bid": f"{price - 0.01:.2f}",
+                              "ask": f"{price + 0.01:.2f}", "volume": "10.0", "ts": int(time.time() * 1000)})
+            try:
+                if batch:
+                    self.post(batch)
+            except Exception as error:  # the test reads these
+                self.errors.append(repr(error))
+
+
+@pytest.fixture(scope="module")
+def quiet_gateway(tmp_path_factory):
+    yaml = ("feed:\n  source: none\n  symbols: [" + ", ".join(f'"{s}"' for s in QUIET_SYMBOLS) + "]\n"
+            "  staleAfterMs: 1000\n")
+    srv = configured_gateway(tmp_path_factory, yaml, env={"DASHBOARD_DIR": DASHBOARD_DIR})
+    yield srv
+    assert srv.alive()
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def producer(quiet_gateway):
+    feed = Producer(quiet_gateway)
+    feed.start()
+    yield feed
+    feed.stopped.set()
+    feed.join(5)
+    assert not feed.errors, feed.errors[:3]
+
+
+@pytest.fixture(scope="module")
+def quiet_page(quiet_gateway, producer):
+    time.sleep(0.3)  # every symbol has had a tick: none starts stale
+    driver = browser()
+    try:
+        driver.get(quiet_gateway.base + "/dashboard/")
+        yield driver
+    finally:
+        driver.quit()
+
+
+def row_state(page, symbol):
+    return page.execute_script(
+        "const r = document.querySelector(`#prices-body tr[data-symbol='${arguments[0]}']`);"
+        "return r && {stale: r.classList.contains('stale'), age: r.querySelector('[data-field=age]').textContent,"
+        " heard: Number(r.querySelector('[data-field=age]').dataset.heard || 0),"
+        " price: r.querySelector('[data-field=price]').textContent}", symbol)
+
+
+def test_a_silent_symbol_is_greyed_until_it_is_live_again(quiet_gateway, producer, quiet_page):
+    page = quiet_page
+    until(page, lambda: all(re.fullmatch(r"[0-9.]+", row_state(page, s)["price"]) for s in QUIET_SYMBOLS),
+          message=lambda: [row_state(page, s) for s in QUIET_SYMBOLS])
+    until(page, lambda: dataset(page, "#book").get("symbol") == "BTC/USDT")
+    assert not any(row_state(page, s)["stale"] for s in QUIET_SYMBOLS)
+    listener = Conn(quiet_gateway, "/prices")
+    try:
+        assert listener.call("subscribe", {"symbols": ["BTC/USDT"], "heartbeatMs": 1000})["ok"]
+        stopped = time.time()
+        producer.active.discard("BTC/USDT")
+
+        until(page, lambda: row_state(page, "BTC/USDT")["stale"], timeout=5,
+              message=lambda: f"BTC/USDT not greyed 5 s after its feed stopped (staleAfterMs 1000): {row_state(page, 'BTC/USDT')}")
+        notice = listener.wait_for("market.stale", timeout=1)
+        assert notice["symbol"] == "BTC/USDT" and notice["reason"] == "silent" and notice["silentMs"] >= 1000, notice
+        first = row_state(page, "BTC/USDT")
+        assert re.fullmatch(r"stale \d+\.\d s", first["age"]), first
+        assert not row_state(page, "ETH/USDT")["stale"] and not row_state(page, "SOL/USDT")["stale"]
+        # The chosen market symbol is the same one: its view says so too.
+        until(page, lambda: dataset(page, "#book").get("feedStale") == "true", timeout=3, message="the market view did not show it stale")
+        assert text(page, "#market-stale").startswith("feed stale ")
+        time.sleep(1.5)
+        later = row_state(page, "BTC/USDT")
+        assert later["stale"] and float(later["age"].split()[1]) >= float(first["age"].split()[1]) + 1, (first, later)
+        # Heartbeats keep saying the link is alive while the feed is silent ("last heard").
+        until(page, lambda: row_state(page, "BTC/USDT")["heard"] > (stopped + 1.5) * 1000, timeout=4,
+              message=lambda: f"no market.heartbeat reached the page for the silent symbol: {row_state(page, 'BTC/USDT')}")
+        assert text(page, "#prices-heard").startswith("last heard ")
+    finally:
+        producer.active.add("BTC/USDT")
+    try:
+        until(page, lambda: not row_state(page, "BTC/USDT")["stale"], timeout=3,
+              message=lambda: f"BTC/USDT still greyed after its feed came back: {row_state(page, 'BTC/USDT')}")
+        assert "stale" not in row_state(page, "BTC/USDT")["age"]
+        until(page, lambda: dataset(page, "#book").get("feedStale") == "" and not page.find_element(By.ID, "market-stale").is_displayed(),
+              timeout=3, message="the market view still says stale")
+        live = listener.wait_for("market.live", timeout=1)
+        assert live["symbol"] == "BTC/USDT"
+        with listener.cond:
+            names = [e for e, d in listener.events if d and d.get("symbol") == "BTC/USDT"]
+        stale_at = names.index("market.stale")
+        assert names.index("market.live", stale_at) < names.index("price.update", stale_at), "market.live comes before the next tick"
+    finally:
+        listener.close()
+    severe = [entry for entry in page.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not severe, severe
+
+
+def sol_depth(kind, seq, bids, asks):
+    return {"type": "depth", "symbol": "SOL/USDT", "kind": kind, "seq": seq, "bids": bids, "asks": asks, "ts": int(time.time() * 1000)}
+
+
+def test_a_feed_gap_shows_as_a_declared_gap_and_a_stale_book(quiet_gateway, producer, quiet_page):
+    page = quiet_page
+    producer.post(sol_depth("snapshot", 1, [["150.0", "2"], ["149.9", "1"]], [["150.5", "1"], ["150.6", "4"]]))
+    Select(page.find_element(By.ID, "market-picker")).select_by_value("SOL/USDT")
+    until(page, lambda: dataset(page, "#book").get("symbol") == "SOL/USDT" and dataset(page, "#book").get("seq") == "1"
+          and dataset(page, "#book").get("checksumOk") == "true", message=lambda: dataset(page, "#book"))
+    producer.post(sol_depth("delta", 2, [["149.8", "3"]], []))
+    until(page, lambda: dataset(page, "#book").get("seq") == "2" and dataset(page, "#book").get("checksumOk") == "true")
+    assert dataset(page, "#book")["gaps"] == "0"
+
+    producer.post(sol_depth("delta", 4, [["149.7", "1"]], []))  # seq 3 never arrives
+    until(page, lambda: dataset(page, "#book").get("bookState") == "stale", timeout=3,
+          message=lambda: f"the book did not go stale on a feed gap: {dataset(page, '#book')}")
+    assert "book stale (feed gap)" in text(page, "#book-checksum")
+    until(page, lambda: dataset(page, "#book").get("gaps") == "1", timeout=2, message=lambda: dataset(page, "#book"))
+    entry = page.execute_script("const li = document.querySelector('#gap-list li'); return li && {...li.dataset, text: li.textContent}")
+    assert entry["symbol"] == "SOL/USDT" and entry["channel"] == "depth" and entry["reason"] == "feed-gap", entry
+    assert "3–" in entry["text"], entry
+    assert "depth 1" in text(page, "#gap-summary")
+
+    producer.post(sol_depth("snapshot", 10, [["151.0", "1"]], [["151.5", "1"]]))
+    until(page, lambda: dataset(page, "#book").get("bookState") == "live" and dataset(page, "#book").get("seq") == "10"
+          and dataset(page, "#book").get("checksumOk") == "true", timeout=3,
+          message=lambda: f"the snapshot did not heal the book: {dataset(page, '#book')}")
+    assert "checksum ok" in text(page, "#book-checksum") and dataset(page, "#book")["resyncs"] == "0"
+    assert (dataset(page, "#book")["bestBid"], dataset(page, "#book")["bestAsk"]) == ("151.0", "151.5")

@@ -59,17 +59,21 @@ struct MarketPartsTests {
     @Test("depth books: a snapshot and a chained delta are published, a gap is not, the cadence merges the deltas")
     func depthBooks() throws {
         var books = DepthBooks(cadences: [.fast])
-        guard case .publish(let snapshot) = books.apply(depth(.snapshot, seq: 1, bids: [("100", "1")], asks: [("101", "1")])) else {
+        guard case .publish(let snapshot, 1...1) = books.apply(depth(.snapshot, seq: 1, bids: [("100", "1")], asks: [("101", "1")])) else {
             Issue.record("snapshot published"); return
         }
         #expect(try JSONParser.parse(snapshot)["type"] == "snapshot")
-        guard case .publish(let delta) = books.apply(depth(.delta, seq: 2, bids: [("99", "2")])) else { Issue.record("delta"); return }
+        guard case .publish(let delta, 2...2) = books.apply(depth(.delta, seq: 2, bids: [("99", "2")])) else { Issue.record("delta"); return }
         #expect(try JSONParser.parse(delta)["prevSeq"] == .int(1))
         _ = books.apply(depth(.delta, seq: 3, bids: [("98", "3")]))
-        guard case .rejected = books.apply(depth(.snapshot, seq: 2, bids: [("100", "1")])) else {
-            Issue.record("a snapshot older than a live book is refused"); return
+        guard case .rejected = books.apply(depth(.delta, seq: 3, bids: [("100", "1")])) else {
+            Issue.record("a delta that is not after the book is refused"); return
         }
-        #expect(books.apply(depth(.delta, seq: 5, bids: [("97", "1")])) == .gap)
+        guard case .restarted(_, previousSeq: 3, seq: 2) = books.apply(depth(.snapshot, seq: 2, bids: [("100", "1")])) else {
+            Issue.record("a snapshot below a live book's seq restarts it"); return
+        }
+        #expect(books.apply(depth(.delta, seq: 5, bids: [("97", "1")])) == .gap(expected: 3, got: 5))
+        #expect(books.apply(depth(.delta, seq: 6, bids: [("97", "1")])) == .gap(expected: nil, got: 6), "already stale: no second notice")
         #expect(books.snapshots(["BTC/USDT"], ts: .int(9)).isEmpty, "a stale book gives no snapshot")
         _ = books.apply(depth(.snapshot, seq: 10, bids: [("100", "1")], asks: [("101", "1")]))
         #expect(books.snapshots(["BTC/USDT"], ts: .int(9)).count == 1)

@@ -19,8 +19,8 @@ import Testing
         }
         let expected = JSONSerializer.serialize(.object([
             "symbol": .string(tick.symbol), "price": tick.price.json, "bid": tick.bid.json, "ask": tick.ask.json,
-            "volume": tick.volume.json, "ts": tick.ts,
+            "volume": tick.volume.json, "ts": tick.ts, "seq": 42,
         ]))
-        #expect(MarketPayloads.priceUpdate(tick) == expected)
+        #expect(MarketPayloads.priceUpdate(tick, seq: 42) == expected)
     }
 }

@@ -29,7 +29,7 @@ enum BookBench {
             var books = DepthBooks(cadences: cadences)
             var bytes = 0
             for depth in messages {
-                guard case .publish(let payload) = books.apply(depth) else { continue }
+                guard case .publish(let payload, _) = books.apply(depth) else { continue }
                 bytes += payload.utf8.count
             }
             return bytes
@@ -38,7 +38,7 @@ enum BookBench {
             var books = DepthBooks(cadences: cadences)
             var bytes = 0
             for text in texts {
-                guard case .depth(let depth)? = try? parser.parse(text: text), case .publish(let payload) = books.apply(depth) else { continue }
+                guard case .depth(let depth)? = try? parser.parse(text: text), case .publish(let payload, _) = books.apply(depth) else { continue }
                 bytes += payload.utf8.count
             }
             return bytes

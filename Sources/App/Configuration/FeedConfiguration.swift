@@ -1,4 +1,5 @@
 import MarketFeed
+import Namespaces
 
 /// `feed.*` but the symbols and throttles (which the namespaces enforce): where market data
 /// comes from.
@@ -16,6 +17,8 @@ struct FeedConfiguration: Sendable {
     var maxBookLevels: Int
     /// Learned symbols the feed has not named this long, with no subscriber, are forgotten (0: never).
     var learnedSymbolIdleSeconds: Int
+    /// `feed.staleAfterMs`: a number for every source, or a mapping per source with `default`.
+    var freshness: FeedFreshness
 
     init(reading reader: inout ConfigurationReader) {
         source = reader.choice("feed.source", FeedSourceKind.allCases.map(\.rawValue)).flatMap(FeedSourceKind.init(rawValue:)) ?? .simulator
@@ -27,5 +30,12 @@ struct FeedConfiguration: Sendable {
         simulatorSeed = UInt64(reader.int("feed.simulator.seed", in: 0...Int.max))
         maxBookLevels = reader.int("feed.maxBookLevels", in: 10...1_000_000)
         learnedSymbolIdleSeconds = reader.int("feed.learnedSymbolIdleSeconds", in: 0...31_536_000)
+        let bound = 0...86_400_000
+        let everySource = reader.optionalInt("feed.staleAfterMs.default", in: bound) ?? reader.int("feed.staleAfterMs", in: bound)
+        var bySource: [String: Int] = [:]
+        for source in ["simulator", "redis", "replay", "http"] {
+            if let ms = reader.optionalInt("feed.staleAfterMs.\(source)", in: bound) { bySource[source] = ms }
+        }
+        freshness = FeedFreshness(staleAfterMs: everySource, staleAfterMsBySource: bySource)
     }
 }

@@ -4,11 +4,15 @@
 
 import { crc32 } from "./crc32.js";
 
-const DEPTH = 10; // levels per side in the checksum
+/** The depths a subscriber may ask for (docs/market-data.md); null is the whole book. */
+export const DEPTHS = [10, 50, 200, 1000];
+const FULL_BOOK_CHECKSUM_LEVELS = 10; // without "depth": the top 10 levels per side
 
 export class OrderBook {
-  constructor(symbol) {
+  /** depth: null for the whole book, else the N of a `"depth": N` subscription. */
+  constructor(symbol, depth = null) {
     this.symbol = symbol;
+    this.depth = depth;
     this.bids = new Map(); // price text → qty text, exactly as the feed gave them
     this.asks = new Map();
     this.seq = null;
@@ -44,16 +48,24 @@ export class OrderBook {
     return { bids, asks };
   }
 
-  // "bidPrice:bidQty:askPrice:askQty:" level by level; a side that ran out adds nothing.
+  // The whole book: the top 10 levels. At depth N: every level held (N per side, or fewer
+  // when the book is shallower), so a level that should have left the top N shows as a mismatch.
   checksum() {
-    const { bids, asks } = this.sorted(DEPTH);
-    let text = "";
-    for (let i = 0; i < DEPTH; i++) {
-      if (bids[i]) text += `${bids[i][0]}:${bids[i][1]}:`;
-      if (asks[i]) text += `${asks[i][0]}:${asks[i][1]}:`;
-    }
-    return crc32(text);
+    const { bids, asks } = this.sorted(this.depth === null ? FULL_BOOK_CHECKSUM_LEVELS : Infinity);
+    return checksumOf(bids, asks);
   }
+}
+
+/** CRC32 of "bidPrice:bidQty:askPrice:askQty:" level by level (best first); a side that ran
+ *  out adds nothing. `levels` limits the levels per side (default: all given). */
+export function checksumOf(bids, asks, levels = Infinity) {
+  const count = Math.min(levels, Math.max(bids.length, asks.length));
+  let text = "";
+  for (let i = 0; i < count; i++) {
+    if (bids[i]) text += `${bids[i][0]}:${bids[i][1]}:`;
+    if (asks[i]) text += `${asks[i][0]}:${asks[i][1]}:`;
+  }
+  return crc32(text);
 }
 
 function levels(list) {

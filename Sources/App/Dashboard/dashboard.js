@@ -10,6 +10,7 @@ import { setupTheme } from "./theme.js";
 import { $, setText } from "./dom.js";
 
 const SYMBOL_KEY = "dashboard.symbol";
+const HEARTBEAT_MS = 1000; // market.heartbeat while a symbol is quiet (docs/market-data.md)
 
 setupTheme();
 setText($("#gateway-host"), location.host);
@@ -32,6 +33,9 @@ const marketPanel = new MarketPanel({
   tape: $("#tape-body"),
   chart: $("#depth-chart"),
   error: $("#market-error"),
+  depth: $("#book-depth"),
+  stale: $("#market-stale"),
+  gaps: { summary: $("#gap-summary"), list: $("#gap-list") },
 }, market);
 
 const adminPill = watch($("#conn-admin"), null);
@@ -46,8 +50,12 @@ for (const [socket, errorLine] of [[prices, $("#prices-error")], [market, $("#ma
   socket.on("error", (error) => setText(errorLine, `${error.code}: ${error.message ?? ""}`));
 }
 
-prices.on("connect", subscribePrices);
+let heartbeats = true; // off when the gateway refuses heartbeatMs (one without SPEC §11)
+prices.on("connect", () => { pricesPanel.clearAllStale(); subscribePrices(); });
 prices.on("price.update", (tick) => pricesPanel.update(tick));
+prices.on("market.stale", (notice) => pricesPanel.stale(notice));
+prices.on("market.live", (notice) => pricesPanel.live(notice));
+prices.on("market.heartbeat", (beat) => pricesPanel.heartbeat(beat));
 $("#market-picker").addEventListener("change", (e) => choose(e.target.value));
 
 function choose(symbol) {
@@ -60,9 +68,17 @@ function choose(symbol) {
 async function subscribePrices() {
   if (!symbols.length || !prices.connected) return;
   try {
-    const reply = await prices.request("subscribe", { symbols: symbols.slice(0, maxSymbols) });
+    const request = { symbols: symbols.slice(0, maxSymbols) };
+    if (heartbeats) request.heartbeatMs = HEARTBEAT_MS;
+    let reply = await prices.request("subscribe", request);
+    if (heartbeats && reply?.error?.code === "INVALID_PAYLOAD") {
+      heartbeats = false; // an older gateway: subscribe as before, no heartbeats
+      delete request.heartbeatMs;
+      reply = await prices.request("subscribe", request);
+    }
     if (!reply?.ok) throw new Error(`${reply?.error?.code}: ${reply?.error?.message}`);
     for (const tick of reply.latest ?? []) pricesPanel.update(tick);
+    for (const notice of reply.stale ?? []) pricesPanel.stale(notice); // then market.stale, the same again
     setText($("#prices-error"), "");
   } catch (error) {
     setText($("#prices-error"), `subscribe failed: ${error.message}`);
@@ -119,6 +135,17 @@ function watch(pill, socket) {
   setInterval(show, 1000); // the retry countdown
   return { follow };
 }
+
+// "last heard": the newest tick or heartbeat on /prices; with heartbeats on, a quiet market
+// still says it is alive within about a second.
+setInterval(() => {
+  const heard = pricesPanel.lastHeard();
+  const node = $("#prices-heard");
+  const age = heard === null || !prices.connected ? null : (Date.now() - heard) / 1000;
+  setText(node, age === null ? "" : `last heard ${age.toFixed(1)} s ago`);
+  node.title = heartbeats ? `heartbeat every ${HEARTBEAT_MS / 1000} s while a symbol is quiet` : "no heartbeats (the gateway refused heartbeatMs)";
+  node.classList.toggle("late", age !== null && age > (heartbeats ? 3 * HEARTBEAT_MS / 1000 : 10));
+}, 500);
 
 // Round-trip time to the gateway, from the `ping` event's ack.
 setInterval(async () => {

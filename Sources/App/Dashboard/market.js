@@ -1,8 +1,10 @@
 // The market view of one symbol over /market: the order book (depth chart + top-10 ladder),
 // the trade tape and the ticker. The book is checked against every message's checksum; a gap
-// or a mismatch resubscribes, whose ack carries a fresh snapshot (SPEC §3).
+// or a mismatch resubscribes, whose ack carries a fresh snapshot (SPEC §3). The gateway's
+// freshness and continuity notices (docs/market-data.md) show as they come: market.stale /
+// market.live for the symbol's feed and for the book, and every market.gap in a short log.
 
-import { OrderBook } from "./book.js";
+import { OrderBook, DEPTHS } from "./book.js";
 import { DepthChart } from "./depth-chart.js";
 import { el, setText, flash, difference, clockTime } from "./dom.js";
 
@@ -10,25 +12,71 @@ const CHANNELS = ["depth", "trades", "ticker"];
 const CADENCE = "100ms";
 const LADDER_ROWS = 10;
 const TAPE_ROWS = 60;
+const GAP_ROWS = 30;
+const DEPTH_KEY = "dashboard.depth";
+const REASONS = { "feed-gap": "feed gap", silent: "feed silent" };
 
 export class MarketPanel {
   constructor(ui, socket) {
-    this.ui = ui; // {section, title, ticker, status, checksum, ladder, spread, tape, chart, error}
+    // ui: {section, title, ticker, status, checksum, ladder, spread, tape, chart, error,
+    //      depth (the depth <select>), stale (the feed-stale badge), gaps: {summary, list}}
+    this.ui = ui;
     this.socket = socket;
     this.symbol = null;
     this.book = null;
+    this.depthLevels = savedDepth(); // null: the whole book; else 10, 50, 200 or 1000
+    this.generation = 0; // bumped by every symbol or depth choice: older acks are ignored
     this.syncing = false;
     this.resyncs = 0;
     this.failures = 0; // resyncs in a row without a good message between them
+    this.feedStale = null; // {since, reason, lastSourceTs}: the symbol's feed is silent
+    this.bookStale = null; // {since, reason}: the book broke (feed gap) until a snapshot heals it
+    this.gaps = new Map(); // "symbol channel" → {count, skipped}
+    this.epoch = null;
     this.frame = 0;
     this.chart = new DepthChart(ui.chart);
     this.ladder = buildLadder(ui.ladder);
-    socket.on("connect", () => this.subscribe(CHANNELS));
+    this.setupDepthPicker();
+    socket.on("connect", () => { this.feedStale = this.bookStale = null; this.subscribe(CHANNELS); });
     socket.on("disconnect", () => this.setBookState("offline"));
     socket.on("market.depth", (message) => this.depth(message));
     socket.on("market.trades", (message) => message.symbol === this.symbol && this.trades(message.trades));
     socket.on("market.ticker", (message) => message.symbol === this.symbol && this.ticker(message));
     socket.on("market.status", (message) => message.symbol === this.symbol && this.status(message.status));
+    socket.on("market.stale", (message) => message.symbol === this.symbol && this.stale(message));
+    socket.on("market.live", (message) => message.symbol === this.symbol && this.live(message));
+    socket.on("market.gap", (message) => this.gap(message));
+    setInterval(() => this.showFeedStale(), 200); // the stale badge counts up
+  }
+
+  setupDepthPicker() {
+    const picker = this.ui.depth;
+    picker.replaceChildren(new Option("full", ""), ...DEPTHS.map((n) => new Option(String(n), String(n))));
+    picker.value = this.depthLevels === null ? "" : String(this.depthLevels);
+    picker.addEventListener("change", () => this.chooseDepth(picker.value ? Number(picker.value) : null));
+    this.ui.section.dataset.depth = picker.value;
+  }
+
+  /** Another depth for the book: the depth channel is unsubscribed and subscribed again, and the
+   *  ack's snapshot (at the new depth) starts a new book. */
+  async chooseDepth(levels) {
+    if (levels === this.depthLevels) return;
+    this.depthLevels = levels;
+    if (levels === null) localStorage.removeItem(DEPTH_KEY);
+    else localStorage.setItem(DEPTH_KEY, String(levels));
+    this.ui.depth.value = levels === null ? "" : String(levels);
+    this.ui.section.dataset.depth = this.ui.depth.value;
+    this.resyncs = 0;
+    this.failures = 0;
+    this.lastProblem = null;
+    this.bookStale = null;
+    const generation = ++this.generation;
+    const symbol = this.symbol;
+    if (!symbol || !this.socket.connected) return;
+    this.syncing = true; // deltas of the old depth are dropped from here on
+    this.setBookState("syncing");
+    await this.socket.request("unsubscribe", { channels: ["depth"], symbols: [symbol] }).catch(() => {});
+    if (generation === this.generation && this.socket.connected) this.subscribe(["depth"]);
   }
 
   choose(symbol) {
@@ -38,10 +86,15 @@ export class MarketPanel {
     this.book = null;
     this.resyncs = 0;
     this.failures = 0;
+    this.lastProblem = null;
+    this.feedStale = this.bookStale = null;
+    this.generation++;
     setText(this.ui.title, symbol);
     this.ui.tape.replaceChildren();
     this.ui.status.hidden = true;
     this.ui.section.dataset.symbol = symbol;
+    this.showGaps();
+    this.showFeedStale();
     this.render();
     if (previous && this.socket.connected) {
       this.socket.request("unsubscribe", { channels: CHANNELS, symbols: [previous] }).catch(() => {});
@@ -52,21 +105,33 @@ export class MarketPanel {
   async subscribe(channels) {
     const symbol = this.symbol;
     if (!symbol) return;
+    const generation = this.generation;
+    const depthLevels = this.depthLevels;
     this.syncing = true;
     this.setBookState("syncing");
+    const request = { channels, symbols: [symbol], cadence: CADENCE };
+    if (depthLevels !== null && channels.includes("depth")) request.depth = depthLevels;
     let reply;
     try {
-      reply = await this.socket.request("subscribe", { channels, symbols: [symbol], cadence: CADENCE });
+      reply = await this.socket.request("subscribe", request);
     } catch (error) {
-      return symbol === this.symbol && this.fail(error.message);
+      return generation === this.generation && this.fail(error.message);
     }
-    if (symbol !== this.symbol) return; // the user picked another symbol meanwhile
+    if (generation !== this.generation) return; // another symbol or depth was chosen meanwhile
     if (!reply?.ok) return this.fail(`${reply?.error?.code}: ${reply?.error?.message}`);
     setText(this.ui.error, "");
+    if (reply.epoch !== undefined) {
+      // Another epoch: the gateway started again and its sequences with it (a restart gap).
+      if (this.epoch !== null && reply.epoch !== this.epoch) {
+        this.gap({ symbol, channel: channels.join(","), reason: "restart", fromSeq: null, toSeq: null, epoch: reply.epoch });
+      }
+      this.epoch = reply.epoch;
+    }
     this.syncing = false;
-    this.book = new OrderBook(symbol);
+    this.book = new OrderBook(symbol, depthLevels);
     for (const snapshot of reply.snapshots ?? []) this.depth(snapshot);
     for (const latest of reply.latest ?? []) if ("last" in latest) this.ticker(latest);
+    for (const stale of reply.stale ?? []) if (stale.symbol === symbol) this.stale(stale);
   }
 
   fail(text) {
@@ -79,6 +144,9 @@ export class MarketPanel {
     // While a (re)subscribe is in flight, old-chain deltas are dropped: the ack's snapshot
     // replaces them and the stream after it chains onto that snapshot.
     if (message.symbol !== this.symbol || this.syncing || !this.book) return;
+    // A payload of another depth than the book's (one of a replaced subscription) is not ours.
+    if (message.depth !== undefined && message.depth !== this.book.depth) return;
+    if (message.type === "snapshot") this.bookStale = null; // a snapshot heals a broken book
     const outcome = this.book.apply(message);
     if (outcome === "stale") return;
     // A snapshot that fails its own checksum would fail again: show it, do not loop.
@@ -101,8 +169,8 @@ export class MarketPanel {
     this.failures = (this.failures ?? 0) + 1;
     this.syncing = true;
     this.setBookState("syncing");
-    const symbol = this.symbol;
-    setTimeout(() => symbol === this.symbol && this.socket.connected && this.subscribe(["depth"]), delay);
+    const generation = this.generation;
+    setTimeout(() => generation === this.generation && this.socket.connected && this.subscribe(["depth"]), delay);
   }
 
   // The book's state as attributes, updated with every message (tests and tooling read these).
@@ -115,11 +183,84 @@ export class MarketPanel {
     data.resyncs = this.resyncs;
     data.bestBid = bids[0]?.[0] ?? "";
     data.bestAsk = asks[0]?.[0] ?? "";
+    data.bidLevels = this.book.bids.size;
+    data.askLevels = this.book.asks.size;
   }
 
   setBookState(state) {
-    this.ui.section.dataset.bookState = state;
+    // A book the gateway declared stale stays so until market.live and a snapshot.
+    this.ui.section.dataset.bookState = this.bookStale && state !== "offline" ? "stale" : state;
     this.render();
+  }
+
+  /** market.stale: with channel "depth" the book broke (reason feed-gap); without, the
+   *  symbol's feed has been silent for silentMs. */
+  stale({ channel, reason, silentMs = 0, lastSourceTs }) {
+    const since = Date.now() - Number(silentMs || 0);
+    if (channel === "depth") {
+      this.bookStale = { since, reason };
+      this.setBookState("stale");
+    } else if (!channel) {
+      this.feedStale = { since, reason, lastSourceTs };
+      this.showFeedStale();
+    }
+  }
+
+  /** market.live: the feed speaks again; for the book, a snapshot follows and heals it. */
+  live({ channel }) {
+    if (channel === "depth") {
+      this.bookStale = null;
+      this.setBookState(this.syncing ? "syncing" : "live");
+    } else if (!channel) {
+      this.feedStale = null;
+      this.showFeedStale();
+    }
+  }
+
+  showFeedStale() {
+    const badge = this.ui.stale;
+    const stale = this.feedStale;
+    this.ui.section.classList.toggle("feed-stale", !!stale);
+    this.ui.section.dataset.feedStale = stale ? "true" : "";
+    badge.hidden = !stale;
+    if (!stale) return;
+    setText(badge, `feed stale ${((Date.now() - stale.since) / 1000).toFixed(1)} s`);
+    badge.title = `${REASONS[stale.reason] ?? stale.reason ?? "stale"}${stale.lastSourceTs ? ` · last source message ${clockTime(stale.lastSourceTs)}` : ""}`;
+  }
+
+  /** market.gap: what this socket will not receive, declared. Logged (newest first) and
+   *  counted per symbol and channel; a trades gap also marks the tape. */
+  gap(notice) {
+    const { symbol, channel, fromSeq, toSeq, reason } = notice;
+    const key = `${symbol} ${channel}`;
+    const total = this.gaps.get(key) ?? { count: 0, skipped: 0 };
+    const skipped = fromSeq != null && toSeq != null && toSeq >= fromSeq ? toSeq - fromSeq + 1 : 0;
+    total.count++;
+    total.skipped += skipped;
+    this.gaps.set(key, total);
+    const range = fromSeq != null ? `${fromSeq}–${toSeq}` : `epoch ${notice.epoch}`;
+    const list = this.ui.gaps.list;
+    list.prepend(el("li", { dataset: { symbol, channel, reason } },
+      el("time", {}, clockTime(Date.now())),
+      el("span", { class: "symbol-name" }, symbol),
+      el("span", { class: "channel" }, channel),
+      el("span", { class: `reason ${reason}` }, reason),
+      el("span", { class: "range" }, range)));
+    while (list.children.length > GAP_ROWS) list.lastElementChild.remove();
+    if (channel === "trades" && symbol === this.symbol) {
+      this.ui.tape.prepend(el("tr", { class: "gap" },
+        el("td", { colspan: "4" }, `⋯ ${skipped ? `${skipped} trade${skipped === 1 ? "" : "s"}` : "trades"} skipped (${reason}, seq ${range})`)));
+    }
+    this.showGaps();
+  }
+
+  showGaps() {
+    const mine = [...this.gaps].filter(([key]) => key.startsWith(`${this.symbol} `));
+    const count = mine.reduce((sum, [, { count }]) => sum + count, 0);
+    this.ui.section.dataset.gaps = count;
+    setText(this.ui.gaps.summary, mine.length
+      ? mine.map(([key, { count, skipped }]) => `${key.slice(this.symbol.length + 1)} ${count}${skipped ? ` (${skipped} seq)` : ""}`).join(" · ")
+      : "none");
   }
 
   render() {
@@ -132,15 +273,18 @@ export class MarketPanel {
     fillLadder(this.ladder, book, this.ui.spread);
     const state = this.ui.section.dataset.bookState;
     const ok = this.book?.checksumOk;
+    const stale = this.bookStale;
     const parts = [
       this.book?.seq != null ? `seq ${this.book.seq}` : null,
-      state === "live" ? (ok ? "checksum ok" : "checksum mismatch") : state,
+      stale ? `book stale (${REASONS[stale.reason] ?? stale.reason ?? "stale"})`
+        : state === "live" ? (ok ? "checksum ok" : "checksum mismatch") : state,
       this.book ? `${this.book.verified.toLocaleString("en-US")} verified` : null,
       `${this.resyncs} resync${this.resyncs === 1 ? "" : "s"}`,
     ];
     setText(this.ui.checksum, parts.filter(Boolean).join(" · "));
-    this.ui.checksum.className = `badge ${state === "live" && ok ? "ok" : state === "live" || state === "error" ? "bad" : "muted"}`;
-    this.ui.checksum.title = this.lastProblem ? `last resync: ${this.lastProblem}` : "";
+    this.ui.checksum.className = `badge ${stale ? "warn" : state === "live" && ok ? "ok" : state === "live" || state === "error" ? "bad" : "muted"}`;
+    const depth = `depth ${this.book?.depth ?? "full"} (checksum over ${this.book?.depth ? "every level held" : "the top 10"})`;
+    this.ui.checksum.title = [depth, this.lastProblem ? `last resync: ${this.lastProblem}` : null].filter(Boolean).join(" · ");
   }
 
   trades(trades) {
@@ -170,6 +314,11 @@ export class MarketPanel {
     this.ui.status.hidden = status === "trading";
     setText(this.ui.status, status);
   }
+}
+
+function savedDepth() {
+  const saved = Number(localStorage.getItem(DEPTH_KEY));
+  return DEPTHS.includes(saved) ? saved : null;
 }
 
 function buildLadder(tbody) {

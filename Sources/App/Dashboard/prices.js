@@ -1,5 +1,7 @@
 // The live prices table (/prices price.update): last, bid, ask, spread, volume, a sparkline of
 // the last minute and the age of the latest tick. A row click picks the symbol of the market view.
+// A symbol the gateway declares stale (market.stale) is greyed with "stale N s" counting up
+// until market.live; market.heartbeat tells a quiet market from a dead link ("last heard").
 
 import { el, setText, flash, difference } from "./dom.js";
 
@@ -9,8 +11,10 @@ export class PricesPanel {
   constructor(tbody, { onSelect }) {
     this.tbody = tbody;
     this.onSelect = onSelect;
-    this.rows = new Map(); // symbol → {row, cells, last, history, ts}
+    this.rows = new Map(); // symbol → {row, cells, last, history, ts, received, heard, stale}
+    this.heartbeatMs = 0;
     setInterval(() => this.refresh(), 1000);
+    setInterval(() => this.refreshStale(), 200);
   }
 
   setSymbols(symbols) {
@@ -24,7 +28,7 @@ export class PricesPanel {
       const pick = el("button", { class: "symbol", type: "button" }, symbol);
       const row = el("tr", { dataset: { symbol }, onclick: () => this.onSelect(symbol) }, el("th", { scope: "row" }, pick), ...Object.values(cells));
       this.tbody.append(row);
-      this.rows.set(symbol, { row, cells, last: null, history: [], ts: null });
+      this.rows.set(symbol, { row, cells, last: null, history: [], ts: null, heard: null, stale: null });
     }
   }
 
@@ -48,8 +52,54 @@ export class PricesPanel {
     }
     entry.last = tick.price;
     entry.ts = Number(tick.ts);
-    entry.received = Date.now();
+    entry.received = entry.heard = Date.now();
     entry.history.push([entry.received, Number(tick.price)]);
+  }
+
+  /** market.stale {symbol, reason, lastSourceTs, silentMs}: grey the row, count up from silentMs. */
+  stale({ symbol, channel, reason, silentMs = 0, lastSourceTs }) {
+    const entry = this.rows.get(symbol);
+    if (!entry || channel) return; // a channel's staleness (the book's) is the market view's
+    entry.stale = { since: Date.now() - Number(silentMs || 0), reason, lastSourceTs };
+    entry.row.classList.add("stale");
+    entry.row.dataset.stale = "true";
+    entry.row.title = `${symbol}: no feed message since ${lastSourceTs ? new Date(Number(lastSourceTs)).toLocaleTimeString() : "the start"} (${reason ?? "silent"})`;
+    this.showAge(entry, Date.now());
+  }
+
+  /** market.live {symbol, silentMs}: the feed speaks again; the next price.update follows. */
+  live({ symbol, channel }) {
+    const entry = this.rows.get(symbol);
+    if (!entry || channel) return;
+    this.clearStale(entry);
+    this.showAge(entry, Date.now());
+  }
+
+  /** On a new connection the gateway says again what is stale (ack and market.stale). */
+  clearAllStale() {
+    for (const entry of this.rows.values()) this.clearStale(entry);
+  }
+
+  clearStale(entry) {
+    entry.stale = null;
+    entry.row.classList.remove("stale");
+    delete entry.row.dataset.stale;
+    entry.row.removeAttribute("title");
+  }
+
+  /** market.heartbeat: nothing was sent for the symbol lately, but the link is alive. */
+  heartbeat({ symbol, gatewayTs }) {
+    const entry = this.rows.get(symbol);
+    if (!entry) return;
+    entry.heard = Date.now();
+    entry.gatewayTs = gatewayTs;
+  }
+
+  /** The most recent message (tick or heartbeat) of any symbol, ms since epoch, or null. */
+  lastHeard() {
+    let latest = null;
+    for (const { heard } of this.rows.values()) if (heard && (latest === null || heard > latest)) latest = heard;
+    return latest;
   }
 
   // Once a second: ages and sparklines (cheap to redraw, no need at tick rate).
@@ -57,12 +107,34 @@ export class PricesPanel {
     const now = Date.now();
     for (const entry of this.rows.values()) {
       while (entry.history.length && entry.history[0][0] < now - HISTORY_MS) entry.history.shift();
-      if (entry.received) {
-        const age = (now - entry.received) / 1000;
-        setText(entry.cells.age, age < 10 ? `${age.toFixed(1)}s` : `${Math.round(age)}s`);
-        entry.cells.age.classList.toggle("stale", age > 10);
-      }
+      this.showAge(entry, now);
       entry.cells.spark.innerHTML = sparkline(entry.history);
+    }
+  }
+
+  refreshStale() {
+    const now = Date.now();
+    for (const entry of this.rows.values()) if (entry.stale) this.showAge(entry, now);
+  }
+
+  // The age of the latest tick (amber after 10 s), or "stale N s" while the gateway says so;
+  // the tooltip adds when the symbol was last heard of (a tick or a heartbeat).
+  showAge(entry, now) {
+    const cell = entry.cells.age;
+    if (entry.stale) {
+      setText(cell, `stale ${((now - entry.stale.since) / 1000).toFixed(1)} s`);
+      cell.classList.add("stale");
+    } else if (entry.received) {
+      const age = (now - entry.received) / 1000;
+      setText(cell, age < 10 ? `${age.toFixed(1)}s` : `${Math.round(age)}s`);
+      cell.classList.toggle("stale", age > 10);
+    } else {
+      cell.classList.remove("stale");
+    }
+    if (entry.heard) {
+      const heard = (now - entry.heard) / 1000;
+      cell.title = `last tick ${entry.received ? `${((now - entry.received) / 1000).toFixed(1)} s` : "–"} ago · last heard ${heard.toFixed(1)} s ago`;
+      cell.dataset.heard = String(entry.heard);
     }
   }
 }

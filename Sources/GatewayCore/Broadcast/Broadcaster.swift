@@ -44,7 +44,7 @@ public final class Broadcaster: Publisher {
         guard !batch.isEmpty else { return }
         let received = NIODeadline.now()
         let metrics = metrics
-        let items = batch.map { ($0.message, [$0.room], metrics.namespace($0.room.namespace.value)) }
+        let items = batch.compactMap { item in item.rooms.first.map { (item.message, item.rooms, metrics.namespace($0.namespace.value)) } }
         for context in contexts {
             let deliverAll: @Sendable () -> Void = {
                 for (message, keys, handles) in items {

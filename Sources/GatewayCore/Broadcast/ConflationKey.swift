@@ -7,6 +7,10 @@ public struct ConflationKey: Hashable, Sendable {
         /// Messages chain (order-book deltas): a skipped one is repaired with a fresh
         /// snapshot from the namespace, and the stream is held until it arrives.
         case resyncBySnapshot
+        /// Messages are numbered and each stands alone (trades): a lagging socket skips the
+        /// older queued ones, keeps the newest, and is told which it skipped (a gap notice from
+        /// the namespace where the first skipped one was).
+        case declaredGap
     }
 
     /// The stream: what replaces what (a price room's updates), or what chains (a book).
@@ -44,4 +48,6 @@ final class ConflationState {
     var positions: [ConflationKey: Int] = [:]
     /// Streams held until the namespace sends a snapshot.
     var resyncing: Set<ConflationKey> = []
+    /// Where each declared-gap stream's gap marker sits, as an absolute backlog index.
+    var gaps: [ConflationKey: Int] = [:]
 }

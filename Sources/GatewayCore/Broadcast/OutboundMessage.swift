@@ -19,9 +19,13 @@ public struct OutboundMessage: Sendable {
     }
 
     /// An event whose payload is already JSON text (the broadcast fast path).
-    public static func event(namespace: NamespacePath, name: String, payloadJSON: String, conflation: ConflationKey? = nil) -> OutboundMessage {
+    /// `sequences`: the stream sequences it carries, so a lagging socket's skips can be declared.
+    public static func event(
+        namespace: NamespacePath, name: String, payloadJSON: String, conflation: ConflationKey? = nil, sequences: ClosedRange<UInt64>? = nil
+    ) -> OutboundMessage {
         var header = EncodedFrame(text: "4" + SocketPacket.eventText(namespace: namespace.value, event: name, payloadJSON: payloadJSON))
         header.conflation = conflation
+        header.sequences = sequences
         return OutboundMessage(header: header)
     }
 }

@@ -19,17 +19,23 @@ public protocol Publisher: Sendable {
 /// One message of a ``Publisher/publish(_:)`` batch.
 public struct Publication: Sendable {
     public let message: OutboundMessage
-    public let room: RoomKey
+    /// All of one namespace; a member of several gets the message once.
+    public let rooms: [RoomKey]
 
     public init(_ message: OutboundMessage, to room: RoomKey) {
         self.message = message
-        self.room = room
+        rooms = [room]
+    }
+
+    public init(_ message: OutboundMessage, to rooms: [RoomKey]) {
+        self.message = message
+        self.rooms = rooms
     }
 }
 
 extension Publisher {
     public func publish(_ batch: [Publication]) {
-        for item in batch { publish(item.message, to: [item.room], ordered: false) }
+        for item in batch { publish(item.message, to: item.rooms, ordered: false) }
     }
 
     /// Emits `event` with an already-encoded JSON payload to a room (``RoomKey/everyone(in:)``

@@ -10,12 +10,27 @@ public struct EncodedFrame: Sendable {
     public let isBinary: Bool
     /// Market data a lagging socket may conflate; nil for everything else.
     public var conflation: ConflationKey?
-    /// Stands in a backlog for a skipped chained message: nothing is written; reaching it asks
-    /// the namespace for a snapshot.
-    public private(set) var isResyncMarker = false
-    /// Stands in a backlog for a replay (``EngineSession/startReplay(_:)``): while it is at the
-    /// front, frames come from the replay; nothing is written for the marker itself.
-    public private(set) var isReplayMarker = false
+    /// The stream sequences this message carries (a trade's `seq`; a depth delta's
+    /// `prevSeq + 1 ... seq`), so what a lagging socket skips can be declared.
+    public var sequences: ClosedRange<UInt64>?
+    /// What a backlog entry that is not written stands for; nil for a frame to write.
+    private(set) var marker: Marker?
+
+    enum Marker {
+        /// A skipped chained message: reaching it asks the namespace for a snapshot.
+        case resync
+        /// A replay (``EngineSession/startReplay(_:)``): while it is at the front, frames come
+        /// from the replay.
+        case replay
+        /// Skipped numbered messages (``sequences``): reaching it asks the namespace for the
+        /// notice that declares them.
+        case gap
+        /// A slot whose message was skipped and declared by an earlier gap marker.
+        case vacated
+    }
+
+    public var isResyncMarker: Bool { marker == .resync }
+    public var isReplayMarker: Bool { marker == .replay }
 
     /// A text packet: `4` + Socket.IO text, `2`, `3probe`, …
     public init(text: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
@@ -45,18 +60,15 @@ public struct EncodedFrame: Sendable {
         isBinary = true
     }
 
-    static func resyncMarker(_ key: ConflationKey) -> EncodedFrame {
+    static func marker(_ kind: Marker, _ key: ConflationKey? = nil, sequences: ClosedRange<UInt64>? = nil) -> EncodedFrame {
         var marker = EncodedFrame(text: "")
         marker.conflation = key
-        marker.isResyncMarker = true
+        marker.marker = kind
+        marker.sequences = sequences
         return marker
     }
 
-    static func replayMarker() -> EncodedFrame {
-        var marker = EncodedFrame(text: "")
-        marker.isReplayMarker = true
-        return marker
-    }
+    static func replayMarker() -> EncodedFrame { marker(.replay) }
 
     /// Bytes on the wire for a WebSocket; used for slow-consumer accounting.
     public var byteCount: Int { frame.readableBytes }

@@ -7,15 +7,21 @@ public protocol EngineMessageHandler: AnyObject {
     func received(text: String, on session: EngineSession)
     func received(binary: ByteBuffer, on session: EngineSession)
     func sessionClosed(_ session: EngineSession, reason: DisconnectReason)
-    /// A chained stream was skipped for this lagging session: send a snapshot, then call
-    /// ``EngineSession/endResync(_:)`` (the stream is held until then).
-    func resync(_ key: ConflationKey, on session: EngineSession)
+    /// A chained stream was skipped for this lagging session (`skipped`: its sequences, when
+    /// known): send a snapshot, then call ``EngineSession/endResync(_:)`` (the stream is held
+    /// until then).
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, on session: EngineSession)
+    /// Numbered messages of a declared-gap stream were skipped for this lagging session: the
+    /// frame that tells the client, sent in their place (nil: nothing to send).
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, on session: EngineSession) -> EncodedFrame?
 }
 
 extension EngineMessageHandler {
-    public func resync(_ key: ConflationKey, on session: EngineSession) {
+    public func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, on session: EngineSession) {
         session.endResync(key)
     }
+
+    public func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, on session: EngineSession) -> EncodedFrame? { nil }
 }
 
 /// What the handshake request told us, kept for namespace authorisation.

@@ -158,7 +158,8 @@ public final class EngineSession: @unchecked Sendable {
         while let next = backlog.pop() {
             switch next {
             case .frame(let frame): return frame
-            case .resync(let key): handler?.resync(key, on: self)
+            case .resync(let key, let skipped): handler?.resync(key, skipped: skipped, on: self)
+            case .gap(let key, let skipped): if let notice = handler?.gapNotice(key, skipped: skipped, on: self) { return notice }
             }
         }
         return nil

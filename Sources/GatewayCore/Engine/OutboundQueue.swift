@@ -60,27 +60,65 @@ struct OutboundQueue {
     // MARK: Conflation
 
     /// Absorbs `frame` when its stream already has a frame queued: the newer value replaces it,
-    /// or a chained stream is replaced by a resync marker. Returns false to queue it normally.
+    /// a chained stream is replaced by a resync marker, or a numbered stream's older frame is
+    /// declared skipped. Returns false to queue it normally.
     private mutating func conflate(_ frame: EncodedFrame, key: ConflationKey) -> Bool {
         let state = conflation ?? ConflationState()
         conflation = state
-        if let absolute = state.positions[key], absolute >= start, absolute - start < frames.count,
-           frames[absolute - start].conflation == key {
-            let position = absolute - start
+        if let position = queuedPosition(state.positions[key], key: key) {
             switch key.policy {
             case .latestWins:
                 bytes += frame.byteCount - frames[position].byteCount
                 frames[position] = frame
             case .resyncBySnapshot:
+                // The marker covers every skipped message (what the notice before the snapshot
+                // declares), the queued one and this one alike.
+                let skipped = Self.spanning(frames[position].sequences, frame.sequences)
                 bytes -= frames[position].byteCount
-                frames[position] = .resyncMarker(key)
+                frames[position] = .marker(.resync, key, sequences: skipped)
                 bytes += frames[position].byteCount
                 state.resyncing.insert(key)
+            case .declaredGap:
+                guard let skipped = frames[position].sequences else { break }
+                declareSkipped(at: position, sequences: skipped, key: key, state: state)
+                frames.append(frame)
+                bytes += frame.byteCount
+                state.positions[key] = start + frames.count - 1
             }
             return true
         }
         state.positions[key] = start + frames.count
         return false
+    }
+
+    /// The index in `frames` of `absolute` when it still holds a frame of `key`'s stream.
+    private func queuedPosition(_ absolute: Int?, key: ConflationKey) -> Int? {
+        guard let absolute, absolute >= start, absolute - start < frames.count, frames[absolute - start].conflation == key else {
+            return nil
+        }
+        return absolute - start
+    }
+
+    /// The queued frame at `position` will not be sent: the stream's gap marker, when one is
+    /// still queued, grows to cover it (nothing of the stream lies between them), or the frame
+    /// becomes the marker.
+    private mutating func declareSkipped(at position: Int, sequences: ClosedRange<UInt64>, key: ConflationKey, state: ConflationState) {
+        bytes -= frames[position].byteCount
+        if let gap = queuedPosition(state.gaps[key], key: key), frames[gap].marker == .gap {
+            frames[gap].sequences = Self.spanning(frames[gap].sequences, sequences)
+            frames[position] = .marker(.vacated)
+        } else {
+            frames[position] = .marker(.gap, key, sequences: sequences)
+            state.gaps[key] = start + position
+        }
+        bytes += frames[position].byteCount
+    }
+
+    /// The smallest range holding both.
+    static func spanning(_ a: ClosedRange<UInt64>?, _ b: ClosedRange<UInt64>?) -> ClosedRange<UInt64>? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a.lowerBound, b.lowerBound)...max(a.upperBound, b.upperBound)
     }
 
     /// The snapshot for a held stream is on its way: the stream flows again.
@@ -93,8 +131,11 @@ struct OutboundQueue {
     /// What the front of the queue asks for.
     enum Next {
         case frame(EncodedFrame)
-        /// A chained stream was skipped: the namespace is asked for a snapshot.
-        case resync(ConflationKey)
+        /// A chained stream was skipped (`skipped`: the sequences, when known): the namespace
+        /// is asked for a snapshot.
+        case resync(ConflationKey, skipped: ClosedRange<UInt64>?)
+        /// Numbered messages were skipped: the namespace is asked for the notice declaring them.
+        case gap(ConflationKey, skipped: ClosedRange<UInt64>)
     }
 
     /// Takes the next frame off the front; a resync marker asks for its snapshot instead, and a
@@ -107,9 +148,12 @@ struct OutboundQueue {
             frames.removeFirst()
             start += 1
             bytes -= front.byteCount
-            if front.isReplayMarker { continue }  // a replay with nothing left (never expected)
-            if front.isResyncMarker, let key = front.conflation { return .resync(key) }
-            return .frame(front)
+            switch front.marker {
+            case nil: return .frame(front)
+            case .resync: if let key = front.conflation { return .resync(key, skipped: front.sequences) }
+            case .gap: if let key = front.conflation, let skipped = front.sequences { return .gap(key, skipped: skipped) }
+            case .replay, .vacated: continue  // a replay with nothing left (never expected); a declared slot
+            }
         }
         if let state = conflation, state.resyncing.isEmpty {
             conflation = nil
@@ -120,7 +164,11 @@ struct OutboundQueue {
     /// The frame ``pop()`` would hand out next, when it is one (polling batches check its size).
     func peek() -> EncodedFrame? {
         guard let front = frames.first else { return nil }
-        return front.isReplayMarker ? replays.first?.first : front
+        switch front.marker {
+        case nil: return front
+        case .replay: return replays.first?.first
+        case .resync, .gap, .vacated: return front  // small; handled by pop()
+        }
     }
 
     // MARK: Replays
@@ -131,7 +179,7 @@ struct OutboundQueue {
         let replay = Replay(frames)
         guard replay.first != nil else { return false }
         replays.append(replay)
-        let marker = EncodedFrame.replayMarker()
+        let marker = EncodedFrame.marker(.replay)
         self.frames.append(marker)
         bytes += marker.byteCount
         return true

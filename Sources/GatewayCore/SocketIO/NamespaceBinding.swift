@@ -6,7 +6,8 @@ import GatewayJSON
 protocol NamespaceBinding: AnyObject {
     func received(event: String, arguments: [JSONValue], ack: Acknowledgement?, from socket: NamespaceSocket)
     func disconnected(_ socket: NamespaceSocket, reason: DisconnectReason)
-    func resync(_ key: ConflationKey, socket: NamespaceSocket)
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket)
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket) -> EncodedFrame?
 }
 
 final class HandlerBinding<Handler: NamespaceHandler>: NamespaceBinding {
@@ -26,7 +27,11 @@ final class HandlerBinding<Handler: NamespaceHandler>: NamespaceBinding {
         handler.disconnected(socket, state: state, reason: reason)
     }
 
-    func resync(_ key: ConflationKey, socket: NamespaceSocket) {
-        handler.resync(key, socket: socket, state: state)
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket) {
+        handler.resync(key, skipped: skipped, socket: socket, state: state)
+    }
+
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket) -> EncodedFrame? {
+        handler.gapNotice(key, skipped: skipped, socket: socket, state: state)
     }
 }

@@ -34,8 +34,12 @@ public protocol NamespaceHandler: AnyObject, Sendable {
 
     /// The socket fell behind on a chained stream (an order book) and skipped part of it: send
     /// it a fresh snapshot and call `socket.session.endResync(key)` right before (until then
-    /// the stream is held for this socket).
-    func resync(_ key: ConflationKey, socket: NamespaceSocket, state: SocketState)
+    /// the stream is held for this socket). `skipped`: the sequences it skipped, when known.
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, state: SocketState)
+
+    /// The socket fell behind on a numbered stream (trades) and skipped `skipped`: the frame
+    /// that declares it, sent where the first skipped message was (nil: send nothing).
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, state: SocketState) -> EncodedFrame?
 }
 
 /// The state of a handler that keeps none per socket.
@@ -46,7 +50,11 @@ public final class NoSocketState {
 extension NamespaceHandler {
     public func disconnected(_ socket: NamespaceSocket, state: SocketState, reason: DisconnectReason) {}
     public func abandoned(_ admission: Admission) {}
-    public func resync(_ key: ConflationKey, socket: NamespaceSocket, state: SocketState) { socket.session.endResync(key) }
+    public func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, state: SocketState) {
+        socket.session.endResync(key)
+    }
+
+    public func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, state: SocketState) -> EncodedFrame? { nil }
 }
 
 extension NamespaceHandler where Admission == Void {

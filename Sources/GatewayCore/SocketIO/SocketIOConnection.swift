@@ -96,9 +96,14 @@ public final class SocketIOConnection: EngineMessageHandler {
         for joined in open { remove(joined, reason: reason) }
     }
 
-    public func resync(_ key: ConflationKey, on session: EngineSession) {
+    public func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, on session: EngineSession) {
         guard let joined = sockets[key.namespace] else { return session.endResync(key) }
-        joined.binding.resync(key, socket: joined.socket)
+        joined.binding.resync(key, skipped: skipped, socket: joined.socket)
+    }
+
+    public func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, on session: EngineSession) -> EncodedFrame? {
+        guard let joined = sockets[key.namespace] else { return nil }
+        return joined.binding.gapNotice(key, skipped: skipped, socket: joined.socket)
     }
 
     // MARK: Packets

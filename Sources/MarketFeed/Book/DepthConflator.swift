@@ -30,7 +30,7 @@ public struct DepthConflator: Sendable {
     /// Takes in what the book did with one depth message.
     public mutating func record(_ outcome: OrderBook.Outcome, _ depth: FeedMessage.Depth) {
         switch outcome {
-        case .snapshot, .gap:
+        case .snapshot, .restarted, .gap:
             needsSnapshot = true
             clear()
         case .delta:

@@ -5,6 +5,9 @@ public struct OrderBook: Sendable {
     public enum Outcome: Sendable, Equatable {
         /// The book was replaced.
         case snapshot
+        /// The book was replaced by a snapshot whose `seq` is below the book's: the feed's
+        /// sequence began again (a producer restart), from `previousSeq`.
+        case restarted(previousSeq: UInt64)
         /// The delta applied on top of `prevSeq`.
         case delta(prevSeq: UInt64)
         /// The delta did not follow the last `seq`: the book is stale until a snapshot.
@@ -34,14 +37,14 @@ public struct OrderBook: Sendable {
     public mutating func apply(_ depth: FeedMessage.Depth) throws(FeedError) -> Outcome {
         switch depth.kind {
         case .snapshot:
-            if let seq, depth.seq < seq, !isStale {
-                throw FeedError(.staleSequence, "snapshot seq \(depth.seq) is older than the book's \(seq)")
-            }
+            // A snapshot is the whole truth, whatever its seq: a lower one means the producer
+            // started its sequence again, and subscribers are told so.
+            let restartedFrom = seq.flatMap { depth.seq < $0 && !isStale ? $0 : nil }
             bids = Self.sorted(depth.bids, descending: true, maxLevels: maxLevels, dropped: &droppedLevels)
             asks = Self.sorted(depth.asks, descending: false, maxLevels: maxLevels, dropped: &droppedLevels)
             seq = depth.seq
             isStale = false
-            return .snapshot
+            return restartedFrom.map { .restarted(previousSeq: $0) } ?? .snapshot
         case .delta:
             if let seq, depth.seq <= seq {
                 throw FeedError(.staleSequence, "delta seq \(depth.seq) is not after the book's \(seq)")
@@ -111,6 +114,7 @@ public struct OrderBook: Sendable {
         Self.checksum(bids: bids.prefix(10), asks: asks.prefix(10))
     }
 
+    /// The checksum over every level given (a depth-N view's whole book), in the same form.
     public static func checksum(bids: ArraySlice<BookLevel>, asks: ArraySlice<BookLevel>) -> UInt32 {
         var crc = CRC32.Running()
         let colon = CollectionOfOne(UInt8(ascii: ":"))
@@ -120,7 +124,7 @@ public struct OrderBook: Sendable {
             crc.add(level.qty.text.utf8)
             crc.add(colon)
         }
-        for offset in 0..<10 {
+        for offset in 0..<max(bids.count, asks.count) {
             if offset < bids.count { add(bids[bids.startIndex + offset]) }
             if offset < asks.count { add(asks[asks.startIndex + offset]) }
         }

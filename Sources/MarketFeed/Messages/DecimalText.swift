@@ -46,6 +46,10 @@ public struct DecimalText: Sendable, Hashable, Comparable {
 
     public var isZero: Bool { value == 0 }
 
+    /// Zero as a JSON string and as a JSON number (a removal written like the level's quantity).
+    public static let zeroString = DecimalText(json: .string("0"), text: "0", value: 0)
+    public static let zeroNumber = DecimalText(json: .number("0"), text: "0", value: 0)
+
     public static func < (lhs: DecimalText, rhs: DecimalText) -> Bool { lhs.value < rhs.value }
     public static func == (lhs: DecimalText, rhs: DecimalText) -> Bool { lhs.json == rhs.json }
     public func hash(into hasher: inout Hasher) { hasher.combine(json) }

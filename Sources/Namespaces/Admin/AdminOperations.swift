@@ -147,10 +147,20 @@ public struct AdminOperations: Sendable {
         )
     }
 
-    /// Connections by namespace, unique users, traffic, limits hit, Redis state.
+    /// Stale symbols listed in `admin.stats` at most.
+    static let maximumStaleListed = 100
+
+    /// Connections by namespace, unique users, traffic, limits hit, Redis state, stale symbols.
     public func stats() -> JSONValue {
         let totals = services.metrics.totals
         let rates = services.trafficRates.current
+        let now = WallClock.milliseconds()
+        let stale = services.freshness.all(limit: Self.maximumStaleListed)
+        let staleSymbols = stale.symbols.map { symbol in
+            JSONValue.object([
+                "symbol": .string(symbol.symbol), "silentMs": .int(symbol.silentMs(now: now)), "lastSourceTs": symbol.lastSourceTs,
+            ])
+        }
         return .object([
             "connections": .object(AdminOperations.namespaces.map { JSONMember($0.value, .int(services.connections.count($0.value))) }),
             "engineConnections": .int(services.metrics.totals.engineSessions.load(ordering: .relaxed)),
@@ -163,6 +173,7 @@ public struct AdminOperations: Sendable {
             "slowConsumers": .int(totals.slowConsumers.load(ordering: .relaxed)),
             "maintenance": .bool(services.maintenance.isEnabled),
             "redis": .string(services.redisHealth.current.rawValue),
+            "market": .object(["staleSymbols": .array(staleSymbols), "staleCount": .int(stale.count)]),
             "uptimeSeconds": .int(Int(Date().timeIntervalSince(services.startedAt))),
             "ts": .number(String(WallClock.milliseconds())),
         ])

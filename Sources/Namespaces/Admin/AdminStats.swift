@@ -17,7 +17,8 @@ public enum AdminStats {
         return .object(merged)
     }
 
-    private static let ownValues: Set<String> = ["redis", "uptimeSeconds", "ts"]
+    /// This instance's: every instance reads the same feed, so its stale symbols are not summed.
+    private static let ownValues: Set<String> = ["redis", "uptimeSeconds", "ts", "market"]
 
     private static func combine(_ key: String, _ values: [JSONValue]) -> JSONValue? {
         guard !ownValues.contains(key), let first = values.first else { return nil }

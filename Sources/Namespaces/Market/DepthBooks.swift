@@ -7,15 +7,22 @@ import MarketFeed
 package struct DepthBooks {
     /// What a depth message means for the `raw` room.
     package enum Update: Equatable {
-        /// Send this payload (a delta, or a snapshot: also the resync after a gap).
-        case publish(String)
+        /// Send this payload (a delta, or a snapshot: also the resync after a gap), which carries
+        /// `sequences` (a delta `prevSeq + 1 ... seq`, a snapshot its `seq`).
+        case publish(String, sequences: ClosedRange<UInt64>)
+        /// A snapshot below the book's `seq`: the feed's sequence began again.
+        case restarted(String, previousSeq: UInt64, seq: UInt64)
         /// A sequence gap: the book is stale until the next snapshot, and nothing is sent.
-        case gap
+        /// `expected`: the `seq` that should have come (nil when the book was already stale).
+        case gap(expected: UInt64?, got: UInt64)
         /// Not applicable to the book (an old sequence, a delta with nothing to apply to).
         case rejected(FeedError)
     }
 
     private(set) var books: [String: OrderBook] = [:]
+    /// Depth-N views per symbol, cadence and N (docs/market-data.md `"depth"`), kept while
+    /// someone holds them: DepthBooks+Views.swift.
+    var views: [ViewKey: DepthView] = [:]
     private var conflators: [DepthCadence: [String: DepthConflator]]
     /// The keys of `conflators`, held apart: iterating `conflators.keys` while mutating the
     /// values shares the storage, and each mutation then copied a merged book.
@@ -43,6 +50,7 @@ package struct DepthBooks {
     mutating func forget(_ symbol: String) {
         books[symbol] = nil
         lastTs[symbol] = nil
+        views = views.filter { $0.key.symbol != symbol }
         for cadence in cadences { conflators[cadence]![symbol] = nil }
     }
 
@@ -71,23 +79,26 @@ package struct DepthBooks {
         }
         switch outcome {
         case .snapshot:
-            return .publish(MarketPayloads.depthSnapshot(book, ts: depth.ts))
+            return .publish(MarketPayloads.depthSnapshot(book, ts: depth.ts), sequences: depth.seq...depth.seq)
+        case .restarted(let previousSeq):
+            for key in views.keys where key.symbol == depth.symbol { views[key]!.invalidate() }
+            return .restarted(MarketPayloads.depthSnapshot(book, ts: depth.ts), previousSeq: previousSeq, seq: depth.seq)
         case .delta(let prevSeq):
             return .publish(MarketPayloads.depthDelta(
                 symbol: depth.symbol, seq: depth.seq, prevSeq: prevSeq, bids: depth.bids, asks: depth.asks,
                 checksum: book.checksum, ts: depth.ts
-            ))
-        case .gap:
-            return .gap
+            ), sequences: (prevSeq + 1)...depth.seq)
+        case .gap(let expected, let got):
+            return .gap(expected: expected, got: got)
         }
     }
 
     /// Each symbol's merged delta (or snapshot) for `cadence` since its last flush; `symbols`
     /// nil: all. `now` stamps a symbol that never had a depth message.
-    mutating func flush(_ cadence: DepthCadence, symbols: [String]?, now: JSONValue) -> [(symbol: String, payload: String)] {
+    mutating func flush(_ cadence: DepthCadence, symbols: [String]?, now: JSONValue) -> [Emitted] {
         // Taken out while they change, so no storage is shared (and copied) meanwhile.
         guard var perSymbol = conflators.removeValue(forKey: cadence) else { return [] }
-        var out: [(symbol: String, payload: String)] = []
+        var out: [Emitted] = []
         for symbol in symbols ?? Array(perSymbol.keys) {
             guard let book = books[symbol], var conflator = perSymbol.removeValue(forKey: symbol) else { continue }
             let emission = conflator.flush(book)
@@ -95,23 +106,33 @@ package struct DepthBooks {
             guard let emission else { continue }
             let ts = lastTs[symbol] ?? now
             switch emission {
-            case .snapshot:
-                out.append((symbol, MarketPayloads.depthSnapshot(book, ts: ts)))
+            case .snapshot(let seq):
+                out.append(Emitted(symbol: symbol, payload: MarketPayloads.depthSnapshot(book, ts: ts), sequences: seq...seq))
             case .delta(let prevSeq, let seq, let bids, let asks):
-                out.append((symbol, MarketPayloads.depthDelta(
+                out.append(Emitted(symbol: symbol, payload: MarketPayloads.depthDelta(
                     symbol: symbol, seq: seq, prevSeq: prevSeq, bids: bids, asks: asks, checksum: book.checksum, ts: ts
-                )))
+                ), sequences: (prevSeq + 1)...seq))
             }
         }
         conflators[cadence] = perSymbol
         return out
     }
 
-    /// Snapshots of the books that are not stale, stamped `ts`, as JSON fragments.
-    func snapshots(_ symbols: [String], ts: JSONValue) -> [JSONValue] {
+    /// One depth payload for one symbol's room.
+    struct Emitted {
+        let symbol: String
+        let payload: String
+        let sequences: ClosedRange<UInt64>
+    }
+
+    /// Snapshots of the books that are not stale, stamped `ts`.
+    func snapshots(_ symbols: [String], ts: JSONValue) -> [DepthSnapshot] {
         symbols.compactMap { symbol in
-            guard let book = books[symbol], !book.isStale else { return nil }
-            return .fragment(MarketPayloads.depthSnapshot(book, ts: ts))
+            guard let book = books[symbol], !book.isStale, let seq = book.seq else { return nil }
+            return DepthSnapshot(symbol: symbol, seq: seq, json: .fragment(MarketPayloads.depthSnapshot(book, ts: ts)))
         }
     }
+
+    /// The last `ts` the feed gave the symbol's book.
+    func lastTs(_ symbol: String) -> JSONValue? { lastTs[symbol] }
 }

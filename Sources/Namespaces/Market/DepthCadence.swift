@@ -16,6 +16,10 @@ public enum DepthCadence: String, CaseIterable, Sendable {
         }
     }
 
-    /// Every depth room of a symbol, one per cadence.
-    static func rooms(_ symbol: String) -> [Room] { allCases.map { Room.depth(symbol: symbol, cadence: $0) } }
+    /// Every depth room of a symbol: one per cadence and depth choice (whole book included).
+    static func rooms(_ symbol: String) -> [Room] {
+        allCases.flatMap { cadence in
+            ([nil] + DepthLevels.allCases).map { Room.depth(symbol: symbol, cadence: cadence, levels: $0) }
+        }
+    }
 }

@@ -4,7 +4,10 @@ import MarketFeed
 /// The `market.depth` delta payload written straight into UTF-8 bytes (``PayloadWriter``):
 /// building a `JSONValue` tree and serializing it was most of the book path's cost per delta.
 enum DepthDeltaJSON {
-    static func encode(symbol: String, seq: UInt64, prevSeq: UInt64, bids: [BookLevel], asks: [BookLevel], checksum: UInt32, ts: JSONValue) -> String {
+    /// `depth`: the levels a depth-N subscriber holds (written only for those).
+    static func encode(
+        symbol: String, seq: UInt64, prevSeq: UInt64, bids: [BookLevel], asks: [BookLevel], depth: Int? = nil, checksum: UInt32, ts: JSONValue
+    ) -> String {
         var payload = PayloadWriter(capacity: 128 + 28 * (bids.count + asks.count))
         payload.raw(#"{"symbol":"#)
         payload.value(.string(symbol))
@@ -16,6 +19,10 @@ enum DepthDeltaJSON {
         append(bids, to: &payload)
         payload.raw(#","asks":"#)
         append(asks, to: &payload)
+        if let depth {
+            payload.raw(#","depth":"#)
+            payload.integer(UInt64(depth))
+        }
         payload.raw(#","checksum":"#)
         payload.integer(checksum)
         payload.raw(#","ts":"#)

@@ -58,15 +58,25 @@ struct MarketBehavior: NamespaceBehavior {
             }
             cadence = value
         }
+        let levels: DepthLevels?
+        switch DepthLevels.parse(payload, channels: channels) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): levels = value
+        }
+        let heartbeatMs: Int?
+        switch HeartbeatInterval.parse(payload) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): heartbeatMs = value
+        }
         if let premium = channels.first(where: { settings.premiumChannels.contains($0) }), context.principal?.tier != .premium {
             return .failure(ClientError(.forbidden, "The '\(premium.rawValue)' channel needs a premium-tier token."))
         }
-        let wanted = channels.flatMap { channel in symbols.map { Room.market(channel, $0, cadence: cadence) } }
+        let wanted = channels.flatMap { channel in symbols.map { Room.market(channel, $0, cadence: cadence, levels: levels) } }
         let held = context.subscribed
-        // Depth at another cadence for these symbols is replaced, not added.
+        // Depth at another cadence or depth for these symbols is replaced, not added.
         let replaced = channels.contains(.depth)
             ? held.filter { room in
-                guard case .depth(let symbol, _) = room else { return false }
+                guard case .depth(let symbol, _, _) = room else { return false }
                 return symbols.contains(symbol) && !wanted.contains(room)
             }
             : []
@@ -83,23 +93,26 @@ struct MarketBehavior: NamespaceBehavior {
         let body: [JSONMember] = [
             JSONMember("channels", .array(channels.map { .string($0.rawValue) })),
             JSONMember("symbols", .array(symbols.map { .string($0) })),
-        ]
+        ] + (levels.map { [JSONMember("depth", .number(String($0.rawValue)))] } ?? [])
         let confirmation = ("subscription.confirmed", JSONValue.object([JSONMember("namespace", .string(name.value))] + body))
         guard channels.contains(.depth), let market else {
             if let error = subscriptions.join(wanted, socket: socket, context: context) { return .failure(error) }
+            if let heartbeatMs { subscriptions.setHeartbeat(everyMs: heartbeatMs, symbols: symbols, in: .market, socket: socket, context: context) }
             let latest = latestValues(channels: channels, symbols: symbols)
+            let freshness = MarketFreshnessReply(market: market, symbols: symbols, heartbeatMs: heartbeatMs)
             var fields = body
             if channels.contains(.depth) { fields.append(JSONMember("snapshots", .array([]))) }
             if !latest.isEmpty || channels.contains(.ticker) || channels.contains(.stats) {
                 fields.append(JSONMember("latest", .array(latest.map(\.1))))
             }
-            return .success(fields: fields, confirmation: confirmation, followUps: latest)
+            return .success(fields: fields + freshness.fields, confirmation: confirmation, followUps: latest + freshness.followUps)
         }
         // Depth: the book snapshots are taken on the feed loop and the rooms joined on this
         // socket's loop in one step, so the deltas that follow chain onto those snapshots.
         let promise = socket.eventLoop.makePromise(of: EventOutcome.self)
         let chosenCadence = cadence
-        market.withDepthSnapshots(symbols, cadence: chosenCadence, socketLoop: socket.eventLoop) { [self] snapshots in
+        market.withDepthSnapshots(symbols, cadence: chosenCadence, levels: levels, socketLoop: socket.eventLoop) { [self] depthSnapshots in
+            let snapshots = depthSnapshots.map(\.json)
             guard socket.isConnected else {
                 return promise.succeed(.failure(ClientError(.invalidPayload, "The socket disconnected.")))
             }
@@ -109,10 +122,15 @@ struct MarketBehavior: NamespaceBehavior {
                 _ = subscriptions.join(switched, socket: socket, context: context)
                 return promise.succeed(.failure(error))
             }
+            if let heartbeatMs { subscriptions.setHeartbeat(everyMs: heartbeatMs, symbols: symbols, in: .market, socket: socket, context: context) }
             let latest = latestValues(channels: channels, symbols: symbols)
+            let freshness = MarketFreshnessReply(market: market, symbols: symbols, heartbeatMs: heartbeatMs)
             var fields = body + [JSONMember("snapshots", .array(snapshots))]
             if channels.contains(.ticker) || channels.contains(.stats) { fields.append(JSONMember("latest", .array(latest.map(\.1)))) }
-            promise.succeed(.success(fields: fields, confirmation: confirmation, followUps: snapshots.map { ("market.depth", $0) } + latest))
+            promise.succeed(.success(
+                fields: fields + freshness.fields, confirmation: confirmation,
+                followUps: snapshots.map { ("market.depth", $0) } + latest + freshness.followUps
+            ))
         }
         return .deferred(promise.futureResult)
     }
@@ -132,22 +150,37 @@ struct MarketBehavior: NamespaceBehavior {
         ])])
     }
 
-    /// A socket that fell behind skipped depth messages: it gets a fresh snapshot of that book
-    /// (taken on the feed loop, so the deltas after it chain), then the stream flows again.
-    func resync(_ key: ConflationKey, socket: NamespaceSocket, context: Context) {
+    /// A socket that fell behind skipped depth messages: it is told what it skipped
+    /// (`market.gap`, reason `resync`) and gets a fresh snapshot of that book (taken on the feed
+    /// loop, so the deltas after it chain), then the stream flows again.
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, context: Context) {
         // The socket's own depth room whose stream it is (looked up, never parsed).
         let room = context.subscribed.first { room in
             if case .depth = room { return room.key == key.stream.room }
             return false
         }
-        guard let market, case .depth(let symbol, let cadence)? = room else {
+        guard let market, case .depth(let symbol, let cadence, let levels)? = room else {
             return socket.session.endResync(key)
         }
-        market.withDepthSnapshots([symbol], cadence: cadence, socketLoop: socket.eventLoop) { snapshots in
+        market.withDepthSnapshots([symbol], cadence: cadence, levels: levels, socketLoop: socket.eventLoop) { snapshots in
             socket.session.endResync(key)
-            guard socket.isConnected, socket.isIn(.depth(symbol: symbol, cadence: cadence)) else { return }
-            for snapshot in snapshots { socket.emit("market.depth", [snapshot]) }
+            guard socket.isConnected, socket.isIn(.depth(symbol: symbol, cadence: cadence, levels: levels)) else { return }
+            for snapshot in snapshots {
+                if let skipped {
+                    let notice = MarketNotices.gap(
+                        symbol: symbol, channel: .depth, fromSeq: skipped.lowerBound, toSeq: max(skipped.upperBound, snapshot.seq), reason: .resync
+                    )
+                    socket.emit("market.gap", [.fragment(notice)])
+                }
+                socket.emit("market.depth", [snapshot.json])
+            }
         }
+    }
+
+    /// A lagging socket skipped trades of one of its symbols: `market.gap` in their place.
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, context: Context) -> EncodedFrame? {
+        guard case .market(.trades, let symbol)? = context.subscribed.first(where: { $0.key == key.stream.room }) else { return nil }
+        return TradeGapNotice.frame(skipped: skipped, symbol: symbol, namespace: name)
     }
 
     /// The latest ticker and stats for the channels asked for, as (event, payload).
@@ -170,6 +203,7 @@ struct MarketBehavior: NamespaceBehavior {
             symbols.flatMap { symbol in channel == .depth ? DepthCadence.rooms(symbol) : [Room.market(channel, symbol: symbol)] }
         }
         subscriptions.leave(rooms, socket: socket, context: context)
+        subscriptions.endOrphanedHeartbeats(socket: socket, context: context)
         let body: [JSONMember] = [
             JSONMember("channels", .array(channels.map { .string($0.rawValue) })),
             JSONMember("symbols", .array(symbols.map { .string($0) })),

@@ -4,7 +4,8 @@ import MarketFeed
 /// The JSON of every server → client market event (SPEC §5), built once per feed message.
 /// Prices and quantities keep the text the feed gave; `ts` passes through unchanged.
 enum MarketPayloads {
-    static func priceUpdate(_ tick: FeedMessage.Tick) -> String {
+    /// `seq`: the symbol's tick sequence (docs/market-data.md).
+    static func priceUpdate(_ tick: FeedMessage.Tick, seq: UInt64) -> String {
         // Written as bytes (every tick makes one); the same text as serializing the object.
         var payload = PayloadWriter(capacity: 96 + tick.symbol.utf8.count)
         payload.raw(#"{"symbol":"#)
@@ -19,19 +20,23 @@ enum MarketPayloads {
         payload.value(tick.volume.json)
         payload.raw(#","ts":"#)
         payload.value(tick.ts)
+        payload.raw(#","seq":"#)
+        payload.integer(seq)
         payload.byte("}")
         return payload.text
     }
 
-    /// `price.trade` for `/prices` and `market.trades` for `/market`, from one trade.
-    static func trade(_ trade: FeedMessage.Trade) -> (priceTrade: String, marketTrades: String) {
+    /// `price.trade` for `/prices` and `market.trades` for `/market`, from one trade; `seq`: the
+    /// symbol's trade sequence, on the trade and (`market.trades`) on the message.
+    static func trade(_ trade: FeedMessage.Trade, seq: UInt64) -> (priceTrade: String, marketTrades: String) {
+        let number = JSONValue.number(String(seq))
         let fields: [JSONMember] = [
             JSONMember("tradeId", trade.tradeId), JSONMember("price", trade.price.json), JSONMember("qty", trade.qty.json),
-            JSONMember("side", .string(trade.side)), JSONMember("ts", trade.ts),
+            JSONMember("side", .string(trade.side)), JSONMember("ts", trade.ts), JSONMember("seq", number),
         ]
         return (
             JSONSerializer.serialize(.object([JSONMember("symbol", .string(trade.symbol))] + fields)),
-            JSONSerializer.serialize(.object(["symbol": .string(trade.symbol), "trades": .array([.object(fields)])]))
+            JSONSerializer.serialize(.object(["symbol": .string(trade.symbol), "seq": number, "trades": .array([.object(fields)])]))
         )
     }
 

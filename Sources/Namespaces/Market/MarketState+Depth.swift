@@ -14,28 +14,72 @@ extension MarketState {
                 "feed.symbol": "\(depth.symbol)", "limit.levels": "\(books.maxLevels)",
             ])
         }
+        let symbol = depth.symbol
         switch update {
-        case .publish(let payload):
-            emitDepth(payload, room: .depth(symbol: depth.symbol, cadence: .raw))
-        case .gap:
-            // Stale until the next snapshot: nobody gets a delta that does not chain.
-            metrics.feedGaps(symbol: depth.symbol).increment(by: 1)
-            logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(depth.symbol)"])
+        case .publish(let payload, let sequences):
+            if depth.kind == .snapshot { bookHealed(symbol) }
+            emitDepth(payload, room: .depth(symbol: symbol, cadence: .raw), sequences: sequences)
+            emitViews(books.updateViews(symbol: symbol, cadence: .raw, touched: depth.kind == .delta ? depth : nil))
+        case .restarted(let payload, let previousSeq, let seq):
+            // Every depth subscriber learns that the sequence began again, then gets the book.
+            emitToDepthRooms(of: symbol, event: "market.gap", payload: MarketNotices.gap(
+                symbol: symbol, channel: .depth, fromSeq: previousSeq + 1, toSeq: seq, reason: .restart
+            ))
+            bookHealed(symbol)
+            emitDepth(payload, room: .depth(symbol: symbol, cadence: .raw), sequences: seq...seq)
+            emitViews(books.updateViews(symbol: symbol, cadence: .raw))
+        case .gap(let expected, let got):
+            // Stale until the next snapshot: nobody gets a delta that does not chain, and every
+            // depth subscriber is told what the feed skipped.
+            metrics.feedGaps(symbol: symbol).increment(by: 1)
+            logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(symbol)"])
+            if let expected {
+                let skipped = MarketNotices.gap(symbol: symbol, channel: .depth, fromSeq: expected, toSeq: max(expected, got - 1), reason: .feedGap)
+                emitToDepthRooms(of: symbol, event: "market.gap", payload: skipped)
+                emitToDepthRooms(of: symbol, event: "market.stale", payload: MarketNotices.bookStale(symbol: symbol, lastSourceTs: depth.ts))
+                feeds[symbol]?.bookBroken = true
+            }
         case .rejected(let error):
             metrics.feedRejected(source: "book", reason: error.reason.rawValue).increment(by: 1)
             BadInputLog.shared.log(logger, "Depth message skipped", metadata: ["feed.symbol": "\(depth.symbol)", "error.type": "\(error.reason.rawValue)"])
         }
     }
 
-    /// Sends each symbol's merged delta (or snapshot) for one cadence; `symbols` nil: all.
+    /// Sends each symbol's merged delta (or snapshot) for one cadence, and its depth-N views';
+    /// `symbols` nil: all.
     func flushDepth(_ cadence: DepthCadence, symbols: [String]?) {
-        for (symbol, payload) in books.flush(cadence, symbols: symbols, now: .number(String(WallClock.milliseconds()))) {
-            emitDepth(payload, room: .depth(symbol: symbol, cadence: cadence))
+        for emitted in books.flush(cadence, symbols: symbols, now: .number(String(WallClock.milliseconds()))) {
+            emitDepth(emitted.payload, room: .depth(symbol: emitted.symbol, cadence: cadence), sequences: emitted.sequences)
         }
+        emitViews(books.flushViews(cadence, symbols: symbols))
+    }
+
+    private func emitViews(_ updates: [(room: Room, emitted: DepthBooks.Emitted)]) {
+        for (room, emitted) in updates { emitDepth(emitted.payload, room: room, sequences: emitted.sequences) }
     }
 
     /// Depth messages chain: a socket that falls behind is resynced with a snapshot.
-    func emitDepth(_ payload: String, room: Room) {
-        emit(to: room, event: "market.depth", payloadJSON: payload, conflation: .resyncBySnapshot)
+    func emitDepth(_ payload: String, room: Room, sequences: ClosedRange<UInt64>) {
+        emit(to: room, event: "market.depth", payloadJSON: payload, conflation: .resyncBySnapshot, sequences: sequences)
+    }
+
+    /// To every depth subscriber of `symbol`, whatever its cadence and depth (each socket is in
+    /// one depth room per symbol).
+    func emitToDepthRooms(of symbol: String, event: String, payload: String) {
+        for room in DepthCadence.rooms(symbol) { emit(to: room, event: event, payloadJSON: payload) }
+    }
+
+    /// A snapshot arrived: a book broken by a feed gap is whole again, and its subscribers hear so
+    /// before they get it.
+    private func bookHealed(_ symbol: String) {
+        guard feeds[symbol]?.bookBroken == true else { return }
+        feeds[symbol]!.bookBroken = false
+        emitToDepthRooms(of: symbol, event: "market.live", payload: MarketNotices.bookLive(symbol: symbol))
+    }
+
+    /// Forgets the depth-N views nobody here holds any more (a view made for a subscriber that is
+    /// about to join is spared: see ``MarketState/sweepViews()``).
+    func dropUnheldViews(spare: Set<DepthBooks.ViewKey>) {
+        books.dropViews { key in spare.contains(key) || interest.isWanted(key.room) }
     }
 }

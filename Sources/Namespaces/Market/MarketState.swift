@@ -31,12 +31,32 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     private let queue: FeedIngestQueue
     /// While a feed batch is published (feed loop only): its messages, sent in one go at its end.
     private var batch: [Publication]?
+    /// Feed loop only: each symbol's feed, sequences and freshness (MarketState+Freshness.swift).
+    var feeds: [String: SymbolFeed] = [:]
+    /// Feed loop only: when each heartbeat room last beat.
+    var lastBeats: [Room: NIODeadline] = [:]
+    /// Feed loop only: the time of the batch being published (one clock read per batch).
+    var batchClock: NIODeadline?
+    /// Feed loop only: depth-N views made since the last sweep (spared by it).
+    var recentViews: Set<DepthBooks.ViewKey> = []
+    let freshness: FeedFreshness
+    /// Stale symbols, for readers off the feed loop.
+    public let board: FreshnessBoard
+    /// Heartbeat and depth-view rooms with members here.
+    let interest: MarketInterest
+    /// This run of the gateway: sequences start again when it changes (docs/market-data.md).
+    public let epoch: String
 
     public init(
         feedLoop: any EventLoop, publisher: any Publisher, throttles: FeedThrottles, metrics: GatewayMetrics, logger: Logger,
-        maxPending: Int = 50_000, maxBookLevels: Int = MarketState.defaultMaxBookLevels
+        maxPending: Int = 50_000, maxBookLevels: Int = MarketState.defaultMaxBookLevels,
+        freshness: FeedFreshness = FeedFreshness(), board: FreshnessBoard = FreshnessBoard(), interest: MarketInterest = MarketInterest()
     ) {
         self.feedLoop = feedLoop
+        self.freshness = freshness
+        self.board = board
+        self.interest = interest
+        epoch = String(UInt64(WallClock.milliseconds()), radix: 36) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         books = DepthBooks(cadences: DepthCadence.allCases.filter { $0.interval != nil }, maxLevels: maxBookLevels)
         self.publisher = publisher
         self.metrics = metrics
@@ -54,6 +74,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
                 self.flushDepth(cadence, symbols: nil)
             }
         }
+        startFreshnessChecks()
     }
 
     // MARK: Publishing (feed loop)
@@ -72,6 +93,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         }
         feedLoop.execute { [self] in
             batch = []
+            batchClock = NIODeadline.now()
             // Counted per type once per batch: a labelled-counter lookup per message was 5 % of
             // the ingest profile.
             var counted: [(type: String, count: Int64)] = []
@@ -82,32 +104,40 @@ public final class MarketState: FeedSink, @unchecked Sendable {
                 } else {
                     counted.append((type, 1))
                 }
-                publish(message)
+                publish(message, source: source)
             }
             for (type, count) in counted { metrics.feedMessages(source: source, type: type).increment(by: count) }
             if let publications = batch { publisher.publish(publications) }
             batch = nil
+            batchClock = nil
             queue.published(count)
         }
         return true
     }
 
-    public func publish(_ message: FeedMessage) {
+    /// `source`: where it came from (its symbol's `feed.staleAfterMs` is that source's).
+    public func publish(_ message: FeedMessage, source: String = "direct") {
         feedLoop.preconditionInEventLoop()
+        let symbol = message.symbol
+        arrived(symbol, sourceTs: message.sourceTs, source: source)
         switch message {
         case .tick(let tick):
-            publishThrottled(.price, symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick))
+            feeds[symbol]!.tickSeq += 1  // made by arrived(_:)
+            publishThrottled(.price, symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick, seq: feeds[symbol]!.tickSeq))
         case .trade(let trade):
-            let (priceTrade, marketTrades) = MarketPayloads.trade(trade)
-            emit(to: .prices(symbol: trade.symbol), event: "price.trade", payloadJSON: priceTrade)
-            emit(to: .market(.trades, symbol: trade.symbol), event: "market.trades", payloadJSON: marketTrades)
+            feeds[symbol]!.tradeSeq += 1
+            let seq = feeds[symbol]!.tradeSeq
+            let (priceTrade, marketTrades) = MarketPayloads.trade(trade, seq: seq)
+            // A lagging socket skips older trades and is told which (docs/market-data.md).
+            emit(to: .prices(symbol: trade.symbol), event: "price.trade", payloadJSON: priceTrade, conflation: .declaredGap, sequences: seq...seq)
+            emit(to: .market(.trades, symbol: trade.symbol), event: "market.trades", payloadJSON: marketTrades, conflation: .declaredGap, sequences: seq...seq)
         case .ticker(let symbol, let payload):
             publishThrottled(.ticker, symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .stats(let symbol, let payload):
             publishThrottled(.stats, symbol: symbol, payload: JSONSerializer.serialize(payload))
         case .status(let symbol, let status, let ts):
             emit(
-                to: .everyone(in: MarketBehavior.path), event: "market.status",
+                to: [.everyone(in: MarketBehavior.path)], event: "market.status",
                 payloadJSON: MarketPayloads.status(symbol: symbol, status: status, ts: ts), conflation: .marketStatus(symbol)
             )
         case .depth(let depth):
@@ -120,21 +150,25 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         emit(to: stream.room(symbol), event: stream.event, payloadJSON: payload, conflation: .latestWins)
     }
 
-    /// `conflation`: how a lagging socket may skip this room's stream of `event`. The room's
-    /// name is built once per message, for the publish and the conflation key alike.
-    func emit(to room: Room, event: String, payloadJSON: String, conflation policy: ConflationKey.Policy? = nil) {
+    /// `conflation`: how a lagging socket may skip this room's stream of `event`; `sequences`:
+    /// the stream sequences the message carries. The room's name is built once per message, for
+    /// the publish and the conflation key alike. Counts as sent for the room's symbol.
+    func emit(to room: Room, event: String, payloadJSON: String, conflation policy: ConflationKey.Policy? = nil, sequences: ClosedRange<UInt64>? = nil) {
         let key = room.key
         let conflation = policy.map { ConflationKey(.init(room: key, event: event), policy: $0) }
-        emit(to: key, event: event, payloadJSON: payloadJSON, conflation: conflation)
+        if let symbol = room.symbol { markSent(symbol, in: room.namespace == PricesBehavior.path ? .prices : .market) }
+        emit(to: [key], event: event, payloadJSON: payloadJSON, conflation: conflation, sequences: sequences)
     }
 
-    /// Encodes once; inside a feed batch the message waits for the batch's single send.
-    func emit(to room: RoomKey, event: String, payloadJSON: String, conflation: ConflationKey? = nil) {
-        let message = OutboundMessage.event(namespace: room.namespace, name: event, payloadJSON: payloadJSON, conflation: conflation)
+    /// Encodes once; inside a feed batch the message waits for the batch's single send (in
+    /// order with the rest). A member of several `rooms` gets it once.
+    func emit(to rooms: [RoomKey], event: String, payloadJSON: String, conflation: ConflationKey? = nil, sequences: ClosedRange<UInt64>? = nil) {
+        guard let namespace = rooms.first?.namespace else { return }
+        let message = OutboundMessage.event(namespace: namespace, name: event, payloadJSON: payloadJSON, conflation: conflation, sequences: sequences)
         if batch != nil {
-            batch!.append(Publication(message, to: room))
+            batch!.append(Publication(message, to: rooms))
         } else {
-            publisher.publish(message, to: [room], ordered: false)
+            publisher.publish(message, to: rooms, ordered: false)
         }
     }
 
@@ -145,6 +179,11 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         feedLoop.submit { [self] in
             guard stillIdle() else { return false }
             books.forget(symbol)
+            feeds[symbol] = nil
+            if board.stale(among: [symbol]).first != nil {
+                board.markLive(symbol)
+                metrics.feedStaleSymbols(symbol: freshness.metricLabel(symbol)).decrement(by: 1)
+            }
             latestValues.remove(symbol: symbol)
             for stream in LatestStream.allCases { throttles[.init(stream: stream, symbol: symbol)] = nil }
             return true
@@ -161,15 +200,29 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         latestValues.latest(stream, symbols: symbols)
     }
 
-    /// Takes the books' snapshots on the feed loop and runs `join` on the socket's loop before
-    /// any later delta reaches it, so the stream continues from exactly those snapshots.
+    /// Takes the books' snapshots (or depth-N views', `levels`) on the feed loop and runs `join`
+    /// on the socket's loop before any later delta reaches it, so the stream continues from
+    /// exactly those snapshots.
     ///
     /// For a conflated cadence, that cadence's pending deltas go out first (a little early), so
     /// its next delta chains onto the snapshot the new subscriber gets.
-    func withDepthSnapshots(_ symbols: [String], cadence: DepthCadence, socketLoop: any EventLoop, join: @escaping @Sendable ([JSONValue]) -> Void) {
+    func withDepthSnapshots(
+        _ symbols: [String], cadence: DepthCadence, levels: DepthLevels? = nil, socketLoop: any EventLoop,
+        join: @escaping @Sendable ([DepthSnapshot]) -> Void
+    ) {
         feedLoop.execute { [self] in
             if cadence != .raw { flushDepth(cadence, symbols: symbols) }
-            let snapshots = books.snapshots(symbols, ts: .number(String(WallClock.milliseconds())))
+            let now = JSONValue.number(String(WallClock.milliseconds()))
+            let snapshots: [DepthSnapshot]
+            if let levels {
+                snapshots = symbols.compactMap { symbol in
+                    let key = DepthBooks.ViewKey(symbol: symbol, cadence: cadence, levels: levels)
+                    if books.views[key] == nil { recentViews.insert(key) }
+                    return books.viewSnapshot(key, ts: now)
+                }
+            } else {
+                snapshots = books.snapshots(symbols, ts: now)
+            }
             if socketLoop === feedLoop { join(snapshots) } else { socketLoop.execute { join(snapshots) } }
         }
     }

@@ -36,6 +36,11 @@ struct PricesBehavior: NamespaceBehavior {
         case .failure(let error): return .failure(error)
         case .success(let values): symbols = values
         }
+        let heartbeatMs: Int?
+        switch HeartbeatInterval.parse(payload) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): heartbeatMs = value
+        }
         let held = Set(context.subscribed.compactMap(\.symbol))
         let limit = subscriptions.settings.maxSymbolsPerConnection
         guard held.union(symbols).count <= limit else {
@@ -44,14 +49,22 @@ struct PricesBehavior: NamespaceBehavior {
         if let error = subscriptions.join(symbols.map { Room.prices(symbol: $0) }, socket: socket, context: context) {
             return .failure(error)
         }
+        if let heartbeatMs { subscriptions.setHeartbeat(everyMs: heartbeatMs, symbols: symbols, in: .prices, socket: socket, context: context) }
         let list = JSONValue.array(symbols.map { .string($0) })
         // Read after joining, on this loop: any newer update is already queued behind us.
         let latest = market?.latest(.price, symbols: symbols) ?? []
+        let freshness = MarketFreshnessReply(market: market, symbols: symbols, heartbeatMs: heartbeatMs)
         return .success(
-            fields: [JSONMember("symbols", list), JSONMember("latest", .array(latest))],
+            fields: [JSONMember("symbols", list), JSONMember("latest", .array(latest))] + freshness.fields,
             confirmation: ("subscription.confirmed", .object(["namespace": .string(name.value), "symbols": list])),
-            followUps: latest.map { ("price.update", $0) }
+            followUps: latest.map { ("price.update", $0) } + freshness.followUps
         )
+    }
+
+    /// A lagging socket skipped trades of one of its symbols: `market.gap` in their place.
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, context: Context) -> EncodedFrame? {
+        guard case .prices(let symbol)? = context.subscribed.first(where: { $0.key == key.stream.room }) else { return nil }
+        return TradeGapNotice.frame(skipped: skipped, symbol: symbol, namespace: name)
     }
 
     private func unsubscribe(_ payload: JSONValue?, socket: NamespaceSocket, context: Context) -> EventOutcome {
@@ -61,6 +74,7 @@ struct PricesBehavior: NamespaceBehavior {
         case .success(let values): symbols = values
         }
         subscriptions.leave(symbols.map { Room.prices(symbol: $0) }, socket: socket, context: context)
+        subscriptions.endOrphanedHeartbeats(socket: socket, context: context)
         let list = JSONValue.array(symbols.map { .string($0) })
         return .success(
             fields: [JSONMember("symbols", list)],

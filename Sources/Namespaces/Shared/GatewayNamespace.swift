@@ -158,8 +158,12 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         if let slot = state.heldUserSlot { services.userSockets.release(slot) }
     }
 
-    func resync(_ key: ConflationKey, socket: NamespaceSocket, state: Context) {
-        behavior.resync(key, socket: socket, context: state)
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, state: Context) {
+        behavior.resync(key, skipped: skipped, socket: socket, context: state)
+    }
+
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, state: Context) -> EncodedFrame? {
+        behavior.gapNotice(key, skipped: skipped, socket: socket, context: state)
     }
 
     // MARK: Events

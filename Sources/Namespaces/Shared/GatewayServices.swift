@@ -32,6 +32,10 @@ public final class GatewayServices: Sendable {
     let ipSockets: any ConnectionCountStore
     /// Symbols with a subscriber here (cluster mode: the bus follows only those).
     public let symbolInterest = SymbolInterest()
+    /// Heartbeat and depth-view rooms with members here (the market state serves only those).
+    public let marketInterest = MarketInterest()
+    /// Symbols stale now (`market.stale`), for subscribes and `admin.stats`.
+    public let freshness = FreshnessBoard()
     /// The symbols clients may subscribe to: configured, or learned from the feed.
     public let symbols: SymbolCatalog
     /// Symbol-room subscriptions (`/prices`, `/market`) and their limits.
@@ -63,7 +67,7 @@ public final class GatewayServices: Sendable {
         self.ipSockets = ipSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerIp)
         symbols = settings.learnedSymbolsLimit.map { SymbolCatalog(learningUpTo: $0) } ?? SymbolCatalog(symbols: settings.symbols)
         subscriptions = Subscriptions(
-            settings: settings, userQuota: QuotaCounter(limit: settings.maxChannelsPerUser), symbolInterest: symbolInterest, symbols: symbols, metrics: metrics
+            settings: settings, userQuota: QuotaCounter(limit: settings.maxChannelsPerUser), symbolInterest: symbolInterest, marketInterest: marketInterest, symbols: symbols, metrics: metrics
         )
         userEvents = UserEventHub(
             publisher: self.publisher, metrics: metrics, settings: settings.recovery, interest: recoveryInterest, shared: sharedRecovery, now: now

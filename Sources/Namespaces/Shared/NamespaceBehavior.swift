@@ -48,8 +48,11 @@ protocol NamespaceBehavior: Sendable {
     /// that opted into connection state recovery).
     func socketData(recovery: RecoveryPlan?) -> SocketData
     func connected(_ socket: NamespaceSocket, context: Context)
-    /// A lagging socket skipped part of a chained stream; see ``NamespaceHandler/resync(_:socket:state:)``.
-    func resync(_ key: ConflationKey, socket: NamespaceSocket, context: Context)
+    /// A lagging socket skipped part of a chained stream (`skipped`: its sequences, when known);
+    /// see ``NamespaceHandler/resync(_:skipped:socket:state:)``.
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, context: Context)
+    /// A lagging socket skipped numbered messages: the notice sent in their place (nil: none).
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, context: Context) -> EncodedFrame?
     /// Before the shared clean-up (slots, timers, subscriptions) runs.
     func disconnected(_ socket: NamespaceSocket, context: Context, reason: DisconnectReason)
     /// The premium tier of a connected token ended (its `exp` passed without `auth.refresh`) on a
@@ -67,7 +70,11 @@ extension NamespaceBehavior {
     var hasPremiumChannels: Bool { false }
     var offersRecovery: Bool { false }
     var staysOpenInMaintenance: Bool { false }
-    func resync(_ key: ConflationKey, socket: NamespaceSocket, context: Context) { socket.session.endResync(key) }
+    func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, context: Context) {
+        socket.session.endResync(key)
+    }
+
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, context: Context) -> EncodedFrame? { nil }
     func connected(_ socket: NamespaceSocket, context: Context) {}
     func disconnected(_ socket: NamespaceSocket, context: Context, reason: DisconnectReason) {}
     func premiumExpired(_ socket: NamespaceSocket, context: Context) {}

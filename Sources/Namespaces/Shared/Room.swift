@@ -9,8 +9,12 @@ public enum Room: Hashable, Sendable {
     case prices(symbol: String)
     /// `/market` trades, ticker, stats: `market:{channel}:{symbol}`.
     case market(MarketChannel, symbol: String)
-    /// `/market` depth at a cadence: `market:depth:{symbol}` (raw) or `market:depth@100ms:{symbol}`.
-    case depth(symbol: String, cadence: DepthCadence)
+    /// `/market` depth at a cadence: `market:depth:{symbol}` (raw) or `market:depth@100ms:{symbol}`;
+    /// limited to the best `levels` per side: `market:depth/10:{symbol}`, `market:depth@100ms/10:{symbol}`.
+    case depth(symbol: String, cadence: DepthCadence, levels: DepthLevels? = nil)
+    /// `/prices` or `/market` heartbeats of a symbol every `everyMs` (docs/market-data.md):
+    /// `heartbeat@{ms}:{symbol}`. Not a subscription: joined beside one, never counted in limits.
+    case heartbeat(SymbolNamespace, symbol: String, everyMs: Int)
     /// `/user`: `{channel}:{uid}` (channel `user` reaches every socket of the user), or its
     /// `{channel}#offsets:{uid}` twin for sockets that opted into connection state recovery
     /// (their events carry the offset, so they are encoded separately, once per room, never per
@@ -21,14 +25,15 @@ public enum Room: Hashable, Sendable {
     case admins
 
     /// A `/market` room of a channel × symbol pair; depth rooms carry their cadence.
-    public static func market(_ channel: MarketChannel, _ symbol: String, cadence: DepthCadence) -> Room {
-        channel == .depth ? .depth(symbol: symbol, cadence: cadence) : .market(channel, symbol: symbol)
+    public static func market(_ channel: MarketChannel, _ symbol: String, cadence: DepthCadence, levels: DepthLevels? = nil) -> Room {
+        channel == .depth ? .depth(symbol: symbol, cadence: cadence, levels: levels) : .market(channel, symbol: symbol)
     }
 
     public var namespace: NamespacePath {
         switch self {
         case .prices: PricesBehavior.path
         case .market, .depth: MarketBehavior.path
+        case .heartbeat(let namespace, _, _): namespace.path
         case .user: UserBehavior.path
         case .admins: AdminBehavior.path
         }
@@ -40,8 +45,11 @@ public enum Room: Hashable, Sendable {
             switch self {
             case .prices(let symbol): "prices:" + symbol
             case .market(let channel, let symbol): "market:\(channel.rawValue):\(symbol)"
-            case .depth(let symbol, .raw): "market:depth:" + symbol
-            case .depth(let symbol, let cadence): "market:depth@\(cadence.rawValue):\(symbol)"
+            case .depth(let symbol, .raw, nil): "market:depth:" + symbol
+            case .depth(let symbol, let cadence, nil): "market:depth@\(cadence.rawValue):\(symbol)"
+            case .depth(let symbol, .raw, let levels?): "market:depth/\(levels.rawValue):\(symbol)"
+            case .depth(let symbol, let cadence, let levels?): "market:depth@\(cadence.rawValue)/\(levels.rawValue):\(symbol)"
+            case .heartbeat(_, let symbol, let everyMs): "heartbeat@\(everyMs):\(symbol)"
             case .user(let channel, let user, let offsets): (offsets ? channel + "#offsets:" : channel + ":") + user
             case .admins: "admin"
             }
@@ -51,8 +59,16 @@ public enum Room: Hashable, Sendable {
     /// The symbol of a `/prices` or `/market` room; nil for other rooms.
     var symbol: String? {
         switch self {
-        case .prices(let symbol), .market(_, let symbol), .depth(let symbol, _): symbol
+        case .prices(let symbol), .market(_, let symbol), .depth(let symbol, _, _), .heartbeat(_, let symbol, _): symbol
         case .user, .admins: nil
+        }
+    }
+
+    /// Rooms the feed loop serves only while someone is in them (``MarketInterest``).
+    var isCountedInterest: Bool {
+        switch self {
+        case .heartbeat, .depth(_, _, .some): true
+        default: false
         }
     }
 
@@ -61,7 +77,7 @@ public enum Room: Hashable, Sendable {
         switch self {
         case .market(let channel, _): channel
         case .depth: .depth
-        case .prices, .user, .admins: nil
+        case .prices, .heartbeat, .user, .admins: nil
         }
     }
 

@@ -14,6 +14,9 @@ final class SocketContext<Data>: @unchecked Sendable {
     /// authenticated user, against the channel quota; their symbols are in ``SymbolInterest``.
     /// Kept here, typed: the socket's own room set is gone by disconnect time.
     var subscribed: Set<Room> = []
+    /// Each symbol's heartbeat room (`heartbeatMs`), joined beside its subscriptions and not
+    /// counted in any limit (at most one per subscribed symbol).
+    var heartbeats: [String: Room] = [:]
     /// Client events waiting for a shared (Redis) token bucket's answer.
     var rateChecksInFlight = 0
     var heldUserSlot: String?

@@ -10,6 +10,8 @@ struct Subscriptions: Sendable {
     /// Subscribed rooms per user across sockets (`limits.maxChannelsPerUser`).
     let userQuota: QuotaCounter
     let symbolInterest: SymbolInterest
+    /// Heartbeat and depth-view rooms with members (the feed loop serves only those).
+    let marketInterest: MarketInterest
     let symbols: SymbolCatalog
     let metrics: GatewayMetrics
 
@@ -28,6 +30,7 @@ struct Subscriptions: Sendable {
         context.subscribed.formUnion(new)
         for room in new { socket.join(room) }
         symbolInterest.add(new.compactMap(\.symbol))
+        marketInterest.add(new)
         metrics.namespace(socket.namespace.value).subscriptions.increment(by: Double(new.count))
         return nil
     }
@@ -47,11 +50,46 @@ struct Subscriptions: Sendable {
         let held = context.subscribed
         context.subscribed.removeAll()
         release(held, principal: context.principal?.userId, namespace: namespace)
+        marketInterest.remove(Array(context.heartbeats.values))
+        context.heartbeats.removeAll()
+    }
+
+    // MARK: Heartbeats (docs/market-data.md `heartbeatMs`)
+
+    /// Sets the heartbeat of `symbols` in `namespace`: `everyMs` 0 ends it; another interval
+    /// replaces the one held.
+    func setHeartbeat<Data>(everyMs: Int, symbols: [String], in namespace: SymbolNamespace, socket: NamespaceSocket, context: SocketContext<Data>) {
+        for symbol in symbols {
+            let wanted = everyMs > 0 ? Room.heartbeat(namespace, symbol: symbol, everyMs: everyMs) : nil
+            let held = context.heartbeats[symbol]
+            guard held != wanted else { continue }
+            if let held {
+                socket.leave(held)
+                marketInterest.remove([held])
+            }
+            context.heartbeats[symbol] = wanted
+            if let wanted {
+                socket.join(wanted)
+                marketInterest.add([wanted])
+            }
+        }
+    }
+
+    /// Ends the heartbeats of the symbols no subscribed room names any more.
+    func endOrphanedHeartbeats<Data>(socket: NamespaceSocket, context: SocketContext<Data>) {
+        guard !context.heartbeats.isEmpty else { return }
+        let symbols = Set(context.subscribed.compactMap(\.symbol))
+        for (symbol, room) in context.heartbeats where !symbols.contains(symbol) {
+            socket.leave(room)
+            marketInterest.remove([room])
+            context.heartbeats[symbol] = nil
+        }
     }
 
     private func release(_ rooms: Set<Room>, principal userId: String?, namespace: NamespacePath) {
         guard !rooms.isEmpty else { return }
         symbolInterest.remove(rooms.compactMap(\.symbol))
+        marketInterest.remove(Array(rooms))
         if let userId { userQuota.release(userId, amount: rooms.count) }
         metrics.namespace(namespace.value).subscriptions.decrement(by: Double(rooms.count))
     }
