@@ -17,7 +17,12 @@ final class BookNamespace: NamespaceHandler {
 
     func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, state: NoSocketState) {
         socket.session.endResync(key)
-        socket.emit("snapshot", [.string(key.stream.event)])
+        socket.emit("snapshot", [.string(key.stream.event)] + (skipped.map { [.string("from \($0.lowerBound)")] } ?? []))
+    }
+
+    /// Declares skipped numbered messages as a `gap` event with their range.
+    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, state: NoSocketState) -> EncodedFrame? {
+        OutboundMessage.event(namespace: name, name: "gap", payloadJSON: "\"\(skipped.lowerBound)-\(skipped.upperBound)\"").header
     }
 }
 
@@ -77,6 +82,56 @@ struct ConflationTests {
         harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "r"), event: "delta", payloadJSON: "6", conflation: book)
         harness.loop.run()
         #expect(try texts(harness, lagging) == [#"42/prices,["delta",6]"#])
+    }
+
+    @Test("a lagging socket skips older trades for the newest, and is told which, in stream order")
+    func declaredGaps() throws {
+        let harness = Harness(namespace: BookNamespace())
+        let (lagging, session, writer) = try harness.client(joining: "r")
+        let (healthy, _, _) = try harness.client(joining: "r")
+        let room = RoomKey(namespace: "/prices", name: "r")
+        let trades = ConflationKey(.init(room: room, event: "trade"), policy: .declaredGap)
+        func trade(_ seq: UInt64) {
+            harness.broadcaster.publish(.event(namespace: "/prices", name: "trade", payloadJSON: "\(seq)", conflation: trades, sequences: seq...seq), to: [room], ordered: false)
+        }
+        lagging.isWritable = false
+        trade(1)
+        trade(2)
+        harness.broadcaster.emit(to: room, event: "news", payloadJSON: "0")
+        for seq in UInt64(3)...9 { trade(seq) }
+        harness.loop.run()
+        #expect(try harness.frames(healthy).count == 10, "a socket that keeps up gets every trade")
+        lagging.isWritable = true
+        session.webSocketWritable(writer)
+        // The notice sits where the first skipped trade was: before what followed it.
+        #expect(try texts(harness, lagging) == [#"42/prices,["gap","1-8"]"#, #"42/prices,["news",0]"#, #"42/prices,["trade",9]"#])
+        trade(10)
+        harness.loop.run()
+        #expect(try texts(harness, lagging) == [#"42/prices,["trade",10]"#], "caught up: trades flow one by one again")
+        lagging.isWritable = false
+        trade(11)
+        trade(12)
+        harness.loop.run()
+        lagging.isWritable = true
+        session.webSocketWritable(writer)
+        #expect(try texts(harness, lagging) == [#"42/prices,["gap","11-11"]"#, #"42/prices,["trade",12]"#], "a later lag is declared on its own")
+    }
+
+    @Test("a resync says which sequences the socket skipped")
+    func resyncCarriesTheSkippedRange() throws {
+        let harness = Harness(namespace: BookNamespace())
+        let (lagging, session, writer) = try harness.client(joining: "r")
+        let room = RoomKey(namespace: "/prices", name: "r")
+        lagging.isWritable = false
+        for seq in UInt64(4)...8 {
+            harness.broadcaster.publish(.event(namespace: "/prices", name: "delta", payloadJSON: "\(seq)", conflation: book, sequences: seq...seq), to: [room], ordered: false)
+        }
+        harness.loop.run()
+        lagging.isWritable = true
+        session.webSocketWritable(writer)
+        let got = try texts(harness, lagging)
+        // Deltas 6-8 were held (dropped) once the resync was due: the snapshot covers them.
+        #expect(got == [#"42/prices,["snapshot","book","from 4"]"#], "\(got)")
     }
 
     @Test("one queued chained message is not skipped: it is delivered as it is")

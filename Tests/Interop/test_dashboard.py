@@ -567,7 +567,7 @@ def test_a_feed_gap_shows_as_a_declared_gap_and_a_stale_book(quiet_gateway, prod
     producer.post(sol_depth("delta", 4, [["149.7", "1"]], []))  # seq 3 never arrives
     until(page, lambda: dataset(page, "#book").get("bookState") == "stale", timeout=3,
           message=lambda: f"the book did not go stale on a feed gap: {dataset(page, '#book')}")
-    assert "book stale (feed gap)" in text(page, "#book-checksum")
+    until(page, lambda: "book stale (feed gap)" in text(page, "#book-checksum"), timeout=2, message=lambda: text(page, "#book-checksum"))
     until(page, lambda: dataset(page, "#book").get("gaps") == "1", timeout=2, message=lambda: dataset(page, "#book"))
     entry = page.execute_script("const li = document.querySelector('#gap-list li'); return li && {...li.dataset, text: li.textContent}")
     assert entry["symbol"] == "SOL/USDT" and entry["channel"] == "depth" and entry["reason"] == "feed-gap", entry
@@ -578,5 +578,21 @@ def test_a_feed_gap_shows_as_a_declared_gap_and_a_stale_book(quiet_gateway, prod
     until(page, lambda: dataset(page, "#book").get("bookState") == "live" and dataset(page, "#book").get("seq") == "10"
           and dataset(page, "#book").get("checksumOk") == "true", timeout=3,
           message=lambda: f"the snapshot did not heal the book: {dataset(page, '#book')}")
-    assert "checksum ok" in text(page, "#book-checksum") and dataset(page, "#book")["resyncs"] == "0"
+    until(page, lambda: "checksum ok" in text(page, "#book-checksum"), timeout=2, message=lambda: text(page, "#book-checksum"))
+    assert dataset(page, "#book")["resyncs"] == "0"
     assert (dataset(page, "#book")["bestBid"], dataset(page, "#book")["bestAsk"]) == ("151.0", "151.5")
+
+    # The same at depth 10: the book heals at the next snapshot too, its checksum holding.
+    Select(page.find_element(By.ID, "book-depth")).select_by_value("10")
+    until(page, lambda: dataset(page, "#book").get("depth") == "10" and dataset(page, "#book").get("bookState") == "live"
+          and dataset(page, "#book").get("seq") == "10" and dataset(page, "#book").get("checksumOk") == "true",
+          message=lambda: dataset(page, "#book"))
+    producer.post(sol_depth("delta", 12, [["150.9", "2"]], []))  # seq 11 never arrives
+    until(page, lambda: dataset(page, "#book").get("bookState") == "stale" and dataset(page, "#book").get("gaps") == "2", timeout=3,
+          message=lambda: f"no feed gap at depth 10: {dataset(page, '#book')}")
+    producer.post(sol_depth("snapshot", 20, [["152.0", "1"], ["151.9", "1"]], [["152.5", "1"]]))
+    until(page, lambda: dataset(page, "#book").get("bookState") == "live" and dataset(page, "#book").get("seq") == "20"
+          and dataset(page, "#book").get("checksumOk") == "true", timeout=3,
+          message=lambda: f"the snapshot did not heal the depth-10 book: {dataset(page, '#book')}")
+    assert (dataset(page, "#book")["bidLevels"], dataset(page, "#book")["bestBid"]) == ("2", "152.0")
+    assert dataset(page, "#book")["resyncs"] == "0"

@@ -16,16 +16,16 @@ from sio_raw import RawSocket
 from trust_helpers import (Client, DepthBook, Producer, TickLoop, close_all, depth, now_ms, read_trade_stream, tick,
                            trade)
 
-AAA, BBB = "AAA/USDT", "BBB/USDT"
+AAA, BBB, CCC = "AAA/USDT", "BBB/USDT", "CCC/USDT"
 HB1, HB2 = "HB1/USDT", "HB2/USDT"
 TR1, TR2 = "TR1/USDT", "TR2/USDT"
-BOOK, GAP, LAG = "BOOK/USDT", "GAP/USDT", "LAG/USDT"
+BOOK, GAP, RESTART, LAG = "BOOK/USDT", "GAP/USDT", "RST/USDT", "LAG/USDT"
 HEARTBEAT_FIELDS = {"symbol", "seq", "tradeSeq", "priceSeq", "depthSeq", "sourceTs", "gatewayTs"}
 
 
 @pytest.fixture(scope="module")
 def stale_gateway(tmp_path_factory):
-    srv = configured_gateway(tmp_path_factory, f"feed:\n  source: none\n  symbols: [{AAA}, {BBB}]\n  staleAfterMs: 1000\n")
+    srv = configured_gateway(tmp_path_factory, f"feed:\n  source: none\n  symbols: [{AAA}, {BBB}, {CCC}]\n  staleAfterMs: 1000\n")
     yield srv
     assert srv.alive()
     srv.stop()
@@ -34,7 +34,7 @@ def stale_gateway(tmp_path_factory):
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     """Stale notices off, so only what each test provokes arrives."""
-    symbols = ", ".join([HB1, HB2, TR1, TR2, BOOK, GAP])
+    symbols = ", ".join([HB1, HB2, TR1, TR2, BOOK, GAP, RESTART])
     srv = configured_gateway(tmp_path_factory, f"feed:\n  source: none\n  symbols: [{symbols}]\n  staleAfterMs: 0\n"
                                                "  maxBookLevels: 1000\n")
     yield srv
@@ -58,8 +58,8 @@ def lag_gateway(tmp_path_factory):
 
 def test_a_silent_symbol_goes_stale_and_its_next_tick_brings_it_live(stale_gateway):
     """AAA's feed stops while BBB keeps ticking: within ~staleAfterMs both namespaces flag AAA (never
-    BBB) as stale, operators see it in /metrics and admin.stats, a late subscriber is told at
-    once, and AAA's next message is preceded by market.live."""
+    BBB) as stale, operators see it in /metrics and admin.stats, and AAA's next message is
+    preceded by market.live."""
     gw = stale_gateway
     ops = Client(gw, "/admin", auth={"token": token("ops", role="admin")})
     prices = Client(gw, "/prices")
@@ -101,13 +101,6 @@ def test_a_silent_symbol_goes_stale_and_its_next_tick_brings_it_live(stale_gatew
             s["symbol"] == AAA for s in d.get("market", {}).get("staleSymbols", [])))
         assert pushed["market"]["staleSymbols"][0]["silentMs"] >= 1000
 
-        # A socket that subscribes now is told in the ack and by an event right after it.
-        late = Client(gw, "/prices")
-        ack = late.call("subscribe", {"symbols": [AAA, BBB]})
-        assert [(s["symbol"], s["reason"], s["lastSourceTs"]) for s in ack["stale"]] == [(AAA, "silent", last_ts)], ack
-        _, late_stale, _ = late.wait_first("market.stale", timeout=1)
-        assert late_stale["symbol"] == AAA and late_stale["lastSourceTs"] == last_ts
-
         # AAA's next message: market.live first, then the data, once per socket and namespace.
         p_mark, m_mark = prices.mark(), market.mark()
         Producer(gw).post([tick(AAA, price="101.5"), trade(AAA, "t-live")])
@@ -127,10 +120,29 @@ def test_a_silent_symbol_goes_stale_and_its_next_tick_brings_it_live(stale_gatew
             assert len(client.of("market.stale", symbol=AAA, since=since)) == 1, "one market.stale per socket and namespace"
             assert len(client.of("market.live", symbol=AAA, since=since)) == 1, "one market.live per socket and namespace"
             assert not client.of("market.stale", symbol=BBB, since=since), "BBB never went quiet"
-        late.close()
     finally:
         loop.stop()
         close_all([ops, prices, market])
+
+
+def test_subscribing_to_a_stale_symbol_says_so_at_once(stale_gateway):
+    """A symbol silent past staleAfterMs: a new subscriber finds it in the ack's `stale` and gets
+    market.stale right after the confirmation (with an ack, and without one after
+    subscription.confirmed)."""
+    ts = now_ms()
+    Producer(stale_gateway).post(tick(CCC, ts=ts))
+    time.sleep(1.6)
+    with_ack, without_ack = Client(stale_gateway, "/prices"), Client(stale_gateway, "/market")
+    without_ack.client.emit("subscribe", {"channels": ["trades"], "symbols": [CCC]}, namespace="/market")
+    confirmed_at, _, _ = without_ack.wait_first("subscription.confirmed", timeout=2)
+    stale_at, stale, _ = without_ack.wait_first("market.stale", symbol=CCC, timeout=2)
+    assert confirmed_at < stale_at and stale["reason"] == "silent" and stale["lastSourceTs"] == ts, stale
+    ack = with_ack.call("subscribe", {"symbols": [CCC]})
+    assert [(s["symbol"], s["reason"], s["lastSourceTs"]) for s in ack["stale"]] == [(CCC, "silent", ts)], ack
+    assert ack["stale"][0]["silentMs"] >= 1000, ack
+    _, event, _ = with_ack.wait_first("market.stale", symbol=CCC, timeout=1)
+    assert event["lastSourceTs"] == ts
+    close_all([with_ack, without_ack])
 
 
 # --- 2. heartbeats -----------------------------------------------------------------------------
@@ -313,6 +325,7 @@ def test_a_lagging_socket_is_told_which_trades_it_skipped(lag_gateway):
 # --- 5. depth choice ---------------------------------------------------------------------------
 
 MID = 100_000  # price ticks of 0.01
+DELTAS = 10_000
 
 
 def price_text(ticks):
@@ -399,14 +412,14 @@ def test_a_depth_n_subscriber_holds_exactly_the_top_n_of_the_book(gateway):
         snapshot = acks[n]["snapshots"][0]
         assert len(snapshot["bids"]) == len(snapshot["asks"]) == (n or 1000)
     started = time.time()
-    for _ in range(20):
+    for _ in range(DELTAS // 500):
         producer.post([book.delta() for _ in range(500)])
     book.seq += 1  # the best bid changes: every subscriber gets the last seq
     producer.post(depth(BOOK, "delta", book.seq, [[price_text(max(book.bids)), "7.777"]], []))
     for n, client in clients.items():
         wait_until(lambda: client.of("market.depth", symbol=BOOK) and client.of("market.depth", symbol=BOOK)[-1]["seq"] == book.seq,
                    timeout=30, message=lambda: f"depth={n} did not reach seq {book.seq}")
-    print(f"10,001 feed messages delivered to 4 subscribers in {time.time() - started:.1f} s")
+    print(f"{DELTAS + 1} deltas delivered to 4 subscribers in {time.time() - started:.1f} s")
 
     # Every client's stream chains and checks out; the depth-N books equal the full book's top N.
     full_messages, full_gaps = book_messages(clients[None], acks[None])
@@ -429,7 +442,7 @@ def test_a_depth_n_subscriber_holds_exactly_the_top_n_of_the_book(gateway):
     assert full.seq == book.seq
     for n in streams:
         assert cursor[n] == len(streams[n][0]), f"depth={n} got seqs the full book never had"
-        assert compared[n] > 9000, f"depth={n} compared at only {compared[n]} seqs"
+        assert compared[n] > DELTAS * 0.9, f"depth={n} compared at only {compared[n]} seqs"
     sizes = {n: c.bytes + len(json.dumps(acks[n], separators=(",", ":"))) for n, c in clients.items()}
     print("messages:", {n or "full": books[n].messages if n else full.messages for n in clients},
           "bytes:", {n or "full": b for n, b in sizes.items()}, f"depth-10/full ratio {sizes[10] / sizes[None]:.3f}")
@@ -454,9 +467,9 @@ def test_a_depth_not_offered_is_refused(gateway, request_body):
 # --- 6. feed gaps and restarts -----------------------------------------------------------------
 
 def test_a_feed_gap_is_declared_and_healed_by_the_next_snapshot(gateway):
-    """A delta that skips a seq: depth subscribers get market.gap (feed-gap) and market.stale for
-    the depth channel, no delta until a snapshot, then market.live before that snapshot. A
-    snapshot with a lower seq is a restart: market.gap (restart) then the new snapshot."""
+    """A delta that skips a seq: depth subscribers (full and depth 10) get market.gap (feed-gap) and
+    market.stale for the depth channel, no delta until a snapshot, then market.live before that
+    snapshot; a trades subscriber of the symbol hears nothing of it."""
     producer = Producer(gateway)
     producer.post(depth(GAP, "snapshot", 1, [["150.0", "2"], ["149.5", "1"]], [["150.5", "1"]]))
     full, top = Client(gateway, "/market"), Client(gateway, "/market")
@@ -489,21 +502,32 @@ def test_a_feed_gap_is_declared_and_healed_by_the_next_snapshot(gateway):
         live_at, live, _ = conn.wait_first("market.live", symbol=GAP, since=marks[id(conn)], timeout=2)
         snap_at, snapshot, _ = conn.wait_first("market.depth", symbol=GAP, since=marks[id(conn)], timeout=2)
         assert live.get("channel") == "depth" and live_at < snap_at, "market.live, then the snapshot that heals the book"
-        assert snapshot["type"] == "snapshot" and snapshot["seq"] == 10 and snapshot["bids"] == [["151.0", "1"]]
+        assert snapshot["type"] == "snapshot", f"depth={n}: the book is healed by a snapshot, got {snapshot}"
+        assert snapshot["seq"] == 10 and snapshot["bids"] == [["151.0", "1"]]
         if n:
             assert snapshot.get("depth") == n, snapshot
     assert not [e for e, _, _ in trades_only.events if e in ("market.gap", "market.stale", "market.live")], \
         "a broken book concerns depth subscribers only"
+    close_all([full, top, trades_only])
 
-    # The feed starts its sequence again.
+
+def test_a_restarted_feed_sequence_is_declared_before_the_new_snapshot(gateway):
+    """A snapshot with a lower seq than the book's: depth subscribers get market.gap (restart,
+    fromSeq = old seq + 1, toSeq = the new seq), then that snapshot, and deltas chain onto it."""
+    producer = Producer(gateway)
+    producer.post(depth(RESTART, "snapshot", 10, [["151.0", "1"]], [["151.5", "1"]]))
+    full, top = Client(gateway, "/market"), Client(gateway, "/market")
+    for conn, extra in ((full, {}), (top, {"depth": 10})):
+        wait_until(lambda: conn.call("subscribe", {"channels": ["depth"], "symbols": [RESTART], "cadence": "raw"} | extra)["snapshots"],
+                   timeout=5)
     marks = {id(conn): conn.mark() for conn in (full, top)}
-    producer.post(depth(GAP, "snapshot", 3, [["152.0", "1"]], [["152.5", "1"]]))
-    producer.post(depth(GAP, "delta", 4, [["151.9", "2"]], []))
+    producer.post(depth(RESTART, "snapshot", 3, [["152.0", "1"]], [["152.5", "1"]]))
+    producer.post(depth(RESTART, "delta", 4, [["151.9", "2"]], []))
     for conn in (full, top):
-        gap_at, gap, _ = conn.wait_first("market.gap", symbol=GAP, since=marks[id(conn)], timeout=2)
-        assert gap == {"symbol": GAP, "channel": "depth", "fromSeq": 11, "toSeq": 3, "reason": "restart"}, gap
-        messages = conn.wait_count("market.depth", 2, symbol=GAP, since=marks[id(conn)])
-        snap_at, _, _ = conn.wait_first("market.depth", symbol=GAP, since=marks[id(conn)])
+        gap_at, gap, _ = conn.wait_first("market.gap", symbol=RESTART, since=marks[id(conn)], timeout=2)
+        assert gap == {"symbol": RESTART, "channel": "depth", "fromSeq": 11, "toSeq": 3, "reason": "restart"}, gap
+        messages = conn.wait_count("market.depth", 2, symbol=RESTART, since=marks[id(conn)])
+        snap_at, _, _ = conn.wait_first("market.depth", symbol=RESTART, since=marks[id(conn)])
         assert gap_at < snap_at and messages[0]["type"] == "snapshot" and messages[0]["seq"] == 3
         assert messages[1]["type"] == "delta" and (messages[1]["prevSeq"], messages[1]["seq"]) == (3, 4)
-    close_all([full, top, trades_only])
+    close_all([full, top])

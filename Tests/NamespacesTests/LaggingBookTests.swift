@@ -110,11 +110,16 @@ struct LaggingBookTests {
 
         var client = ClientBook()
         func read() throws {
-            while let frame = try channel.readOutbound(as: ByteBuffer.self) {
+            while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+              // A tick's frames may share one buffer: each is read in turn.
+              while buffer.readableBytes > 0 {
                 // Unmasked server frame: 2 header bytes, plus 2 or 8 length bytes for long ones.
-                let lengthCode = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self)! & 0x7F
+                let lengthCode = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self)! & 0x7F
                 let header = lengthCode == 126 ? 4 : lengthCode == 127 ? 10 : 2
-                let text = Substring(String(buffer: frame.getSlice(at: frame.readerIndex + header, length: frame.readableBytes - header)!))
+                let length = lengthCode == 126 ? Int(buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self)!)
+                    : lengthCode == 127 ? Int(buffer.getInteger(at: buffer.readerIndex + 2, as: UInt64.self)!) : Int(lengthCode)
+                let text = Substring(String(buffer: buffer.getSlice(at: buffer.readerIndex + header, length: length)!))
+                buffer.moveReaderIndex(forwardBy: header + length)
                 if text.hasPrefix("43/market,1") {
                     let ack = try JSONParser.parse(String(text.dropFirst("43/market,1".count)))
                     if case .array(let snapshots)? = ack[0]?["snapshots"] { for snapshot in snapshots { client.apply(snapshot) } }
@@ -122,6 +127,7 @@ struct LaggingBookTests {
                     let event = try JSONParser.parse(String(text.dropFirst("42/market,".count)))
                     if let payload = event[1] { client.apply(payload) }
                 }
+              }
             }
         }
         try read()
