@@ -170,6 +170,9 @@ extension GatewayClient {
     /// is fetched again.
     private func acknowledged(_ ack: JSONValue, for subscription: any ClientSubscription, on link: EngineLink) {
         var failed = false
+        if !subscription.marketSymbols.isEmpty {
+            freshnessTracker.acknowledged(ack, subscribed: subscription.marketSymbols, now: .now)
+        }
         for other in subscriptions.values where other === subscription || other.sharesState(with: subscription) {
             if other.acknowledged(ack) != nil { failed = true }
         }
@@ -230,6 +233,7 @@ extension GatewayClient {
             for case let subscription as UserEventsSubscription in subscriptions.values { subscription.deliver(event) }
             return
         }
+        if namespace == "/prices" || namespace == "/market" { freshnessTracker.observe(name, arguments.first, now: .now) }
         for subscription in subscriptions.values where subscription.namespace == namespace {
             guard let reason = subscription.handle(event: name, arguments: arguments) else { continue }
             if let book = subscription as? BookSubscription, resyncing.contains(book.symbol) { continue }

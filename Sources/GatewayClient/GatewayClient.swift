@@ -32,13 +32,19 @@ public actor GatewayClient {
         public var connectTimeout: Duration
         /// How long a request (subscribe, namespace connect) waits for its answer.
         public var requestTimeout: Duration
-        /// Levels per side in each ``OrderBook`` yielded.
+        /// Levels per side in each ``OrderBook`` yielded; the gateway is asked for the least of
+        /// its depth choices (10, 50, 200, 1000) that holds them, so no more crosses the network.
         public var bookDepth: Int
+        /// Heartbeats asked for every market subscription (`heartbeatMs`; nil: none), so
+        /// ``requireFresh(_:maxSilence:)`` can tell a quiet market from a dead link.
+        public var heartbeatMs: Int?
 
         public init(
             path: String = "/socket.io/", caFile: String? = nil, reconnect: ReconnectPolicy = .init(),
-            connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(10), bookDepth: Int = 10
+            connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(10), bookDepth: Int = 10,
+            heartbeatMs: Int? = 1_000
         ) {
+            self.heartbeatMs = heartbeatMs
             self.path = path
             self.caFile = caFile
             self.reconnect = reconnect
@@ -108,6 +114,8 @@ public actor GatewayClient {
     var userRecovery = UserRecovery()
     /// Symbols whose book snapshot is being fetched again.
     var resyncing: Set<String> = []
+    /// Freshness and declared gaps per symbol.
+    var freshnessTracker = FreshnessTracker()
 
     public internal(set) var statistics = Statistics()
 
@@ -125,7 +133,7 @@ public actor GatewayClient {
     /// Throws when the gateway refuses the subscription (e.g. ``GatewayErrorCode/unknownSymbol``).
     public func prices(_ symbols: [String]) async throws(GatewayClientError) -> AsyncStream<PriceUpdate> {
         let (stream, continuation) = AsyncStream.makeStream(of: PriceUpdate.self, bufferingPolicy: .bufferingNewest(4096))
-        try await add(PricesSubscription(symbols: symbols, continuation: continuation), continuation: continuation)
+        try await add(PricesSubscription(symbols: symbols, heartbeatMs: options.heartbeatMs, continuation: continuation), continuation: continuation)
         return stream
     }
 
@@ -134,7 +142,7 @@ public actor GatewayClient {
     /// (``Statistics/bookResyncs``); a slow reader sees the newest book.
     public func book(_ symbol: String, cadence: BookCadence = .ms100) async throws(GatewayClientError) -> AsyncStream<OrderBook> {
         let (stream, continuation) = AsyncStream.makeStream(of: OrderBook.self, bufferingPolicy: .bufferingNewest(1))
-        let subscription = BookSubscription(symbol: symbol, cadence: cadence, depth: options.bookDepth, continuation: continuation)
+        let subscription = BookSubscription(symbol: symbol, cadence: cadence, depth: options.bookDepth, heartbeatMs: options.heartbeatMs, continuation: continuation)
         try await add(subscription, continuation: continuation)
         return stream
     }
@@ -142,7 +150,7 @@ public actor GatewayClient {
     /// Trades of `symbol` as the gateway reports them.
     public func trades(_ symbol: String) async throws(GatewayClientError) -> AsyncStream<Trade> {
         let (stream, continuation) = AsyncStream.makeStream(of: Trade.self, bufferingPolicy: .bufferingNewest(4096))
-        try await add(TradesSubscription(symbol: symbol, continuation: continuation), continuation: continuation)
+        try await add(TradesSubscription(symbol: symbol, heartbeatMs: options.heartbeatMs, continuation: continuation), continuation: continuation)
         return stream
     }
 
@@ -152,6 +160,28 @@ public actor GatewayClient {
         let (stream, continuation) = AsyncStream.makeStream(of: UserStreamElement.self, bufferingPolicy: .unbounded)
         try await add(UserEventsSubscription(continuation: continuation), continuation: continuation)
         return stream
+    }
+
+    /// What the client knows of `symbol`'s freshness: stale or not, its book's state, the
+    /// source time last seen, and the gaps the gateway declared.
+    public func freshness(_ symbol: String) -> MarketFreshness {
+        freshnessTracker[symbol]
+    }
+
+    /// Throws ``GatewayClientError/notFresh(symbol:reason:)`` unless `symbol`'s data is fit to act
+    /// on now: connected, its feed not stale, its book (when streamed) verified and whole, and
+    /// something heard of it within `maxSilence` (with heartbeats on, a quiet market still
+    /// counts as heard). A trading loop calls it before each decision.
+    public func requireFresh(_ symbol: String, maxSilence: Duration = .seconds(5)) throws(GatewayClientError) {
+        func refuse(_ reason: String) -> GatewayClientError { .notFresh(symbol: symbol, reason: reason) }
+        guard state == .connected else { throw refuse("not connected to the gateway") }
+        let entry = freshnessTracker[symbol]
+        if entry.isStale { throw refuse("the gateway says its feed is silent") }
+        if entry.isBookStale { throw refuse("its book broke in the feed and awaits a snapshot") }
+        let books = subscriptions.values.compactMap { $0 as? BookSubscription }.filter { $0.symbol == symbol }
+        if resyncing.contains(symbol) || books.contains(where: { !$0.isSynced }) { throw refuse("its book is being fetched again") }
+        guard let heard = entry.lastHeard else { throw refuse("nothing heard of it yet") }
+        if heard.duration(to: .now) > maxSilence { throw refuse("nothing heard of it for \(heard.duration(to: .now))") }
     }
 
     /// The connection's state now and at every change.

@@ -66,6 +66,9 @@ public enum GatewayClientError: Error, Sendable, Hashable, CustomStringConvertib
     case closed
     /// The gateway sent something the client cannot read.
     case protocolViolation(String)
+    /// ``GatewayClient/requireFresh(_:maxSilence:)``: the symbol's data is not fit to act on now
+    /// (its feed is silent, its book is incomplete, or nothing was heard of it lately).
+    case notFresh(symbol: String, reason: String)
 
     public var description: String {
         switch self {
@@ -79,6 +82,7 @@ public enum GatewayClientError: Error, Sendable, Hashable, CustomStringConvertib
         case .disconnected: "the connection ended before the answer came"
         case .closed: "the client is closed"
         case .protocolViolation(let text): "unexpected data from the gateway: \(text)"
+        case .notFresh(let symbol, let reason): "\(symbol) is not fresh: \(reason)"
         }
     }
 

@@ -26,7 +26,7 @@ public struct OrderBook: Sendable, Hashable {
 
 /// A symbol's order book kept from `market.depth` messages, as exchange SDKs do: a snapshot,
 /// then deltas that must chain (`prevSeq` = the last `seq`), each checked against the
-/// gateway's CRC32 of the top 10 levels. A message that does not chain or whose checksum
+/// gateway's CRC32 of the top 10 levels (of every level, for a depth-N book). A message that does not chain or whose checksum
 /// differs leaves the book unusable until the next snapshot: the caller resubscribes.
 public struct LocalOrderBook: Sendable {
     public enum Outcome: Sendable, Hashable {
@@ -46,9 +46,13 @@ public struct LocalOrderBook: Sendable {
     public private(set) var seq: Int?
     private var ts: Double = 0
     private var checksum: UInt32 = 0
+    /// Levels per side the gateway's checksum covers: 10 for the whole book, N for a book
+    /// subscribed with `"depth": N` (every level it holds).
+    public let checksumLevels: Int
 
-    public init(symbol: String) {
+    public init(symbol: String, checksumLevels: Int = 10) {
         self.symbol = symbol
+        self.checksumLevels = checksumLevels
     }
 
     /// True while the book is verified and deltas can apply.
@@ -85,7 +89,7 @@ public struct LocalOrderBook: Sendable {
             self.seq = nil
             return .malformed("a level is not [price, qty]")
         }
-        let (topBids, topAsks) = sorted(limit: 10)
+        let (topBids, topAsks) = sorted(limit: checksumLevels)
         let local = Self.checksum(bids: topBids, asks: topAsks)
         guard local == UInt32(truncatingIfNeeded: sentChecksum) else {
             self.seq = nil
@@ -97,11 +101,11 @@ public struct LocalOrderBook: Sendable {
         return .applied
     }
 
-    /// SPEC §5: CRC32 of `bidPrice:bidQty:askPrice:askQty:` level by level over the top 10,
-    /// a side that has run out contributing nothing.
+    /// SPEC §5: CRC32 of `bidPrice:bidQty:askPrice:askQty:` level by level over the levels given
+    /// (the top 10; every held level at a depth choice), a side that has run out contributing nothing.
     public static func checksum(bids: [PriceLevel], asks: [PriceLevel]) -> UInt32 {
         var text = ""
-        for index in 0..<10 {
+        for index in 0..<max(bids.count, asks.count) {
             if index < bids.count { text += "\(bids[index].price):\(bids[index].qty):" }
             if index < asks.count { text += "\(asks[index].price):\(asks[index].qty):" }
         }

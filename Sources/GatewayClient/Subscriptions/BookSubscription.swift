@@ -17,20 +17,36 @@ final class BookSubscription: ClientSubscription {
     let symbol: String
     let cadence: BookCadence
     let depth: Int
+    /// The gateway's depth choice (docs/market-data.md `"depth"`): the least it offers that
+    /// holds `depth` levels, so only what is shown crosses the network; nil: the whole book.
+    let gatewayDepth: Int?
+    let heartbeatMs: Int?
     private var book: LocalOrderBook
     private let continuation: AsyncStream<OrderBook>.Continuation
     var linkNumber: Int?
+    var marketSymbols: [String] { [symbol] }
+    /// The depth choices the gateway offers.
+    static let gatewayDepths = [10, 50, 200, 1_000]
 
-    init(symbol: String, cadence: BookCadence, depth: Int, continuation: AsyncStream<OrderBook>.Continuation) {
+    init(symbol: String, cadence: BookCadence, depth: Int, heartbeatMs: Int? = nil, continuation: AsyncStream<OrderBook>.Continuation) {
         self.symbol = symbol
         self.cadence = cadence
         self.depth = depth
-        book = LocalOrderBook(symbol: symbol)
+        self.heartbeatMs = heartbeatMs
+        gatewayDepth = Self.gatewayDepths.first { $0 >= depth }
+        book = LocalOrderBook(symbol: symbol, checksumLevels: gatewayDepth ?? 10)
         self.continuation = continuation
     }
 
+    /// True while the book is verified (not waiting for a snapshot).
+    var isSynced: Bool { book.isSynced }
+
     var subscribeRequest: (event: String, payload: JSONValue)? {
-        ("subscribe", .object(["channels": .strings(["depth"]), "symbols": .strings([symbol]), "cadence": .string(cadence.rawValue)]))
+        var payload: [JSONMember] = [
+            JSONMember("channels", .strings(["depth"])), JSONMember("symbols", .strings([symbol])), JSONMember("cadence", .string(cadence.rawValue)),
+        ]
+        if let gatewayDepth { payload.append(JSONMember("depth", .number(String(gatewayDepth)))) }
+        return ("subscribe", JSONValue.object(payload).withHeartbeat(heartbeatMs))
     }
 
     func acknowledged(_ ack: JSONValue) -> ResyncReason? {
@@ -63,7 +79,7 @@ final class BookSubscription: ClientSubscription {
     }
 
     func connectionLost() {
-        book = LocalOrderBook(symbol: symbol)
+        book = LocalOrderBook(symbol: symbol, checksumLevels: gatewayDepth ?? 10)
     }
 
     func fail(_ error: GatewayClientError) { continuation.finish() }

@@ -8,6 +8,8 @@ protocol ClientSubscription: AnyObject {
     /// What makes the gateway send it on a fresh socket (sent with an ack); nil: nothing to
     /// ask (e.g. `/user` joins its rooms on connect).
     var subscribeRequest: (event: String, payload: JSONValue)? { get }
+    /// The `/prices` and `/market` symbols it streams (freshness is tracked for them).
+    var marketSymbols: [String] { get }
     /// The number of the link it was last established on (nil: not yet).
     var linkNumber: Int? { get set }
     /// The subscribe ack's state (latest prices, book snapshots), applied when the ack arrives,
@@ -36,6 +38,7 @@ enum ResyncReason: Sendable {
 }
 
 extension ClientSubscription {
+    var marketSymbols: [String] { [] }
     func connectionLost() {}
     func sharesState(with other: any ClientSubscription) -> Bool { false }
     func unsubscribeRequest(keeping others: [any ClientSubscription]) -> (event: String, payload: JSONValue)? { nil }
@@ -43,4 +46,11 @@ extension ClientSubscription {
 
 extension JSONValue {
     static func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
+
+    /// A subscribe payload with `heartbeatMs` added when set (docs/market-data.md).
+    func withHeartbeat(_ ms: Int?) -> JSONValue {
+        guard let ms, case .object(var members) = self else { return self }
+        members.append(JSONMember("heartbeatMs", .number(String(ms))))
+        return .object(members)
+    }
 }

@@ -7,15 +7,18 @@ final class PricesSubscription: ClientSubscription {
     private let wanted: Set<String>
     private let continuation: AsyncStream<PriceUpdate>.Continuation
     var linkNumber: Int?
+    let heartbeatMs: Int?
+    var marketSymbols: [String] { symbols }
 
-    init(symbols: [String], continuation: AsyncStream<PriceUpdate>.Continuation) {
+    init(symbols: [String], heartbeatMs: Int? = nil, continuation: AsyncStream<PriceUpdate>.Continuation) {
         self.symbols = symbols
+        self.heartbeatMs = heartbeatMs
         wanted = Set(symbols)
         self.continuation = continuation
     }
 
     var subscribeRequest: (event: String, payload: JSONValue)? {
-        ("subscribe", .object(["symbols": .strings(symbols)]))
+        ("subscribe", JSONValue.object(["symbols": .strings(symbols)]).withHeartbeat(heartbeatMs))
     }
 
     func acknowledged(_ ack: JSONValue) -> ResyncReason? {

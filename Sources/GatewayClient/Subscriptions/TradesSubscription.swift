@@ -6,14 +6,17 @@ final class TradesSubscription: ClientSubscription {
     let symbol: String
     private let continuation: AsyncStream<Trade>.Continuation
     var linkNumber: Int?
+    let heartbeatMs: Int?
+    var marketSymbols: [String] { [symbol] }
 
-    init(symbol: String, continuation: AsyncStream<Trade>.Continuation) {
+    init(symbol: String, heartbeatMs: Int? = nil, continuation: AsyncStream<Trade>.Continuation) {
         self.symbol = symbol
+        self.heartbeatMs = heartbeatMs
         self.continuation = continuation
     }
 
     var subscribeRequest: (event: String, payload: JSONValue)? {
-        ("subscribe", .object(["channels": .strings(["trades"]), "symbols": .strings([symbol])]))
+        ("subscribe", JSONValue.object(["channels": .strings(["trades"]), "symbols": .strings([symbol])]).withHeartbeat(heartbeatMs))
     }
 
     func acknowledged(_ ack: JSONValue) -> ResyncReason? { nil }
