@@ -8,6 +8,8 @@ public struct MarketFreshness: Sendable, Hashable {
     public let symbol: String
     /// The gateway said the symbol's feed is silent (`market.stale`) and has not said it is live.
     public internal(set) var isStale = false
+    /// Since when the feed has been silent, by the client's clock (while ``isStale``).
+    public internal(set) var silentSince: ContinuousClock.Instant?
     /// The symbol's book broke in the feed (a sequence gap) and has not been healed by a snapshot.
     public internal(set) var isBookStale = false
     /// The source time (ms since the epoch) of the newest message or heartbeat for the symbol.
@@ -71,10 +73,20 @@ struct FreshnessTracker {
         let isBook = payload["channel"]?.stringValue == "depth"
         switch event {
         case "market.stale":
-            if isBook { entry.isBookStale = true } else { entry.isStale = true }
+            if isBook {
+                entry.isBookStale = true
+            } else {
+                entry.isStale = true
+                entry.silentSince = now - .milliseconds(payload["silentMs"]?.intValue ?? 0)
+            }
             if let ts = payload["lastSourceTs"]?.doubleValue { entry.lastSourceTs = ts }
         case "market.live":
-            if isBook { entry.isBookStale = false } else { entry.isStale = false }
+            if isBook {
+                entry.isBookStale = false
+            } else {
+                entry.isStale = false
+                entry.silentSince = nil
+            }
         case "market.heartbeat":
             if let ts = payload["sourceTs"]?.doubleValue { entry.lastSourceTs = ts }
         case "market.gap":
@@ -102,11 +114,12 @@ struct FreshnessTracker {
             }
             self.epoch = epoch
         }
-        let stale = Set((ack["stale"]?.arrayValue ?? []).compactMap { $0["symbol"]?.stringValue })
         guard ack["stale"] != nil else { return }
         for symbol in subscribed {
             var entry = self[symbol]
-            entry.isStale = stale.contains(symbol)
+            let silentMs = (ack["stale"]?.arrayValue ?? []).first { $0["symbol"]?.stringValue == symbol }?["silentMs"]?.intValue
+            entry.isStale = silentMs != nil
+            entry.silentSince = silentMs.map { now - .milliseconds($0) }
             entry.lastHeard = now
             symbols[symbol] = entry
         }

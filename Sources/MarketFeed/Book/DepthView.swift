@@ -46,13 +46,14 @@ public struct DepthView: Sendable {
         }
         guard let previous = seq, bookSeq != previous else { return nil }
         if let touched, isBelow(touched) { return nil }
-        let newBids = book.bidLevels(limit: levels)
-        let newAsks = book.askLevels(limit: levels)
-        let bidChanges = Self.changes(from: bids, to: newBids, descending: true)
-        let askChanges = Self.changes(from: asks, to: newAsks, descending: false)
+        // Compared in place; copied only when something changed.
+        let newBids = book.bidPrefix(levels)
+        let newAsks = book.askPrefix(levels)
+        let bidChanges = Self.changes(from: bids[...], to: newBids, descending: true)
+        let askChanges = Self.changes(from: asks[...], to: newAsks, descending: false)
         guard !bidChanges.isEmpty || !askChanges.isEmpty else { return nil }
-        bids = newBids
-        asks = newAsks
+        if !bidChanges.isEmpty { bids = Array(newBids) }
+        if !askChanges.isEmpty { asks = Array(newAsks) }
         seq = bookSeq
         return .delta(prevSeq: previous, seq: bookSeq, bids: bidChanges, asks: askChanges)
     }
@@ -67,19 +68,20 @@ public struct DepthView: Sendable {
 
     /// The levels that turn `old` into `new` (both best first): changed or new levels as they
     /// are now, and levels gone with quantity 0 (written as the feed wrote that quantity's kind).
-    static func changes(from old: [BookLevel], to new: [BookLevel], descending: Bool) -> [BookLevel] {
+    static func changes(from old: ArraySlice<BookLevel>, to new: ArraySlice<BookLevel>, descending: Bool) -> [BookLevel] {
         var out: [BookLevel] = []
-        var i = 0
-        var j = 0
-        while i < old.count || j < new.count {
-            if j == new.count || (i < old.count && Self.isBetter(old[i], than: new[j], descending: descending)) {
+        var i = old.startIndex
+        var j = new.startIndex
+        while i < old.endIndex || j < new.endIndex {
+            if j == new.endIndex || (i < old.endIndex && Self.isBetter(old[i], than: new[j], descending: descending)) {
                 out.append(old[i].removed)
                 i += 1
-            } else if i == old.count || Self.isBetter(new[j], than: old[i], descending: descending) {
+            } else if i == old.endIndex || Self.isBetter(new[j], than: old[i], descending: descending) {
                 out.append(new[j])
                 j += 1
             } else {
-                if old[i] != new[j] { out.append(new[j]) }
+                // Same price: compared by text (cheap) before the JSON forms.
+                if old[i].qty.text != new[j].qty.text || old[i] != new[j] { out.append(new[j]) }
                 i += 1
                 j += 1
             }

@@ -98,6 +98,10 @@ public struct OrderBook: Sendable {
         }
     }
 
+    /// The best `limit` levels of each side without copying them (a depth-N view compares them).
+    public func bidPrefix(_ limit: Int) -> ArraySlice<BookLevel> { bids.prefix(limit) }
+    public func askPrefix(_ limit: Int) -> ArraySlice<BookLevel> { asks.prefix(limit) }
+
     /// Best first: bids high to low.
     public func bidLevels(limit: Int = .max) -> [BookLevel] {
         Array(bids.prefix(limit))

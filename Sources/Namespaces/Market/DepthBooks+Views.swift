@@ -50,6 +50,11 @@ extension DepthBooks {
         return out
     }
 
+    /// The next emission of each of `symbol`'s views is a snapshot.
+    mutating func invalidateViews(of symbol: String) {
+        for key in views.keys where key.symbol == symbol { views[key]!.invalidate() }
+    }
+
     /// Forgets the views `keep` says nobody holds any more.
     mutating func dropViews(keeping keep: (ViewKey) -> Bool) {
         for key in views.keys where !keep(key) { views[key] = nil }

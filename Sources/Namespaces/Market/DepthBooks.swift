@@ -81,7 +81,7 @@ package struct DepthBooks {
         case .snapshot:
             return .publish(MarketPayloads.depthSnapshot(book, ts: depth.ts), sequences: depth.seq...depth.seq)
         case .restarted(let previousSeq):
-            for key in views.keys where key.symbol == depth.symbol { views[key]!.invalidate() }
+            invalidateViews(of: depth.symbol)
             return .restarted(MarketPayloads.depthSnapshot(book, ts: depth.ts), previousSeq: previousSeq, seq: depth.seq)
         case .delta(let prevSeq):
             return .publish(MarketPayloads.depthDelta(

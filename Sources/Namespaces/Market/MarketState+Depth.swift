@@ -70,10 +70,12 @@ extension MarketState {
     }
 
     /// A snapshot arrived: a book broken by a feed gap is whole again, and its subscribers hear so
-    /// before they get it.
+    /// before they get it (depth-N subscribers too get a snapshot, not a delta: a client may have
+    /// dropped its book when told it was stale).
     private func bookHealed(_ symbol: String) {
         guard feeds[symbol]?.bookBroken == true else { return }
         feeds[symbol]!.bookBroken = false
+        books.invalidateViews(of: symbol)
         emitToDepthRooms(of: symbol, event: "market.live", payload: MarketNotices.bookLive(symbol: symbol))
     }
 

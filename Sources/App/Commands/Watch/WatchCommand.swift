@@ -64,6 +64,16 @@ struct WatchCommand: AsyncParsableCommand {
                     for await update in try await client.prices(symbols) { model.update { $0.price(update) } }
                 }
             }
+            // Freshness changes without a stream element (a stale feed sends nothing): polled.
+            group.addTask {
+                while !Task.isCancelled {
+                    var freshness: [String: MarketFreshness] = [:]
+                    for symbol in symbols { freshness[symbol] = await client.freshness(symbol) }
+                    let changed = freshness
+                    model.update { $0.freshness = changed }
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+            }
             for symbol in symbols {
                 group.addTask {
                     await show(model) {

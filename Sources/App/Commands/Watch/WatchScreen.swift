@@ -33,11 +33,15 @@ enum WatchScreen {
             if let old = state.previous[symbol], let now = Decimal(string: price.price), let then = Decimal(string: old) {
                 last = now > then ? paint(last, green) : now < then ? paint(last, red) : last
             }
-            lines.append(marker + pad(symbol, 10) + last + lpad(price.bid ?? "-", 16) + lpad(price.ask ?? "-", 16) + lpad(price.volume ?? "-", 14))
+            let row = marker + pad(symbol, 10) + last + lpad(price.bid ?? "-", 16) + lpad(price.ask ?? "-", 16) + lpad(price.volume ?? "-", 14)
+            if let stale = staleText(state.freshness[symbol]) { lines.append(paint(row + "  " + stale, dim)) } else { lines.append(row) }
         }
         lines.append("")
         let symbol = state.focused
-        if let book = state.books[symbol] {
+        let freshness = state.freshness[symbol]
+        if freshness?.isBookStale == true {
+            lines.append(paint("\(symbol) book stale (feed gap): waiting for a snapshot", red))
+        } else if let book = state.books[symbol] {
             lines.append(paint("\(symbol) book  seq \(book.seq)  checksum \(String(book.checksum, radix: 16)) ok", bold))
             lines.append(paint(lpad("BID QTY", 14) + lpad("BID", 16) + "   " + pad("ASK", 16) + pad("ASK QTY", 14), dim))
             for level in 0..<depth {
@@ -50,6 +54,10 @@ enum WatchScreen {
             }
         } else {
             lines.append(paint("\(symbol) book  waiting for a snapshot…", bold))
+        }
+        if let freshness, freshness.gapCount > 0 {
+            let recent = freshness.gaps.suffix(3).map { "\($0.channel) \($0.fromSeq)–\($0.toSeq == .max ? "…" : String($0.toSeq)) \($0.reason)" }
+            lines.append(paint("  gaps declared \(freshness.gapCount): " + recent.joined(separator: " · "), dim))
         }
         lines.append("")
         lines.append(paint("\(symbol) last trades", bold))
@@ -67,6 +75,14 @@ enum WatchScreen {
         lines.append("")
         lines.append(paint("q quit · tab / ←→ next symbol", dim))
         return lines.map { clip($0, columns) }
+    }
+
+    /// "STALE 3.2 s" for a symbol whose feed the gateway says is silent.
+    static func staleText(_ freshness: MarketFreshness?) -> String? {
+        guard let freshness, freshness.isStale else { return nil }
+        guard let since = freshness.silentSince else { return "STALE" }
+        let seconds = Double(since.duration(to: .now).components.seconds) + Double(since.duration(to: .now).components.attoseconds) / 1e18
+        return "STALE " + String(format: "%.1f s", seconds)
     }
 
     static func pad(_ text: String, _ width: Int) -> String {

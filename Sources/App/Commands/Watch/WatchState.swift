@@ -13,6 +13,8 @@ struct WatchState: Sendable {
     var userEvents: [String] = []
     var connection: GatewayClient.ConnectionState = .connecting
     var statistics = GatewayClient.Statistics()
+    /// Each symbol's freshness as the client knows it (stale feeds, broken books, declared gaps).
+    var freshness: [String: MarketFreshness] = [:]
     var problem: String?
 
     var focused: String { symbols[focus] }
