@@ -131,3 +131,39 @@ def test_bad_arguments_are_explained():
     result = subprocess.run([GATEWAY, "watch", "BTC/USDT", "--user"], capture_output=True, text=True, timeout=20,
                             env={k: v for k, v in os.environ.items() if k != "GATEWAY_TOKEN"})
     assert result.returncode != 0 and "--user needs --token" in result.stderr
+
+
+def test_a_silent_feed_shows_stale_and_a_feed_gap_is_declared():
+    """With feed.staleAfterMs 1000, a symbol whose producer stops is marked STALE on its row until
+    its next message; a depth sequence gap shows the book as stale and the declared gap."""
+    srv = Server("gateway", ["serve"], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning", "FEED_SOURCE": "none", "FEED_STALE_AFTER_MS": "1000"})
+    service = {"Authorization": f"Bearer {token('producer', role='service')}"}
+
+    def feed(*messages):
+        assert requests.post(f"{srv.base}/api/v1/market", json=list(messages), headers=service, timeout=5).status_code == 202
+
+    def tick(ts):
+        return {"type": "tick", "symbol": "BTC/USDT", "price": "64000.5", "bid": "64000", "ask": "64001", "volume": "1", "ts": ts}
+
+    def depth(kind, seq, qty):
+        return {"type": "depth", "symbol": "BTC/USDT", "kind": kind, "seq": seq, "ts": 1,
+                "bids": [[str(64000 - level), qty] for level in range(1, 12)], "asks": [["64001", "1"]]}
+
+    feed(tick(1000), depth("snapshot", 1, "1"))
+    watch = Watch("BTC/USDT", "--url", srv.base)
+    try:
+        watch.wait_for("BTC/USDT book  seq 1")
+        row = lambda: next(line for line in watch.screen().splitlines() if "BTC/USDT" in line and "64000.5" in line)
+        wait_until(lambda: "STALE" in row(), timeout=6, message=lambda: watch.screen())
+        feed(tick(2000))
+        wait_until(lambda: "STALE" not in row(), timeout=6, message=lambda: watch.screen())
+        feed(depth("delta", 4, "2"))
+        screen = watch.wait_for("book stale (feed gap)")
+        assert "gaps declared 1: depth 2–3 feed-gap" in screen, screen
+        feed(depth("snapshot", 5, "3"))
+        watch.wait_for("BTC/USDT book  seq 5")
+        watch.keys("q")
+        watch.wait_for("EXIT=0")
+    finally:
+        watch.close()
+        srv.stop()
