@@ -1,7 +1,7 @@
-"""Sockets that stop reading while a fast feed runs (SPEC §5 delivery policy): conflatable
-market data (prices, tickers, stats, books) keeps a lagging socket's queue small, trades (events,
-never conflated) past limits.slowConsumerBytes close it as a slow consumer, server memory stays
-bounded, and a healthy socket next to it keeps getting live prices."""
+"""Sockets that stop reading while a fast feed runs (SPEC §5 delivery policy): market data
+(prices, tickers, stats, books, and trades with declared gaps) keeps a lagging socket's queue
+small, what cannot be conflated (/user events) past limits.slowConsumerBytes closes it as a slow
+consumer, server memory stays bounded, and a healthy socket next to it keeps getting live prices."""
 import json
 import statistics
 import threading
@@ -46,21 +46,22 @@ class LatencyWatch:
         return [lag for lag, at in zip(self.lags, self.arrivals) if at >= since_ms]
 
 
-def test_unconflatable_backlog_closes_the_socket_and_others_are_unharmed(gateway):
+def test_a_stalled_market_socket_stays_small_and_others_are_unharmed(gateway):
+    """Every /market stream conflates (trades with a declared gap): a socket that stops reading
+    is neither closed nor allowed to grow the server, and a healthy socket beside it keeps live."""
     watch = LatencyWatch(gateway)
     time.sleep(1.0)
     baseline = statistics.median(watch.window(time.time() * 1000 - 1000))
     memory_before = metric(gateway, "process_resident_memory_bytes")
     slow_before = metric(gateway, "gateway_slow_consumer_disconnects_total")
+    conflated_before = metric(gateway, "gateway_conflated_total", '{namespace="/market"}')
 
     stalled = RawSocket(gateway, "/market", {}, receive_buffer=4096)
     stalled.ws.send('42/market,1["subscribe",{"channels":["trades","depth"],"symbols":["BTC/USDT","ETH/USDT","SOL/USDT","XRP/USDT","DOGE/USDT"],"cadence":"raw"}]')
     started = time.time() * 1000
-    # ...and never reads again.
-    deadline = time.time() + 60
-    while time.time() < deadline and metric(gateway, "gateway_slow_consumer_disconnects_total") == slow_before:
-        time.sleep(0.25)
-    assert metric(gateway, "gateway_slow_consumer_disconnects_total") == slow_before + 1, "the stalled socket is cut off"
+    time.sleep(8)  # ...and it never reads.
+    assert metric(gateway, "gateway_slow_consumer_disconnects_total") == slow_before, "conflated market data alone never makes a slow consumer"
+    assert metric(gateway, "gateway_conflated_total", '{namespace="/market"}') > conflated_before, "its backlog was conflated"
 
     during = watch.window(started)
     assert len(during) > 50, "the healthy socket kept receiving"
@@ -71,6 +72,23 @@ def test_unconflatable_backlog_closes_the_socket_and_others_are_unharmed(gateway
     assert growth < 64 * 1024 * 1024, f"resident memory grew {growth / 1e6:.1f} MB"
     stalled.close()
     watch.conn.close()
+
+
+def test_unconflatable_backlog_closes_the_socket(gateway):
+    """/user events are never dropped: a /user socket that stops reading while its events pile up
+    past limits.slowConsumerBytes is closed as a slow consumer (they stay recoverable)."""
+    slow_before = metric(gateway, "gateway_slow_consumer_disconnects_total")
+    user = "stalled-reader"
+    stalled = RawSocket(gateway, "/user", {"token": token(user)}, receive_buffer=4096)
+    service = {"Authorization": f"Bearer {token('backend', role='service')}"}
+    body = {"event": "order.update", "data": {"orderId": "o", "note": "x" * 2000}}
+    session = requests.Session()
+    deadline = time.time() + 60
+    while time.time() < deadline and metric(gateway, "gateway_slow_consumer_disconnects_total") == slow_before:
+        for _ in range(50):
+            assert session.post(f"{gateway.base}/api/v1/users/{user}/events", json=body, headers=service, timeout=5).status_code == 202
+    assert metric(gateway, "gateway_slow_consumer_disconnects_total") == slow_before + 1, "the stalled socket is cut off"
+    stalled.close()
 
 
 def test_a_lagging_book_subscriber_is_resynced_not_disconnected(gateway):
