@@ -66,6 +66,7 @@ bench: test-deps venv
 	Benchmarks/run-ingest.sh
 	Benchmarks/run-tls.sh
 	Benchmarks/run-symbols.sh
+	Benchmarks/run-market-data.sh
 	Benchmarks/run-ceiling.sh
 	Benchmarks/run-attacks.sh
 

@@ -238,11 +238,15 @@ def test_a_heartbeat_interval_not_offered_is_refused(gateway, namespace, request
 
 def test_trades_and_prices_carry_a_per_symbol_seq(gateway):
     """Every trade of a symbol has the next seq (the same on /prices and /market), every tick
-    the next price seq, each symbol counting on its own from 1; acks name the run's epoch."""
+    the next price seq, each symbol counting on its own from 1; acks of subscribes that opt in
+    (heartbeatMs, 0 too) name the run's epoch, others stay as they always were."""
     prices = Client(gateway, "/prices")
     market = Client(gateway, "/market")
-    p_ack = prices.call("subscribe", {"symbols": [TR1, TR2]})
-    m_ack = market.call("subscribe", {"channels": ["trades"], "symbols": [TR1, TR2]})
+    plain = Client(gateway, "/prices")
+    assert plain.call("subscribe", {"symbols": [TR1]}) == {"ok": True, "symbols": [TR1], "latest": []}
+    plain.close()
+    p_ack = prices.call("subscribe", {"symbols": [TR1, TR2], "heartbeatMs": 0})
+    m_ack = market.call("subscribe", {"channels": ["trades"], "symbols": [TR1, TR2], "heartbeatMs": 0})
     assert isinstance(p_ack.get("epoch"), str) and p_ack["epoch"], p_ack
     assert m_ack.get("epoch") == p_ack["epoch"], "one run, one epoch"
     producer = Producer(gateway)

@@ -159,6 +159,7 @@ final class SocketIOClientHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func recordDelivery(buffer: ByteBuffer, frame: WebSocketFrames.Frame) {
+        stats.deliveredBytes += frame.payloadLength
         switch script.clock {
         case .sentMonotonic:
             guard buffer.hasPrefix(script.tickPrefix, at: frame.payloadIndex, length: frame.payloadLength),

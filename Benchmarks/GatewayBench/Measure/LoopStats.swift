@@ -4,6 +4,8 @@
 final class LoopStats: @unchecked Sendable {
     let connects = LatencyHistogram()
     let deliveries = LatencyHistogram()
+    /// Payload bytes of the deliveries since the last reset (what a depth choice saves).
+    var deliveredBytes = 0
     private(set) var errors: [String: Int] = [:]
     private(set) var firstError: String?
 
@@ -13,7 +15,7 @@ final class LoopStats: @unchecked Sendable {
     }
 
     var snapshot: StatsSnapshot {
-        StatsSnapshot(connects: connects.snapshot, deliveries: deliveries.snapshot, errors: errors, firstError: firstError)
+        StatsSnapshot(connects: connects.snapshot, deliveries: deliveries.snapshot, deliveredBytes: deliveredBytes, errors: errors, firstError: firstError)
     }
 }
 
@@ -21,6 +23,7 @@ final class LoopStats: @unchecked Sendable {
 struct StatsSnapshot: Sendable {
     var connects = LatencySnapshot()
     var deliveries = LatencySnapshot()
+    var deliveredBytes = 0
     var errors: [String: Int] = [:]
     var firstError: String?
 
@@ -29,6 +32,7 @@ struct StatsSnapshot: Sendable {
     mutating func merge(_ other: StatsSnapshot) {
         connects.merge(other.connects)
         deliveries.merge(other.deliveries)
+        deliveredBytes += other.deliveredBytes
         errors.merge(other.errors, uniquingKeysWith: +)
         firstError = firstError ?? other.firstError
     }

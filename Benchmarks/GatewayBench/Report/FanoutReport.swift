@@ -9,6 +9,8 @@ struct FanoutReport: BenchReport {
         var rate: Int?
         var seconds: Double
         var deliveries: Int
+        /// Payload bytes of those deliveries.
+        var bytes: Int
         /// Deliveries against the offered load (ticks accepted × subscribers watching each); nil
         /// when the server makes the ticks.
         var deliveredPercent: Double?
@@ -17,6 +19,7 @@ struct FanoutReport: BenchReport {
         var ticksRefused: Int?
 
         var deliveriesPerSecond: Double { Double(deliveries) / seconds }
+        var bytesPerSecond: Double { Double(bytes) / seconds }
     }
 
     var scenario: String
@@ -40,6 +43,9 @@ struct FanoutReport: BenchReport {
     var deliveriesPerSecond: Double {
         steps.isEmpty ? 0 : steps.map(\.deliveriesPerSecond).reduce(0, +) / Double(steps.count)
     }
+    var bytesPerSecond: Double {
+        steps.isEmpty ? 0 : steps.map(\.bytesPerSecond).reduce(0, +) / Double(steps.count)
+    }
 
     var json: JSONValue {
         .object([
@@ -48,11 +54,13 @@ struct FanoutReport: BenchReport {
             "subscribers": .int(subscribers), "connected": .int(connected), "symbols": .int(symbols), "per_client": .int(perClient),
             "connect_seconds": .rounded(connectSeconds, places: 3), "errors": .int(errorCount), "error_kinds": .counts(errors),
             "first_error": firstError.map { .string($0) } ?? .null,
-            "deliveries_per_s": .rounded(deliveriesPerSecond, places: 0), "latency_ms": .latency(latency),
+            "deliveries_per_s": .rounded(deliveriesPerSecond, places: 0), "bytes_per_s": .rounded(bytesPerSecond, places: 0),
+            "latency_ms": .latency(latency),
             "steps": .array(steps.map { step in
                 .object([
                     "step": .int(step.step), "rate": step.rate.map { .int($0) } ?? .null, "seconds": .rounded(step.seconds, places: 3),
                     "deliveries": .int(step.deliveries), "deliveries_per_s": .rounded(step.deliveriesPerSecond, places: 0),
+                    "bytes_per_s": .rounded(step.bytesPerSecond, places: 0),
                     "delivered_pct": step.deliveredPercent.map { .rounded($0, places: 1) } ?? .null,
                     "latency_ms": .latency(step.latency), "ticks_refused": step.ticksRefused.map { .int($0) } ?? .null,
                 ])
@@ -61,10 +69,10 @@ struct FanoutReport: BenchReport {
     }
 
     var table: String {
-        var table = TextTable(columns: ["step", "offered/s", "deliveries/s", "delivered", "p50 ms", "p90 ms", "p99 ms", "max ms"])
+        var table = TextTable(columns: ["step", "offered/s", "deliveries/s", "KB/s", "delivered", "p50 ms", "p90 ms", "p99 ms", "max ms"])
         for step in steps {
             table.rows.append([
-                String(step.step), step.rate.map { $0.grouped } ?? "-", step.deliveriesPerSecond.grouped,
+                String(step.step), step.rate.map { $0.grouped } ?? "-", step.deliveriesPerSecond.grouped, (step.bytesPerSecond / 1000).grouped,
                 step.deliveredPercent.map { String(format: "%.1f %%", $0) } ?? "-", step.latency.p50.millisecondsCell,
                 step.latency.p90.millisecondsCell, step.latency.p99.millisecondsCell, step.latency.max.millisecondsCell,
             ])

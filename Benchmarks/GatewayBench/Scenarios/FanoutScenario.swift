@@ -45,7 +45,10 @@ enum FanoutScenario {
 
         var all = LatencySnapshot()
         for (index, rate) in plan.steps.enumerated() {
-            try await loops.forEach { $0.deliveries.reset() }
+            try await loops.forEach {
+                $0.deliveries.reset()
+                $0.deliveredBytes = 0
+            }
             let delta = Delta()
             _ = delta.next(try await loops.snapshot().deliveries.total)
             let title = rate.map { "step \(index + 1)/\(plan.steps.count) (\($0.grouped)/s)" } ?? "window \(index + 1)/\(plan.steps.count)"
@@ -63,7 +66,7 @@ enum FanoutScenario {
             let watchers = plan.source == .post
                 ? Double(report.connected * report.perClient) / Double(max(1, report.symbols)) : Double(report.connected)
             report.steps.append(FanoutReport.Step(
-                step: index + 1, rate: rate, seconds: plan.seconds, deliveries: stats.deliveries.count,
+                step: index + 1, rate: rate, seconds: plan.seconds, deliveries: stats.deliveries.count, bytes: stats.deliveredBytes,
                 deliveredPercent: offered.map { 100 * Double(stats.deliveries.count) / max(1, Double($0.accepted) * watchers) },
                 latency: stats.deliveries.summary, ticksRefused: plan.source == .post ? offered?.refused : nil
             ))

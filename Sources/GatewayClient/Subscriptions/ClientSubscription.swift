@@ -47,10 +47,11 @@ extension ClientSubscription {
 extension JSONValue {
     static func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
 
-    /// A subscribe payload with `heartbeatMs` added when set (docs/market-data.md).
+    /// A subscribe payload with `heartbeatMs` (0: off): the opt-in that also brings the
+    /// gateway run's `epoch` and the stale list in the ack (docs/market-data.md).
     func withHeartbeat(_ ms: Int?) -> JSONValue {
-        guard let ms, case .object(var members) = self else { return self }
-        members.append(JSONMember("heartbeatMs", .number(String(ms))))
+        guard case .object(var members) = self else { return self }
+        members.append(JSONMember("heartbeatMs", .number(String(ms ?? 0))))
         return .object(members)
     }
 }

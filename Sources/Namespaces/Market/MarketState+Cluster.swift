@@ -34,8 +34,12 @@ extension MarketState {
         return Double(text)
     }
 
-    /// This instance stopped hearing `symbol`: what it holds would go stale.
+    /// This instance stopped hearing `symbol`: what it holds would go stale, and its silence
+    /// from now on says nothing of the feed (it is judged again from its next message here).
     public func forgetLatestValues(of symbol: String) {
-        feedLoop.execute { [self] in latestValues.remove(symbol: symbol) }
+        feedLoop.execute { [self] in
+            latestValues.remove(symbol: symbol)
+            stopJudging(symbol)
+        }
     }
 }

@@ -44,9 +44,21 @@ extension MarketState {
         }
     }
 
+    /// `symbol` is no longer heard here on purpose (cluster mode: nobody here watches it), so
+    /// its silence is not the feed's: it is not judged until its next message.
+    func stopJudging(_ symbol: String) {
+        guard feeds[symbol] != nil else { return }
+        if feeds[symbol]!.isStale {
+            board.markLive(symbol)
+            metrics.feedStaleSymbols(symbol: freshness.metricLabel(symbol)).decrement(by: 1)
+        }
+        feeds[symbol]!.isStale = false
+        feeds[symbol]!.isJudged = false
+    }
+
     func checkFreshness(now: NIODeadline) {
         var silent: [String] = []
-        for (symbol, feed) in feeds where !feed.isStale {
+        for (symbol, feed) in feeds where !feed.isStale && feed.isJudged {
             if let bound = freshness.staleAfter(source: feed.source), now - feed.lastArrival >= bound { silent.append(symbol) }
         }
         for symbol in silent { becameStale(symbol, now: now) }

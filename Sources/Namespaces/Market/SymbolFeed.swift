@@ -15,6 +15,8 @@ struct SymbolFeed {
     var tickSeq: UInt64 = 0
     /// `market.stale` (silent) went out and `market.live` has not.
     var isStale = false
+    /// Its silence says something of the feed (false while this instance does not listen to it).
+    var isJudged = true
     /// The book broke (a feed gap): depth subscribers were told, and are told again when it heals.
     var bookBroken = false
     /// When each namespace last published anything for the symbol.
@@ -30,6 +32,7 @@ struct SymbolFeed {
     mutating func arrive(source: String, now: NIODeadline, sourceTs: JSONValue) -> TimeAmount? {
         let wasStale = isStale ? now - lastArrival : nil
         isStale = false
+        isJudged = true
         self.source = source
         lastArrival = now
         if sourceTs != .null { lastSourceTs = sourceTs }
