@@ -117,6 +117,33 @@ struct ConflationTests {
         #expect(try texts(harness, lagging) == [#"42/prices,["gap","11-11"]"#, #"42/prices,["trade",12]"#], "a later lag is declared on its own")
     }
 
+    @Test("a stalled socket's skipped trades of two symbols stay two notices, however many trades pass")
+    func declaredGapsStayCompact() throws {
+        let harness = Harness(configuration: EngineConfiguration(slowConsumerBytes: 64 * 1024), namespace: BookNamespace())
+        let (lagging, session, writer) = try harness.client(joining: "r")
+        let room = RoomKey(namespace: "/prices", name: "r")
+        let keys = ["A", "B"].map { ConflationKey(.init(room: room, event: "trade", subject: $0), policy: .declaredGap) }
+        lagging.isWritable = false
+        // Far more trades than the bound would hold if each stayed queued (or left a slot).
+        for seq in UInt64(1)...20_000 {
+            let key = keys[Int(seq % 2)]
+            harness.broadcaster.publish(
+                .event(namespace: "/prices", name: "trade", payloadJSON: "\"\(key.stream.subject)\(seq)\"", conflation: key, sequences: seq...seq),
+                to: [room], ordered: false
+            )
+            if seq % 1_000 == 0 { harness.loop.run() }
+        }
+        harness.loop.run()
+        #expect(!session.isClosed, "conflated trades never make a slow consumer")
+        lagging.isWritable = true
+        session.webSocketWritable(writer)
+        let got = try texts(harness, lagging)
+        #expect(got.count == 4, "\(got.prefix(6))")
+        #expect(got.contains(#"42/prices,["trade","A20000"]"#) && got.contains(#"42/prices,["trade","B19999"]"#))
+        let gaps = got.filter { $0.contains("\"gap\"") }
+        #expect(gaps.count == 2, "one notice per symbol, each covering what that symbol skipped")
+    }
+
     @Test("a resync says which sequences the socket skipped")
     func resyncCarriesTheSkippedRange() throws {
         let harness = Harness(namespace: BookNamespace())

@@ -90,7 +90,7 @@ public struct LocalOrderBook: Sendable {
             return .malformed("a level is not [price, qty]")
         }
         let (topBids, topAsks) = sorted(limit: checksumLevels)
-        let local = Self.checksum(bids: topBids, asks: topAsks)
+        let local = Self.checksum(bids: topBids, asks: topAsks, levels: checksumLevels)
         guard local == UInt32(truncatingIfNeeded: sentChecksum) else {
             self.seq = nil
             return .checksumMismatch(gateway: UInt32(truncatingIfNeeded: sentChecksum), local: local)
@@ -101,11 +101,11 @@ public struct LocalOrderBook: Sendable {
         return .applied
     }
 
-    /// SPEC §5: CRC32 of `bidPrice:bidQty:askPrice:askQty:` level by level over the levels given
-    /// (the top 10; every held level at a depth choice), a side that has run out contributing nothing.
-    public static func checksum(bids: [PriceLevel], asks: [PriceLevel]) -> UInt32 {
+    /// SPEC §5: CRC32 of `bidPrice:bidQty:askPrice:askQty:` level by level over the top `levels`
+    /// (10; every held level of a depth-N book: N), a side that has run out contributing nothing.
+    public static func checksum(bids: [PriceLevel], asks: [PriceLevel], levels: Int = 10) -> UInt32 {
         var text = ""
-        for index in 0..<max(bids.count, asks.count) {
+        for index in 0..<min(levels, max(bids.count, asks.count)) {
             if index < bids.count { text += "\(bids[index].price):\(bids[index].qty):" }
             if index < asks.count { text += "\(asks[index].price):\(asks[index].qty):" }
         }

@@ -91,6 +91,10 @@ struct FreshnessTracker {
             if let ts = payload["sourceTs"]?.doubleValue { entry.lastSourceTs = ts }
         case "market.gap":
             if let gap = DeclaredGap(payload) { entry.record(gap) }
+        case "market.depth" where payload["type"]?.stringValue == "snapshot":
+            // A whole book again, however the healing notice was missed (a reconnect meanwhile).
+            entry.isBookStale = false
+            if let ts = payload["ts"]?.doubleValue { entry.lastSourceTs = ts }
         default:
             if let ts = payload["ts"]?.doubleValue { entry.lastSourceTs = ts }
             if event == "price.trade" || event == "market.trades", let seq = payload["seq"]?.intValue { entry.lastTradeSeq = UInt64(seq) }
@@ -103,16 +107,18 @@ struct FreshnessTracker {
     mutating func acknowledged(_ ack: JSONValue, subscribed: [String], now: ContinuousClock.Instant) {
         if let epoch = ack["epoch"]?.stringValue {
             if let previous = self.epoch, previous != epoch {
-                for symbol in subscribed {
-                    var entry = self[symbol]
-                    if let last = entry.lastTradeSeq {
-                        entry.record(DeclaredGap(channel: "trades", fromSeq: last + 1, toSeq: .max, reason: "restart"))
-                        entry.lastTradeSeq = nil
-                    }
-                    symbols[symbol] = entry
+                // Every symbol's trades seen so far, whichever subscription's ack came first.
+                for symbol in symbols.keys {
+                    guard let last = symbols[symbol]!.lastTradeSeq else { continue }
+                    symbols[symbol]!.record(DeclaredGap(channel: "trades", fromSeq: last + 1, toSeq: .max, reason: "restart"))
+                    symbols[symbol]!.lastTradeSeq = nil
                 }
             }
             self.epoch = epoch
+        }
+        for snapshot in ack["snapshots"]?.arrayValue ?? [] {
+            guard let symbol = snapshot["symbol"]?.stringValue, symbols[symbol] != nil else { continue }
+            symbols[symbol]!.isBookStale = false
         }
         guard ack["stale"] != nil else { return }
         for symbol in subscribed {

@@ -60,8 +60,12 @@ public struct EncodedFrame: Sendable {
         isBinary = true
     }
 
+    /// The empty frame every marker is made from (copies share its storage: a marker allocates
+    /// nothing).
+    private static let emptyText = EncodedFrame(text: "")
+
     static func marker(_ kind: Marker, _ key: ConflationKey? = nil, sequences: ClosedRange<UInt64>? = nil) -> EncodedFrame {
-        var marker = EncodedFrame(text: "")
+        var marker = emptyText
         marker.conflation = key
         marker.marker = kind
         marker.sequences = sequences

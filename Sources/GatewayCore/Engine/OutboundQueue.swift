@@ -16,6 +16,11 @@ struct OutboundQueue {
     /// Missed events of a recovered socket, handed out as the transport takes them; one per
     /// replay marker in `frames`, in the same order.
     private var replays = Deque<Replay>()
+    /// Slots in `frames` whose trade a gap marker declared: a stalled socket makes one per
+    /// trade, so they are compacted away once they are most of the queue.
+    private var vacated = 0
+    /// Vacated slots tolerated before a compaction is considered.
+    static let compactionFloor = 64
 
     /// True while anything waits to be sent (a replay included).
     var isEmpty: Bool { frames.isEmpty }
@@ -53,6 +58,7 @@ struct OutboundQueue {
     mutating func removeAll() {
         frames.removeAll()
         bytes = 0
+        vacated = 0
         replays.removeAll()
         conflation = nil
     }
@@ -79,11 +85,16 @@ struct OutboundQueue {
                 bytes += frames[position].byteCount
                 state.resyncing.insert(key)
             case .declaredGap:
-                guard let skipped = frames[position].sequences else { break }
+                guard let skipped = frames[position].sequences else {
+                    // Nothing to declare it by: queued as it is.
+                    state.positions[key] = start + frames.count
+                    return false
+                }
                 declareSkipped(at: position, sequences: skipped, key: key, state: state)
                 frames.append(frame)
                 bytes += frame.byteCount
                 state.positions[key] = start + frames.count - 1
+                if vacated > Self.compactionFloor && vacated * 2 > frames.count { compact(state) }
             }
             return true
         }
@@ -107,11 +118,38 @@ struct OutboundQueue {
         if let gap = queuedPosition(state.gaps[key], key: key), frames[gap].marker == .gap {
             frames[gap].sequences = Self.spanning(frames[gap].sequences, sequences)
             frames[position] = .marker(.vacated)
+            vacated += 1
         } else {
             frames[position] = .marker(.gap, key, sequences: sequences)
             state.gaps[key] = start + position
         }
         bytes += frames[position].byteCount
+    }
+
+    /// Drops the vacated slots; the stored positions move down by the slots dropped before them.
+    private mutating func compact(_ state: ConflationState) {
+        var kept = Deque<EncodedFrame>()
+        kept.reserveCapacity(frames.count - vacated)
+        var droppedBefore = [Int](repeating: 0, count: frames.count)
+        var dropped = 0
+        for (offset, frame) in frames.enumerated() {
+            droppedBefore[offset] = dropped
+            if frame.marker == .vacated {
+                dropped += 1
+                bytes -= frame.byteCount
+            } else {
+                kept.append(frame)
+            }
+        }
+        func moved(_ absolute: Int) -> Int? {
+            let offset = absolute - start
+            guard offset >= 0, offset < droppedBefore.count, frames[offset].marker != .vacated else { return nil }
+            return absolute - droppedBefore[offset]
+        }
+        state.positions = state.positions.compactMapValues(moved)
+        state.gaps = state.gaps.compactMapValues(moved)
+        frames = kept
+        vacated = 0
     }
 
     /// The smallest range holding both.
@@ -152,7 +190,8 @@ struct OutboundQueue {
             case nil: return .frame(front)
             case .resync: if let key = front.conflation { return .resync(key, skipped: front.sequences) }
             case .gap: if let key = front.conflation, let skipped = front.sequences { return .gap(key, skipped: skipped) }
-            case .replay, .vacated: continue  // a replay with nothing left (never expected); a declared slot
+            case .vacated: vacated -= 1
+            case .replay: continue  // a replay with nothing left (never expected)
             }
         }
         if let state = conflation, state.resyncing.isEmpty {

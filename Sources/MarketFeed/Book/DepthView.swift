@@ -37,7 +37,8 @@ public struct DepthView: Sendable {
     /// a delta wholly below a full view is skipped without comparing.
     public mutating func update(from book: OrderBook, touched: FeedMessage.Depth? = nil) -> Emission? {
         guard !book.isStale, let bookSeq = book.seq else { return nil }
-        if needsSnapshot || seq == nil {
+        // A book behind what was sent (its sequence began again) cannot be reached by a delta.
+        if needsSnapshot || seq == nil || bookSeq < seq! {
             needsSnapshot = false
             bids = book.bidLevels(limit: levels)
             asks = book.askLevels(limit: levels)

@@ -13,10 +13,10 @@ extension DepthBooks {
     }
 
     /// The view's snapshot, the view made from the book when it is new; nil while there is no
-    /// book (or only a stale one) and no view.
+    /// book or it is stale (a broken book gives no snapshot, as for the whole book).
     mutating func viewSnapshot(_ key: ViewKey, ts: JSONValue) -> DepthSnapshot? {
+        guard let book = books[key.symbol], !book.isStale else { return nil }
         if views[key] == nil {
-            guard let book = books[key.symbol] else { return nil }
             var view = DepthView(levels: key.levels.rawValue)
             guard view.update(from: book) != nil else { return nil }
             views[key] = view
@@ -50,9 +50,18 @@ extension DepthBooks {
         return out
     }
 
-    /// The next emission of each of `symbol`'s views is a snapshot.
-    mutating func invalidateViews(of symbol: String) {
-        for key in views.keys where key.symbol == symbol { views[key]!.invalidate() }
+    /// The next emission of each of `symbol`'s views is a snapshot (`atOrAbove`: only the views
+    /// whose seq is not below it, which a feed snapshot of that seq cannot continue).
+    mutating func invalidateViews(of symbol: String, atOrAbove seq: UInt64 = 0) {
+        for key in views.keys where key.symbol == symbol && (views[key]!.seq ?? 0) >= seq { views[key]!.invalidate() }
+    }
+
+    /// The `seq` the subscribers of `room` hold for its symbol: the raw book's, a cadence's last
+    /// merged emission, or a depth-N view's. Nil when they hold none yet.
+    func heldSeq(_ room: Room, bookSeq: UInt64?) -> UInt64? {
+        guard case .depth(let symbol, let cadence, let levels) = room else { return nil }
+        if let levels { return views[ViewKey(symbol: symbol, cadence: cadence, levels: levels)]?.seq }
+        return cadence == .raw ? bookSeq : conflatorSeq(symbol, cadence)
     }
 
     /// Forgets the views `keep` says nobody holds any more.

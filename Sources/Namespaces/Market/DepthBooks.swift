@@ -79,6 +79,8 @@ package struct DepthBooks {
         }
         switch outcome {
         case .snapshot:
+            // A view at this seq or past it cannot chain onto the new book by a delta.
+            invalidateViews(of: depth.symbol, atOrAbove: depth.seq)
             return .publish(MarketPayloads.depthSnapshot(book, ts: depth.ts), sequences: depth.seq...depth.seq)
         case .restarted(let previousSeq):
             invalidateViews(of: depth.symbol)
@@ -131,6 +133,11 @@ package struct DepthBooks {
             guard let book = books[symbol], !book.isStale, let seq = book.seq else { return nil }
             return DepthSnapshot(symbol: symbol, seq: seq, json: .fragment(MarketPayloads.depthSnapshot(book, ts: ts)))
         }
+    }
+
+    /// The `seq` of `cadence`'s last merged emission of `symbol`.
+    func conflatorSeq(_ symbol: String, _ cadence: DepthCadence) -> UInt64? {
+        conflators[cadence]?[symbol]?.lastSentSeq
     }
 
     /// The last `ts` the feed gave the symbol's book.

@@ -142,6 +142,7 @@ struct MarketBehavior: NamespaceBehavior {
         guard !premium.isEmpty else { return }
         let held = context.subscribed.filter { room in room.marketChannel.map(premium.contains) ?? false }
         subscriptions.leave(Array(held), socket: socket, context: context)
+        subscriptions.endOrphanedHeartbeats(socket: socket, context: context)
         let channels = premium.map(\.rawValue).sorted().joined(separator: ", ")
         socket.emit("error", [.object([
             "code": "TOKEN_EXPIRED",
@@ -168,7 +169,7 @@ struct MarketBehavior: NamespaceBehavior {
             for snapshot in snapshots {
                 if let skipped {
                     let notice = MarketNotices.gap(
-                        symbol: symbol, channel: .depth, fromSeq: skipped.lowerBound, toSeq: max(skipped.upperBound, snapshot.seq), reason: .resync
+                        symbol: symbol, channel: .depth, fromSeq: skipped.lowerBound, toSeq: snapshot.seq, reason: .resync
                     )
                     socket.emit("market.gap", [.fragment(notice)])
                 }

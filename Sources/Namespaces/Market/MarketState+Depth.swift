@@ -22,9 +22,7 @@ extension MarketState {
             emitViews(books.updateViews(symbol: symbol, cadence: .raw, touched: depth.kind == .delta ? depth : nil))
         case .restarted(let payload, let previousSeq, let seq):
             // Every depth subscriber learns that the sequence began again, then gets the book.
-            emitToDepthRooms(of: symbol, event: "market.gap", payload: MarketNotices.gap(
-                symbol: symbol, channel: .depth, fromSeq: previousSeq + 1, toSeq: seq, reason: .restart
-            ))
+            declareToDepthRooms(of: symbol, bookSeq: previousSeq, toSeq: seq, reason: .restart)
             bookHealed(symbol)
             emitDepth(payload, room: .depth(symbol: symbol, cadence: .raw), sequences: seq...seq)
             emitViews(books.updateViews(symbol: symbol, cadence: .raw))
@@ -34,8 +32,7 @@ extension MarketState {
             metrics.feedGaps(symbol: symbol).increment(by: 1)
             logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(symbol)"])
             if let expected {
-                let skipped = MarketNotices.gap(symbol: symbol, channel: .depth, fromSeq: expected, toSeq: max(expected, got - 1), reason: .feedGap)
-                emitToDepthRooms(of: symbol, event: "market.gap", payload: skipped)
+                declareToDepthRooms(of: symbol, bookSeq: expected - 1, toSeq: got - 1, reason: .feedGap)
                 emitToDepthRooms(of: symbol, event: "market.stale", payload: MarketNotices.bookStale(symbol: symbol, lastSourceTs: depth.ts))
                 feeds[symbol]?.bookBroken = true
             }
@@ -64,9 +61,21 @@ extension MarketState {
     }
 
     /// To every depth subscriber of `symbol`, whatever its cadence and depth (each socket is in
-    /// one depth room per symbol).
+    /// one depth room per symbol): one encoding, all rooms.
     func emitToDepthRooms(of symbol: String, event: String, payload: String) {
-        for room in DepthCadence.rooms(symbol) { emit(to: room, event: event, payloadJSON: payload) }
+        emit(to: DepthCadence.rooms(symbol).map(\.key), event: event, payloadJSON: payload)
+    }
+
+    /// `market.gap` to each depth room of `symbol`, from one past the `seq` its subscribers hold
+    /// (the raw book's `bookSeq`, a cadence's last merged emission, a view's) to `toSeq`: a
+    /// cadence's pending merged changes are skipped too. Rooms that hold nothing yet get none.
+    private func declareToDepthRooms(of symbol: String, bookSeq: UInt64, toSeq: UInt64, reason: MarketNotices.GapReason) {
+        for room in DepthCadence.rooms(symbol) {
+            guard let held = books.heldSeq(room, bookSeq: bookSeq) else { continue }
+            emit(to: [room.key], event: "market.gap", payloadJSON: MarketNotices.gap(
+                symbol: symbol, channel: .depth, fromSeq: held + 1, toSeq: toSeq, reason: reason
+            ))
+        }
     }
 
     /// A snapshot arrived: a book broken by a feed gap is whole again, and its subscribers hear so
@@ -80,7 +89,7 @@ extension MarketState {
     }
 
     /// Forgets the depth-N views nobody here holds any more (a view made for a subscriber that is
-    /// about to join is spared: see ``MarketState/sweepViews()``).
+    /// about to join is spared: `recentViews`, swept in ``MarketState/startFreshnessChecks()``).
     func dropUnheldViews(spare: Set<DepthBooks.ViewKey>) {
         books.dropViews { key in spare.contains(key) || interest.isWanted(key.room) }
     }

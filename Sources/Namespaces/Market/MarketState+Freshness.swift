@@ -124,9 +124,4 @@ extension MarketState {
             ))
         }
     }
-
-    /// The gateway's sequences of `symbol` now (for a subscribe's ack).
-    func sequences(of symbol: String) -> (tradeSeq: UInt64, priceSeq: UInt64) {
-        (feeds[symbol]?.tradeSeq ?? 0, feeds[symbol]?.tickSeq ?? 0)
-    }
 }

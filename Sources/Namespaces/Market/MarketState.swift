@@ -217,7 +217,8 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             if let levels {
                 snapshots = symbols.compactMap { symbol in
                     let key = DepthBooks.ViewKey(symbol: symbol, cadence: cadence, levels: levels)
-                    if books.views[key] == nil { recentViews.insert(key) }
+                    // Spared by the next sweep: its subscriber joins after this.
+                    recentViews.insert(key)
                     return books.viewSnapshot(key, ts: now)
                 }
             } else {
