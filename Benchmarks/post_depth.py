@@ -1,7 +1,8 @@
 """Posts a busy order book to a gateway's HTTP ingest (POST /api/v1/market): a snapshot of
 --levels per side, then --rate deltas per second, each changing, removing or adding one level
-per side anywhere in the book (a level at the top as likely as one 900 deep, as on a busy
-exchange book), stamped with the time it is sent. Bounded: stops after --seconds. Batches every
+per side, its depth drawn from an exponential distribution with a mean of --mean-depth levels
+(activity thins out away from the top, as on an exchange's book: with the default 100, about
+one delta in ten touches the top 10), stamped with the time it is sent. Bounded: stops after --seconds. Batches every
 10 ms. Deterministic for a --seed."""
 import argparse
 import json
@@ -18,6 +19,7 @@ parser.add_argument("--seconds", type=float, default=10)
 parser.add_argument("--levels", type=int, default=1000)
 parser.add_argument("--symbol", default="BOOK/USDT")
 parser.add_argument("--seed", type=int, default=7)
+parser.add_argument("--mean-depth", type=float, default=100, help="mean depth of the level a delta changes")
 parser.add_argument("--secret", default="bench-secret-0123456789abcdef")
 args = parser.parse_args()
 
@@ -52,7 +54,7 @@ while time.time() - start < args.seconds:
     while sent < due:
         seq += 1
         # Same depth range either way: a removal pulls the next level up, an addition fills a hole.
-        level = rng.randint(1, args.levels)
+        level = min(args.levels, 1 + int(rng.expovariate(1 / args.mean_depth)))
         bid = [price(-level), "0" if rng.random() < 0.2 else qty()]
         ask = [price(level), "0" if rng.random() < 0.2 else qty()]
         batch.append({"type": "depth", "symbol": args.symbol, "kind": "delta", "seq": seq, "bids": [bid], "asks": [ask],

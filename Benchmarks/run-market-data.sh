@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Market data a trader can act on (issue 23), in one run on 127.0.0.1, interleaved so that the
 # machine's noise hits both sides alike:
-#  1. depth choice: 1,000 /market subscribers of one 1,000-level book that changes --rate times a
-#     second anywhere in its depth, at depth 10 against the whole book: bytes and deliveries
-#     per second, feed → socket latency;
-#  2. heartbeats: 10,000 /prices subscribers × 5 symbols with ticks flowing, heartbeatMs 1000 on
-#     against off: fan-out p99 (goal: within noise; heartbeats go out only for quiet symbols).
+#  1. depth choice: 1,000 /market subscribers of one 1,000-level book changing 500 times a
+#     second (the changed level's depth exponential, mean 100 levels), at depth 10 against the
+#     whole book: bytes and deliveries per second, feed → socket latency;
+#  2. heartbeats: 10,000 /prices subscribers × 5 symbols, heartbeatMs 1000 on against off, with
+#     ticks flowing (100/s: 1 M deliveries/s, below saturation) and with a quiet market (2/s,
+#     where the heartbeats do go out): fan-out p99 (goal: within noise).
 # Bounded: about 3 minutes; loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,8 @@ build_bench gateway-bench gateway
 bench_workspace
 ROUNDS="${BENCH_ROUNDS:-2}"
 DEPTH_RATE="${BENCH_DEPTH_RATE:-500}"
-TICK_RATE="${BENCH_TICK_RATE:-1000}"
+TICK_RATE="${BENCH_TICK_RATE:-100}"
+QUIET_RATE="${BENCH_QUIET_RATE:-2}"
 SYMBOLS="BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT"
 TOKEN=$(JWT_SECRET=bench-secret-0123456789abcdef "$BIN/gateway" token --sub bench --role service --ttl 1h)
 
@@ -49,17 +51,23 @@ heartbeat_run() { # label, extra subscribe fields
 $LIMITS
 logging: { level: warning }"
     "$BIN/gateway-bench" symbols --url "http://127.0.0.1:$PORT" --ticks post --token "$TOKEN" \
-        --symbols "$SYMBOLS" --per-client 5 --subscribers 10000 --rates "$TICK_RATE,$TICK_RATE" --seconds 4 \
+        --symbols "$SYMBOLS" --per-client 5 --subscribers 10000 --rates "$TICK_RATE,$TICK_RATE,$QUIET_RATE" --seconds 5 \
         --payload "{\"symbols\":\$SYMBOLS$2}" --label "$1" --json-file "$WORK/$1.json" --quiet > /dev/null || true
     stop_gateway
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores; $ROUNDS rounds, interleaved"
+ONLY="${BENCH_ONLY:-}"   # depth or heartbeats: that half alone
 for round in $(seq "$ROUNDS"); do
-    depth_run "full-$round" ""
-    depth_run "depth10-$round" ',"depth":10'
-    heartbeat_run "hb-off-$round" ""
-    heartbeat_run "hb-on-$round" ',"heartbeatMs":1000'
+    # The order alternates by round, so neither side always runs on a warmer machine.
+    if [ "$ONLY" != heartbeats ]; then
+        if (( round % 2 )); then depth_run "full-$round" ""; depth_run "depth10-$round" ',"depth":10'
+        else depth_run "depth10-$round" ',"depth":10'; depth_run "full-$round" ""; fi
+    fi
+    if [ "$ONLY" != depth ]; then
+        if (( round % 2 )); then heartbeat_run "hb-off-$round" ""; heartbeat_run "hb-on-$round" ',"heartbeatMs":1000'
+        else heartbeat_run "hb-on-$round" ',"heartbeatMs":1000'; heartbeat_run "hb-off-$round" ""; fi
+    fi
 done
 
 "$PY" - "$WORK" "$ROUNDS" <<'PYEOF'
@@ -81,9 +89,15 @@ for prefix in ("full", "depth10"):
     print(f"{prefix:10}{d:>14,.0f}{b / 1000:>12,.0f}{b / max(d, 1):>16,.0f}{median(prefix, p99):>9}")
 print(f"depth 10 / full: bytes {median('depth10', 'bytes_per_s') / median('full', 'bytes_per_s'):.3f}, "
       f"deliveries {median('depth10', 'deliveries_per_s') / median('full', 'deliveries_per_s'):.3f}")
-print("heartbeats: 10,000 /prices subscribers x 5 symbols, ticks flowing")
-for prefix in ("hb-off", "hb-on"):
-    print(f"{prefix:10}{median(prefix, 'deliveries_per_s'):>14,.0f} deliveries/s  p50 {median(prefix, lambda r: r['latency_ms']['p50'])} ms  p99 {median(prefix, p99)} ms")
-print(f"heartbeats on / off: p99 {median('hb-on', p99) / max(median('hb-off', p99), 0.001):.2f}, "
-      f"deliveries {median('hb-on', 'deliveries_per_s') / max(median('hb-off', 'deliveries_per_s'), 1):.3f}")
+print("heartbeats: 10,000 /prices subscribers x 5 symbols; each round's p99 in brackets")
+for step, name in ((0, "ticks flowing, first 5 s"), (1, "ticks flowing, next 5 s"), (2, "quiet market")):
+    rows = {}
+    for prefix in ("hb-off", "hb-on"):
+        runs = [r["steps"][step] for r in (load(f"{prefix}-{i}") for i in range(1, rounds + 1)) if r and len(r["steps"]) > step]
+        rows[prefix] = (statistics.median(s["deliveries_per_s"] for s in runs) if runs else float("nan"),
+                        statistics.median(s["latency_ms"]["p99"] or 0 for s in runs) if runs else float("nan"),
+                        [s["latency_ms"]["p99"] for s in runs], [s["latency_ms"]["p50"] for s in runs])
+        d, p, each, p50 = rows[prefix]
+        print(f"  {name:26}{prefix:8}{d:>12,.0f} deliveries/s  p50 {p50} ms  p99 {p:.1f} ms {each}")
+    print(f"  {name}: heartbeats on / off p99 {rows['hb-on'][1] / max(rows['hb-off'][1], 0.001):.2f}")
 PYEOF
