@@ -14,7 +14,7 @@ from conftest import BIN_DIR, Server, free_port
 RAMP_KEYS = {"scenario", "label", "urls", "namespace", "event", "threads", "clients", "in_flight", "waves", "connected",
              "errors", "error_kinds", "first_error", "rate_per_s", "latency_ms", "server_before", "server_at_end", "steps"}
 FANOUT_KEYS = {"scenario", "label", "urls", "namespace", "event", "ticks", "threads", "subscribers", "connected", "symbols",
-               "per_client", "connect_seconds", "errors", "error_kinds", "first_error", "deliveries_per_s", "latency_ms", "steps"}
+               "per_client", "connect_seconds", "errors", "error_kinds", "first_error", "deliveries_per_s", "bytes_per_s", "latency_ms", "steps"}
 PROGRESS = re.compile(r"^\[ *\d+s\] window 1/2  deliveries [\d,]+/s  p99 \S+( ms)?  errors 0$", re.M)
 
 
@@ -75,11 +75,12 @@ def test_fanout_reports_progress_each_second_a_table_and_a_json_file(gateway, tm
     assert PROGRESS.search(result.stderr), result.stderr
     lines = result.stdout.splitlines()
     assert "50 subscribers" in lines[0] and "ticks from the server" in lines[0]
-    assert lines[1].split()[:4] == ["step", "offered/s", "deliveries/s", "delivered"]
+    assert lines[1].split()[:5] == ["step", "offered/s", "deliveries/s", "KB/s", "delivered"]
     assert [line.split()[0] for line in lines[2:4]] == ["1", "2"]
     report = json.loads(out.read_text())
     assert set(report) == FANOUT_KEYS
     assert report["connected"] == 50 and report["errors"] == 0 and report["deliveries_per_s"] > 0
+    assert report["bytes_per_s"] > 50 * report["deliveries_per_s"], "each delivery is counted with its payload bytes"
     assert [step["rate"] for step in report["steps"]] == [None, None]
 
 
