@@ -44,6 +44,14 @@ struct GatewayApplication {
                 metrics.countLocalRateDecision(reason: reason)
             }
         }
+        // …producers' idempotency keys are claimed in Redis, so a retry to any instance is caught…
+        let localIdempotency = LocalIdempotencyStore(maxKeys: configuration.idempotency.maxKeys)
+        var sharedIdempotency: RedisIdempotencyStore?
+        if let redis = configuration.redis {
+            sharedIdempotency = RedisIdempotencyStore(local: localIdempotency, prefix: redis.prefix, logger: logger) {
+                metrics.countIdempotencyLocal()
+            }
+        }
         // …messages between instances go through the broker, and /user events and recovery
         // sessions live in Redis (the history store), so clients recover on any instance.
         var broker: RedisBroker?
@@ -64,6 +72,8 @@ struct GatewayApplication {
             recoveryInterest: userInterest,
             sharedRecovery: history.map(ClusterRecovery.init(history:)),
             broadcaster: broadcaster,
+            idempotency: sharedIdempotency ?? localIdempotency,
+            idempotencyWindow: configuration.idempotency.window,
             metrics: metrics,
             logger: logger
         )
@@ -227,7 +237,7 @@ struct GatewayApplication {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
                 services: services, market: market, bus: bus,
-                clusterParts: ([broker, sharedRateLimits, userSlots, history] as [(any RedisLinkSource)?]).compactMap { $0 },
+                clusterParts: ([broker, sharedRateLimits, sharedIdempotency, userSlots, history] as [(any RedisLinkSource)?]).compactMap { $0 },
                 eventLoop: group.next(), logger: logger
             ))
             for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }

@@ -3,6 +3,7 @@ import GatewayCore
 import Logging
 import MarketFeed
 import Namespaces
+import NIOConcurrencyHelpers
 import NIOCore
 import RedisBridge
 import ServiceLifecycle
@@ -45,11 +46,13 @@ struct RedisIngestService: Service {
                 operations.alert(level: "critical", message: "Redis lost at \(address.description); reconnecting, local clients are still served")
             }
         }
+        // Entries whose eventId is being claimed hold back the ones after them.
+        let order = OrderedDelivery()
         var links = [
             RedisLink(
                 name: "user-events", address: address, eventLoop: eventLoop, status: status, logger: logger,
-                session: RedisSessions.readStream(prefix + "user-events") { entries in
-                    for entry in entries { Self.deliverUserEvent(entry, services: services, bus: bus) }
+                session: RedisSessions.readStream(prefix + "user-events") { [eventLoop] entries in
+                    for entry in entries { Self.deliverUserEvent(entry, services: services, bus: bus, order: order, on: eventLoop) }
                 }
             )
         ]
@@ -92,10 +95,14 @@ struct RedisIngestService: Service {
         if !messages.isEmpty { market.ingest(messages, source: "redis") }
     }
 
-    /// One `{prefix}user-events` entry: `userId`, `event` (a /user event name) and `data` (a
-    /// JSON object). Anything else is skipped and counted. In cluster mode every instance reads
-    /// the stream and the first to reach an entry puts it on the bus.
-    static func deliverUserEvent(_ entry: RedisSessions.StreamEntry, services: GatewayServices, bus: any GatewayBus) {
+    /// One `{prefix}user-events` entry: `userId`, `event` (a /user event name), `data` (a JSON
+    /// object) and optionally `eventId` (delivered once per user and id: a producer's retried
+    /// XADD is dropped). Anything else is skipped and counted. In cluster mode every instance
+    /// reads the stream and the first to reach an entry puts it on the bus; the eventId's claim
+    /// remembers the entry, so instances reading the same entry are not taken for a retry.
+    static func deliverUserEvent(
+        _ entry: RedisSessions.StreamEntry, services: GatewayServices, bus: any GatewayBus, order: OrderedDelivery, on eventLoop: any EventLoop
+    ) {
         let reject = { (reason: String) in
             services.metrics.feedRejected(source: "redis-user-events", reason: reason).increment(by: 1)
             BadInputLog.shared.log(services.logger, "User event skipped", metadata: ["redis.entry": "\(entry.id)", "error.type": "\(reason)"])
@@ -105,6 +112,36 @@ struct RedisIngestService: Service {
         guard let text = entry.fields["data"], let data = try? JSONParser.parse(text), data.isObject else {
             return reject("invalid_data")
         }
-        bus.userEvent(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data), streamEntry: entry.id)
+        let payloadJSON = JSONSerializer.serialize(data)
+        guard let eventId = entry.fields["eventId"] else {
+            return order.run(on: eventLoop) {
+                bus.userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: entry.id)
+                return eventLoop.makeSucceededVoidFuture()
+            }
+        }
+        guard UserEventBatch.isEventId(eventId) else { return reject("invalid_event_id") }
+        order.run(on: eventLoop) {
+            services.idempotency.claim(
+                UserEventBatch.eventKey(userId: userId, eventId: eventId), fingerprint: "stream:" + entry.id, window: services.idempotencyWindow, on: eventLoop
+            ).map { claim in
+                guard claim != .conflict else { return services.metrics.countIdempotentRepeat(kind: "event") }
+                bus.userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: entry.id)
+            }
+        }
+    }
+}
+
+/// Runs asynchronous steps one after another, in the order they were given (stream entries that
+/// wait for a claim keep their order with the ones after them). Steps that find nothing waiting
+/// run at once.
+final class OrderedDelivery: Sendable {
+    private let tail = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
+
+    func run(on eventLoop: any EventLoop, _ step: @escaping @Sendable () -> EventLoopFuture<Void>) {
+        tail.withLockedValue { tail in
+            let next = tail.map { $0.flatMap(step) } ?? step()
+            // A failed step does not stop the ones after it.
+            tail = next.recover { _ in }
+        }
     }
 }

@@ -179,6 +179,16 @@ public final class GatewayMetrics: Sendable {
         perNamespace.labelled(MetricName.feedStale, [("symbol", symbol)])
     }
 
+    /// A producer's retry recognised: `request` (Idempotency-Key), `event` (eventId), `trade` (tradeId).
+    public func countIdempotentRepeat(kind: String) {
+        perNamespace.labelled(MetricName.idempotentRepeats, [("kind", kind)]).increment(by: 1)
+    }
+
+    /// An idempotency claim decided locally (Redis unreachable).
+    public func countIdempotencyLocal() {
+        perNamespace.labelled(MetricName.idempotencyLocal, []).increment(by: 1)
+    }
+
     /// Connection state recovery attempts: recovered, unknown_session (unknown pid or past the window), truncated.
     public func recovery(outcome: String) -> any CounterHandler {
         perNamespace.labelled(MetricName.recovery, [("outcome", outcome)])

@@ -23,6 +23,8 @@ enum MetricName {
     static var feedGaps: MetricNameDescriptor { named("gateway_feed_gaps_total", "Depth deltas that skipped a sequence number (book resynced by snapshot).") }
     static var feedStaleSymbols: MetricNameDescriptor { named("gateway_feed_stale_symbols", "Symbols whose feed has been silent past feed.staleAfterMs (by symbol; \"learned\" for symbols learned from the feed).") }
     static var feedStale: MetricNameDescriptor { named("gateway_feed_stale_total", "Times a symbol's feed went silent past feed.staleAfterMs (by symbol; \"learned\" for symbols learned from the feed).") }
+    static var idempotentRepeats: MetricNameDescriptor { named("gateway_idempotent_repeats_total", "Producer retries recognised and not delivered again: request (Idempotency-Key), event (eventId), trade (tradeId).") }
+    static var idempotencyLocal: MetricNameDescriptor { named("gateway_idempotency_local_total", "Idempotency claims decided by this instance's store because Redis was unreachable.") }
     static var recovery: MetricNameDescriptor { named("gateway_recovery_total", "Connection state recovery attempts on /user, by outcome.") }
     static var redisUp: MetricNameDescriptor { named("gateway_redis_up", "1 while the Redis connection is up, 0 when it is down or not configured.") }
     static var redisConfigured: MetricNameDescriptor { named("gateway_redis_configured", "1 when REDIS_URL is set (so gateway_redis_up 0 means down, not absent).") }

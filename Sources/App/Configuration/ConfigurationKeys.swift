@@ -93,6 +93,8 @@ struct ConfigurationKey: Sendable {
         .init(path: "feed.replay.file", environment: nil, defaultValue: "config/samples/market.jsonl"),
         .init(path: "feed.replay.speed", environment: nil, defaultValue: "1"),
         .init(path: "feed.replay.loop", environment: nil, defaultValue: "false"),
+        .init(path: "idempotency.windowSeconds", environment: nil, defaultValue: "86400"),
+        .init(path: "idempotency.maxKeys", environment: nil, defaultValue: "100000"),
         .init(path: "recovery.maxDisconnectionMs", environment: nil, defaultValue: "\(Int(limits.recovery.window * 1000))"),
         .init(path: "recovery.maxEventsPerUser", environment: nil, defaultValue: "\(limits.recovery.maxEventsPerUser)"),
         .init(path: "recovery.maxBytes", environment: nil, defaultValue: "\(limits.recovery.maxBytes)"),

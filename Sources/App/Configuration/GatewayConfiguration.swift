@@ -11,6 +11,7 @@ struct GatewayConfiguration: Sendable {
     var redis: RedisConfiguration?
     var jwt: JWTConfiguration
     var logging: LoggingConfiguration
+    var idempotency: IdempotencyConfiguration
 
     init(source: ConfigurationSource) throws(ConfigurationError) {
         var reader = ConfigurationReader(source: source)
@@ -20,6 +21,7 @@ struct GatewayConfiguration: Sendable {
         redis = RedisConfiguration.read(&reader)
         jwt = JWTConfiguration(reading: &reader)
         logging = LoggingConfiguration(reading: &reader)
+        idempotency = IdempotencyConfiguration(reading: &reader)
         // Rules across components.
         if feed.source == .redis && reader.string("redis.url").isEmpty {
             reader.problem("feed.source", "'redis' needs redis.url (REDIS_URL)")

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import GatewayJSON
 import GatewayServer
 import Hummingbird
@@ -43,7 +44,7 @@ enum IngestRoutes {
             return OperationalRoutes.json(.object(["accepted": .int(messages.count)]), status: .accepted)
         }
         router.post("api/v1/users/:userId/events") { request, context in
-            try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
+            let producer = try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
             // Percent-decoded: an id such as `alice#offsets` travels as `alice%23offsets`.
             guard let segment = context.parameters.get("userId"), let userId = segment.removingPercentEncoding, !userId.isEmpty else {
                 throw APIError.badRequest("No user id in the path (percent-encode reserved characters).")
@@ -52,13 +53,43 @@ enum IngestRoutes {
             if let problem = UserIDRule.problem(with: userId) {
                 throw APIError.badRequest(problem.replacingOccurrences(of: "The token's user id", with: "The user id in the path"))
             }
+            let key = try IdempotencyKey.of(request)
             let payload = try await body(request, limit: 1024 * 1024)
-            guard let event = payload["event"]?.stringValue, UserEventChannels.eventChannels[event] != nil else {
-                throw APIError.badRequest("'event' must be one of \(UserEventChannels.eventChannels.keys.sorted().joined(separator: ", ")).")
+            let batch = try UserEventBatch(payload, maximum: maximumBatch)
+            // The answer depends only on the body, so a retry is answered exactly as the first was.
+            let answer: JSONValue = batch.isArray ? .object(["accepted": .int(batch.events.count)]) : .object(["accepted": true])
+            let loop = context.channel.eventLoop
+            let window = services.idempotencyWindow
+            if let key {
+                // Scoped to the producer, its id with its length first (no two producers share a key).
+                let scoped = "req:\(producer.userId.utf8.count):" + producer.userId + ":" + key
+                let fingerprint = IdempotencyKey.fingerprint(["users", userId, JSONSerializer.serialize(payload)])
+                switch try await services.idempotency.claim(scoped, fingerprint: fingerprint, window: window, on: loop).get() {
+                case .first:
+                    break
+                case .repeated:
+                    services.metrics.countIdempotentRepeat(kind: "request")
+                    var response = OperationalRoutes.json(answer, status: .accepted)
+                    response.headers[IdempotencyKey.replayedHeader] = "true"
+                    return response
+                case .conflict:
+                    throw APIError(status: .unprocessableContent, code: "IDEMPOTENCY_KEY_REUSED",
+                                   message: "This Idempotency-Key was used with another request in the last \(window.nanoseconds / 1_000_000_000) s; nothing was applied.")
+                }
             }
-            guard let data = payload["data"], data.isObject else { throw APIError.badRequest("'data' must be an object.") }
-            bus.userEvent(userId: userId, event: event, payloadJSON: JSONSerializer.serialize(data), streamEntry: nil)
-            return OperationalRoutes.json(.object(["accepted": true]), status: .accepted)
+            // Events with an eventId are delivered once per user and id, however often they come.
+            let claims = batch.events.map { event -> EventLoopFuture<IdempotencyClaim> in
+                guard let eventId = event.eventId else { return loop.makeSucceededFuture(.first) }
+                return services.idempotency.claim(UserEventBatch.eventKey(userId: userId, eventId: eventId), fingerprint: "http", window: window, on: loop)
+            }
+            for (event, claim) in zip(batch.events, claims) {
+                guard try await claim.get() == .first else {
+                    services.metrics.countIdempotentRepeat(kind: "event")
+                    continue
+                }
+                bus.userEvent(userId: userId, event: event.name, payloadJSON: event.payloadJSON, streamEntry: nil)
+            }
+            return OperationalRoutes.json(answer, status: .accepted)
         }
     }
 

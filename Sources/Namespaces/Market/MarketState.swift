@@ -33,6 +33,8 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     private var batch: [Publication]?
     /// Feed loop only: each symbol's feed, sequences and freshness (MarketState+Freshness.swift).
     var feeds: [String: SymbolFeed] = [:]
+    /// Feed loop only: each symbol's last trade ids from producers that may retry (http, redis).
+    var recentTrades: [String: RecentTradeIds] = [:]
     /// Feed loop only: when each heartbeat room last beat.
     var lastBeats: [Room: NIODeadline] = [:]
     /// Feed loop only: the time of the batch being published (one clock read per batch).
@@ -125,6 +127,11 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             feeds[symbol]!.tickSeq += 1  // made by arrived(_:)
             publishThrottled(.price, symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick, seq: feeds[symbol]!.tickSeq))
         case .trade(let trade):
+            // A producer's retry (its trade id again) is dropped: delivered once (docs/integration.md).
+            if Self.retryingSources.contains(source), !recentTrades[symbol, default: RecentTradeIds()].insert(JSONSerializer.serialize(trade.tradeId)) {
+                metrics.countIdempotentRepeat(kind: "trade")
+                return
+            }
             feeds[symbol]!.tradeSeq += 1
             let seq = feeds[symbol]!.tradeSeq
             let (priceTrade, marketTrades) = MarketPayloads.trade(trade, seq: seq)
@@ -144,6 +151,10 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             publishDepth(depth)
         }
     }
+
+    /// Sources whose producers may send a trade again after a timeout; the simulator and a
+    /// looping replay repeat ids on purpose.
+    static let retryingSources: Set<String> = ["http", "redis"]
 
     /// Prices, tickers and stats: a socket that falls behind gets only the newest.
     func emitLatest(_ stream: LatestStream, symbol: String, payload: String) {
@@ -180,6 +191,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             guard stillIdle() else { return false }
             books.forget(symbol)
             feeds[symbol] = nil
+            recentTrades[symbol] = nil
             if board.stale(among: [symbol]).first != nil {
                 board.markLive(symbol)
                 metrics.feedStaleSymbols(symbol: freshness.metricLabel(symbol)).decrement(by: 1)

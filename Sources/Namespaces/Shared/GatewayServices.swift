@@ -4,6 +4,7 @@ import GatewayMetrics
 import JWTAuth
 import Logging
 import MarketFeed
+import NIOCore
 
 /// What every namespace shares: token verification, limits and their counters, the rate-limit
 /// store, the publisher (and the local loops behind it), metrics and the clock.
@@ -40,6 +41,9 @@ public final class GatewayServices: Sendable {
     public let symbols: SymbolCatalog
     /// Symbol-room subscriptions (`/prices`, `/market`) and their limits.
     let subscriptions: Subscriptions
+    /// Producers' idempotency keys and event ids (docs/integration.md), and how long each holds.
+    public let idempotency: any IdempotencyStore
+    public let idempotencyWindow: TimeAmount
 
     public init(
         settings: NamespaceSettings,
@@ -51,6 +55,8 @@ public final class GatewayServices: Sendable {
         sharedRecovery: (any SharedRecovery)? = nil,
         broadcaster: Broadcaster,
         publisher: (any Publisher)? = nil,
+        idempotency: (any IdempotencyStore)? = nil,
+        idempotencyWindow: TimeAmount = .hours(24),
         metrics: GatewayMetrics,
         logger: Logger,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
@@ -60,6 +66,8 @@ public final class GatewayServices: Sendable {
         self.rateLimits = rateLimits
         self.broadcaster = broadcaster
         self.publisher = publisher ?? broadcaster
+        self.idempotency = idempotency ?? LocalIdempotencyStore()
+        self.idempotencyWindow = idempotencyWindow
         self.metrics = metrics
         self.logger = logger
         self.now = now
