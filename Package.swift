@@ -236,7 +236,7 @@ var targets: [Target] = [
             .product(name: "Yams", package: "Yams"),
         ],
         // The browser dashboard's static files, copied beside the executable.
-        resources: [.copy("Dashboard")],
+        resources: [.copy("Dashboard"), .copy("OpenAPI")],
         swiftSettings: upcoming
     ),
     // The client library: pure parts, and streams against the real gateway executable.

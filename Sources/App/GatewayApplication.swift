@@ -138,6 +138,7 @@ struct GatewayApplication {
         router.add(middleware: JSONErrorMiddleware())
         OperationalRoutes.register(on: router, services: services, engine: engine, bus: bus, configuration: configuration)
         IngestRoutes.register(on: router, services: services, bus: bus)
+        OpenAPIRoutes.register(on: router)
         if let directory = configuration.server.dashboardDirectory {
             if let folder = DashboardRoutes.register(on: router, directory: directory) {
                 logger.debug("Dashboard served", metadata: ["directory": "\(folder)"])
@@ -168,6 +169,8 @@ struct GatewayApplication {
                 )
             }
         )
+        // After the listener mounted the Engine.IO routes on the same router.
+        OpenAPIRoutes.logRoutes(of: router, logger: logger)
         let shutdown = ShutdownService(
             engine: engine,
             broadcaster: broadcaster,
