@@ -43,15 +43,19 @@ public struct AdminOperations: Sendable {
             guard message.utf8.count <= 2000 else {
                 return .failure(ClientError(.invalidPayload, "The message is longer than 2000 bytes."))
             }
-            let level = payload["level"]?.stringValue ?? "info"
+            // Absent or null: info. Anything else must be one of the levels (false is not info).
+            let requestedLevel = payload["level"].flatMap { $0 == .null ? nil : $0 }
+            let level = requestedLevel.map { $0.stringValue ?? "" } ?? "info"
             guard AdminOperations.levels.contains(level) else {
                 return .failure(ClientError(.invalidPayload, "'level' must be info, warning or critical."))
             }
             var namespaces = AdminOperations.namespaces
             if let requested = payload["namespaces"] {
-                guard let list = requested.arrayValue?.compactMap(\.stringValue), !list.isEmpty else {
+                // Every entry a string: none is dropped silently.
+                guard let items = requested.arrayValue, !items.isEmpty, items.allSatisfy({ $0.stringValue != nil }) else {
                     return .failure(ClientError(.invalidPayload, "'namespaces' must be a non-empty list of namespace names."))
                 }
+                let list = items.compactMap(\.stringValue)
                 if let unknown = list.first(where: { !AdminOperations.namespaces.contains(NamespacePath($0)) }) {
                     return .failure(ClientError(.invalidPayload, "Unknown namespace '\(unknown)'."))
                 }
