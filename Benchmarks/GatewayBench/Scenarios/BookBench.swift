@@ -34,6 +34,28 @@ enum BookBench {
             }
             return bytes
         }
+        // The same, with depth-N views kept up to date at the raw cadence (docs/market-data.md).
+        func withViews(_ choices: [DepthLevels]) -> Double {
+            measure(rounds: 3) {
+                var books = DepthBooks(cadences: cadences)
+                var bytes = 0
+                var viewsMade = false
+                for depth in messages {
+                    guard case .publish(let payload, _) = books.apply(depth) else { continue }
+                    bytes += payload.utf8.count
+                    if !viewsMade {
+                        for levels in choices { _ = books.viewSnapshot(.init(symbol: depth.symbol, cadence: .raw, levels: levels), ts: .null) }
+                        viewsMade = true
+                    }
+                    for update in books.updateViews(symbol: depth.symbol, cadence: .raw, touched: depth.kind == .delta ? depth : nil) {
+                        bytes += update.emitted.payload.utf8.count
+                    }
+                }
+                return bytes
+            }
+        }
+        let depth10 = withViews([.ten])
+        let threeViews = withViews([.ten, .fifty, .twoHundred])
         let both = measure(rounds: 3) {
             var books = DepthBooks(cadences: cadences)
             var bytes = 0
@@ -43,7 +65,10 @@ enum BookBench {
             }
             return bytes
         }
-        return BookReport(messages: messages.count, parseSeconds: parse, bookSeconds: book, parseAndBookSeconds: both)
+        return BookReport(
+            messages: messages.count, parseSeconds: parse, bookSeconds: book, parseAndBookSeconds: both,
+            bookWithDepth10Seconds: depth10, bookWithThreeViewsSeconds: threeViews
+        )
     }
 
     /// The best of `rounds` timings, in seconds.

@@ -4,17 +4,23 @@ import MarketFeed
 /// Depth-N views (docs/market-data.md `"depth"`): one ``DepthView`` per symbol, cadence and N
 /// that someone holds, brought up to date when that cadence's subscribers get the book.
 extension DepthBooks {
-    struct ViewKey: Hashable {
+    package struct ViewKey: Hashable {
         let symbol: String
         let cadence: DepthCadence
         let levels: DepthLevels
+
+        package init(symbol: String, cadence: DepthCadence, levels: DepthLevels) {
+            self.symbol = symbol
+            self.cadence = cadence
+            self.levels = levels
+        }
 
         var room: Room { .depth(symbol: symbol, cadence: cadence, levels: levels) }
     }
 
     /// The view's snapshot, the view made from the book when it is new; nil while there is no
     /// book or it is stale (a broken book gives no snapshot, as for the whole book).
-    mutating func viewSnapshot(_ key: ViewKey, ts: JSONValue) -> DepthSnapshot? {
+    package mutating func viewSnapshot(_ key: ViewKey, ts: JSONValue) -> DepthSnapshot? {
         guard let book = books[key.symbol], !book.isStale else { return nil }
         if views[key] == nil {
             var view = DepthView(levels: key.levels.rawValue)
@@ -27,7 +33,7 @@ extension DepthBooks {
 
     /// What each view of `symbol` at `cadence` sends after its book changed. `touched`: the one
     /// feed delta behind the change, when there is one (a raw update).
-    mutating func updateViews(symbol: String, cadence: DepthCadence, touched: FeedMessage.Depth? = nil) -> [(room: Room, emitted: Emitted)] {
+    package mutating func updateViews(symbol: String, cadence: DepthCadence, touched: FeedMessage.Depth? = nil) -> [(room: Room, emitted: Emitted)] {
         guard !views.isEmpty, let book = books[symbol] else { return [] }
         var out: [(room: Room, emitted: Emitted)] = []
         for levels in DepthLevels.allCases {

@@ -121,10 +121,10 @@ package struct DepthBooks {
     }
 
     /// One depth payload for one symbol's room.
-    struct Emitted {
-        let symbol: String
-        let payload: String
-        let sequences: ClosedRange<UInt64>
+    package struct Emitted {
+        package let symbol: String
+        package let payload: String
+        package let sequences: ClosedRange<UInt64>
     }
 
     /// Snapshots of the books that are not stale, stamped `ts`.
