@@ -15,15 +15,8 @@ enum DashboardRoutes {
         return folder
     }
 
-    /// The `Dashboard` resources SwiftPM copies beside the executable. Looked up by hand:
-    /// `Bundle.module` stops the process when the bundle is missing (a binary copied alone),
-    /// where a gateway without its dashboard should still serve.
+    /// The `Dashboard` resources beside the executable.
     static func bundledFolder() -> String? {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for candidate in [Bundle.main.bundleURL, executable] {
-            let folder = candidate.appendingPathComponent("realtime-gateway_App.resources/Dashboard")
-            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.html").path) { return folder.path }
-        }
-        return nil
+        BundledResource.path("Dashboard/index.html").map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
     }
 }

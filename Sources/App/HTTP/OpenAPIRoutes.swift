@@ -26,13 +26,8 @@ enum OpenAPIRoutes {
         }
     }
 
-    /// Looked up by hand, as the dashboard is: a binary copied alone still serves the rest.
+    /// The document beside the executable (nil for a binary copied alone).
     static func bundledDocument() -> [UInt8]? {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for candidate in [Bundle.main.bundleURL, executable] {
-            let file = candidate.appendingPathComponent("realtime-gateway_App.resources/OpenAPI/openapi.json")
-            if let data = FileManager.default.contents(atPath: file.path) { return Array(data) }
-        }
-        return nil
+        BundledResource.path("OpenAPI/openapi.json").flatMap { FileManager.default.contents(atPath: $0) }.map(Array.init)
     }
 }
