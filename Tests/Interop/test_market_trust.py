@@ -19,7 +19,7 @@ from trust_helpers import (Client, DepthBook, Producer, TickLoop, close_all, dep
 AAA, BBB, CCC = "AAA/USDT", "BBB/USDT", "CCC/USDT"
 HB1, HB2 = "HB1/USDT", "HB2/USDT"
 TR1, TR2 = "TR1/USDT", "TR2/USDT"
-BOOK, GAP, RESTART, LAG = "BOOK/USDT", "GAP/USDT", "RST/USDT", "LAG/USDT"
+BOOK, GAP, RESTART, LAG, MAXSEQ = "BOOK/USDT", "GAP/USDT", "RST/USDT", "LAG/USDT", "MAX/USDT"
 HEARTBEAT_FIELDS = {"symbol", "seq", "tradeSeq", "priceSeq", "depthSeq", "sourceTs", "gatewayTs"}
 
 
@@ -34,7 +34,7 @@ def stale_gateway(tmp_path_factory):
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     """Stale notices off, so only what each test provokes arrives."""
-    symbols = ", ".join([HB1, HB2, TR1, TR2, BOOK, GAP, RESTART])
+    symbols = ", ".join([HB1, HB2, TR1, TR2, BOOK, GAP, RESTART, MAXSEQ])
     srv = configured_gateway(tmp_path_factory, f"feed:\n  source: none\n  symbols: [{symbols}]\n  staleAfterMs: 0\n"
                                                "  maxBookLevels: 1000\n")
     yield srv
@@ -533,3 +533,19 @@ def test_a_restarted_feed_sequence_is_declared_before_the_new_snapshot(gateway):
         assert gap_at < snap_at and messages[0]["type"] == "snapshot" and messages[0]["seq"] == 3
         assert messages[1]["type"] == "delta" and (messages[1]["prevSeq"], messages[1]["seq"]) == (3, 4)
     close_all([full, top])
+
+
+def test_a_book_at_the_largest_seq_restarted_lower_keeps_the_gateway_up(gateway):
+    """A producer's seq may be 2^64 - 1: a snapshot below it is a restart whose gap notice starts
+    past the held seq without overflowing (a trap would stop every client of the instance)."""
+    symbol = MAXSEQ
+    producer = Producer(gateway)
+    producer.post(depth(symbol, "snapshot", 18446744073709551615, [["151.0", "1"]], [["151.5", "1"]]))
+    conn = Client(gateway, "/market")
+    wait_until(lambda: conn.call("subscribe", {"channels": ["depth"], "symbols": [symbol], "cadence": "raw"})["snapshots"], timeout=5)
+    mark = conn.mark()
+    producer.post(depth(symbol, "snapshot", 1, [["152.0", "1"]], [["152.5", "1"]]))
+    _, gap, _ = conn.wait_first("market.gap", symbol=symbol, since=mark, timeout=2)
+    assert gap["reason"] == "restart" and gap["toSeq"] == 1 and gap["fromSeq"] == 18446744073709551615, gap
+    assert gateway.alive()
+    close_all([conn])

@@ -11,10 +11,16 @@ enum IdempotencyKey {
     /// The key of `request`, nil when it has none; a malformed one is refused (400).
     static func of(_ request: Request) throws -> String? {
         guard let value = request.headers[header] else { return nil }
-        guard (1...255).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+        guard isVisibleASCII(value, maxBytes: 255) else {
             throw APIError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.")
         }
         return value
+    }
+
+    /// 1 to `maxBytes` visible ASCII characters (no space, no control, nothing else): the rule
+    /// for idempotency keys and event ids alike.
+    static func isVisibleASCII(_ text: String, maxBytes: Int) -> Bool {
+        (1...maxBytes).contains(text.utf8.count) && text.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 
     /// A short stable digest of what a request carried (FNV-1a, 64 bits, hex): a key reused with

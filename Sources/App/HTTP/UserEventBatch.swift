@@ -46,7 +46,7 @@ struct UserEventBatch {
     }
 
     static func isEventId(_ text: String) -> Bool {
-        (1...128).contains(text.utf8.count) && text.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+        IdempotencyKey.isVisibleASCII(text, maxBytes: 128)
     }
 
     /// The idempotency key of a user's event id; the user id goes in with its length first, so no

@@ -73,7 +73,8 @@ extension MarketState {
         for room in DepthCadence.rooms(symbol) {
             guard let held = books.heldSeq(room, bookSeq: bookSeq) else { continue }
             emit(to: [room.key], event: "market.gap", payloadJSON: MarketNotices.gap(
-                symbol: symbol, channel: .depth, fromSeq: held + 1, toSeq: toSeq, reason: reason
+                // Saturating: a producer's seq may be UInt64.max, and a trap stops every client.
+                symbol: symbol, channel: .depth, fromSeq: held == .max ? held : held + 1, toSeq: toSeq, reason: reason
             ))
         }
     }

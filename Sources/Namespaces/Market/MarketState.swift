@@ -124,16 +124,15 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         arrived(symbol, sourceTs: message.sourceTs, source: source)
         switch message {
         case .tick(let tick):
-            feeds[symbol]!.tickSeq += 1  // made by arrived(_:)
-            publishThrottled(.price, symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick, seq: feeds[symbol]!.tickSeq))
+            let seq = feeds[symbol]!.nextTickSeq()  // made by arrived(_:)
+            publishThrottled(.price, symbol: tick.symbol, payload: MarketPayloads.priceUpdate(tick, seq: seq))
         case .trade(let trade):
             // A producer's retry (its trade id again) is dropped: delivered once (docs/integration.md).
-            if Self.retryingSources.contains(source), !recentTrades[symbol, default: RecentTradeIds()].insert(JSONSerializer.serialize(trade.tradeId)) {
+            if Self.retryingSources.contains(source), !recentTrades[symbol, default: RecentTradeIds()].insert(trade.tradeId) {
                 metrics.countIdempotentRepeat(kind: "trade")
                 return
             }
-            feeds[symbol]!.tradeSeq += 1
-            let seq = feeds[symbol]!.tradeSeq
+            let seq = feeds[symbol]!.nextTradeSeq()
             let (priceTrade, marketTrades) = MarketPayloads.trade(trade, seq: seq)
             // A lagging socket skips older trades and is told which (docs/market-data.md).
             emit(to: .prices(symbol: trade.symbol), event: "price.trade", payloadJSON: priceTrade, conflation: .declaredGap, sequences: seq...seq)
@@ -167,7 +166,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     func emit(to room: Room, event: String, payloadJSON: String, conflation policy: ConflationKey.Policy? = nil, sequences: ClosedRange<UInt64>? = nil) {
         let key = room.key
         let conflation = policy.map { ConflationKey(.init(room: key, event: event), policy: $0) }
-        if let symbol = room.symbol { markSent(symbol, in: room.namespace == PricesBehavior.path ? .prices : .market) }
+        if let (symbol, namespace) = room.symbolAndNamespace { markSent(symbol, in: namespace) }
         emit(to: [key], event: event, payloadJSON: payloadJSON, conflation: conflation, sequences: sequences)
     }
 

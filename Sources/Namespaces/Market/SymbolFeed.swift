@@ -28,6 +28,16 @@ struct SymbolFeed {
         lastArrival = now
     }
 
+    mutating func nextTickSeq() -> UInt64 {
+        tickSeq += 1
+        return tickSeq
+    }
+
+    mutating func nextTradeSeq() -> UInt64 {
+        tradeSeq += 1
+        return tradeSeq
+    }
+
     /// A message arrived; returns how long the symbol had been silent when it was stale.
     mutating func arrive(source: String, now: NIODeadline, sourceTs: JSONValue) -> TimeAmount? {
         let wasStale = isStale ? now - lastArrival : nil

@@ -64,6 +64,17 @@ public enum Room: Hashable, Sendable {
         }
     }
 
+    /// The symbol of a `/prices` or `/market` room with its namespace (one switch on the
+    /// publish path, where "something was sent for this symbol" is noted per message).
+    var symbolAndNamespace: (String, SymbolNamespace)? {
+        switch self {
+        case .prices(let symbol): (symbol, .prices)
+        case .market(_, let symbol), .depth(let symbol, _, _): (symbol, .market)
+        case .heartbeat(let namespace, let symbol, _): (symbol, namespace)
+        case .user, .admins: nil
+        }
+    }
+
     /// Rooms the feed loop serves only while someone is in them (``MarketInterest``).
     var isCountedInterest: Bool {
         switch self {
