@@ -32,6 +32,7 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
 ]
 
 var targets: [Target] = [
@@ -122,10 +123,12 @@ var targets: [Target] = [
     ),
     // libjwt through pkg-config (Debian: libjwt-dev).
     .systemLibrary(name: "CLibJWT", pkgConfig: "libjwt", providers: [.apt(["libjwt-dev"])]),
+    // OpenSSL's libcrypto (Debian: libssl-dev): JWK to public key conversion, Ed25519, HMAC.
+    .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
     // Token verification: libjwt for signatures, Swift for the algorithm rule and the claims.
     .target(
         name: "JWTAuth",
-        dependencies: ["CLibJWT", "GatewayJSON"],
+        dependencies: ["CLibJWT", "COpenSSL", "GatewayJSON"],
         swiftSettings: upcoming
     ),
     // hiredis through pkg-config (Debian: libhiredis-dev): its RESP formatter and reply reader.
@@ -227,10 +230,12 @@ var targets: [Target] = [
             "Cluster",
             "GatewayJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),

@@ -30,6 +30,12 @@ struct GatewayApplication {
         let feedGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.server.flushIntervalMs)))
         let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
+        let jwks: JWKSRefresher? =
+            if let settings = configuration.jwt.jwks {
+                JWKSRefresher(settings: settings, store: authenticator.keys, metrics: metrics, logger: self.logger)
+            } else {
+                nil
+            }
         // In cluster mode the /user socket counts also tell the bus which users' channels to follow.
         let instanceID = SessionID.make()
         let userInterest: UserInterest? = configuration.redis == nil ? nil : UserInterest(limit: configuration.namespaces.maxConnectionsPerUser)
@@ -136,7 +142,7 @@ struct GatewayApplication {
         }
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        OperationalRoutes.register(on: router, services: services, engine: engine, bus: bus, configuration: configuration)
+        OperationalRoutes.register(on: router, services: services, engine: engine, bus: bus, configuration: configuration, jwks: jwks)
         IngestRoutes.register(on: router, services: services, bus: bus)
         OpenAPIRoutes.register(on: router)
         if let directory = configuration.server.dashboardDirectory {
@@ -220,7 +226,7 @@ struct GatewayApplication {
             if configuration.server.plainPort != 0 {
                 // Probes and Prometheus without a certificate: /health* and /metrics only.
                 let probes = Router(context: GatewayRequestContext.self)
-                OperationalRoutes.registerProbes(on: probes, services: services, engine: engine)
+                OperationalRoutes.registerProbes(on: probes, services: services, engine: engine, jwks: jwks)
                 running.append(Application(
                     router: probes,
                     configuration: ApplicationConfiguration(address: .hostname(configuration.server.plainHost, port: configuration.server.plainPort), serverName: nil),
@@ -229,6 +235,7 @@ struct GatewayApplication {
                 ))
             }
         }
+        if let jwks { running.append(JWKSRefreshService(refresher: jwks)) }
         if let feedDriver { running.append(FeedDriverService(driver: feedDriver, sink: market, logger: logger)) }
         if services.symbols.isLearning, configuration.feed.learnedSymbolIdleSeconds > 0 {
             running.append(IdleSymbolService(

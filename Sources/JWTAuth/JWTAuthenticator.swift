@@ -1,16 +1,22 @@
 import GatewayJSON
 
-/// Verifies gateway tokens: size cap, header algorithm against the configured key, signature
-/// (libjwt), then the claim rules at the given time.
+/// Verifies gateway tokens: size cap, the key chosen by the header's `kid` and `alg` against
+/// the configured keys, signature (libjwt; OpenSSL for EdDSA), then the claim rules at the
+/// given time.
 public struct JWTAuthenticator: Sendable {
     public static let maximumTokenBytes = 8 * 1024
 
-    public let key: JWTKey
+    public let keys: KeyStore
     public let checks: ClaimChecks
 
-    public init(key: JWTKey, checks: ClaimChecks = ClaimChecks()) {
-        self.key = key
+    public init(keys: KeyStore, checks: ClaimChecks = ClaimChecks()) {
+        self.keys = keys
         self.checks = checks
+    }
+
+    /// One configured key (a secret or a public key file).
+    public init(key: JWTKey, checks: ClaimChecks = ClaimChecks()) {
+        self.init(keys: KeyStore(KeyRing(configured: [key])), checks: checks)
     }
 
     public func verify(_ token: String, now: Double) throws(JWTAuthError) -> Principal {
@@ -18,21 +24,50 @@ public struct JWTAuthenticator: Sendable {
             throw .unauthorized("The token is larger than 8 KiB.")
         }
         let header = try TokenHeader(token: token)
+        let ring = keys.current
         // The key owns the algorithm: `none`, another algorithm, and HS256 "signed" with a
         // public key are all refused here, before libjwt sees the token.
-        guard header.algorithm == key.algorithm.rawValue else {
-            throw .unauthorized("The token is signed with \(header.algorithm.isEmpty ? "no algorithm" : header.algorithm); this gateway accepts \(key.algorithm.rawValue).")
+        let candidates: [JWTKey]
+        switch ring.select(algorithm: header.algorithm, kid: header.kid, now: now) {
+        case .keys(let found):
+            candidates = found
+        case .unknownKid:
+            keys.reportUnknownKid(header.kid ?? "")
+            if ring.all.isEmpty {
+                throw .unauthorized("The gateway has no verification keys yet (its key server has not answered); try again shortly.")
+            }
+            throw .unauthorized("The token is signed with a key (kid) this gateway does not know.")
+        case .wrongAlgorithm:
+            let accepted = ring.algorithms.map(\.rawValue)
+            if accepted.isEmpty {
+                throw .unauthorized("The gateway has no verification keys yet (its key server has not answered); try again shortly.")
+            }
+            let named = header.algorithm.isEmpty ? "no algorithm" : header.algorithm
+            throw .unauthorized("The token is signed with \(named); this gateway accepts \(accepted.joined(separator: ", ")).")
         }
-        let claimsJSON: String
-        do {
-            claimsJSON = try LibJWT.verifiedClaims(token: token, key: key.material)
-        } catch {
-            throw .unauthorized("The token signature is not valid.")
+        var claimsJSON: [UInt8]?
+        for key in candidates {
+            if let verified = Self.verifiedClaims(token: token, key: key) {
+                claimsJSON = verified
+                break
+            }
         }
+        guard let claimsJSON else { throw .unauthorized("The token signature is not valid.") }
         guard let claims = try? JSONParser.parse(claimsJSON) else {
             throw .unauthorized("The token claims are not valid JSON.")
         }
         return try checks.principal(from: claims, now: now)
+    }
+
+    /// The claims' JSON when `key` signed the token, else nil.
+    private static func verifiedClaims(token: String, key: JWTKey) -> [UInt8]? {
+        if key.algorithm == .edDSA {
+            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 3, let signature = Base64URL.decode(parts[2]), let claims = Base64URL.decode(parts[1]) else { return nil }
+            let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+            return OpenSSLKeys.verifyEd25519(publicKey: key.material, message: signingInput, signature: signature) ? claims : nil
+        }
+        return (try? LibJWT.verifiedClaims(token: token, key: key.material)).map { Array($0.utf8) }
     }
 }
 

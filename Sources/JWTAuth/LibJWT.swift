@@ -20,7 +20,7 @@ enum LibJWT {
     }
 
     /// Signs `claimsJSON` (`gateway token`, development mode, tests).
-    static func sign(claimsJSON: String, algorithm: JWTAlgorithm, key: [UInt8]) throws(Failure) -> String {
+    static func sign(claimsJSON: String, algorithm: JWTAlgorithm, key: [UInt8], kid: String? = nil) throws(Failure) -> String {
         var handle: OpaquePointer?
         guard jwt_new(&handle) == 0, let handle else { throw .encodeFailed }
         defer { jwt_free(handle) }
@@ -28,6 +28,7 @@ enum LibJWT {
         let status = key.withUnsafeBufferPointer { keyBytes in
             jwt_set_alg(handle, alg, keyBytes.baseAddress, Int32(keyBytes.count))
         }
+        if let kid, jwt_add_header(handle, "kid", kid) != 0 { throw .encodeFailed }
         guard status == 0, jwt_add_grants_json(handle, claimsJSON) == 0, let encoded = jwt_encode_str(handle) else {
             throw .encodeFailed
         }

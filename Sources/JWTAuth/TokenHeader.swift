@@ -1,10 +1,11 @@
 import Foundation
 import GatewayJSON
 
-/// The token's header, read before anything is trusted so the algorithm can be compared with
-/// the configured key (jwt-kit's "the key owns the algorithm").
+/// The token's header, read before anything is trusted so the algorithm and key can be chosen
+/// by the configuration (jwt-kit's "the key owns the algorithm").
 struct TokenHeader {
     let algorithm: String
+    let kid: String?
 
     init(token: String) throws(JWTAuthError) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
@@ -18,6 +19,14 @@ struct TokenHeader {
             throw .unauthorized("The token header is not valid.")
         }
         self.algorithm = algorithm
+        switch header["kid"] {
+        case nil, .null?:
+            kid = nil
+        case .string(let kid)? where KeyID.problem(with: kid) == nil:
+            self.kid = kid
+        default:
+            throw .unauthorized("The token header's kid is not a short text.")
+        }
     }
 }
 

@@ -189,6 +189,17 @@ public final class GatewayMetrics: Sendable {
         perNamespace.labelled(MetricName.idempotencyLocal, []).increment(by: 1)
     }
 
+    /// A JWKS fetch: result ok or error, cause start, schedule or unknown_kid.
+    public func countJWKSRefresh(ok: Bool, cause: String) {
+        perNamespace.labelled(MetricName.jwksRefreshes, [("result", ok ? "ok" : "error"), ("cause", cause)]).increment(by: 1)
+    }
+
+    /// The JWKS keys in force and when they were last read.
+    public func recordJWKS(keys: Int, lastSuccess: Double) {
+        perNamespace.labelledGauge(MetricName.jwksKeys, []).set(Double(keys))
+        perNamespace.labelledGauge(MetricName.jwksLastSuccess, []).set(lastSuccess)
+    }
+
     /// Connection state recovery attempts: recovered, unknown_session (unknown pid or past the window), truncated.
     public func recovery(outcome: String) -> any CounterHandler {
         perNamespace.labelled(MetricName.recovery, [("outcome", outcome)])

@@ -25,6 +25,9 @@ enum MetricName {
     static var feedStale: MetricNameDescriptor { named("gateway_feed_stale_total", "Times a symbol's feed went silent past feed.staleAfterMs (by symbol; \"learned\" for symbols learned from the feed).") }
     static var idempotentRepeats: MetricNameDescriptor { named("gateway_idempotent_repeats_total", "Producer retries recognised and not delivered again: request (Idempotency-Key), event (eventId), trade (tradeId).") }
     static var idempotencyLocal: MetricNameDescriptor { named("gateway_idempotency_local_total", "Idempotency claims decided by this instance's store because Redis was unreachable.") }
+    static var jwksRefreshes: MetricNameDescriptor { named("gateway_jwks_refresh_total", "JWKS fetches, by result (ok, error) and cause (start, schedule, unknown_kid).") }
+    static var jwksKeys: MetricNameDescriptor { named("gateway_jwks_keys", "Verification keys read from the last good JWKS document.") }
+    static var jwksLastSuccess: MetricNameDescriptor { named("gateway_jwks_last_success_timestamp_seconds", "When the JWKS document was last fetched and read successfully (0: never).") }
     static var recovery: MetricNameDescriptor { named("gateway_recovery_total", "Connection state recovery attempts on /user, by outcome.") }
     static var redisUp: MetricNameDescriptor { named("gateway_redis_up", "1 while the Redis connection is up, 0 when it is down or not configured.") }
     static var redisConfigured: MetricNameDescriptor { named("gateway_redis_configured", "1 when REDIS_URL is set (so gateway_redis_up 0 means down, not absent).") }

@@ -13,7 +13,7 @@ import NIOCore
 enum OperationalRoutes {
     /// `/metrics` and the health checks: what probes and Prometheus read (also served on the
     /// plain port next to a TLS listener).
-    static func registerProbes(on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer) {
+    static func registerProbes(on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer, jwks: JWKSRefresher?) {
         let metrics = services.metrics
         router.get("metrics") { _, _ in
             Response(
@@ -24,9 +24,11 @@ enum OperationalRoutes {
         }
         router.get("health") { _, _ in
             let accepting = engine.isAccepting
-            let healthy = accepting && !services.maintenance.isEnabled && services.redisHealth.current != .down
-            let status = healthy ? "ok" : "degraded"
-            return json(.object(["status": .string(status), "uptime": .int(uptime(services))]))
+            let keys = jwks?.status()
+            let healthy = accepting && !services.maintenance.isEnabled && services.redisHealth.current != .down && (keys == nil || keys?.condition == .ok)
+            var members: [JSONMember] = [JSONMember("status", .string(healthy ? "ok" : "degraded")), JSONMember("uptime", .int(uptime(services)))]
+            if let keys { members.append(JSONMember("jwks", jwksHealth(keys))) }
+            return json(.object(members))
         }
         router.get("health/websocket") { _, _ in
             json(.object([
@@ -44,9 +46,9 @@ enum OperationalRoutes {
 
     static func register(
         on router: Router<GatewayRequestContext>, services: GatewayServices, engine: EngineServer, bus: any GatewayBus,
-        configuration: GatewayConfiguration
+        configuration: GatewayConfiguration, jwks: JWKSRefresher?
     ) {
-        registerProbes(on: router, services: services, engine: engine)
+        registerProbes(on: router, services: services, engine: engine, jwks: jwks)
         router.get("api/v1/limits") { _, _ in
             json(limits(configuration, symbols: services.symbols))
         }
@@ -64,6 +66,14 @@ enum OperationalRoutes {
                 return json(.object(["accepted": true, "namespaces": .array(broadcast.namespaces.map { .string($0.value) })]), status: .accepted)
             }
         }
+    }
+
+    /// `jwks` in `/health`: ok, stale (older than jwt.jwksMaxAgeSeconds) or missing (never read).
+    static func jwksHealth(_ status: JWKSRefresher.Status) -> JSONValue {
+        var members: [JSONMember] = [JSONMember("status", .string(status.condition.rawValue)), JSONMember("keys", .int(status.keys))]
+        members.append(JSONMember("ageSeconds", status.ageSeconds.map { .int($0) } ?? .null))
+        if let error = status.lastError { members.append(JSONMember("lastError", .string(error))) }
+        return .object(members)
     }
 
     static func uptime(_ services: GatewayServices) -> Int { Int(Date().timeIntervalSince(services.startedAt)) }

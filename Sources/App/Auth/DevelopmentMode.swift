@@ -6,8 +6,8 @@ import Logging
 /// makes a random HS256 secret for this run, warns loudly, and prints a user and an admin token.
 enum DevelopmentMode {
     static func authenticator(for configuration: GatewayConfiguration, logger: Logger) -> JWTAuthenticator {
-        if let key = configuration.jwt.key {
-            return JWTAuthenticator(key: key, checks: configuration.jwt.claimChecks)
+        if !configuration.jwt.isDevelopmentMode {
+            return JWTAuthenticator(keys: KeyStore(KeyRing(configured: configuration.jwt.keys)), checks: configuration.jwt.claimChecks)
         }
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", generator.next(upperBound: UInt8.max)) }.joined()
@@ -17,7 +17,7 @@ enum DevelopmentMode {
         let audience = configuration.jwt.claimChecks.audience
         let user = (try? minter.mint(subject: "dev-user", role: .user, now: now, ttlSeconds: 86_400, issuer: issuer, audience: audience)) ?? ""
         let admin = (try? minter.mint(subject: "dev-admin", role: .admin, now: now, ttlSeconds: 86_400, issuer: issuer, audience: audience)) ?? ""
-        logger.warning("DEVELOPMENT MODE: no JWT_SECRET or JWT_PUBLIC_KEY_FILE is set; using a random secret for this run only. Never run like this in production.")
+        logger.warning("DEVELOPMENT MODE: no JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_KEYS_FILE or JWT_JWKS_URL is set; using a random secret for this run only. Never run like this in production.")
         let banner = """
 
             ================================================================
