@@ -70,6 +70,29 @@ struct GatewayApplication {
                 window: configuration.namespaces.recovery.window, broker: redisBroker, logger: logger
             )
         }
+        // Presence notices: decided locally or, in cluster mode, in Redis; sent by the webhook.
+        var presenceWebhook: PresenceWebhook?
+        var presenceLedger: RedisPresenceLedger?
+        var presence: PresenceTracker?
+        if let settings = configuration.presence {
+            let webhook = PresenceWebhook(settings: settings, instanceID: instanceID, metrics: metrics, logger: logger)
+            let grace = TimeAmount.milliseconds(Int64(settings.graceMs))
+            let nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+            let ledger: any PresenceLedger
+            if let redis = configuration.redis {
+                let shared = RedisPresenceLedger(prefix: redis.prefix, instanceID: instanceID, lease: redis.connectionLease, grace: grace, logger: logger)
+                presenceLedger = shared
+                ledger = shared
+            } else {
+                ledger = LocalPresenceLedger(graceMs: Int64(settings.graceMs), nowMs: nowMs)
+            }
+            let tracker = PresenceTracker(ledger: ledger, grace: grace, eventLoop: group.next(), nowMs: nowMs) { webhook.enqueue($0) }
+            presenceLedger?.follow(localUsers: { tracker.localUsers }) { userId, change in
+                webhook.enqueue(PresenceNotice(kind: change.online ? .online : .offline, userId: userId, version: change.version, decidedAtMs: nowMs()))
+            }
+            presenceWebhook = webhook
+            presence = tracker
+        }
         let services = GatewayServices(
             settings: configuration.namespaces,
             authenticator: authenticator,
@@ -80,6 +103,7 @@ struct GatewayApplication {
             broadcaster: broadcaster,
             idempotency: sharedIdempotency ?? localIdempotency,
             idempotencyWindow: configuration.idempotency.window,
+            presence: presence,
             metrics: metrics,
             logger: logger
         )
@@ -236,6 +260,7 @@ struct GatewayApplication {
             }
         }
         if let jwks { running.append(JWKSRefreshService(refresher: jwks)) }
+        if let presenceWebhook { running.append(PresenceWebhookService(webhook: presenceWebhook)) }
         if let feedDriver { running.append(FeedDriverService(driver: feedDriver, sink: market, logger: logger)) }
         if services.symbols.isLearning, configuration.feed.learnedSymbolIdleSeconds > 0 {
             running.append(IdleSymbolService(
@@ -247,7 +272,7 @@ struct GatewayApplication {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
                 services: services, market: market, bus: bus,
-                clusterParts: ([broker, sharedRateLimits, sharedIdempotency, userSlots, history] as [(any RedisLinkSource)?]).compactMap { $0 },
+                clusterParts: ([broker, sharedRateLimits, sharedIdempotency, userSlots, history, presenceLedger] as [(any RedisLinkSource)?]).compactMap { $0 },
                 eventLoop: group.next(), logger: logger
             ))
             for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }

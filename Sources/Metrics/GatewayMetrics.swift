@@ -189,6 +189,11 @@ public final class GatewayMetrics: Sendable {
         perNamespace.labelled(MetricName.idempotencyLocal, []).increment(by: 1)
     }
 
+    /// A presence notice's fate: queued, delivered, retried, refused, dropped.
+    public func countPresenceNotice(result: String) {
+        perNamespace.labelled(MetricName.presenceNotices, [("result", result)]).increment(by: 1)
+    }
+
     /// A JWKS fetch: result ok or error, cause start, schedule or unknown_kid.
     public func countJWKSRefresh(ok: Bool, cause: String) {
         perNamespace.labelled(MetricName.jwksRefreshes, [("result", ok ? "ok" : "error"), ("cause", cause)]).increment(by: 1)

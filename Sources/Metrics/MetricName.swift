@@ -28,6 +28,7 @@ enum MetricName {
     static var jwksRefreshes: MetricNameDescriptor { named("gateway_jwks_refresh_total", "JWKS fetches, by result (ok, error) and cause (start, schedule, unknown_kid).") }
     static var jwksKeys: MetricNameDescriptor { named("gateway_jwks_keys", "Verification keys read from the last good JWKS document.") }
     static var jwksLastSuccess: MetricNameDescriptor { named("gateway_jwks_last_success_timestamp_seconds", "When the JWKS document was last fetched and read successfully (0: never).") }
+    static var presenceNotices: MetricNameDescriptor { named("gateway_presence_notices_total", "Presence webhook notices: queued, delivered, retried (an attempt failed), refused (4xx, not retried), dropped (queue full).") }
     static var recovery: MetricNameDescriptor { named("gateway_recovery_total", "Connection state recovery attempts on /user, by outcome.") }
     static var redisUp: MetricNameDescriptor { named("gateway_redis_up", "1 while the Redis connection is up, 0 when it is down or not configured.") }
     static var redisConfigured: MetricNameDescriptor { named("gateway_redis_configured", "1 when REDIS_URL is set (so gateway_redis_up 0 means down, not absent).") }

@@ -17,7 +17,7 @@ struct ConfigurationReader {
     mutating func problem(_ path: String, _ message: String) {
         let origin = source.origins[path].map { " (from \($0))" } ?? ""
         // Secrets are never echoed back (a Redis URL may carry a password).
-        let shown = path == "jwt.secret" || path == "jwt.previousSecret" || (path == "redis.url" && raw(path).contains("@")) ? "<hidden>" : raw(path)
+        let shown = path == "jwt.secret" || path == "jwt.previousSecret" || path == "presence.webhookSecret" || (path == "redis.url" && raw(path).contains("@")) ? "<hidden>" : raw(path)
         problems.append("\(path) = '\(shown)'\(origin): \(message)")
     }
 

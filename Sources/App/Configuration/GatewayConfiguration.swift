@@ -12,6 +12,8 @@ struct GatewayConfiguration: Sendable {
     var jwt: JWTConfiguration
     var logging: LoggingConfiguration
     var idempotency: IdempotencyConfiguration
+    /// nil: no presence notices (`presence.webhookUrl` unset).
+    var presence: PresenceSettings?
 
     init(source: ConfigurationSource) throws(ConfigurationError) {
         var reader = ConfigurationReader(source: source)
@@ -22,6 +24,7 @@ struct GatewayConfiguration: Sendable {
         jwt = JWTConfiguration(reading: &reader)
         logging = LoggingConfiguration(reading: &reader)
         idempotency = IdempotencyConfiguration(reading: &reader)
+        presence = PresenceSettings(reading: &reader)
         // Rules across components.
         if feed.source == .redis && reader.string("redis.url").isEmpty {
             reader.problem("feed.source", "'redis' needs redis.url (REDIS_URL)")

@@ -119,6 +119,7 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         let state = Context(principal: admission.principal, socket: socket, data: behavior.socketData(recovery: admission.recovery))
         state.heldIpSlot = admission.ipSlot
         state.heldUserSlot = admission.userSlot
+        if let userId = admission.userSlot { services.presence?.socketOpened(userId) }
         socket.owner = admission.principal?.userId
         services.connections.acquire(name.value)
         if behavior.announcesConnection {
@@ -155,7 +156,10 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         if !state.rateKey.isShared { services.rateLimits.forget(key: state.rateKey) }
         services.subscriptions.releaseAll(state, namespace: name)
         if let slot = state.heldIpSlot { services.ipSockets.release(slot) }
-        if let slot = state.heldUserSlot { services.userSockets.release(slot) }
+        if let slot = state.heldUserSlot {
+            services.userSockets.release(slot)
+            services.presence?.socketClosed(slot)
+        }
     }
 
     func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, state: Context) {

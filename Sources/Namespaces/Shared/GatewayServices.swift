@@ -44,6 +44,8 @@ public final class GatewayServices: Sendable {
     /// Producers' idempotency keys and event ids (docs/integration.md), and how long each holds.
     public let idempotency: any IdempotencyStore
     public let idempotencyWindow: TimeAmount
+    /// `/user` arrivals and departures for presence notices (nil: `presence.webhookUrl` unset).
+    public let presence: PresenceTracker?
 
     public init(
         settings: NamespaceSettings,
@@ -57,6 +59,7 @@ public final class GatewayServices: Sendable {
         publisher: (any Publisher)? = nil,
         idempotency: (any IdempotencyStore)? = nil,
         idempotencyWindow: TimeAmount = .hours(24),
+        presence: PresenceTracker? = nil,
         metrics: GatewayMetrics,
         logger: Logger,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
@@ -68,6 +71,7 @@ public final class GatewayServices: Sendable {
         self.publisher = publisher ?? broadcaster
         self.idempotency = idempotency ?? LocalIdempotencyStore()
         self.idempotencyWindow = idempotencyWindow
+        self.presence = presence
         self.metrics = metrics
         self.logger = logger
         self.now = now

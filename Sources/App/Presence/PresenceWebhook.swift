@@ -1,0 +1,129 @@
+import AsyncHTTPClient
+import DequeModule
+import Foundation
+import GatewayCore
+import GatewayJSON
+import GatewayMetrics
+import JWTAuth
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// Delivers presence notices to `presence.webhookUrl`, in the order they were decided, at
+/// least once: each is POSTed until the receiver answers 2xx, retried with backoff (1 s
+/// doubling to 30 s) while it is down or failing. The queue is bounded
+/// (`presence.maxPendingNotices`): when a dead receiver fills it, the oldest notice is dropped
+/// and counted. Every request is signed: `X-Gateway-Signature: sha256=HEX(HMAC-SHA256(secret,
+/// "{X-Gateway-Timestamp}.{body}"))`, and carries the notice id in `X-Gateway-Event-Id`.
+final class PresenceWebhook: Sendable {
+    let settings: PresenceSettings
+    private let instanceID: String
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private let queue = Mutex(Deque<Pending>())
+
+    struct Pending: Sendable {
+        let id: String
+        let body: String
+    }
+
+    init(settings: PresenceSettings, instanceID: String, metrics: GatewayMetrics, logger: Logger) {
+        self.settings = settings
+        self.instanceID = instanceID
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    var pending: Int { queue.withLock { $0.count } }
+
+    /// Queues a notice (any thread). The id is made here and kept through every retry.
+    func enqueue(_ notice: PresenceNotice) {
+        let id = UUID().uuidString.lowercased()
+        let body = JSONSerializer.serialize(.object([
+            JSONMember("id", .string(id)),
+            JSONMember("type", .string(notice.kind.rawValue)),
+            JSONMember("userId", .string(notice.userId)),
+            JSONMember("version", .int(Int(notice.version))),
+            JSONMember("ts", .int(Int(notice.decidedAtMs))),
+            JSONMember("instance", .string(instanceID)),
+        ]))
+        let dropped = queue.withLock { queue -> Pending? in
+            queue.append(Pending(id: id, body: body))
+            return queue.count > settings.maxPendingNotices ? queue.removeFirst() : nil
+        }
+        metrics.countPresenceNotice(result: "queued")
+        if let dropped {
+            metrics.countPresenceNotice(result: "dropped")
+            logger.warning("Presence notice dropped: the webhook queue is full", metadata: ["presence.id": "\(dropped.id)"])
+        }
+    }
+
+    /// Sends until cancelled.
+    func run() async {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration())
+        var backoff = 1.0
+        while !Task.isCancelled {
+            guard let next = queue.withLock({ $0.first }) else {
+                try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            switch await deliver(next, with: client) {
+            case .delivered, .refused:
+                queue.withLock { queue in
+                    if queue.first?.id == next.id { queue.removeFirst() }
+                }
+                backoff = 1
+            case .retry:
+                try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
+                backoff = min(backoff * 2, 30)
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    private enum Outcome { case delivered, refused, retry }
+
+    private func deliver(_ notice: Pending, with client: HTTPClient) async -> Outcome {
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let signature = HMACSignature.sha256Hex(key: Array(settings.secret.utf8), message: Array("\(timestamp).\(notice.body)".utf8))
+        var request = HTTPClientRequest(url: settings.url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Gateway-Event-Id", value: notice.id)
+        request.headers.add(name: "X-Gateway-Timestamp", value: timestamp)
+        request.headers.add(name: "X-Gateway-Signature", value: "sha256=\(signature)")
+        request.body = .bytes(ByteBuffer(string: notice.body))
+        do {
+            let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeoutSeconds)))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let code = response.status.code
+            if (200..<300).contains(code) {
+                metrics.countPresenceNotice(result: "delivered")
+                return .delivered
+            }
+            if (400..<500).contains(code), code != 408, code != 429 {
+                // The receiver says this notice will never be accepted; retrying cannot help.
+                metrics.countPresenceNotice(result: "refused")
+                logger.error("Presence webhook refused a notice; it is not retried", metadata: ["presence.id": "\(notice.id)", "http.status": "\(code)"])
+                return .refused
+            }
+            metrics.countPresenceNotice(result: "retried")
+            logger.warning("Presence webhook failed; retrying", metadata: ["presence.id": "\(notice.id)", "http.status": "\(code)"])
+            return .retry
+        } catch {
+            metrics.countPresenceNotice(result: "retried")
+            logger.warning("Presence webhook unreachable; retrying", metadata: ["presence.id": "\(notice.id)", "error": "\(error)"])
+            return .retry
+        }
+    }
+
+    private func clientConfiguration() -> HTTPClient.Configuration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = settings.caFile { tls.trustRoots = .file(caFile) }
+        return HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(Int64(settings.timeoutSeconds)), read: .seconds(Int64(settings.timeoutSeconds)))
+        )
+    }
+}
