@@ -125,6 +125,7 @@ struct GatewayApplication {
             clusterBus = bus
         }
         let bus: any GatewayBus = clusterBus ?? localBus
+        let occupancyLedger = Self.announceOccupancy(services: services, bus: bus, redis: configuration.redis, instanceID: instanceID, eventLoop: group.next(), logger: logger)
         let registry = NamespaceRegistry(GatewayNamespaces.make(NamespaceDependencies(services: services, market: market, bus: bus)))
         let engine = EngineServer(
             configuration: configuration.server.engine,
@@ -272,7 +273,7 @@ struct GatewayApplication {
             running.append(RedisIngestService(
                 address: redis.address, prefix: redis.prefix, readsFeed: configuration.feed.source == .redis,
                 services: services, market: market, bus: bus,
-                clusterParts: ([broker, sharedRateLimits, sharedIdempotency, userSlots, history, presenceLedger] as [(any RedisLinkSource)?]).compactMap { $0 },
+                clusterParts: ([broker, sharedRateLimits, sharedIdempotency, userSlots, history, presenceLedger, occupancyLedger] as [(any RedisLinkSource)?]).compactMap { $0 },
                 eventLoop: group.next(), logger: logger
             ))
             for direction in ["published", "received", "local_only"] { _ = metrics.busMessages(direction: direction) }
@@ -289,5 +290,30 @@ struct GatewayApplication {
         // The feed first: its timers and hops must not reach connection loops that are gone.
         try? await feedGroup.shutdownGracefully()
         try await group.shutdownGracefully()
+    }
+
+    /// `market.occupancy` to every `/admin` socket when a symbol gains its first subscriber in
+    /// the cluster or has had none for a second: the presence ledger, keyed by symbol.
+    private static func announceOccupancy(
+        services: GatewayServices, bus: any GatewayBus, redis: RedisConfiguration?, instanceID: String, eventLoop: any EventLoop, logger: Logger
+    ) -> RedisPresenceLedger? {
+        let grace = TimeAmount.seconds(1)
+        let nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        let shared = redis.map { RedisPresenceLedger(prefix: $0.prefix + "occupancy:", instanceID: instanceID, lease: $0.connectionLease, grace: grace, logger: logger) }
+        let ledger: any PresenceLedger = shared ?? LocalPresenceLedger(graceMs: 1000, nowMs: nowMs)
+        let announce: @Sendable (String, PresenceChange) -> Void = { symbol, change in
+            bus.adminEvent("market.occupancy", payload: .object([
+                JSONMember("symbol", .string(symbol)), JSONMember("watched", .bool(change.online)),
+                JSONMember("version", .int(Int(change.version))), JSONMember("ts", .int(Int(nowMs()))),
+            ]))
+        }
+        let tracker = PresenceTracker(ledger: ledger, grace: grace, eventLoop: eventLoop, nowMs: nowMs) { notice in
+            announce(notice.userId, PresenceChange(online: notice.kind == .online, version: notice.version))
+        }
+        shared?.follow(localUsers: { tracker.localUsers }, changes: announce)
+        services.occupancy.observe { symbol, watched in
+            if watched { tracker.socketOpened(symbol) } else { tracker.socketClosed(symbol) }
+        }
+        return shared
     }
 }

@@ -67,8 +67,19 @@ struct AdminBehavior: NamespaceBehavior {
             return .success(fields: [JSONMember("maintenance", .bool(enabled))])
         case "stats":
             return .deferred(bus.stats(on: socket.eventLoop).map { EventOutcome.success(fields: [JSONMember("stats", $0)]) })
+        case "occupancy":
+            // Summed over every instance, like stats; `symbol` narrows it to one.
+            let symbol = payload?["symbol"]?.stringValue
+            if payload?["symbol"] != nil, symbol == nil {
+                return .failure(ClientError(.invalidPayload, #"Send {"command":"occupancy"} or {"command":"occupancy","symbol":"BTC/USDT"}."#))
+            }
+            return .deferred(bus.stats(on: socket.eventLoop).map { stats in
+                var symbols = stats["occupancy"]?["symbols"] ?? .object([])
+                if let symbol { symbols = .object(symbols[symbol].map { [JSONMember(symbol, $0)] } ?? []) }
+                return EventOutcome.success(fields: [JSONMember("occupancy", symbols), JSONMember("instances", stats["instances"] ?? .int(1))])
+            })
         default:
-            return .failure(ClientError(.invalidPayload, "'command' must be kick, maintenance or stats."))
+            return .failure(ClientError(.invalidPayload, "'command' must be kick, maintenance, stats or occupancy."))
         }
     }
 }

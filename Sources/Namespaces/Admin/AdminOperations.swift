@@ -155,6 +155,9 @@ public struct AdminOperations: Sendable {
     static let maximumStaleListed = 100
 
     /// Connections by namespace, unique users, traffic, limits hit, Redis state, stale symbols.
+    /// Symbols listed in `occupancy` per instance: the most watched ones.
+    public static let maximumOccupancyListed = 100
+
     public func stats() -> JSONValue {
         let totals = services.metrics.totals
         let rates = services.trafficRates.current
@@ -178,6 +181,7 @@ public struct AdminOperations: Sendable {
             "maintenance": .bool(services.maintenance.isEnabled),
             "redis": .string(services.redisHealth.current.rawValue),
             "market": .object(["staleSymbols": .array(staleSymbols), "staleCount": .int(stale.count)]),
+            "occupancy": .object(["symbols": services.occupancy.snapshot(limit: Self.maximumOccupancyListed).symbols]),
             "uptimeSeconds": .int(Int(Date().timeIntervalSince(services.startedAt))),
             "ts": .number(String(WallClock.milliseconds())),
         ])

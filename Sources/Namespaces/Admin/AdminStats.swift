@@ -2,7 +2,8 @@ import GatewayJSON
 
 /// Adds up the admin stats of several instances (``AdminOperations/stats()`` objects): counts
 /// and rates are summed (connections per namespace too), maintenance is on if any instance is
-/// in it, the rest (Redis state, uptime, ts) is the first one's, this instance's. `instances`
+/// in it, objects are merged key by key over every instance's keys (occupancy per symbol), the
+/// rest (Redis state, uptime, ts) is the first one's, this instance's. `instances`
 /// says how many answered. Unique users are summed: a user with sockets on two instances
 /// counts twice.
 public enum AdminStats {
@@ -33,9 +34,16 @@ public enum AdminStats {
             let sum = numbers.reduce(0, +)
             return sum.rounded() == sum && values.allSatisfy({ if case .number(let text) = $0 { !text.contains(".") } else { false } })
                 ? .int(Int(sum)) : .double(sum)
-        case .object(let members):
-            return .object(members.map { member in
-                JSONMember(member.key, combine(member.key, values.compactMap { $0[member.key] }) ?? member.value)
+        case .object:
+            // Every instance's keys (one instance's symbols are not another's), first seen first.
+            var keys: [String] = []
+            var seen: Set<String> = []
+            for case .object(let members) in values {
+                for member in members where seen.insert(member.key).inserted { keys.append(member.key) }
+            }
+            return .object(keys.map { key in
+                let present = values.compactMap { $0[key] }
+                return JSONMember(key, combine(key, present) ?? present[0])
             })
         default:
             return nil

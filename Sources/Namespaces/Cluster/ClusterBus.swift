@@ -114,6 +114,11 @@ public final class ClusterBus: GatewayBus {
         publish(.broadcast(broadcast.json), on: ClusterChannels.all)
     }
 
+    public func adminEvent(_ event: String, payload: JSONValue) {
+        local.adminEvent(event, payload: payload)
+        publish(.adminEvent(event: event, payload: payload), on: ClusterChannels.all)
+    }
+
     public func market(_ messages: [FeedMessage]) -> Bool {
         guard local.market(messages) else { return false }
         // One publish per symbol per batch (order per symbol holds); books and status for all.
@@ -227,6 +232,8 @@ public final class ClusterBus: GatewayBus {
             local.userEvent(userId: userId, event: event, payloadJSON: payloadJSON, streamEntry: nil)
         case .broadcast(let body):
             if case .success(let broadcast) = AdminOperations.Broadcast.parse(body) { local.broadcast(broadcast) }
+        case .adminEvent(let event, let payload):
+            local.adminEvent(event, payload: payload)
         case .market(let items):
             var messages: [FeedMessage] = []
             for item in items {

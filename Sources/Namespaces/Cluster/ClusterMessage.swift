@@ -12,6 +12,8 @@ enum ClusterMessage: Equatable, Sendable {
     /// Market messages in their SPEC §6 wire form.
     case market([JSONValue])
     case maintenance(enabled: Bool, message: String?)
+    /// An event for every `/admin` socket (`market.occupancy`).
+    case adminEvent(event: String, payload: JSONValue)
 
     var body: JSONValue {
         switch self {
@@ -24,6 +26,8 @@ enum ClusterMessage: Equatable, Sendable {
             .object([JSONMember("kind", "broadcast"), JSONMember("body", body)])
         case .market(let messages):
             .object([JSONMember("kind", "market"), JSONMember("messages", .array(messages))])
+        case .adminEvent(let event, let payload):
+            .object([JSONMember("kind", "admin"), JSONMember("event", .string(event)), JSONMember("data", payload)])
         case .maintenance(let enabled, let message):
             .object([JSONMember("kind", "maintenance"), JSONMember("enabled", .bool(enabled)), JSONMember("message", message.map(JSONValue.string) ?? .null)])
         }
@@ -41,6 +45,9 @@ enum ClusterMessage: Equatable, Sendable {
         case "market":
             guard let messages = body["messages"]?.arrayValue else { return nil }
             self = .market(messages)
+        case "admin":
+            guard let event = body["event"]?.stringValue, event.hasPrefix("market."), let data = body["data"] else { return nil }
+            self = .adminEvent(event: event, payload: data)
         case "maintenance":
             guard let enabled = body["enabled"]?.boolValue else { return nil }
             self = .maintenance(enabled: enabled, message: body["message"]?.stringValue)

@@ -15,6 +15,8 @@ public protocol GatewayBus: Sendable {
     func userEvent(userId: String, event: String, payloadJSON: String, streamEntry: String?)
     /// A `system.broadcast` to the chosen namespaces.
     func broadcast(_ broadcast: AdminOperations.Broadcast)
+    /// An event for every `/admin` socket of the cluster (`market.occupancy`).
+    func adminEvent(_ event: String, payload: JSONValue)
     /// Validated market messages; false when this instance refused them (its feed loop is
     /// behind) and nothing was applied.
     func market(_ messages: [FeedMessage]) -> Bool
@@ -42,6 +44,10 @@ public struct LocalBus: GatewayBus {
 
     public func broadcast(_ broadcast: AdminOperations.Broadcast) {
         AdminOperations(services: services).broadcast(broadcast)
+    }
+
+    public func adminEvent(_ event: String, payload: JSONValue) {
+        services.publisher.emit(to: .admins, event: event, arguments: [payload])
     }
 
     public func market(_ messages: [FeedMessage]) -> Bool {

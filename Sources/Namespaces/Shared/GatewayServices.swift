@@ -37,6 +37,8 @@ public final class GatewayServices: Sendable {
     public let marketInterest = MarketInterest()
     /// Symbols stale now (`market.stale`), for subscribes and `admin.stats`.
     public let freshness = FreshnessBoard()
+    /// Subscribers per symbol and channel on this instance.
+    public let occupancy = Occupancy()
     /// The symbols clients may subscribe to: configured, or learned from the feed.
     public let symbols: SymbolCatalog
     /// Symbol-room subscriptions (`/prices`, `/market`) and their limits.
@@ -79,7 +81,8 @@ public final class GatewayServices: Sendable {
         self.ipSockets = ipSockets ?? ConnectionCounter(limit: settings.maxConnectionsPerIp)
         symbols = settings.learnedSymbolsLimit.map { SymbolCatalog(learningUpTo: $0) } ?? SymbolCatalog(symbols: settings.symbols)
         subscriptions = Subscriptions(
-            settings: settings, userQuota: QuotaCounter(limit: settings.maxChannelsPerUser), symbolInterest: symbolInterest, marketInterest: marketInterest, symbols: symbols, metrics: metrics
+            settings: settings, userQuota: QuotaCounter(limit: settings.maxChannelsPerUser), symbolInterest: symbolInterest, marketInterest: marketInterest, occupancy: occupancy, symbols: symbols,
+            metrics: metrics
         )
         userEvents = UserEventHub(
             publisher: self.publisher, metrics: metrics, settings: settings.recovery, interest: recoveryInterest, shared: sharedRecovery, now: now

@@ -12,6 +12,8 @@ struct Subscriptions: Sendable {
     let symbolInterest: SymbolInterest
     /// Heartbeat and depth-view rooms with members (the feed loop serves only those).
     let marketInterest: MarketInterest
+    /// Subscribers per symbol and channel (admin stats, `market.occupancy`).
+    let occupancy: Occupancy
     let symbols: SymbolCatalog
     let metrics: GatewayMetrics
 
@@ -31,6 +33,7 @@ struct Subscriptions: Sendable {
         for room in new { socket.join(room) }
         symbolInterest.add(new.compactMap(\.symbol))
         marketInterest.add(new)
+        occupancy.add(new)
         metrics.namespace(socket.namespace.value).subscriptions.increment(by: Double(new.count))
         return nil
     }
@@ -90,6 +93,7 @@ struct Subscriptions: Sendable {
         guard !rooms.isEmpty else { return }
         symbolInterest.remove(rooms.compactMap(\.symbol))
         marketInterest.remove(Array(rooms))
+        occupancy.remove(rooms)
         if let userId { userQuota.release(userId, amount: rooms.count) }
         metrics.namespace(namespace.value).subscriptions.decrement(by: Double(rooms.count))
     }
