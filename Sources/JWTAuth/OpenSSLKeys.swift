@@ -26,6 +26,13 @@ enum OpenSSLKeys {
     private static let rsaID: Int32 = 6
     private static let ecID: Int32 = 408
     private static let ed25519ID: Int32 = 1087
+    // OSSL_PARAM_BLD keeps the parameter *names* by pointer until the key is built, so they must
+    // outlive the builder: Swift's temporary C strings for literals do not.
+    nonisolated(unsafe) private static let nameN = strdup("n")!
+    nonisolated(unsafe) private static let nameE = strdup("e")!
+    nonisolated(unsafe) private static let nameGroup = strdup("group")!
+    nonisolated(unsafe) private static let namePub = strdup("pub")!
+
     /// EVP_PKEY_PUBLIC_KEY: OSSL_KEYMGMT_SELECT_ALL_PARAMETERS | OSSL_KEYMGMT_SELECT_PUBLIC_KEY.
     private static let publicKeySelection: Int32 = 0x86
 
@@ -66,7 +73,7 @@ enum OpenSSLKeys {
         let n = BN_bin2bn(modulus, Int32(modulus.count), nil)
         let e = BN_bin2bn(exponent, Int32(exponent.count), nil)
         defer { BN_free(n); BN_free(e) }
-        guard n != nil, e != nil, OSSL_PARAM_BLD_push_BN(builder, "n", n) == 1, OSSL_PARAM_BLD_push_BN(builder, "e", e) == 1 else {
+        guard n != nil, e != nil, OSSL_PARAM_BLD_push_BN(builder, nameN, n) == 1, OSSL_PARAM_BLD_push_BN(builder, nameE, e) == 1 else {
             throw Failure(reason: "the RSA numbers cannot be read")
         }
         return try pem(type: "RSA", builder: builder)
@@ -78,10 +85,21 @@ enum OpenSSLKeys {
         guard let builder = OSSL_PARAM_BLD_new() else { throw Failure(reason: "out of memory") }
         defer { OSSL_PARAM_BLD_free(builder) }
         let point: [UInt8] = [0x04] + x + y
-        guard OSSL_PARAM_BLD_push_utf8_string(builder, "group", group, 0) == 1,
-            OSSL_PARAM_BLD_push_octet_string(builder, "pub", point, point.count) == 1
-        else { throw Failure(reason: "the EC point cannot be read") }
-        return try pem(type: "EC", builder: builder)
+        // The builder keeps the group name and the point by pointer too: both stay alive until
+        // the key is built inside these scopes.
+        let built: Result<String, Failure> = group.withCString { groupName in
+            point.withUnsafeBufferPointer { pointBytes in
+                guard OSSL_PARAM_BLD_push_utf8_string(builder, nameGroup, groupName, 0) == 1,
+                    OSSL_PARAM_BLD_push_octet_string(builder, namePub, pointBytes.baseAddress, pointBytes.count) == 1
+                else { return .failure(Failure(reason: "the EC point cannot be read")) }
+                do throws(Failure) {
+                    return .success(try pem(type: "EC", builder: builder))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        return try built.get()
     }
 
     /// A PEM SubjectPublicKeyInfo for a raw Ed25519 public key.

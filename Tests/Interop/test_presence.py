@@ -273,6 +273,8 @@ def test_a_notice_the_receiver_refuses_with_400_is_not_retried(gateway, receiver
 
 
 def test_a_full_queue_drops_the_oldest_notices(tmp_path_factory, receiver):
+    """maxPendingNotices 2, the receiver down, four users come online: the two oldest notices
+    are dropped (and counted), the two newest arrive once the receiver is back."""
     receiver.stop()
     srv = configured_gateway(tmp_path_factory, "presence:\n  maxPendingNotices: 2\n", env=presence_env(receiver, GRACE_MS))
     try:
@@ -284,9 +286,15 @@ def test_a_full_queue_drops_the_oldest_notices(tmp_path_factory, receiver):
         wait_until(lambda: notices_metric(srv, "queued") == 4, timeout=5)
         assert notices_metric(srv, "dropped") == 2
         receiver.start()
-        delivered = receiver.wait_delivered(2, timeout=10)
-        time.sleep(0.5)
-        assert [x.body["userId"] for x in receiver.delivered()] == users[2:], "the two newest, the oldest dropped"
+        receiver.wait_delivered(2, timeout=10)
+        time.sleep(1.0)
+        arrived = [x.body["userId"] for x in receiver.delivered()]
+        assert arrived[-2:] == users[2:], f"the two newest arrive, in order: {arrived}"
+        assert users[1] not in arrived, "the second oldest was dropped"
+        counts = {r: notices_metric(srv, r) for r in ("queued", "delivered", "dropped")}
+        assert arrived == users[2:], (
+            f"notices for {users[:2]} were dropped (dropped counter {counts['dropped']:.0f}) yet {arrived[:-2]} still arrived; "
+            f"counters {counts}: a notice is counted both dropped and delivered")
         for conn in conns:
             conn.close()
     finally:

@@ -51,6 +51,8 @@ export class AdminPanel {
     });
     socket.on("admin.stats", (stats) => this.showStats(stats, true));
     socket.on("admin.alert", (alert) => this.notices.add("alert", alert));
+    // A symbol gained its first subscriber in the cluster, or lost its last: fetch the merged table.
+    socket.on("market.occupancy", () => this.refreshStats());
     socket.on("auth.expiring", ({ expiresInMs }) => this.notices.add("alert", { level: "warning", message: `The admin token expires in ${Math.round(expiresInMs / 1000)} s: paste a new one.`, ts: Date.now() }));
     socket.on("error", (error) => this.notices.add("alert", { level: "warning", message: `${error.code}: ${error.message ?? ""}`, ts: Date.now() }));
     socket.open();
@@ -126,6 +128,19 @@ export class AdminPanel {
       el("div", { class: `tile ${tone ?? ""}` }, el("span", { class: "label" }, label), el("span", { class: "value", dataset: { stat: key } }, value))));
     setText($("#admin-updated", this.root), `${pushed ? "pushed" : "fetched"} ${clockTime(stats.ts ?? Date.now()).slice(0, 8)}`);
     this.setMaintenance(Boolean(stats.maintenance));
+    this.showOccupancy(stats.occupancy?.symbols ?? {});
+  }
+
+  /** Subscribers per symbol and channel, most watched first (added up over instances when fetched). */
+  showOccupancy(symbols) {
+    const total = (channels) => Object.values(channels).reduce((sum, count) => sum + count, 0);
+    const entries = Object.entries(symbols).sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]));
+    const rows = entries.map(([symbol, channels]) =>
+      el("tr", { dataset: { occupancy: symbol } },
+        el("th", { scope: "row" }, symbol),
+        el("td", {}, Object.entries(channels).map(([channel, count]) => `${channel} ${formatCount(count)}`).join(" · ")),
+        el("td", { class: "num", dataset: { stat: `occupancy.${symbol}` } }, formatCount(total(channels)))));
+    $("#admin-occupancy", this.root).replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "3" }, "no subscriptions"))]));
   }
 
   setMaintenance(on) {
