@@ -21,7 +21,9 @@ final class PresenceWebhook: Sendable {
     private let instanceID: String
     private let metrics: GatewayMetrics
     private let logger: Logger
-    private let queue = Mutex(Deque<Pending>())
+    /// Notices waiting, and the id of the one being POSTed now: never the one dropped for room
+    /// (it may already be delivered).
+    private let queue = Mutex<(items: Deque<Pending>, sending: String?)>((Deque(), nil))
 
     struct Pending: Sendable {
         let id: String
@@ -35,7 +37,7 @@ final class PresenceWebhook: Sendable {
         self.logger = logger
     }
 
-    var pending: Int { queue.withLock { $0.count } }
+    var pending: Int { queue.withLock { $0.items.count } }
 
     /// Queues a notice (any thread). The id is made here and kept through every retry.
     func enqueue(_ notice: PresenceNotice) {
@@ -49,8 +51,13 @@ final class PresenceWebhook: Sendable {
             JSONMember("instance", .string(instanceID)),
         ]))
         let dropped = queue.withLock { queue -> Pending? in
-            queue.append(Pending(id: id, body: body))
-            return queue.count > settings.maxPendingNotices ? queue.removeFirst() : nil
+            queue.items.append(Pending(id: id, body: body))
+            guard queue.items.count > settings.maxPendingNotices else { return nil }
+            // The oldest that is not on its way; with a queue of one, the new notice waits its turn.
+            if queue.items.first?.id == queue.sending {
+                return queue.items.count > 1 ? queue.items.remove(at: 1) : nil
+            }
+            return queue.items.removeFirst()
         }
         metrics.countPresenceNotice(result: "queued")
         if let dropped {
@@ -64,15 +71,21 @@ final class PresenceWebhook: Sendable {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration())
         var backoff = 1.0
         while !Task.isCancelled {
-            guard let next = queue.withLock({ $0.first }) else {
+            let head = queue.withLock { queue -> Pending? in
+                queue.sending = queue.items.first?.id
+                return queue.items.first
+            }
+            guard let next = head else {
                 try? await Task.sleep(for: .milliseconds(50))
                 continue
             }
-            switch await deliver(next, with: client) {
+            let outcome = await deliver(next, with: client)
+            queue.withLock { queue in
+                queue.sending = nil
+                if outcome != .retry, queue.items.first?.id == next.id { queue.items.removeFirst() }
+            }
+            switch outcome {
             case .delivered, .refused:
-                queue.withLock { queue in
-                    if queue.first?.id == next.id { queue.removeFirst() }
-                }
                 backoff = 1
             case .retry:
                 try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
