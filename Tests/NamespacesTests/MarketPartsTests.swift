@@ -145,3 +145,14 @@ struct SymbolInterestTests {
         #expect(values.all(symbol: "S").map(\.payload) == [#"{"price":"2","ts":101}"#])
     }
 }
+
+@Suite("Admin stats merged over instances")
+struct AdminStatsMergeTests {
+    @Test("objects are merged over every instance's keys: one instance's symbols are not lost")
+    func unionOfKeys() throws {
+        let a = try JSONParser.parse(#"{"uniqueUsers":2,"occupancy":{"symbols":{"BTC/USDT":{"prices":3}}}}"#)
+        let b = try JSONParser.parse(#"{"uniqueUsers":1,"occupancy":{"symbols":{"BTC/USDT":{"depth":1,"prices":1},"ETH/USDT":{"trades":2}}}}"#)
+        let merged = AdminStats.merge([a, b])
+        #expect(JSONSerializer.serialize(merged) == #"{"uniqueUsers":3,"occupancy":{"symbols":{"BTC/USDT":{"prices":4,"depth":1},"ETH/USDT":{"trades":2}}},"instances":2}"#)
+    }
+}

@@ -5,7 +5,6 @@ import GatewayMetrics
 import JWTAuth
 import Logging
 import NIOCore
-import NIOSSL
 import Synchronization
 
 /// Keeps the identity provider's keys in the key store: fetched at start (retried with backoff
@@ -61,7 +60,7 @@ final class JWKSRefresher: Sendable {
 
     /// Runs until cancelled: the schedule, the backoff and the unknown-kid trigger.
     func run() async {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration())
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: OutboundHTTP.configuration(caFile: settings.caFile, timeoutSeconds: settings.timeoutSeconds))
         var next = 0.0
         var cause = "start"
         var backoff = 1.0
@@ -156,17 +155,6 @@ final class JWKSRefresher: Sendable {
             throw JWKSFetchError("the JWKS document holds no usable signing key (\(set.skipped.joined(separator: "; ")))")
         }
         return set
-    }
-
-    private func clientConfiguration() -> HTTPClient.Configuration {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile = settings.caFile { tls.trustRoots = .file(caFile) }
-        var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(Int64(settings.timeoutSeconds)), read: .seconds(Int64(settings.timeoutSeconds)))
-        )
-        configuration.connectionPool = .init(idleTimeout: .seconds(30))
-        return configuration
     }
 
     /// The URL without user info or query, for logs.

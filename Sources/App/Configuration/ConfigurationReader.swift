@@ -62,6 +62,23 @@ struct ConfigurationReader {
         return value
     }
 
+    /// An `http://` or `https://` URL with a host; nil when empty (the feature is off) or bad.
+    mutating func httpURL(_ path: String) -> URL? {
+        guard let text = string(path).nonEmpty else { return nil }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
+            problem(path, "expected an http:// or https:// URL")
+            return nil
+        }
+        return url
+    }
+
+    /// A readable file's path; nil when empty.
+    mutating func readableFile(_ path: String) -> String? {
+        guard let file = string(path).nonEmpty else { return nil }
+        if !FileManager.default.isReadableFile(atPath: file) { problem(path, "cannot read the file") }
+        return file
+    }
+
     mutating func bool(_ path: String) -> Bool {
         choice(path, ["true", "false"]) == "true"
     }

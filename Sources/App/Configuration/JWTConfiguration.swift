@@ -101,16 +101,9 @@ struct JWKSSettings: Sendable {
         minRefreshSeconds = reader.int("jwt.jwksMinRefreshSeconds", in: 1...3600)
         maxAgeSeconds = reader.int("jwt.jwksMaxAgeSeconds", in: 60...604_800)
         timeoutSeconds = reader.int("jwt.jwksTimeoutSeconds", in: 1...60)
-        caFile = reader.string("jwt.jwksCaFile").nonEmpty
-        guard let text = reader.string("jwt.jwksUrl").nonEmpty else { return nil }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
-            reader.problem("jwt.jwksUrl", "expected an http:// or https:// URL")
-            return nil
-        }
+        caFile = reader.readableFile("jwt.jwksCaFile")
+        guard let url = reader.httpURL("jwt.jwksUrl") else { return nil }
         self.url = url
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            reader.problem("jwt.jwksCaFile", "cannot read the file")
-        }
     }
 }
 

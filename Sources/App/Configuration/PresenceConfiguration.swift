@@ -14,19 +14,12 @@ struct PresenceSettings: Sendable {
         graceMs = reader.int("presence.graceMs", in: 0...3_600_000)
         maxPendingNotices = reader.int("presence.maxPendingNotices", in: 1...1_000_000)
         timeoutSeconds = reader.int("presence.webhookTimeoutSeconds", in: 1...60)
-        caFile = reader.string("presence.webhookCaFile").nonEmpty
+        caFile = reader.readableFile("presence.webhookCaFile")
         secret = reader.string("presence.webhookSecret")
-        guard let text = reader.string("presence.webhookUrl").nonEmpty else { return nil }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
-            reader.problem("presence.webhookUrl", "expected an http:// or https:// URL")
-            return nil
-        }
+        guard let url = reader.httpURL("presence.webhookUrl") else { return nil }
         self.url = url
         if secret.utf8.count < 16 {
             reader.problem("presence.webhookSecret", "set a secret of at least 16 bytes: every notice is signed with it")
-        }
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            reader.problem("presence.webhookCaFile", "cannot read the file")
         }
     }
 }

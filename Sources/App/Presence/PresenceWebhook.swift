@@ -7,7 +7,6 @@ import GatewayMetrics
 import JWTAuth
 import Logging
 import NIOCore
-import NIOSSL
 import Synchronization
 
 /// Delivers presence notices to `presence.webhookUrl`, in the order they were decided, at
@@ -68,7 +67,7 @@ final class PresenceWebhook: Sendable {
 
     /// Sends until cancelled.
     func run() async {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration())
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: OutboundHTTP.configuration(caFile: settings.caFile, timeoutSeconds: settings.timeoutSeconds))
         var backoff = 1.0
         while !Task.isCancelled {
             let head = queue.withLock { queue -> Pending? in
@@ -129,14 +128,5 @@ final class PresenceWebhook: Sendable {
             logger.warning("Presence webhook unreachable; retrying", metadata: ["presence.id": "\(notice.id)", "error": "\(error)"])
             return .retry
         }
-    }
-
-    private func clientConfiguration() -> HTTPClient.Configuration {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile = settings.caFile { tls.trustRoots = .file(caFile) }
-        return HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(Int64(settings.timeoutSeconds)), read: .seconds(Int64(settings.timeoutSeconds)))
-        )
     }
 }

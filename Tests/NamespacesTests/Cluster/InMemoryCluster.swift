@@ -133,6 +133,7 @@ final class InMemoryHistory: HistoryStore, @unchecked Sendable {
 /// The local bus of one instance, as far as the cluster sees it: what it was asked to deliver.
 final class RecordingLocalBus: GatewayBus, @unchecked Sendable {
     private(set) var broadcasts: [String] = []
+    private(set) var adminEvents: [String] = []
     private(set) var userEvents: [String] = []
     private(set) var marketMessages = 0
     private(set) var maintenance: [Bool] = []
@@ -140,6 +141,7 @@ final class RecordingLocalBus: GatewayBus, @unchecked Sendable {
 
     func userEvent(userId: String, event: String, payloadJSON: String, streamEntry: String?) { userEvents.append("\(userId) \(event)") }
     func broadcast(_ broadcast: AdminOperations.Broadcast) { broadcasts.append(broadcast.message) }
+    func adminEvent(_ event: String, payload: JSONValue) { adminEvents.append(event) }
     func market(_ messages: [FeedMessage]) -> Bool {
         marketMessages += messages.count
         return true
