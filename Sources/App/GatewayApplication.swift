@@ -76,22 +76,11 @@ struct GatewayApplication {
         var presence: PresenceTracker?
         if let settings = configuration.presence {
             let webhook = PresenceWebhook(settings: settings, instanceID: instanceID, metrics: metrics, logger: logger)
-            let grace = TimeAmount.milliseconds(Int64(settings.graceMs))
-            let nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
-            let ledger: any PresenceLedger
-            if let redis = configuration.redis {
-                let shared = RedisPresenceLedger(prefix: redis.prefix, instanceID: instanceID, lease: redis.connectionLease, grace: grace, logger: logger)
-                presenceLedger = shared
-                ledger = shared
-            } else {
-                ledger = LocalPresenceLedger(graceMs: Int64(settings.graceMs), nowMs: nowMs)
-            }
-            let tracker = PresenceTracker(ledger: ledger, grace: grace, eventLoop: group.next(), nowMs: nowMs) { webhook.enqueue($0) }
-            presenceLedger?.follow(localUsers: { tracker.localUsers }) { userId, change in
-                webhook.enqueue(PresenceNotice(kind: change.online ? .online : .offline, userId: userId, version: change.version, decidedAtMs: nowMs()))
-            }
+            (presence, presenceLedger) = Self.presenceTracker(
+                keyPrefix: "", grace: .milliseconds(Int64(settings.graceMs)), redis: configuration.redis, instanceID: instanceID,
+                eventLoop: group.next(), logger: logger, announce: webhook.enqueue(userId:change:)
+            )
             presenceWebhook = webhook
-            presence = tracker
         }
         let services = GatewayServices(
             settings: configuration.namespaces,
@@ -297,23 +286,30 @@ struct GatewayApplication {
     private static func announceOccupancy(
         services: GatewayServices, bus: any GatewayBus, redis: RedisConfiguration?, instanceID: String, eventLoop: any EventLoop, logger: Logger
     ) -> RedisPresenceLedger? {
-        let grace = TimeAmount.seconds(1)
-        let nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
-        let shared = redis.map { RedisPresenceLedger(prefix: $0.prefix + "occupancy:", instanceID: instanceID, lease: $0.connectionLease, grace: grace, logger: logger) }
-        let ledger: any PresenceLedger = shared ?? LocalPresenceLedger(graceMs: 1000, nowMs: nowMs)
-        let announce: @Sendable (String, PresenceChange) -> Void = { symbol, change in
+        let (tracker, shared) = presenceTracker(
+            keyPrefix: "occupancy:", grace: .seconds(1), redis: redis, instanceID: instanceID, eventLoop: eventLoop, logger: logger
+        ) { symbol, change in
             bus.adminEvent("market.occupancy", payload: .object([
                 JSONMember("symbol", .string(symbol)), JSONMember("watched", .bool(change.online)),
-                JSONMember("version", .int(Int(change.version))), JSONMember("ts", .int(Int(nowMs()))),
+                JSONMember("version", .int(Int(change.version))), JSONMember("ts", .int(Int(WallClock.milliseconds()))),
             ]))
         }
-        let tracker = PresenceTracker(ledger: ledger, grace: grace, eventLoop: eventLoop, nowMs: nowMs) { notice in
-            announce(notice.userId, PresenceChange(online: notice.kind == .online, version: notice.version))
-        }
-        shared?.follow(localUsers: { tracker.localUsers }, changes: announce)
         services.occupancy.observe { symbol, watched in
             if watched { tracker.socketOpened(symbol) } else { tracker.socketClosed(symbol) }
         }
         return shared
+    }
+
+    /// A presence tracker on the local ledger or, with Redis, on the shared one whose keys start
+    /// with `{prefix}{keyPrefix}` (the shared one is returned too: it is one of the Redis links).
+    private static func presenceTracker(
+        keyPrefix: String, grace: TimeAmount, redis: RedisConfiguration?, instanceID: String, eventLoop: any EventLoop, logger: Logger,
+        announce: @escaping @Sendable (String, PresenceChange) -> Void
+    ) -> (PresenceTracker, RedisPresenceLedger?) {
+        let shared = redis.map {
+            RedisPresenceLedger(prefix: $0.prefix + keyPrefix, instanceID: instanceID, lease: $0.connectionLease, grace: grace, logger: logger)
+        }
+        let ledger: any PresenceLedger = shared ?? LocalPresenceLedger(graceMs: grace.nanoseconds / 1_000_000, nowMs: { WallClock.milliseconds() })
+        return (PresenceTracker(ledger: ledger, grace: grace, eventLoop: eventLoop, announce: announce), shared)
     }
 }

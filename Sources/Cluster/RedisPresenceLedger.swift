@@ -34,9 +34,8 @@ public final class RedisPresenceLedger: PresenceLedger, RedisLinkSource {
         self.logger = logger
     }
 
-    /// Who has sockets here (renewed), and where changes found by the sweep go.
-    public func follow(localUsers: @escaping @Sendable () -> [String], changes: @escaping @Sendable (String, PresenceChange) -> Void) {
-        self.localUsers.withLockedValue { $0 = localUsers }
+    public func follow(localKeys: @escaping @Sendable () -> [String], changes: @escaping @Sendable (String, PresenceChange) -> Void) {
+        localUsers.withLockedValue { $0 = localKeys }
         unprompted.withLockedValue { $0 = changes }
     }
 

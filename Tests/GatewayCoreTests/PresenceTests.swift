@@ -13,14 +13,14 @@ struct PresenceTests {
     }
 
     final class Heard: Sendable {
-        let notices = NIOLockedValueBox<[PresenceNotice]>([])
-        var kinds: [String] { notices.withLockedValue { $0.map { "\($0.userId) \($0.kind.rawValue) v\($0.version)" } } }
+        let notices = NIOLockedValueBox<[String]>([])
+        var kinds: [String] { notices.withLockedValue { $0 } }
     }
 
     func tracker(_ clock: Clock, _ loop: EmbeddedEventLoop, _ heard: Heard) -> PresenceTracker {
         let ledger = LocalPresenceLedger(graceMs: 1000, nowMs: { clock.now })
-        return PresenceTracker(ledger: ledger, grace: .seconds(1), eventLoop: loop, nowMs: { clock.now }) { notice in
-            heard.notices.withLockedValue { $0.append(notice) }
+        return PresenceTracker(ledger: ledger, grace: .seconds(1), eventLoop: loop) { userId, change in
+            heard.notices.withLockedValue { $0.append("\(userId) \(change.online ? "user.online" : "user.offline") v\(change.version)") }
         }
     }
 
@@ -41,7 +41,7 @@ struct PresenceTests {
         clock.advance(600)
         loop.advanceTime(by: .milliseconds(600))
         #expect(heard.kinds == ["alice user.online v1", "alice user.offline v2"])
-        #expect(presence.localUsers.isEmpty)
+        #expect(presence.localKeys.isEmpty)
     }
 
     @Test("a reconnect within the grace is a blip: no offline, no second online")

@@ -6,6 +6,7 @@ import GatewayJSON
 import GatewayMetrics
 import JWTAuth
 import Logging
+import Namespaces
 import NIOCore
 import Synchronization
 
@@ -38,15 +39,15 @@ final class PresenceWebhook: Sendable {
 
     var pending: Int { queue.withLock { $0.items.count } }
 
-    /// Queues a notice (any thread). The id is made here and kept through every retry.
-    func enqueue(_ notice: PresenceNotice) {
+    /// Queues the notice of a change (any thread). The id is made here and kept through every retry.
+    func enqueue(userId: String, change: PresenceChange) {
         let id = UUID().uuidString.lowercased()
         let body = JSONSerializer.serialize(.object([
             JSONMember("id", .string(id)),
-            JSONMember("type", .string(notice.kind.rawValue)),
-            JSONMember("userId", .string(notice.userId)),
-            JSONMember("version", .int(Int(notice.version))),
-            JSONMember("ts", .int(Int(notice.decidedAtMs))),
+            JSONMember("type", .string(change.online ? "user.online" : "user.offline")),
+            JSONMember("userId", .string(userId)),
+            JSONMember("version", .int(Int(change.version))),
+            JSONMember("ts", .int(Int(WallClock.milliseconds()))),
             JSONMember("instance", .string(instanceID)),
         ]))
         let dropped = queue.withLock { queue -> Pending? in

@@ -39,6 +39,9 @@ public final class LocalPresenceLedger: PresenceLedger {
         answer(nil)
     }
 
+    /// Nothing to renew and nothing decided behind the tracker's back.
+    public func follow(localKeys: @escaping @Sendable () -> [String], changes: @escaping @Sendable (String, PresenceChange) -> Void) {}
+
     public func settle(_ userId: String, answer: @escaping @Sendable (PresenceChange?) -> Void) {
         let now = nowMs()
         let change = state.withLockedValue { state -> PresenceChange? in

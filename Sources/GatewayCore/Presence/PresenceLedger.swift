@@ -1,11 +1,15 @@
-/// Decides presence changes from the arrivals and departures of users on this instance: the
-/// local ledger on one instance, the Redis one (GatewayCluster) across instances. Each change
-/// is answered to exactly one caller in the cluster, so each is announced once.
+/// Decides presence changes from arrivals and departures on this instance: the local ledger on
+/// one instance, the Redis one (Cluster) across instances. Each change is answered to exactly
+/// one caller in the cluster, so each is announced once. A key is a user (presence notices) or
+/// a symbol (`market.occupancy`).
 public protocol PresenceLedger: Sendable {
-    /// The user's first socket on this instance.
-    func arrived(_ userId: String, answer: @escaping @Sendable (PresenceChange?) -> Void)
-    /// The user's last socket on this instance closed.
-    func left(_ userId: String, answer: @escaping @Sendable (PresenceChange?) -> Void)
-    /// Asked after the grace period: offline when nobody came back anywhere.
-    func settle(_ userId: String, answer: @escaping @Sendable (PresenceChange?) -> Void)
+    /// The key's first holder on this instance.
+    func arrived(_ key: String, answer: @escaping @Sendable (PresenceChange?) -> Void)
+    /// The key's last holder on this instance left.
+    func left(_ key: String, answer: @escaping @Sendable (PresenceChange?) -> Void)
+    /// Asked after the grace period: gone when nobody came back anywhere.
+    func settle(_ key: String, answer: @escaping @Sendable (PresenceChange?) -> Void)
+    /// Who is here (for ledgers that renew leases), and where changes the ledger finds by itself
+    /// (a renewal after an outage, a sweep of lapsed leases) go. Called once, by the tracker.
+    func follow(localKeys: @escaping @Sendable () -> [String], changes: @escaping @Sendable (String, PresenceChange) -> Void)
 }

@@ -1,26 +1,27 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Counts each user's `/user` sockets on this instance and tells the ledger when the first
-/// arrives and the last leaves; after the grace period it asks the ledger to settle. The
-/// changes the ledger answers go to `announce` (the webhook queue), once each.
+/// Counts each key's holders on this instance (a user's `/user` sockets; a symbol's
+/// subscriptions for occupancy) and tells the ledger when the first arrives and the last
+/// leaves; after the grace period it asks the ledger to settle. Every change the ledger
+/// answers, or finds by itself, goes to `announce` once.
 public final class PresenceTracker: Sendable {
     private let ledger: any PresenceLedger
     private let grace: TimeAmount
     private let eventLoop: any EventLoop
-    private let nowMs: @Sendable () -> Int64
-    private let announce: @Sendable (PresenceNotice) -> Void
+    private let announce: @Sendable (String, PresenceChange) -> Void
     private let sockets = NIOLockedValueBox<[String: Int]>([:])
 
     public init(
-        ledger: any PresenceLedger, grace: TimeAmount, eventLoop: any EventLoop, nowMs: @escaping @Sendable () -> Int64,
-        announce: @escaping @Sendable (PresenceNotice) -> Void
+        ledger: any PresenceLedger, grace: TimeAmount, eventLoop: any EventLoop,
+        announce: @escaping @Sendable (_ key: String, PresenceChange) -> Void
     ) {
         self.ledger = ledger
         self.grace = grace
         self.eventLoop = eventLoop
-        self.nowMs = nowMs
         self.announce = announce
+        let sockets = sockets
+        ledger.follow(localKeys: { sockets.withLockedValue { Array($0.keys) } }, changes: announce)
     }
 
     public func socketOpened(_ userId: String) {
@@ -45,11 +46,10 @@ public final class PresenceTracker: Sendable {
         }
     }
 
-    /// Users with a socket here now.
-    public var localUsers: [String] { sockets.withLockedValue { Array($0.keys) } }
+    /// Keys held here now.
+    public var localKeys: [String] { sockets.withLockedValue { Array($0.keys) } }
 
-    private func publish(_ change: PresenceChange?, _ userId: String) {
-        guard let change else { return }
-        announce(PresenceNotice(kind: change.online ? .online : .offline, userId: userId, version: change.version, decidedAtMs: nowMs()))
+    private func publish(_ change: PresenceChange?, _ key: String) {
+        if let change { announce(key, change) }
     }
 }
