@@ -306,10 +306,8 @@ struct GatewayApplication {
         keyPrefix: String, grace: TimeAmount, redis: RedisConfiguration?, instanceID: String, eventLoop: any EventLoop, logger: Logger,
         announce: @escaping @Sendable (String, PresenceChange) -> Void
     ) -> (PresenceTracker, RedisPresenceLedger?) {
-        let shared = redis.map {
-            RedisPresenceLedger(prefix: $0.prefix + keyPrefix, instanceID: instanceID, lease: $0.connectionLease, grace: grace, logger: logger)
-        }
-        let ledger: any PresenceLedger = shared ?? LocalPresenceLedger(graceMs: grace.nanoseconds / 1_000_000, nowMs: { WallClock.milliseconds() })
+        let shared = redis.map { RedisPresenceLedger(prefix: $0.prefix + keyPrefix, instanceID: instanceID, lease: $0.connectionLease, logger: logger) }
+        let ledger: any PresenceLedger = shared ?? LocalPresenceLedger()
         return (PresenceTracker(ledger: ledger, grace: grace, eventLoop: eventLoop, announce: announce), shared)
     }
 }

@@ -11,7 +11,8 @@ public final class Occupancy: Sendable {
 
     public init() {}
 
-    /// `changed(symbol, watched)` when a symbol gains its first subscriber here or loses its last.
+    /// `changed(symbol, watched)` when a symbol gains its first subscriber here or loses its last;
+    /// called under the table's lock, so it must not call back into this table.
     public func observe(_ changed: @escaping @Sendable (String, Bool) -> Void) {
         observer.withLockedValue { $0 = changed }
     }
@@ -20,8 +21,8 @@ public final class Occupancy: Sendable {
     func remove(_ rooms: some Sequence<Room>) { change(rooms, by: -1) }
 
     private func change(_ rooms: some Sequence<Room>, by step: Int) {
-        let flipped = counts.withLockedValue { table -> [(String, Bool)] in
-            var flipped: [(String, Bool)] = []
+        let changed = observer.withLockedValue { $0 }
+        counts.withLockedValue { table in
             for room in rooms {
                 guard let (symbol, channel) = Self.channel(of: room) else { continue }
                 let before = table[symbol] ?? [:]
@@ -29,12 +30,11 @@ public final class Occupancy: Sendable {
                 let count = after[channel, default: 0] + step
                 after[channel] = count > 0 ? count : nil
                 table[symbol] = after.isEmpty ? nil : after
-                if before.isEmpty != after.isEmpty { flipped.append((symbol, !after.isEmpty)) }
+                // Told while the count is held, so two loops' flips of one symbol arrive in the
+                // order they happened (the observer only counts and starts non-blocking work).
+                if before.isEmpty != after.isEmpty { changed?(symbol, !after.isEmpty) }
             }
-            return flipped
         }
-        guard !flipped.isEmpty, let changed = observer.withLockedValue({ $0 }) else { return }
-        for (symbol, watched) in flipped { changed(symbol, watched) }
     }
 
     /// `{symbol: {channel: subscribers}}` for the most watched `limit` symbols (or only `symbol`),
