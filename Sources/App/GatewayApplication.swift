@@ -289,10 +289,8 @@ struct GatewayApplication {
         let (tracker, shared) = presenceTracker(
             keyPrefix: "occupancy:", grace: .seconds(1), redis: redis, instanceID: instanceID, eventLoop: eventLoop, logger: logger
         ) { symbol, change in
-            bus.adminEvent("market.occupancy", payload: .object([
-                JSONMember("symbol", .string(symbol)), JSONMember("watched", .bool(change.online)),
-                JSONMember("version", .int(Int(change.version))), JSONMember("ts", .int(Int(WallClock.milliseconds()))),
-            ]))
+            let notice = OccupancyNotice(symbol: symbol, watched: change.online, version: change.version, ts: WallClock.milliseconds())
+            bus.adminEvent("market.occupancy", payload: notice.json)
         }
         services.occupancy.observe { symbol, watched in
             if watched { tracker.socketOpened(symbol) } else { tracker.socketClosed(symbol) }

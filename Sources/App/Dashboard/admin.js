@@ -51,8 +51,12 @@ export class AdminPanel {
     });
     socket.on("admin.stats", (stats) => this.showStats(stats, true));
     socket.on("admin.alert", (alert) => this.notices.add("alert", alert));
-    // A symbol gained its first subscriber in the cluster, or lost its last: fetch the merged table.
-    socket.on("market.occupancy", () => this.refreshStats());
+    // A symbol gained its first subscriber in the cluster, or lost its last: fetch the merged
+    // table once the notices of a burst have passed (one request, not one per notice).
+    socket.on("market.occupancy", () => {
+      clearTimeout(this.occupancyRefresh);
+      this.occupancyRefresh = setTimeout(() => this.refreshStats(), 1000);
+    });
     socket.on("auth.expiring", ({ expiresInMs }) => this.notices.add("alert", { level: "warning", message: `The admin token expires in ${Math.round(expiresInMs / 1000)} s: paste a new one.`, ts: Date.now() }));
     socket.on("error", (error) => this.notices.add("alert", { level: "warning", message: `${error.code}: ${error.message ?? ""}`, ts: Date.now() }));
     socket.open();

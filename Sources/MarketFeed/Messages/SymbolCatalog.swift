@@ -123,7 +123,7 @@ public final class SymbolCatalog: Sendable {
     static func clock() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// `BASE/QUOTE`: ASCII letters and digits, 1 to 20 on each side.
-    static func isWellFormed(_ symbol: String) -> Bool {
+    public static func isWellFormed(_ symbol: String) -> Bool {
         let parts = symbol.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
         return parts.allSatisfy { part in

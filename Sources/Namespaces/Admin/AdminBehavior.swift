@@ -73,10 +73,8 @@ struct AdminBehavior: NamespaceBehavior {
             if payload?["symbol"] != nil, symbol == nil {
                 return .failure(ClientError(.invalidPayload, #"Send {"command":"occupancy"} or {"command":"occupancy","symbol":"BTC/USDT"}."#))
             }
-            return .deferred(bus.stats(on: socket.eventLoop).map { stats in
-                var symbols = stats["occupancy"]?["symbols"] ?? .object([])
-                if let symbol { symbols = .object(symbols[symbol].map { [JSONMember(symbol, $0)] } ?? []) }
-                return EventOutcome.success(fields: [JSONMember("occupancy", symbols), JSONMember("instances", stats["instances"] ?? .int(1))])
+            return .deferred(bus.occupancy(symbol: symbol, on: socket.eventLoop).map { merged in
+                EventOutcome.success(fields: [JSONMember("occupancy", merged["symbols"] ?? .object([])), JSONMember("instances", merged["instances"] ?? .int(1))])
             })
         default:
             return .failure(ClientError(.invalidPayload, "'command' must be kick, maintenance, stats or occupancy."))

@@ -158,6 +158,11 @@ public struct AdminOperations: Sendable {
     /// Symbols listed in `occupancy` per instance: the most watched ones.
     public static let maximumOccupancyListed = 100
 
+    /// This instance's subscribers per symbol and channel: the most watched, or one symbol.
+    public func occupancy(symbol: String?) -> JSONValue {
+        .object(["symbols": services.occupancy.snapshot(limit: Self.maximumOccupancyListed, symbol: symbol)])
+    }
+
     public func stats() -> JSONValue {
         let totals = services.metrics.totals
         let rates = services.trafficRates.current
@@ -181,7 +186,7 @@ public struct AdminOperations: Sendable {
             "maintenance": .bool(services.maintenance.isEnabled),
             "redis": .string(services.redisHealth.current.rawValue),
             "market": .object(["staleSymbols": .array(staleSymbols), "staleCount": .int(stale.count)]),
-            "occupancy": .object(["symbols": services.occupancy.snapshot(limit: Self.maximumOccupancyListed).symbols]),
+            "occupancy": occupancy(symbol: nil),
             "uptimeSeconds": .int(Int(Date().timeIntervalSince(services.startedAt))),
             "ts": .number(String(WallClock.milliseconds())),
         ])

@@ -164,6 +164,12 @@ public final class ClusterBus: GatewayBus {
         }
     }
 
+    public func occupancy(symbol: String?, on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue> {
+        let here = local.occupancy(symbol: symbol, on: eventLoop)
+        let elsewhere = request(.object(["command": "occupancy", "symbol": symbol.map(JSONValue.string) ?? .null]), on: eventLoop)
+        return here.and(elsewhere).map { own, answers in AdminStats.merge([own] + answers) }
+    }
+
     /// Counted when the broker took it (`published`), or could not (`local_only`).
     private func publish(_ message: ClusterMessage, on channel: BrokerChannel) {
         guard let sent = broker.publish(message.body, on: channel) else {
@@ -202,14 +208,18 @@ public final class ClusterBus: GatewayBus {
             guard let symbol = command["symbol"]?.stringValue, let market else { return nil }
             return eventLoop.makeSucceededFuture(market.latestValues(of: symbol))
         case "stats":
-            return local.stats(on: eventLoop).map { stats in
-                // The local bus reports itself as one instance; the asker counts instances.
-                guard case .object(let members) = stats else { return stats }
-                return .object(members.filter { $0.key != "instances" })
-            }
+            return local.stats(on: eventLoop).map(Self.withoutInstances)
+        case "occupancy":
+            return local.occupancy(symbol: command["symbol"]?.stringValue, on: eventLoop).map(Self.withoutInstances)
         default:
             return nil
         }
+    }
+
+    /// The local bus reports itself as one instance; the asker counts instances.
+    private static func withoutInstances(_ answer: JSONValue) -> JSONValue {
+        guard case .object(let members) = answer else { return answer }
+        return .object(members.filter { $0.key != "instances" })
     }
 
     // MARK: Messages from the broker

@@ -46,8 +46,10 @@ enum ClusterMessage: Equatable, Sendable {
             guard let messages = body["messages"]?.arrayValue else { return nil }
             self = .market(messages)
         case "admin":
-            guard let event = body["event"]?.stringValue, event.hasPrefix("market."), let data = body["data"] else { return nil }
-            self = .adminEvent(event: event, payload: data)
+            // Only what this gateway sends, rebuilt from checked fields: anyone who can PUBLISH
+            // to Redis must not put arbitrary events in front of admins.
+            guard body["event"]?.stringValue == "market.occupancy", let data = body["data"], let notice = OccupancyNotice(data) else { return nil }
+            self = .adminEvent(event: "market.occupancy", payload: notice.json)
         case "maintenance":
             guard let enabled = body["enabled"]?.boolValue else { return nil }
             self = .maintenance(enabled: enabled, message: body["message"]?.stringValue)

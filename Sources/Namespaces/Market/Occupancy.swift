@@ -37,9 +37,8 @@ public final class Occupancy: Sendable {
         }
     }
 
-    /// `{symbol: {channel: subscribers}}` for the most watched `limit` symbols (or only `symbol`),
-    /// and how many symbols have subscribers at all.
-    public func snapshot(limit: Int, symbol: String? = nil) -> (symbols: JSONValue, watched: Int) {
+    /// `{symbol: {channel: subscribers}}` for the most watched `limit` symbols, or for `symbol` only.
+    public func snapshot(limit: Int, symbol: String? = nil) -> JSONValue {
         let table = counts.withLockedValue { $0 }
         let chosen: [(String, [String: Int])]
         if let symbol {
@@ -49,10 +48,9 @@ public final class Occupancy: Sendable {
                 .sorted { ($0.1.values.reduce(0, +), $1.0) > ($1.1.values.reduce(0, +), $0.0) }
                 .prefix(limit).map { $0 }
         }
-        let symbols = JSONValue.object(chosen.map { symbol, channels in
+        return .object(chosen.map { symbol, channels in
             JSONMember(symbol, .object(channels.sorted { $0.key < $1.key }.map { JSONMember($0.key, .int($0.value)) }))
         })
-        return (symbols, table.count)
     }
 
     private static func channel(of room: Room) -> (String, String)? {

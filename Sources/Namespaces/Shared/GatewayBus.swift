@@ -26,6 +26,9 @@ public protocol GatewayBus: Sendable {
     func kick(_ target: AdminOperations.KickTarget, on eventLoop: any EventLoop) -> EventLoopFuture<Int>
     /// The admin stats of every instance added up, with `instances`: how many answered.
     func stats(on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue>
+    /// Subscribers per symbol and channel (the most watched, or `symbol` only) of every instance
+    /// added up: `{"symbols":{…},"instances":N}`.
+    func occupancy(symbol: String?, on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue>
 }
 
 /// The bus of a single instance: everything is delivered here and nowhere else.
@@ -64,5 +67,9 @@ public struct LocalBus: GatewayBus {
 
     public func stats(on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue> {
         eventLoop.makeSucceededFuture(AdminStats.merge([AdminOperations(services: services).stats()]))
+    }
+
+    public func occupancy(symbol: String?, on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue> {
+        eventLoop.makeSucceededFuture(AdminStats.merge([AdminOperations(services: services).occupancy(symbol: symbol)]))
     }
 }

@@ -201,6 +201,19 @@ struct ClusterMessageTests {
         #expect(ClusterMessage(message.body) == message)
     }
 
+    @Test("an admin event from the bus is only market.occupancy, rebuilt from checked fields")
+    func adminEvents() {
+        let notice = OccupancyNotice(symbol: "BTC/USDT", watched: true, version: 3, ts: 1_796_668_496_588)
+        let message = ClusterMessage.adminEvent(event: "market.occupancy", payload: notice.json)
+        #expect(ClusterMessage(message.body) == message)
+        let forged: [JSONValue] = [
+            .object(["kind": "admin", "event": "market.anything", "data": notice.json]),
+            .object(["kind": "admin", "event": "market.occupancy", "data": .object(["symbol": .string("<script>"), "watched": true, "version": 1, "ts": 1])]),
+            .object(["kind": "admin", "event": "market.occupancy", "data": .object(["symbol": .string("BTC/USDT"), "watched": .string("yes"), "version": 1, "ts": 1])]),
+        ]
+        for body in forged { #expect(ClusterMessage(body) == nil, "\(body)") }
+    }
+
     @Test("bodies that are none of them are not read")
     func garbage() {
         for body: JSONValue in [.object([]), .object(["kind": "user"]), .object(["kind": "market", "messages": 1]), .array([]), .string("x")] {

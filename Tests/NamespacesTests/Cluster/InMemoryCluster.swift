@@ -151,6 +151,9 @@ final class RecordingLocalBus: GatewayBus, @unchecked Sendable {
     func stats(on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue> {
         eventLoop.makeSucceededFuture(.object(["connections": .object(["/prices": .int(kicked)]), "instances": 1]))
     }
+    func occupancy(symbol: String?, on eventLoop: any EventLoop) -> EventLoopFuture<JSONValue> {
+        eventLoop.makeSucceededFuture(.object(["symbols": .object([]), "instances": 1]))
+    }
 }
 
 /// What a user-event hub handed to the sockets: (room, offset-carrying payload) per publish.
