@@ -263,3 +263,17 @@ def test_static_key_sets_and_a_previous_secret_with_an_end(tmp_path):
         pytest.fail("the gateway started with a keys file whose key has no kid")
     assert result.returncode != 0
     assert "jwt.keysFile" in result.stderr + result.stdout, (result.stdout, result.stderr)
+
+
+def test_keys_over_plain_http_are_refused_unless_the_key_server_is_on_this_host():
+    """Keys fetched in the clear could be swapped on the way (and any token forged with them)."""
+    def check(url):
+        return subprocess.run([os.path.join(BIN_DIR, "gateway"), "check-config"],
+                              env={**os.environ, "JWT_SECRET": "", "JWT_JWKS_URL": url, "FEED_SOURCE": "none"},
+                              capture_output=True, text=True, timeout=20)
+    remote = check("http://idp.example.com/realms/trading/protocol/openid-connect/certs")
+    assert remote.returncode != 0
+    assert "jwt.jwksUrl" in remote.stderr + remote.stdout and "https://" in remote.stderr + remote.stdout
+    for accepted in ("https://idp.example.com/certs", "http://127.0.0.1:8080/certs", "http://localhost/certs"):
+        answer = check(accepted)
+        assert answer.returncode == 0, (accepted, answer.stdout, answer.stderr)

@@ -117,8 +117,10 @@ final class JWKSRefresher: Sendable {
             return true
         } catch {
             let message = "\(error)"
+            // /health is public: it says what kind of failure, the log says the details.
+            let shown = (error as? JWKSFetchError)?.description ?? "the key server could not be reached or did not answer in time"
             let hadKeys = state.withLock { state -> Bool in
-                state.lastError = message
+                state.lastError = shown
                 return state.lastSuccess != nil
             }
             metrics.countJWKSRefresh(ok: false, cause: cause)

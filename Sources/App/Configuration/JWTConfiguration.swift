@@ -103,7 +103,19 @@ struct JWKSSettings: Sendable {
         timeoutSeconds = reader.int("jwt.jwksTimeoutSeconds", in: 1...60)
         caFile = reader.readableFile("jwt.jwksCaFile")
         guard let url = reader.httpURL("jwt.jwksUrl") else { return nil }
+        // Keys fetched in the clear can be swapped by anyone on the path, and with them any
+        // token forged: plain http is for a key server on this host only.
+        if url.scheme?.lowercased() == "http", !Self.isLoopback(url.host ?? "") {
+            reader.problem("jwt.jwksUrl", "use https:// (plain http is accepted for localhost only: keys fetched in the clear can be replaced on the way)")
+        }
         self.url = url
+    }
+}
+
+extension JWKSSettings {
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 }
 
