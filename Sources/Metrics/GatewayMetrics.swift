@@ -189,9 +189,25 @@ public final class GatewayMetrics: Sendable {
         perNamespace.labelled(MetricName.idempotencyLocal, []).increment(by: 1)
     }
 
-    /// A presence notice's fate: queued, delivered, retried, refused, dropped.
+    /// A presence notice's fate (one of ``presenceResults``).
     public func countPresenceNotice(result: String) {
         perNamespace.labelled(MetricName.presenceNotices, [("result", result)]).increment(by: 1)
+    }
+
+    public static let presenceResults = ["queued", "delivered", "retried", "refused", "dropped"]
+    public static let jwksCauses = ["start", "schedule", "unknown_kid"]
+
+    /// Every series of the presence webhook at 0, so rates and alerts see it before the first notice.
+    public func registerPresence() {
+        for result in Self.presenceResults { _ = perNamespace.labelled(MetricName.presenceNotices, [("result", result)]) }
+    }
+
+    /// Every JWKS series at 0 (and no keys yet), so alerts see them before the first fetch ends.
+    public func registerJWKS() {
+        for ok in ["ok", "error"] {
+            for cause in Self.jwksCauses { _ = perNamespace.labelled(MetricName.jwksRefreshes, [("result", ok), ("cause", cause)]) }
+        }
+        recordJWKS(keys: 0, lastSuccess: 0)
     }
 
     /// A JWKS fetch: result ok or error, cause start, schedule or unknown_kid.

@@ -52,39 +52,21 @@ final class NamespaceMetricsCache: Sendable {
         }
     }
 
-    private let labelledCounters = NIOLockedValueBox<(counters: [String: any CounterHandler], perFamily: [String: Int])>(([:], [:]))
+    private let labelledCounters = NIOLockedValueBox(LabelledFamilies<any CounterHandler>())
+    private let labelledGauges = NIOLockedValueBox(LabelledFamilies<any MeterHandler>())
 
     /// Any counter family by its label values, created on first use and kept.
     func labelled(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> any CounterHandler {
-        let key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
-        return labelledCounters.withLockedValue { cache in
-            if let counter = cache.counters[key] { return counter }
-            var labels = labels
-            var key = key
-            // Counted per family: one family's many values must not push another's into `other`.
-            if cache.perFamily[descriptor.name, default: 0] >= Self.maximumLabelSets {
-                labels = labels.map { ($0.0, Self.overflowLabel) }
-                key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
-                if let counter = cache.counters[key] { return counter }
-            }
-            let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
-            cache.counters[key] = counter
-            cache.perFamily[descriptor.name, default: 0] += 1
-            return counter
+        labelledCounters.withLockedValue { families in
+            families.handler(descriptor, labels) { registry.makeCounter(descriptor: descriptor, labels: $0) }
         }
     }
 
-    private let labelledGauges = NIOLockedValueBox<[String: any MeterHandler]>([:])
-
     /// A gauge family by its label values (values the gateway knows: configured symbols, or one
-    /// fixed class), created on first use and kept.
+    /// fixed class), created on first use and kept, under the same cap as counters.
     func labelledGauge(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> any MeterHandler {
-        let key = ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
-        return labelledGauges.withLockedValue { cache in
-            if let gauge = cache[key] { return gauge }
-            let gauge = registry.makeGauge(descriptor: descriptor, labels: labels)
-            cache[key] = gauge
-            return gauge
+        labelledGauges.withLockedValue { families in
+            families.handler(descriptor, labels) { registry.makeGauge(descriptor: descriptor, labels: $0) }
         }
     }
 
@@ -104,3 +86,31 @@ final class NamespaceMetricsCache: Sendable {
         }
     }
 }
+
+/// Handlers of labelled metric families by label values. Counted per family, so one family's
+/// many values never push another's into `other`: past `maximumLabelSets` a family's new values
+/// all become `other`.
+struct LabelledFamilies<Handler: Sendable>: Sendable {
+    private var handlers: [String: Handler] = [:]
+    private var perFamily: [String: Int] = [:]
+
+    mutating func handler(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)], make: ([(String, String)]) -> Handler) -> Handler {
+        var labels = labels
+        var key = Self.key(descriptor, labels)
+        if let handler = handlers[key] { return handler }
+        if perFamily[descriptor.name, default: 0] >= NamespaceMetricsCache.maximumLabelSets {
+            labels = labels.map { ($0.0, NamespaceMetricsCache.overflowLabel) }
+            key = Self.key(descriptor, labels)
+            if let handler = handlers[key] { return handler }
+        }
+        let handler = make(labels)
+        handlers[key] = handler
+        perFamily[descriptor.name, default: 0] += 1
+        return handler
+    }
+
+    private static func key(_ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> String {
+        ([descriptor.name] + labels.map { $0.0 + "=" + $0.1 }).joined(separator: "\u{0}")
+    }
+}
+

@@ -42,7 +42,7 @@ final class JWKSRefresher: Sendable {
         self.store = store
         self.metrics = metrics
         self.logger = logger
-        metrics.recordJWKS(keys: 0, lastSuccess: 0)
+        metrics.registerJWKS()
         store.onUnknownKid { [weak self] _ in
             self?.state.withLock { $0.unknownKidSeen = true }
         }

@@ -35,6 +35,7 @@ final class PresenceWebhook: Sendable {
         self.instanceID = instanceID
         self.metrics = metrics
         self.logger = logger
+        metrics.registerPresence()
     }
 
     var pending: Int { queue.withLock { $0.items.count } }
@@ -53,11 +54,8 @@ final class PresenceWebhook: Sendable {
         let dropped = queue.withLock { queue -> Pending? in
             queue.items.append(Pending(id: id, body: body))
             guard queue.items.count > settings.maxPendingNotices else { return nil }
-            // The oldest that is not on its way; with a queue of one, the new notice waits its turn.
-            if queue.items.first?.id == queue.sending {
-                return queue.items.count > 1 ? queue.items.remove(at: 1) : nil
-            }
-            return queue.items.removeFirst()
+            // The oldest that is not on its way (over a bound of at least 1 there are two or more).
+            return queue.items.first?.id == queue.sending ? queue.items.remove(at: 1) : queue.items.removeFirst()
         }
         metrics.countPresenceNotice(result: "queued")
         if let dropped {

@@ -29,7 +29,7 @@ extension MarketState {
         case .gap(let expected, let got):
             // Stale until the next snapshot: nobody gets a delta that does not chain, and every
             // depth subscriber is told what the feed skipped.
-            metrics.feedGaps(symbol: symbol).increment(by: 1)
+            metrics.feedGaps(symbol: freshness.metricLabel(symbol)).increment(by: 1)
             logger.info("Depth sequence gap; waiting for a snapshot", metadata: ["feed.symbol": "\(symbol)"])
             if let expected {
                 declareToDepthRooms(of: symbol, bookSeq: expected - 1, toSeq: got - 1, reason: .feedGap)

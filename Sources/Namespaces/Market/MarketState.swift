@@ -58,7 +58,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         self.freshness = freshness
         self.board = board
         self.interest = interest
-        epoch = String(UInt64(WallClock.milliseconds()), radix: 36) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        epoch = String(WallClock.milliseconds(), radix: 36) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         books = DepthBooks(cadences: DepthCadence.allCases.filter { $0.interval != nil }, maxLevels: maxBookLevels)
         self.publisher = publisher
         self.metrics = metrics
