@@ -29,7 +29,6 @@ public struct EncodedFrame: Sendable {
         case vacated
     }
 
-    public var isResyncMarker: Bool { marker == .resync }
     public var isReplayMarker: Bool { marker == .replay }
 
     /// A text packet: `4` + Socket.IO text, `2`, `3probe`, …
@@ -72,7 +71,6 @@ public struct EncodedFrame: Sendable {
         return marker
     }
 
-    static func replayMarker() -> EncodedFrame { marker(.replay) }
 
     /// Bytes on the wire for a WebSocket; used for slow-consumer accounting.
     public var byteCount: Int { frame.readableBytes }

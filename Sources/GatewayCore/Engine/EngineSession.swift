@@ -39,6 +39,9 @@ public final class EngineSession: @unchecked Sendable {
     var pingTask: LoopTimer?
     var pongDeadline: LoopTimer?
     var needsFlush = false
+    /// The conflation counter of the namespace last conflated here: a lagging socket skips frame
+    /// after frame, and the metrics table's lock should not be taken for each.
+    private var conflatedIn: (namespace: String, metrics: NamespaceMetrics)?
     public var isClosed: Bool { machine.isClosed }
     public var closeReason: DisconnectReason? { machine.closeReason }
 
@@ -149,7 +152,11 @@ public final class EngineSession: @unchecked Sendable {
     }
 
     func countConflated(_ key: ConflationKey) {
-        metrics.namespace(key.namespace.value).conflated.increment(by: 1)
+        let namespace = key.namespace.value
+        if let cached = conflatedIn, cached.namespace == namespace { return cached.metrics.conflated.increment(by: 1) }
+        let handles = metrics.namespace(namespace)
+        conflatedIn = (namespace, handles)
+        handles.conflated.increment(by: 1)
     }
 
     /// The next frame to send: a skipped chained stream asks its namespace for a snapshot on

@@ -178,12 +178,6 @@ struct MarketBehavior: NamespaceBehavior {
         }
     }
 
-    /// A lagging socket skipped trades of one of its symbols: `market.gap` in their place.
-    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, context: Context) -> EncodedFrame? {
-        guard case .market(.trades, let symbol)? = context.subscribed.first(where: { $0.key == key.stream.room }) else { return nil }
-        return TradeGapNotice.frame(skipped: skipped, symbol: symbol, namespace: name)
-    }
-
     /// The latest ticker and stats for the channels asked for, as (event, payload).
     private func latestValues(channels: [MarketChannel], symbols: [String]) -> [(String, JSONValue)] {
         guard let market else { return [] }

@@ -165,8 +165,12 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     /// the publish and the conflation key alike. Counts as sent for the room's symbol.
     func emit(to room: Room, event: String, payloadJSON: String, conflation policy: ConflationKey.Policy? = nil, sequences: ClosedRange<UInt64>? = nil) {
         let key = room.key
-        let conflation = policy.map { ConflationKey(.init(room: key, event: event), policy: $0) }
-        if let (symbol, namespace) = room.symbolAndNamespace { markSent(symbol, in: namespace) }
+        let symbolAndNamespace = room.symbolAndNamespace
+        // A declared gap names its symbol: the notice is built from the key, no room lookup.
+        let conflation = policy.map { policy in
+            ConflationKey(.init(room: key, event: event, subject: policy == .declaredGap ? symbolAndNamespace?.0 ?? "" : ""), policy: policy)
+        }
+        if let (symbol, namespace) = symbolAndNamespace { markSent(symbol, in: namespace) }
         emit(to: [key], event: event, payloadJSON: payloadJSON, conflation: conflation, sequences: sequences)
     }
 
@@ -189,12 +193,9 @@ public final class MarketState: FeedSink, @unchecked Sendable {
         feedLoop.submit { [self] in
             guard stillIdle() else { return false }
             books.forget(symbol)
+            stopJudging(symbol)
             feeds[symbol] = nil
             recentTrades[symbol] = nil
-            if board.stale(among: [symbol]).first != nil {
-                board.markLive(symbol)
-                metrics.feedStaleSymbols(symbol: freshness.metricLabel(symbol)).decrement(by: 1)
-            }
             latestValues.remove(symbol: symbol)
             for stream in LatestStream.allCases { throttles[.init(stream: stream, symbol: symbol)] = nil }
             return true

@@ -61,12 +61,6 @@ struct PricesBehavior: NamespaceBehavior {
         )
     }
 
-    /// A lagging socket skipped trades of one of its symbols: `market.gap` in their place.
-    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, context: Context) -> EncodedFrame? {
-        guard case .prices(let symbol)? = context.subscribed.first(where: { $0.key == key.stream.room }) else { return nil }
-        return TradeGapNotice.frame(skipped: skipped, symbol: symbol, namespace: name)
-    }
-
     private func unsubscribe(_ payload: JSONValue?, socket: NamespaceSocket, context: Context) -> EventOutcome {
         let symbols: [String]
         switch self.symbols(payload) {

@@ -166,8 +166,11 @@ final class GatewayNamespace<Behavior: NamespaceBehavior>: NamespaceHandler {
         behavior.resync(key, skipped: skipped, socket: socket, context: state)
     }
 
+    /// A lagging socket skipped trades of a symbol it still follows: `market.gap` in their
+    /// place. The stream's subject is the symbol (``MarketState`` sets it on trade streams).
     func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, state: Context) -> EncodedFrame? {
-        behavior.gapNotice(key, skipped: skipped, socket: socket, context: state)
+        guard !key.stream.subject.isEmpty, socket.rooms.contains(key.stream.room) else { return nil }
+        return TradeGapNotice.frame(skipped: skipped, symbol: key.stream.subject, namespace: name)
     }
 
     // MARK: Events

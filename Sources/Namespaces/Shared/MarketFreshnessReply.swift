@@ -22,13 +22,3 @@ struct MarketFreshnessReply {
         followUps = stale.map { ("market.stale", $0) }
     }
 }
-
-/// The `market.gap` frame declaring the trades a lagging socket skipped in its `room`.
-enum TradeGapNotice {
-    static func frame(skipped: ClosedRange<UInt64>, symbol: String, namespace: NamespacePath) -> EncodedFrame {
-        OutboundMessage.event(
-            namespace: namespace, name: "market.gap",
-            payloadJSON: MarketNotices.gap(symbol: symbol, channel: .trades, skipped: skipped, reason: .conflated)
-        ).header
-    }
-}

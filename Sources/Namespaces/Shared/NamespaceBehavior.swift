@@ -51,8 +51,6 @@ protocol NamespaceBehavior: Sendable {
     /// A lagging socket skipped part of a chained stream (`skipped`: its sequences, when known);
     /// see ``NamespaceHandler/resync(_:skipped:socket:state:)``.
     func resync(_ key: ConflationKey, skipped: ClosedRange<UInt64>?, socket: NamespaceSocket, context: Context)
-    /// A lagging socket skipped numbered messages: the notice sent in their place (nil: none).
-    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, context: Context) -> EncodedFrame?
     /// Before the shared clean-up (slots, timers, subscriptions) runs.
     func disconnected(_ socket: NamespaceSocket, context: Context, reason: DisconnectReason)
     /// The premium tier of a connected token ended (its `exp` passed without `auth.refresh`) on a
@@ -74,7 +72,6 @@ extension NamespaceBehavior {
         socket.session.endResync(key)
     }
 
-    func gapNotice(_ key: ConflationKey, skipped: ClosedRange<UInt64>, socket: NamespaceSocket, context: Context) -> EncodedFrame? { nil }
     func connected(_ socket: NamespaceSocket, context: Context) {}
     func disconnected(_ socket: NamespaceSocket, context: Context, reason: DisconnectReason) {}
     func premiumExpired(_ socket: NamespaceSocket, context: Context) {}
