@@ -45,13 +45,9 @@ public struct JWTAuthenticator: Sendable {
             let named = header.algorithm.isEmpty ? "no algorithm" : header.algorithm
             throw .unauthorized("The token is signed with \(named); this gateway accepts \(accepted.joined(separator: ", ")).")
         }
-        var claimsJSON: [UInt8]?
-        for key in candidates {
-            if let verified = Self.verifiedClaims(token: token, key: key) {
-                claimsJSON = verified
-                break
-            }
-        }
+        let claimsJSON = header.algorithm == JWTAlgorithm.edDSA.rawValue
+            ? Self.verifiedEdDSAClaims(header, keys: candidates)
+            : candidates.lazy.compactMap { try? LibJWT.verifiedClaims(token: token, key: $0.material) }.first.map { Array($0.utf8) }
         guard let claimsJSON else { throw .unauthorized("The token signature is not valid.") }
         guard let claims = try? JSONParser.parse(claimsJSON) else {
             throw .unauthorized("The token claims are not valid JSON.")
@@ -59,15 +55,12 @@ public struct JWTAuthenticator: Sendable {
         return try checks.principal(from: claims, now: now)
     }
 
-    /// The claims' JSON when `key` signed the token, else nil.
-    private static func verifiedClaims(token: String, key: JWTKey) -> [UInt8]? {
-        if key.algorithm == .edDSA {
-            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 3, let signature = Base64URL.decode(parts[2]), let claims = Base64URL.decode(parts[1]) else { return nil }
-            let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-            return OpenSSLKeys.verifyEd25519(publicKey: key.material, message: signingInput, signature: signature) ? claims : nil
-        }
-        return (try? LibJWT.verifiedClaims(token: token, key: key.material)).map { Array($0.utf8) }
+    /// The claims' JSON when one of `keys` made the Ed25519 signature (OpenSSL: libjwt 1.10 has
+    /// no EdDSA), else nil. The token is decoded once, whatever the number of keys.
+    private static func verifiedEdDSAClaims(_ header: TokenHeader, keys: [JWTKey]) -> [UInt8]? {
+        guard let signature = Base64URL.decode(header.signature), let claims = Base64URL.decode(header.payload) else { return nil }
+        let signingInput = Array(header.signingInput.utf8)
+        return keys.contains { OpenSSLKeys.verifyEd25519(publicKey: $0.material, message: signingInput, signature: signature) } ? claims : nil
     }
 }
 

@@ -6,6 +6,10 @@ import GatewayJSON
 struct TokenHeader {
     let algorithm: String
     let kid: String?
+    /// The token's other parts, for verifiers that work on them (EdDSA).
+    let signingInput: Substring
+    let payload: Substring
+    let signature: Substring
 
     init(token: String) throws(JWTAuthError) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
@@ -19,6 +23,9 @@ struct TokenHeader {
             throw .unauthorized("The token header is not valid.")
         }
         self.algorithm = algorithm
+        signingInput = token[parts[0].startIndex..<parts[1].endIndex]
+        payload = parts[1]
+        signature = parts[2]
         switch header["kid"] {
         case nil, .null?:
             kid = nil

@@ -10,7 +10,7 @@ extension MarketState {
         let interval = throttleIntervals[stream.event] ?? .zero
         guard interval > .zero else { return emitLatest(stream, symbol: symbol, payload: payload) }
         var throttle = throttles[key] ?? Throttle()
-        switch throttle.offer(payload, now: NIODeadline.now(), interval: interval) {
+        switch throttle.offer(payload, now: clock, interval: interval) {
         case .send:
             emitLatest(stream, symbol: symbol, payload: payload)
         case .hold(let flushAt):
