@@ -65,9 +65,11 @@ bench: test-deps venv
 	Benchmarks/run-cluster.sh
 	Benchmarks/run-ingest.sh
 	Benchmarks/run-tls.sh
+	Benchmarks/run-tls-handshakes.sh
 	Benchmarks/run-symbols.sh
 	Benchmarks/run-market-data.sh
 	Benchmarks/run-ceiling.sh
+	Benchmarks/run-percore.sh
 	Benchmarks/run-attacks.sh
 
 fuzz: system-deps venv

@@ -24,9 +24,11 @@ bench_workspace() {
     trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 }
 
-# The ceiling server and the C ramp client (Benchmarks/ceiling), built beside the release binaries.
+# The ceiling server and the C ramp clients, plain and TLS (Benchmarks/ceiling), built beside the release binaries.
 build_ceiling() {
     mkdir -p "$BIN"
     cc -O2 -o "$BIN/ceiling-server" Benchmarks/ceiling/ceiling_server.c -lcrypto
     cc -O2 -o "$BIN/ramp-client" Benchmarks/ceiling/ramp_client.c
+    cc -O2 -o "$BIN/fanout-client" Benchmarks/ceiling/fanout_client.c
+    cc -O2 -o "$BIN/tls-ramp-client" Benchmarks/ceiling/tls_ramp_client.c -lssl -lcrypto
 }

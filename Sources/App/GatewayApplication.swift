@@ -28,6 +28,8 @@ struct GatewayApplication {
         // The feed (books, throttles, fan-out) runs on a thread of its own: a producer that keeps
         // it busy must not starve the sockets and HTTP requests that share a connection loop.
         let feedGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // The internal port's one loop: producers' POSTs and scrapes never wait behind fan-out.
+        let internalGroup = configuration.server.internalPort != 0 ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.server.flushIntervalMs)))
         let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
         let jwks: JWKSRefresher? =
@@ -154,6 +156,7 @@ struct GatewayApplication {
                 throw ConfigurationError(problems: [error.description])
             }
         }
+        let marketIngest = MarketIngest(services: services, bus: bus)
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         OperationalRoutes.register(on: router, services: services, engine: engine, bus: bus, configuration: configuration, jwks: jwks)
@@ -171,6 +174,7 @@ struct GatewayApplication {
         let application = GatewayHTTPServer.makeListener(
             mounts: [EngineMount(path: configuration.server.path, engine: engine)],
             router: router,
+            inlineRoutes: [marketIngest.inlineRoute],
             host: configuration.server.host,
             port: configuration.server.port,
             eventLoopGroup: group,
@@ -249,6 +253,27 @@ struct GatewayApplication {
                 ))
             }
         }
+        if let internalGroup {
+            let internalRouter = Router(context: GatewayRequestContext.self)
+            internalRouter.add(middleware: JSONErrorMiddleware())
+            OperationalRoutes.registerProbes(on: internalRouter, services: services, engine: engine, jwks: jwks)
+            IngestRoutes.register(on: internalRouter, services: services, bus: bus)
+            running.append(GatewayHTTPServer.makeListener(
+                mounts: [],
+                router: internalRouter,
+                inlineRoutes: [marketIngest.inlineRoute],
+                limits: HTTPLimits(engine: engine, loops: LoopContexts(group: internalGroup)),
+                host: configuration.server.internalHost,
+                port: configuration.server.internalPort,
+                eventLoopGroup: internalGroup,
+                tls: tls,
+                logger: logger,
+                warmUp: false,
+                onServerRunning: { channel in
+                    logger.info("Internal API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+                }
+            ))
+        }
         if let jwks { running.append(JWKSRefreshService(refresher: jwks)) }
         if let presenceWebhook { running.append(PresenceWebhookService(webhook: presenceWebhook)) }
         if let feedDriver { running.append(FeedDriverService(driver: feedDriver, sink: market, logger: logger)) }
@@ -278,6 +303,7 @@ struct GatewayApplication {
         try await serviceGroup.run()
         // The feed first: its timers and hops must not reach connection loops that are gone.
         try? await feedGroup.shutdownGracefully()
+        try? await internalGroup?.shutdownGracefully()
         try await group.shutdownGracefully()
     }
 

@@ -11,6 +11,8 @@ public enum GatewayHTTPServer {
     public static func makeListener(
         mounts: [EngineMount],
         router: Router<GatewayRequestContext>,
+        inlineRoutes: [InlineRoute] = [],
+        limits: HTTPLimits? = nil,
         host: String,
         port: Int,
         eventLoopGroup: any EventLoopGroup,
@@ -24,7 +26,9 @@ public enum GatewayHTTPServer {
             PollingRoutes(engine: mount.engine, cors: CORSPolicy(allowedOrigins: mount.engine.configuration.allowedOrigins))
                 .register(on: router, path: mount.path)
         }
-        let childChannel = SocketIOChildChannel(responder: responder(for: router, logger: logger), mounts: mounts, tls: tls, logger: logger)
+        let childChannel = SocketIOChildChannel(
+            responder: responder(for: router, logger: logger), mounts: mounts, inlineRoutes: inlineRoutes, limits: limits, tls: tls, logger: logger
+        )
         // A burst of connects (a reconnect storm, a deploy) waits in the kernel's accept queue
         // instead of being dropped into SYN retransmits (1 s, 3 s, …).
         var listener = GatewayListener(

@@ -44,7 +44,7 @@ public struct GatewayListener: Service {
         let (accepted, handOver) = AsyncStream.makeStream(
             of: HTTPConnectionTasks.Accepted.self, bufferingPolicy: .bufferingOldest(Self.handOverBuffer)
         )
-        let engine = childChannel.mounts.first?.engine
+        let engine = childChannel.limits?.engine
         let connections = HTTPConnectionTasks(handOver: handOver, configuration: engine?.configuration, metrics: engine?.metrics)
         // The port is taken first, accepting nothing yet (clients wait in the kernel's queue):
         // the warm-up's own connections must not take it as their source port meanwhile.

@@ -1,10 +1,13 @@
+import Foundation
 import GatewayJSON
 import GatewayCore
 import GatewayServer
 import GatewayMetrics
 import Logging
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOEmbedded
+import NIOPosix
 import SocketIOCodec
 import Testing
 
@@ -148,5 +151,35 @@ struct BroadcastTests {
         session.webSocketWritable(writer)
         let texts = try harness.frames(channel).map { String(buffer: $0.getSlice(at: 2, length: $0.readableBytes - 2)!) }
         #expect(texts == [#"42/prices,["tick",0]"#, #"42/prices,["tick",1]"#, #"42/prices,["tick",2]"#])
+    }
+
+    @Test("a broadcast to more sockets than one flush round reaches every one, the rest a round later")
+    func flushRoundsReachEveryone() throws {
+        let harness = Harness()
+        let clients = try (0..<300).map { _ in try harness.client(joining: "prices:BTC/USDT") }
+        harness.broadcaster.emit(to: RoomKey(namespace: "/prices", name: "prices:BTC/USDT"), event: "price.update", payloadJSON: #"{"price":"1"}"#)
+        harness.loop.run()
+        let first = try clients.filter { !(try harness.frames($0.0)).isEmpty }.count
+        // One round flushes `flushChunk` sockets; the loop polls its sockets before the next.
+        #expect(first == LoopContext.flushChunk)
+        harness.loop.advanceTime(by: .milliseconds(1))
+        let rest = try clients.filter { !(try harness.frames($0.0)).isEmpty }.count
+        #expect(first + rest == 300)
+    }
+
+    @Test("broadcasts posted from another thread arrive in order, in one pass")
+    func postedBroadcastsKeepOrder() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let context = LoopContext(eventLoop: group.next())
+        let seen = NIOLockedValueBox<[Int]>([])
+        for index in 0..<1_000 { context.post { seen.withLockedValue { $0.append(index) } } }
+        try context.eventLoop.submit {}.wait()
+        var waited = 0
+        while seen.withLockedValue({ $0.count }) < 1_000 && waited < 200 {
+            Thread.sleep(forTimeInterval: 0.01)
+            waited += 1
+        }
+        #expect(seen.withLockedValue { $0 } == Array(0..<1_000))
     }
 }

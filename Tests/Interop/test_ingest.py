@@ -1,5 +1,6 @@
 """Producers' HTTP API: market messages (one or a batch, refused whole with the bad index),
 depth gaps resynced by snapshot, and per-user events delivered only to that user's sockets."""
+import os
 import re
 import time
 
@@ -126,3 +127,109 @@ def test_user_events_follow_the_channels_a_socket_keeps(gateway):
     r = post(gateway, "/api/v1/users/carol/events", {"event": "wallet.hacked", "data": {}})
     assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PAYLOAD"
     carol.close()
+
+
+def _responses(sock, count, timeout=5.0):
+    """Reads `count` HTTP responses (status, body) from a raw socket, in the order they came."""
+    sock.settimeout(timeout)
+    data, out = b"", []
+    while len(out) < count:
+        head_end = data.find(b"\r\n\r\n")
+        if head_end >= 0:
+            head = data[:head_end].decode()
+            length = int(re.search(r"(?im)^content-length:\s*(\d+)", head).group(1))
+            if len(data) >= head_end + 4 + length:
+                out.append((int(head.split()[1]), data[head_end + 4:head_end + 4 + length], head))
+                data = data[head_end + 4 + length:]
+                continue
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return out
+
+
+def test_pipelined_requests_are_answered_in_order(gateway):
+    """A producer pipelining POSTs on one keep-alive connection (answered on the event loop) gets
+    its answers in request order, also around requests the router answers (GET /health, a 404)."""
+    import socket
+    conn = Conn(gateway, "/prices")
+    conn.call("subscribe", {"symbols": ["SOL/USDT"]})
+    auth = f"Authorization: Bearer {token('producer', role='service')}\r\n"
+
+    def market(price, authorised=True):
+        body = ('{"type":"tick","symbol":"SOL/USDT","price":"%s","bid":"1","ask":"1","volume":"1","ts":1}' % price).encode()
+        return (f"POST /api/v1/market HTTP/1.1\r\nHost: x\r\n{auth if authorised else ''}"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+    requests_ = [market("1"), b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", market("2"), market("3", authorised=False),
+                 b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", market("4")] + [market(str(5 + i)) for i in range(16)]
+    with socket.create_connection(("127.0.0.1", gateway.port)) as sock:
+        sock.sendall(b"".join(requests_))
+        answers = _responses(sock, len(requests_))
+    assert [status for status, _, _ in answers] == [202, 200, 202, 401, 404] + [202] * 17
+    assert b"UNAUTHORIZED" in answers[3][1]
+    prices = []
+    deadline = time.time() + 5
+    while len(prices) < 19 and time.time() < deadline:
+        prices = [p["price"] for e, p in list(conn.events) if e == "price.update"]
+        time.sleep(0.05)
+    assert prices == [str(p) for p in [1, 2, 4] + list(range(5, 21))], "every accepted tick, in the order posted"
+    conn.close()
+
+
+def test_an_oversized_market_body_is_refused_before_it_is_read(gateway):
+    """A body over 4 MiB is answered 413 from its Content-Length, and the connection closes
+    (nothing of it is buffered)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", gateway.port)) as sock:
+        sock.sendall((f"POST /api/v1/market HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token('producer', role='service')}\r\n"
+                      f"Content-Length: {8 * 1024 * 1024}\r\n\r\n").encode() + b"[" * 1024)
+        [(status, body, head)] = _responses(sock, 1)
+        assert status == 413 and b"PAYLOAD_TOO_LARGE" in body and re.search(r"(?im)^connection:\s*close", head)
+        sock.settimeout(5)
+        rest = b""
+        try:
+            while chunk := sock.recv(65536):
+                rest += chunk
+        except ConnectionResetError:
+            pass  # the unread body makes the close a reset
+        assert rest == b"", "the connection closes after the answer"
+    r = post(gateway, "/api/v1/market", tick("SOL/USDT"))
+    assert r.status_code == 202, "the gateway still takes ticks"
+
+
+def test_the_internal_port_serves_producers_and_probes_but_no_sockets():
+    """`server.internalPort`: producers POST there and subscribers on the main port get the tick;
+    /health and /metrics answer there; Socket.IO is not served there; a clash with the main port
+    stops start-up with the key named."""
+    import subprocess
+    from conftest import BIN_DIR, free_port
+    internal = free_port()
+    srv = Server("gateway", ["serve"], env={"JWT_SECRET": SECRET, "LOG_LEVEL": "warning", "FEED_SOURCE": "none",
+                                             "INTERNAL_PORT": str(internal)})
+    try:
+        base = f"http://127.0.0.1:{internal}"
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                requests.get(f"{base}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        conn = Conn(srv, "/prices")
+        conn.call("subscribe", {"symbols": ["XRP/USDT"]})
+        r = requests.post(f"{base}/api/v1/market", json=tick("XRP/USDT", price="0.61"),
+                          headers={"Authorization": f"Bearer {token('producer', role='service')}"}, timeout=5)
+        assert r.status_code == 202 and r.json() == {"accepted": 1}
+        assert conn.wait_for("price.update")["price"] == "0.61"
+        assert requests.post(f"{base}/api/v1/market", json=tick("XRP/USDT"), timeout=5).status_code == 401
+        assert requests.get(f"{base}/health", timeout=5).json()["status"] == "ok"
+        assert "gateway_connections" in requests.get(f"{base}/metrics", timeout=5).text
+        assert requests.get(f"{base}/socket.io/?EIO=4&transport=polling", timeout=5).status_code == 404
+        conn.close()
+    finally:
+        srv.stop()
+    clash = subprocess.run([f"{BIN_DIR}/gateway", "serve", "--port", str(internal)], capture_output=True, text=True, timeout=30,
+                           env={**os.environ, "JWT_SECRET": SECRET, "INTERNAL_PORT": str(internal)})
+    assert clash.returncode == 2 and "server.internalPort" in clash.stderr

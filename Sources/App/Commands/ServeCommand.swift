@@ -32,6 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((ConfigurationError(problems: ["server.tls.plainPort = '\(configuration.server.plainPort)': \(problem)"]).description + "\n").utf8))
             throw ExitCode(2)
         }
+        if let problem = configuration.server.internalPortProblem {
+            FileHandle.standardError.write(Data((ConfigurationError(problems: ["server.internalPort = '\(configuration.server.internalPort)': \(problem)"]).description + "\n").utf8))
+            throw ExitCode(2)
+        }
         LoggingBootstrap.bootstrap(level: configuration.logging.level, format: configuration.logging.format)
         let logger = Logger(label: "gateway")
         MallocTuning.apply(logger: logger)

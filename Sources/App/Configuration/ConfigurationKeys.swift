@@ -39,6 +39,8 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.maxHttpConnections", environment: nil, defaultValue: "\(engine.maxHTTPConnections)"),
         .init(path: "server.dashboard.enabled", environment: "DASHBOARD_ENABLED", defaultValue: "true"),
         .init(path: "server.dashboard.directory", environment: "DASHBOARD_DIR", defaultValue: ""),
+        .init(path: "server.internalPort", environment: "INTERNAL_PORT", defaultValue: "0"),
+        .init(path: "server.internalHost", environment: "INTERNAL_HOST", defaultValue: "127.0.0.1"),
         .init(path: "server.tls.certificateFile", environment: "TLS_CERT_FILE", defaultValue: ""),
         .init(path: "server.tls.keyFile", environment: "TLS_KEY_FILE", defaultValue: ""),
         .init(path: "server.tls.plainPort", environment: "TLS_PLAIN_PORT", defaultValue: "0"),

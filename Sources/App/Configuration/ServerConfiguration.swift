@@ -21,6 +21,11 @@ struct ServerConfiguration: Sendable {
     /// With TLS: a plain-HTTP port for `/health*` and `/metrics` only (0: none), on `plainHost`.
     var plainPort: Int
     var plainHost: String
+    /// The internal port (0: none): the producers' API, `/health*` and `/metrics` on an event
+    /// loop of their own, so producers and scrapes never wait behind the fan-out; on
+    /// `internalHost` (loopback unless set).
+    var internalPort: Int
+    var internalHost: String
     /// How often the TLS files are checked for changes (nil: on SIGHUP only).
     var tlsReloadCheck: Duration?
     /// `server.dashboard.*`: nil when the dashboard is off; else the folder it is served from
@@ -30,6 +35,14 @@ struct ServerConfiguration: Sendable {
     /// Checked again after `--port` overrides the port.
     var plainPortProblem: String? {
         plainPort != 0 && plainPort == port ? "must differ from the port the gateway listens on (\(port))" : nil
+    }
+
+    /// Checked again after `--port` overrides the port.
+    var internalPortProblem: String? {
+        guard internalPort != 0 else { return nil }
+        if internalPort == port { return "must differ from the port the gateway listens on (\(port))" }
+        if internalPort == plainPort { return "must differ from server.tls.plainPort (\(plainPort))" }
+        return nil
     }
 
     struct TLSFilesConfiguration: Sendable, Equatable {
@@ -81,6 +94,8 @@ struct ServerConfiguration: Sendable {
         let certificateFile = reader.string("server.tls.certificateFile")
         let keyFile = reader.string("server.tls.keyFile")
         plainPort = reader.int("server.tls.plainPort", in: 0...65535)
+        internalPort = reader.int("server.internalPort", in: 0...65535)
+        internalHost = reader.string("server.internalHost").nonEmpty ?? "127.0.0.1"
         plainHost = reader.string("server.tls.plainHost").nonEmpty ?? host
         let check = reader.int("server.tls.reloadCheckMs", in: 0...3_600_000)
         tlsReloadCheck = check == 0 ? nil : .milliseconds(check)
@@ -92,6 +107,7 @@ struct ServerConfiguration: Sendable {
         }
         if plainPort != 0, tls == nil { reader.problem("server.tls.plainPort", "only with TLS on (server.tls.certificateFile and keyFile)") }
         if let problem = plainPortProblem { reader.problem("server.tls.plainPort", problem) }
+        if let problem = internalPortProblem { reader.problem("server.internalPort", problem) }
         if !path.hasPrefix("/") { reader.problem("server.path", "must start with /") }
         if cors.isEmpty { reader.problem("server.corsOrigin", "must be * or a comma-separated list of origins") }
     }

@@ -7,8 +7,13 @@ import Namespaces
 enum BearerAuthorization {
     @discardableResult
     static func require(_ request: Request, services: GatewayServices, roles: Set<Principal.Role>, forbidden: String) throws -> Principal {
+        try require(request.headers, services: services, roles: roles, forbidden: forbidden)
+    }
+
+    @discardableResult
+    static func require(_ headers: HTTPFields, services: GatewayServices, roles: Set<Principal.Role>, forbidden: String) throws -> Principal {
         let roleNames = roles.map(\.rawValue).sorted().joined(separator: " or ")
-        guard let token = request.headers[.authorization].flatMap(BearerToken.parse) else {
+        guard let token = headers[.authorization].flatMap(BearerToken.parse) else {
             throw APIError.unauthorized("Send Authorization: Bearer <\(roleNames) token>.")
         }
         let principal: Principal

@@ -15,33 +15,17 @@ enum IngestRoutes {
 
     /// Accepted messages and events go through `bus`: to every instance in cluster mode.
     static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, bus: any GatewayBus) {
-        let parser = FeedParser(catalog: services.symbols, learnsSymbols: false)
+        let market = MarketIngest(services: services, bus: bus)
+        // Most requests are answered inline (``MarketIngest/inlineRoute``); this serves one
+        // pipelined behind a request the router still holds.
         router.post("api/v1/market") { request, _ in
-            try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
-            let payload = try await body(request, limit: 4 * 1024 * 1024)
-            let items: [JSONValue]
-            if case .array(let list) = payload { items = list } else { items = [payload] }
-            guard !items.isEmpty, items.count <= maximumBatch else {
-                throw APIError.badRequest("Send one message or an array of 1 to \(maximumBatch) messages.")
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: MarketIngest.bodyLimit)
+            } catch is NIOTooManyBytesError {
+                throw MarketIngest.tooLarge
             }
-            var messages: [FeedMessage] = []
-            messages.reserveCapacity(items.count)
-            for (index, item) in items.enumerated() {
-                do throws(FeedError) {
-                    messages.append(try parser.parse(item))
-                } catch {
-                    services.metrics.feedRejected(source: "http", reason: error.reason.rawValue).increment(by: 1)
-                    throw FeedRejection(index: index, error: error)
-                }
-            }
-            let symbols = Set(messages.map(\.symbol))
-            services.symbols.touch(symbols)
-            guard bus.market(messages) else {
-                throw APIError(status: .tooManyRequests, code: "OVERLOADED", message: "The gateway is behind on market data; nothing was applied. Retry shortly.")
-            }
-            // Accepted: now its new symbols are known (the batch was checked whole).
-            for symbol in symbols { try? services.symbols.admit(symbol) }
-            return OperationalRoutes.json(.object(["accepted": .int(messages.count)]), status: .accepted)
+            return OperationalRoutes.json(try market.accept(headers: request.headers, body: body), status: .accepted)
         }
         router.post("api/v1/users/:userId/events") { request, context in
             let producer = try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
@@ -114,13 +98,16 @@ struct FeedRejection: HTTPResponseError {
     var headers: HTTPFields { [.contentType: "application/json"] }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = JSONSerializer.serialize(.object([
+        Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    var body: String {
+        JSONSerializer.serialize(.object([
             "error": .object([
                 "code": .string(error.reason.rawValue.uppercased()),
                 "message": .string("message \(index): \(error.message); nothing was applied"),
                 "index": .int(index),
             ])
         ]))
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

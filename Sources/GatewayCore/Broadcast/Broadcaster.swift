@@ -3,8 +3,8 @@ import NIOCore
 import SocketIOCodec
 
 /// The in-process ``Publisher``: fans a message out to a room on every event loop. The packet
-/// is encoded once by the caller, each loop gets one hop, and each loop writes the same buffers
-/// to its own members.
+/// is encoded once by the caller, each loop gets it in its next pass (``LoopContext/post(_:)``),
+/// and each loop writes the same buffers to its own members.
 public final class Broadcaster: Publisher {
     public let loops: LoopContexts
     private var contexts: [LoopContext] { loops.all }
@@ -32,7 +32,7 @@ public final class Broadcaster: Publisher {
             if !ordered && context.eventLoop.inEventLoop {
                 Self.deliver(message, to: keys, on: context, receivedAt: received, metrics: metrics, handles: handles)
             } else {
-                context.eventLoop.execute {
+                context.post {
                     Self.deliver(message, to: keys, on: context, receivedAt: received, metrics: metrics, handles: handles)
                 }
             }
@@ -51,7 +51,7 @@ public final class Broadcaster: Publisher {
                     Self.deliver(message, to: keys, on: context, receivedAt: received, metrics: metrics, handles: handles)
                 }
             }
-            if context.eventLoop.inEventLoop { deliverAll() } else { context.eventLoop.execute(deliverAll) }
+            if context.eventLoop.inEventLoop { deliverAll() } else { context.post(deliverAll) }
         }
     }
 

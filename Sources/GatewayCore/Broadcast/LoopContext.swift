@@ -6,11 +6,25 @@ import NIOCore
 public final class LoopContext: @unchecked Sendable {
     public let eventLoop: any EventLoop
     private var rooms: [RoomKey: RoomMembers] = [:]
+    /// Sessions to flush, in order; those before `flushCursor` are done.
     private var flushQueue: [EngineSession] = []
-    private var spareFlushQueue: [EngineSession] = []
-    private var flushScheduled = false
+    private var flushCursor = 0
+    /// A flush round is queued as a task.
+    private var flushTaskPending = false
+    /// A flush round is running: sessions it re-queues wait for the next round.
+    private var flushing = false
+    /// Sessions flushed per round (see ``flushRound()``).
+    public static let flushChunk = 128
     private var lastFlush = NIODeadline.uptimeNanoseconds(0)
     private var timerQueues: [Int64: LoopTimerQueue] = [:]
+    private let inbox = LoopInbox()
+    /// The work of the running pass (its capacity kept between passes).
+    private var passWork: [LoopInbox.Work] = []
+    /// Sessions that wrote during the running pass are flushed at its end, not in a task.
+    private var inPass = false
+    /// The least time from the end of a pass to the next one while broadcasts keep coming: it
+    /// puts a socket poll between two passes (see ``LoopInbox``).
+    static let passGap = TimeAmount.microseconds(50)
     /// Flush rounds on this loop are at least this far apart; see ``enqueueFlush(_:)``.
     let flushInterval: TimeAmount
 
@@ -77,30 +91,77 @@ public final class LoopContext: @unchecked Sendable {
         return seen.count
     }
 
+    // MARK: Passes
+
+    /// Runs `work` on this loop in the next pass, after everything posted before it.
+    public func post(_ work: @escaping @Sendable () -> Void) {
+        if inbox.append(work) { eventLoop.execute { [self] in runPass() } }
+    }
+
+    /// Everything posted so far, then a flush round for the sessions it wrote to.
+    private func runPass() {
+        inbox.take(into: &passWork)
+        inPass = true
+        for work in passWork { work() }
+        passWork.removeAll(keepingCapacity: true)
+        inPass = false
+        if flushCursor < flushQueue.count {
+            if flushInterval == .zero && !flushTaskPending { flushRound() } else { requestFlush() }
+        }
+        if inbox.finishPass() {
+            eventLoop.scheduleTask(in: Self.passGap) { [self] in runPass() }
+        }
+    }
+
     // MARK: Flushing
 
-    /// Sessions that wrote are flushed together in one round: at the end of the current tick
-    /// when the loop has been quiet for `flushInterval`, else `flushInterval` after the last
+    /// Sessions that wrote are flushed together in rounds: at the end of the current pass or
+    /// tick when the loop has been quiet for `flushInterval`, else `flushInterval` after the last
     /// round. An idle gateway flushes at once; a busy one sends several messages per `writev`,
     /// which is what keeps a loop from spending itself on one syscall per message per socket.
     func enqueueFlush(_ session: EngineSession) {
         flushQueue.append(session)
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        let due = lastFlush + flushInterval
-        if flushInterval == .zero || NIODeadline.now() >= due {
-            eventLoop.execute { [self] in runFlush() }
+        requestFlush()
+    }
+
+    /// Queues a flush round unless one is queued or the running pass or round will see to it.
+    private func requestFlush(after gap: TimeAmount = .zero) {
+        guard !flushTaskPending, !inPass, !flushing else { return }
+        flushTaskPending = true
+        // Relative waits: the loop's own clock decides (an embedded test loop has one of its own).
+        let wait = max((lastFlush + flushInterval) - NIODeadline.now(), gap)
+        if wait <= .zero {
+            eventLoop.execute { [self] in
+                flushTaskPending = false
+                flushRound()
+            }
         } else {
-            eventLoop.scheduleTask(deadline: due) { [self] in runFlush() }
+            eventLoop.scheduleTask(in: wait) { [self] in
+                flushTaskPending = false
+                flushRound()
+            }
         }
     }
 
-    private func runFlush() {
-        flushScheduled = false
+    /// Flushes up to ``flushChunk`` sessions in queue order; the rest wait for the next round,
+    /// `passGap` later, so that the loop polls its sockets between rounds (a round of 1,000
+    /// `writev`s is milliseconds during which nothing is read).
+    private func flushRound() {
         lastFlush = NIODeadline.now()
-        swap(&flushQueue, &spareFlushQueue)
-        for session in spareFlushQueue { session.flush() }
-        spareFlushQueue.removeAll(keepingCapacity: true)
+        flushing = true
+        let end = min(flushQueue.count, flushCursor + Self.flushChunk)
+        while flushCursor < end {
+            let session = flushQueue[flushCursor]
+            flushCursor += 1
+            session.flush()
+        }
+        flushing = false
+        if flushCursor == flushQueue.count {
+            flushQueue.removeAll(keepingCapacity: true)
+            flushCursor = 0
+        } else {
+            requestFlush(after: Self.passGap)
+        }
     }
 }
 

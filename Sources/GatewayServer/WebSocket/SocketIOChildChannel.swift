@@ -28,6 +28,10 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
 
     public let responder: HTTPChannelHandler.Responder
     let mounts: [EngineMount]
+    /// Routes answered on the event loop, before the router's task (``InlineRoute``).
+    let inlineRoutes: [InlineRoute]
+    /// Bounds for plain HTTP connections: the first mount's engine unless given.
+    let limits: HTTPLimits?
     /// TLS on this listener (`wss://`, `https://` polling); nil: plain.
     let tls: ServerTLS?
     let logger: Logger
@@ -36,9 +40,14 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
     /// waits in the session backlog (where market data may conflate).
     static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 128 * 1024, high: 512 * 1024)
 
-    public init(responder: @escaping HTTPChannelHandler.Responder, mounts: [EngineMount], tls: ServerTLS? = nil, logger: Logger) {
+    public init(
+        responder: @escaping HTTPChannelHandler.Responder, mounts: [EngineMount], inlineRoutes: [InlineRoute] = [], limits: HTTPLimits? = nil,
+        tls: ServerTLS? = nil, logger: Logger
+    ) {
         self.responder = responder
         self.mounts = mounts
+        self.inlineRoutes = inlineRoutes
+        self.limits = limits ?? mounts.first.map { HTTPLimits(engine: $0.engine, loops: $0.engine.loops) }
         self.tls = tls
         self.logger = logger
     }
@@ -53,7 +62,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
             // Realtime traffic: no Nagle delay behind an unacknowledged segment.
             try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-            if let size = mounts.first?.engine.configuration.socketSendBuffer, size > 0 {
+            if let size = limits?.engine.configuration.socketSendBuffer, size > 0 {
                 try channel.syncOptions?.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(size))
             }
             // The newest certificate for each new connection; one that is not TLS at all (plain
@@ -62,6 +71,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             let refusal = NIOLoopBoundBox<EngineRequestError?>(nil, eventLoop: channel.eventLoop)
             let intent = NIOLoopBoundBox<(EngineRequest.Intent, EngineServer)?>(nil, eventLoop: channel.eventLoop)
             let mounts = mounts
+            let inlineRoutes = inlineRoutes
             let tls = tls
             let maxFrameSize = max(mounts.map(\.engine.configuration.maxPayload).max() ?? 0, 1 << 14)
             let shouldUpgrade: @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> = { channel, head in
@@ -117,6 +127,9 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                         )
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
                         try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        if !inlineRoutes.isEmpty {
+                            try channel.pipeline.syncOperations.addHandler(InlineRouteHandler(routes: inlineRoutes))
+                        }
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -131,12 +144,12 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             pipeline.enableErrorHandling = false
             pipeline.enableResponseHeaderValidation = false
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
-            if let engine = mounts.first?.engine {
+            if let limits {
                 try HTTPRequestDeadlineHandler.install(
                     on: channel,
-                    configuration: engine.configuration,
-                    metrics: engine.metrics,
-                    loop: engine.loops.context(for: channel.eventLoop)
+                    configuration: limits.engine.configuration,
+                    metrics: limits.engine.metrics,
+                    loop: limits.loops.context(for: channel.eventLoop)
                 )
             }
             return Value(result: result, channel: channel)
