@@ -25,29 +25,34 @@ def main(path):
     print("| scenario | server | deliveries/s (share delivered) | p50 / p99 ms | POST p99 ms | server CPU % | vs ceiling: deliveries, p99 |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for scenario in order:
-        if scenario == "ramp":
+        if scenario == "ramp" or scenario.startswith("producer-probe"):
             continue
-        # The internal-port probe has no ceiling run of its own: the ceiling's main-port probe is the yardstick.
-        ceiling = runs.get((scenario.replace("-internal", ""), "ceiling"), [])
+        ceiling = runs.get((scenario, "ceiling"), [])
         for server in servers:
             rounds = runs.get((scenario, server), [])
             if not rounds:
                 continue
             rates = ", ".join(f"{r['deliveries_per_s'] / 1e6:.2f} M ({r['delivered_ratio']:.2f})" for r in rounds)
             latency = ", ".join(f"{fmt(r['p50_ms'])} / {fmt(r['p99_ms'])}" for r in rounds)
-            probe = scenario.startswith("producer-probe")
-            key = "probe_post_p99_ms" if probe else "post_p99_ms"
-            post = ", ".join(fmt(r.get(key), 2) for r in rounds)
-            if probe:
-                post += " (" + ", ".join(f"{r.get('probe_ticks_per_s', 0):.0f}/s" for r in rounds) + ")"
+            post = ", ".join(fmt(r.get("post_p99_ms"), 2) for r in rounds)
             cpu = ", ".join(fmt(r.get("server_cpu_pct"), 0) for r in rounds)
             ratio = ""
             if server != "ceiling" and ceiling:
                 pairs = list(zip(rounds, ceiling))
                 ratio = ", ".join(
-                    f"{a['deliveries_per_s'] / max(b['deliveries_per_s'], 1):.2f}x, {a['p99_ms'] / max(b['p99_ms'], 0.001):.1f}x" for a, b in pairs
+                    f"{a['deliveries_per_s'] / max(b['deliveries_per_s'], 1):.2f}x, {(a['p99_ms'] or 0) / max(b['p99_ms'] or 0, 0.001):.1f}x" for a, b in pairs
                 )
             print(f"| {scenario} | {server} | {rates} | {latency} | {post} | {cpu} | {ratio} |")
+    print()
+    print("| a producer's POST round trip during 1 M deliveries/s | server | p50 / p99 ms | ticks/s achieved (2,000 offered) | the fan-out meanwhile: deliveries/s, p99 ms |")
+    print("| --- | --- | --- | --- | --- |")
+    for scenario in [s for s in order if s.startswith("producer-probe") and not s.endswith("-load")]:
+        for server in servers:
+            rounds, load = runs.get((scenario, server), []), runs.get((scenario + "-load", server), [])
+            if rounds:
+                print(f"| {scenario} | {server} | " + ", ".join(f"{fmt(r.get('probe_post_p50_ms'), 2)} / {fmt(r.get('probe_post_p99_ms'), 2)}" for r in rounds)
+                      + " | " + ", ".join(f"{r.get('probe_ticks_per_s', 0):.0f}" for r in rounds) + " | "
+                      + ", ".join(f"{l['deliveries_per_s'] / 1e6:.2f} M, {fmt(l['p99_ms'])}" for l in load) + " |")
     print()
     print("| ramp: 10,000 clients connect + join + subscribe | server | connections/s | p99 ms | RSS per connection kB |")
     print("| --- | --- | --- | --- | --- |")
@@ -60,7 +65,7 @@ def main(path):
     print()
     print("Client CPU per 1,000 deliveries against the server's (the client must be the cheaper):")
     for (scenario, server), rounds in runs.items():
-        if scenario == "ramp":
+        if scenario == "ramp" or not rounds or rounds[0].get("delivered", 0) == 0:
             continue
         for r in rounds:
             c, s = r.get("client_cpu_us_per_kdelivery"), r.get("server_cpu_us_per_kdelivery")

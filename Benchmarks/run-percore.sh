@@ -30,8 +30,10 @@ SYMBOLS100=$(seq -f "S%04g/USDT" 0 99 | paste -sd, -)
 SERVERS=(gateway ceiling)
 [ -n "${OLD_GATEWAY:-}" ] && SERVERS=(gateway-old gateway ceiling)
 
-config() { # symbols, event loop threads (0: one per core), internal port
-    printf 'server: { eventLoopThreads: %s, internalPort: %s }\nfeed: { source: none, symbols: [%s], throttleMs: { prices: 0 } }\nlimits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0, maxSymbolsPerConnection: 100 }\nlogging: { level: warning }\n' "$2" "$3" "$1" > "$WORK/gateway.yaml"
+config() { # symbols, event loop threads (0: one per core), internal port (none: a build without it)
+    local internal=""
+    if [ "$3" != none ]; then internal=", internalPort: $3"; fi
+    printf 'server: { eventLoopThreads: %s%s }\nfeed: { source: none, symbols: [%s], throttleMs: { prices: 0 } }\nlimits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0, maxSymbolsPerConnection: 100 }\nlogging: { level: warning }\n' "$2" "$internal" "$1" > "$WORK/gateway.yaml"
 }
 
 start() { # server, symbols, threads → sets $port $pid (and $internal: the gateway's internal port)
@@ -41,12 +43,12 @@ start() { # server, symbols, threads → sets $port $pid (and $internal: the gat
         gateway|gateway-old)
             local binary="$BIN/gateway"
             [ "$1" = gateway-old ] && binary="$OLD_GATEWAY"
-            config "$2" "$3" "$([ "$1" = gateway-old ] && echo 0 || echo "$internal")"
+            config "$2" "$3" "$([ "$1" = gateway-old ] && echo none || echo "$internal")"
             JWT_SECRET=$SECRET "$binary" serve --config "$WORK/gateway.yaml" --port "$port" > /dev/null 2>&1 & ;;
         ceiling) "$BIN/ceiling-server" "$port" > /dev/null 2>&1 & ;;
     esac
     pid=$!; PIDS+=("$pid")
-    wait_port "$port"
+    wait_port "$port" || { echo "$1 did not start (config: $WORK/gateway.yaml)" >&2; cat "$WORK/gateway.yaml" >&2; exit 1; }
 }
 
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
@@ -58,7 +60,27 @@ fanout() {
     start "$server" "$symbols" "$threads"
     local options=("${@//internal/$internal}")
     "$BIN/fanout-client" --port "$port" --token "$TOKEN" --symbols "$symbols" --server-pid "$pid" \
-        --label "$server $name" "${options[@]}" >> "$WORK/results.jsonl" 2> /dev/null || true
+        --label "$server $name" "${options[@]}" >> "$WORK/results.jsonl" 2> "$WORK/client.err" \
+        || echo "$server $name: the client failed: $(tail -1 "$WORK/client.err")" >&2
+    stop
+}
+
+# A producer's POST round trip during 1 M deliveries/s: the fan-out (1,000 subscribers, 5,000
+# ticks/s POSTed) from one client process, and the probe (one keep-alive connection, 16
+# pipelined POSTs of 1 tick at 2,000 ticks/s, to a symbol nobody watches) from a second one, so
+# that its round trips are not delayed by a client busy reading a million frames a second.
+probe() { # server, name, [--ingest-port internal]
+    local server=$1 name=$2; shift 2
+    start "$server" "$SYMBOLS5,PROBE/USDT" 0
+    local options=("${@//internal/$internal}")
+    "$BIN/fanout-client" --port "$port" --token "$TOKEN" --symbols "$SYMBOLS5" --server-pid "$pid" --subscribers 1000 \
+        --rate 5000 --seconds 6 "${options[@]}" --label "$server $name-load" >> "$WORK/results.jsonl" 2> "$WORK/client.err" &
+    local load=$!
+    sleep 3  # subscribed and warmed up: the probe runs inside the measured window
+    "$BIN/fanout-client" --port "$port" --token "$TOKEN" --symbols PROBE/USDT --subscribers 0 --rate 0 --probe-rate 2000 \
+        --seconds 3 --warmup 0.5 "${options[@]}" --label "$server $name" >> "$WORK/results.jsonl" 2> "$WORK/probe.err" \
+        || echo "$server $name: the probe failed: $(tail -1 "$WORK/probe.err")" >&2
+    wait "$load" || echo "$server $name: the load failed: $(tail -1 "$WORK/client.err")" >&2
     stop
 }
 
@@ -88,8 +110,10 @@ for round in $(seq "$ROUNDS"); do
         done
         fanout "$server" "producer-probe" "$SYMBOLS5" 0 --subscribers 1000 --rate 5000 --probe-rate 2000 --seconds 3
         # The gateway's internal port (server.internalPort): producers on an event loop of their own.
-        [ "$server" = gateway ] && fanout "$server" "producer-probe-internal" "$SYMBOLS5" 0 --subscribers 1000 --rate 5000 \
-            --probe-rate 2000 --seconds 3 --ingest-port internal
+        if [ "$server" = gateway ]; then
+            fanout "$server" "producer-probe-internal" "$SYMBOLS5" 0 --subscribers 1000 --rate 5000 \
+                --probe-rate 2000 --seconds 3 --ingest-port internal
+        fi
         fanout "$server" "100-symbols" "$SYMBOLS100" 0 --subscribers 10000 --per-client 5 --rate 10000 --seconds 4
         ramp "$server"
     done

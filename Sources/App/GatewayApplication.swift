@@ -160,7 +160,7 @@ struct GatewayApplication {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         OperationalRoutes.register(on: router, services: services, engine: engine, bus: bus, configuration: configuration, jwks: jwks)
-        IngestRoutes.register(on: router, services: services, bus: bus)
+        IngestRoutes.register(on: router, services: services, bus: bus, market: marketIngest)
         OpenAPIRoutes.register(on: router)
         if let directory = configuration.server.dashboardDirectory {
             if let folder = DashboardRoutes.register(on: router, directory: directory) {
@@ -257,7 +257,7 @@ struct GatewayApplication {
             let internalRouter = Router(context: GatewayRequestContext.self)
             internalRouter.add(middleware: JSONErrorMiddleware())
             OperationalRoutes.registerProbes(on: internalRouter, services: services, engine: engine, jwks: jwks)
-            IngestRoutes.register(on: internalRouter, services: services, bus: bus)
+            IngestRoutes.register(on: internalRouter, services: services, bus: bus, market: marketIngest)
             running.append(GatewayHTTPServer.makeListener(
                 mounts: [],
                 router: internalRouter,
@@ -266,7 +266,7 @@ struct GatewayApplication {
                 host: configuration.server.internalHost,
                 port: configuration.server.internalPort,
                 eventLoopGroup: internalGroup,
-                tls: tls,
+                tls: nil,  // plain, like server.tls.plainPort: an internal interface, never the public one
                 logger: logger,
                 warmUp: false,
                 onServerRunning: { channel in
@@ -301,9 +301,10 @@ struct GatewayApplication {
             )
         )
         try await serviceGroup.run()
-        // The feed first: its timers and hops must not reach connection loops that are gone.
-        try? await feedGroup.shutdownGracefully()
+        // Upstream first: the internal loop's POSTs hop to the feed loop, and the feed's timers
+        // and hops must not reach connection loops that are gone.
         try? await internalGroup?.shutdownGracefully()
+        try? await feedGroup.shutdownGracefully()
         try await group.shutdownGracefully()
     }
 

@@ -14,18 +14,18 @@ enum IngestRoutes {
     static let maximumBatch = 1000
 
     /// Accepted messages and events go through `bus`: to every instance in cluster mode.
-    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, bus: any GatewayBus) {
-        let market = MarketIngest(services: services, bus: bus)
-        // Most requests are answered inline (``MarketIngest/inlineRoute``); this serves one
-        // pipelined behind a request the router still holds.
+    static func register(on router: Router<GatewayRequestContext>, services: GatewayServices, bus: any GatewayBus, market: MarketIngest) {
+        // Most requests are answered inline (``MarketIngest/inlineRoute``); this serves those
+        // with large or chunked bodies, and one pipelined behind a request the router still holds.
         router.post("api/v1/market") { request, _ in
+            try market.authorize(request.headers)
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: MarketIngest.bodyLimit)
             } catch is NIOTooManyBytesError {
                 throw MarketIngest.tooLarge
             }
-            return OperationalRoutes.json(try market.accept(headers: request.headers, body: body), status: .accepted)
+            return OperationalRoutes.json(try market.accept(body: body), status: .accepted)
         }
         router.post("api/v1/users/:userId/events") { request, context in
             let producer = try BearerAuthorization.require(request, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")

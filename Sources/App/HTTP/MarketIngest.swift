@@ -12,6 +12,9 @@ import NIOCore
 /// pipelined behind another.
 struct MarketIngest: Sendable {
     static let bodyLimit = 4 * 1024 * 1024
+    /// Bodies up to this are parsed on the connection's loop; larger ones (batches of hundreds
+    /// of messages) go to the router's task rather than hold a loop that serves sockets.
+    static let inlineBodyLimit = 256 * 1024
     static let tooLarge = APIError(status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "The body is larger than \(bodyLimit) bytes.")
 
     let services: GatewayServices
@@ -24,9 +27,13 @@ struct MarketIngest: Sendable {
         parser = FeedParser(catalog: services.symbols, learnsSymbols: false)
     }
 
-    /// `{"accepted": n}`, or throws ``APIError`` / ``FeedRejection`` with nothing applied.
-    func accept(headers: HTTPFields, body: ByteBuffer) throws -> JSONValue {
+    /// A `service` or `admin` token, checked before any of the body is read.
+    func authorize(_ headers: HTTPFields) throws {
         try BearerAuthorization.require(headers, services: services, roles: [.service, .admin], forbidden: "Only service and admin tokens may publish.")
+    }
+
+    /// `{"accepted": n}`, or throws ``APIError`` / ``FeedRejection`` with nothing applied.
+    func accept(body: ByteBuffer) throws -> JSONValue {
         guard let payload = try? JSONParser.parse(body.readableBytesView) else { throw APIError.badRequest("The body is not valid JSON.") }
         let items: [JSONValue]
         if case .array(let list) = payload { items = list } else { items = [payload] }
@@ -54,9 +61,21 @@ struct MarketIngest: Sendable {
     }
 
     var inlineRoute: InlineRoute {
-        InlineRoute(method: .post, path: "/api/v1/market", bodyLimit: Self.bodyLimit, tooLarge: Self.inline(Self.tooLarge)) { request in
+        InlineRoute(
+            method: .post, path: "/api/v1/market", bodyLimit: Self.inlineBodyLimit, maxBody: Self.bodyLimit, tooLarge: Self.inline(Self.tooLarge),
+            admit: { head in
+                do {
+                    try authorize(head.headerFields)
+                    return nil
+                } catch let error as APIError {
+                    return Self.inline(error)
+                } catch {
+                    return Self.inline(APIError.unauthorized("The token could not be checked."))
+                }
+            }
+        ) { request in
             do {
-                let answer = try accept(headers: request.head.headerFields, body: request.body)
+                let answer = try accept(body: request.body)
                 return Self.json(.accepted, JSONSerializer.serialize(answer))
             } catch let error as APIError {
                 return Self.inline(error)

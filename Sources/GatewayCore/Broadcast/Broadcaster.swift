@@ -39,7 +39,7 @@ public final class Broadcaster: Publisher {
         }
     }
 
-    /// A feed batch: one hop per loop for all of it, each message delivered in order.
+    /// A feed batch: one post per loop for all of it, each message delivered in order.
     public func publish(_ batch: [Publication]) {
         guard !batch.isEmpty else { return }
         let received = NIODeadline.now()

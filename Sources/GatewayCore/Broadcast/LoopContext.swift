@@ -1,8 +1,9 @@
 import NIOCore
 
-/// Per-event-loop state: the room index of the sockets this loop owns and the list of sessions
-/// to flush at the end of the current tick. Only touched on `eventLoop` (hence unchecked
-/// Sendable: it is captured by closures that run there and nowhere else).
+/// Per-event-loop state: the room index of the sockets this loop owns, the inbox of broadcasts
+/// posted to it (taken in passes), and the sessions to flush, in rounds, after each pass. Only
+/// touched on `eventLoop` (hence unchecked Sendable: it is captured by closures that run there
+/// and nowhere else), but for ``post(_:)``, which any thread may call.
 public final class LoopContext: @unchecked Sendable {
     public let eventLoop: any EventLoop
     private var rooms: [RoomKey: RoomMembers] = [:]
@@ -22,8 +23,10 @@ public final class LoopContext: @unchecked Sendable {
     private var passWork: [LoopInbox.Work] = []
     /// Sessions that wrote during the running pass are flushed at its end, not in a task.
     private var inPass = false
-    /// The least time from the end of a pass to the next one while broadcasts keep coming: it
-    /// puts a socket poll between two passes (see ``LoopInbox``).
+    /// The least time from the end of a pass (or flush round) to the next one while work keeps
+    /// coming. A task due later than the loop's current tick makes NIO poll its sockets before
+    /// running it (see ``LoopInbox``); best effort: a tick whose other tasks outlast the gap runs
+    /// the next pass without a poll.
     static let passGap = TimeAmount.microseconds(50)
     /// Flush rounds on this loop are at least this far apart; see ``enqueueFlush(_:)``.
     let flushInterval: TimeAmount
@@ -115,21 +118,23 @@ public final class LoopContext: @unchecked Sendable {
 
     // MARK: Flushing
 
-    /// Sessions that wrote are flushed together in rounds: at the end of the current pass or
-    /// tick when the loop has been quiet for `flushInterval`, else `flushInterval` after the last
-    /// round. An idle gateway flushes at once; a busy one sends several messages per `writev`,
-    /// which is what keeps a loop from spending itself on one syscall per message per socket.
+    /// Sessions that wrote are flushed together: at the end of the running pass (or in the next
+    /// task) when the loop has been quiet for `flushInterval`, else `flushInterval` after the
+    /// last batch began. An idle gateway flushes at once; a busy one sends several messages per
+    /// `writev`, which is what keeps a loop from spending itself on one syscall per message per
+    /// socket.
     func enqueueFlush(_ session: EngineSession) {
         flushQueue.append(session)
         requestFlush()
     }
 
     /// Queues a flush round unless one is queued or the running pass or round will see to it.
-    private func requestFlush(after gap: TimeAmount = .zero) {
+    /// A round that continues the last one waits only `passGap`; `flushInterval` spaces batches.
+    private func requestFlush(continuing: Bool = false) {
         guard !flushTaskPending, !inPass, !flushing else { return }
         flushTaskPending = true
         // Relative waits: the loop's own clock decides (an embedded test loop has one of its own).
-        let wait = max((lastFlush + flushInterval) - NIODeadline.now(), gap)
+        let wait = continuing ? Self.passGap : (lastFlush + flushInterval) - NIODeadline.now()
         if wait <= .zero {
             eventLoop.execute { [self] in
                 flushTaskPending = false
@@ -147,7 +152,7 @@ public final class LoopContext: @unchecked Sendable {
     /// `passGap` later, so that the loop polls its sockets between rounds (a round of 1,000
     /// `writev`s is milliseconds during which nothing is read).
     private func flushRound() {
-        lastFlush = NIODeadline.now()
+        if flushCursor == 0 { lastFlush = NIODeadline.now() }  // a batch starts
         flushing = true
         let end = min(flushQueue.count, flushCursor + Self.flushChunk)
         while flushCursor < end {
@@ -160,7 +165,7 @@ public final class LoopContext: @unchecked Sendable {
             flushQueue.removeAll(keepingCapacity: true)
             flushCursor = 0
         } else {
-            requestFlush(after: Self.passGap)
+            requestFlush(continuing: true)
         }
     }
 }

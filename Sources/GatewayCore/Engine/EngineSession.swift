@@ -118,7 +118,7 @@ public final class EngineSession: @unchecked Sendable {
     // MARK: Outbound
 
     /// Queues a frame for the client. On a writable WebSocket with nothing queued it goes
-    /// straight to the channel; the flush happens once per loop tick for all sessions.
+    /// straight to the channel; the flush follows the loop's pass, in rounds (``LoopContext``).
     public func send(_ frame: EncodedFrame) {
         // Held until the snapshot: a delta now would not chain. (Checked only while some stream
         // waits, so the common case reads one optional.)
@@ -191,7 +191,7 @@ public final class EngineSession: @unchecked Sendable {
         loopContext.enqueueFlush(self)
     }
 
-    /// Called once per loop tick by ``LoopContext`` for every session that sent something.
+    /// Called by ``LoopContext`` once per flush batch for every session that sent something.
     func flush() {
         needsFlush = false
         perform(machine.flush(hasQueued: hasQueuedFrames))

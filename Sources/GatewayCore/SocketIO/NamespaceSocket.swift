@@ -64,6 +64,14 @@ public final class NamespaceSocket: @unchecked Sendable {
         session.metrics.countSent(1, handle: metrics.messagesSent)
     }
 
+    /// Runs `work` on this socket's loop after every broadcast already on its way there (the
+    /// loop's inbox, ``LoopContext/post(_:)``), and before any posted later: for a join that
+    /// must neither overtake nor be overtaken by the stream it joins (a depth snapshot, a
+    /// recovery replay).
+    public func afterQueuedBroadcasts(_ work: @escaping @Sendable () -> Void) {
+        session.loopContext.post(work)
+    }
+
     /// Sends `messages` after what is already queued, paced by the transport (see
     /// ``EngineSession/startReplay(_:)``): for replays that may be far larger than a socket's
     /// backlog is allowed to be. Messages are encoded as they are taken.

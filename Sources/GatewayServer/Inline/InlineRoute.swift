@@ -6,32 +6,49 @@ import NIOCore
 /// trip must not wait for a cooperative-pool thread while the loops fan ticks out (a task per
 /// request made a producer's POST wait tens of milliseconds behind the fan-out, and every tick
 /// with it). `respond` runs on an event loop, so it must not block: parse, check, hand over.
+///
+/// Only requests that say their length (`Content-Length`) up to `bodyLimit` are taken inline;
+/// larger or chunked ones go to the router's route, which must serve the same path.
 public struct InlineRoute: Sendable {
     public let method: HTTPRequest.Method
     /// The path without a query string, e.g. `/api/v1/market`.
     public let path: String
-    /// The largest body accepted; a larger one is answered with `tooLarge` and never buffered.
+    /// The largest body handled on the loop.
     public let bodyLimit: Int
-    public let respond: @Sendable (InlineRequest) -> InlineResponse
-    /// The answer to a body over `bodyLimit` (413).
+    /// A declared body over this length is answered with `tooLarge` at its head, unread, and
+    /// the connection closes (the router's route would read it first).
+    public let maxBody: Int
     public let tooLarge: InlineResponse
+    /// Checks the head before any of the body is read (authorization): nil to go on, else the
+    /// answer; the body is then read past, never kept.
+    public let admit: @Sendable (HTTPRequest) -> InlineResponse?
+    public let respond: @Sendable (InlineRequest) -> InlineResponse
 
     public init(
-        method: HTTPRequest.Method, path: String, bodyLimit: Int, tooLarge: InlineResponse,
+        method: HTTPRequest.Method, path: String, bodyLimit: Int, maxBody: Int, tooLarge: InlineResponse,
+        admit: @escaping @Sendable (HTTPRequest) -> InlineResponse? = { _ in nil },
         respond: @escaping @Sendable (InlineRequest) -> InlineResponse
     ) {
         self.method = method
         self.path = path
         self.bodyLimit = bodyLimit
+        self.maxBody = maxBody
         self.tooLarge = tooLarge
+        self.admit = admit
         self.respond = respond
     }
 
+    /// True for this route's method and path.
     func matches(_ head: HTTPRequest) -> Bool {
-        guard head.method == method, let target = head.path else { return false }
-        guard target.hasPrefix(path) else { return false }
+        guard head.method == method, let target = head.path, target.hasPrefix(path) else { return false }
         let rest = target.utf8.dropFirst(path.utf8.count)
         return rest.isEmpty || rest.first == UInt8(ascii: "?")
+    }
+
+    /// The body length the head declares (nil: chunked or none said).
+    static func declaredLength(_ head: HTTPRequest) -> Int? {
+        guard head.headerFields[.transferEncoding] == nil else { return nil }
+        return head.headerFields[.contentLength].flatMap(Int.init)
     }
 }
 

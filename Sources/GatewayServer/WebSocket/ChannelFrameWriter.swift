@@ -31,8 +31,8 @@ public final class ChannelFrameWriter: FrameWriter, @unchecked Sendable {
         writable = isWritable
     }
 
-    /// Writes from the session's loop (sent at the next ``flush()``): one buffer per loop tick,
-    /// the session's frames already joined.
+    /// Writes from the session's loop (sent at the next ``flush()``): one buffer per flush, the
+    /// session's frames already joined.
     public func write(_ buffer: ByteBuffer) {
         if let context {
             context.write(NIOAny(buffer), promise: nil)

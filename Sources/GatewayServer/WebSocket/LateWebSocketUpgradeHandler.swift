@@ -124,6 +124,7 @@ final class LateWebSocketUpgradeHandler: ChannelDuplexHandler, RemovableChannelH
             for handler in [
                 try? operations.handler(type: HTTP1ToHTTPServerCodec.self) as (any RemovableChannelHandler)?,
                 try? operations.handler(type: HTTPConnectionStateHandler.self),
+                try? operations.handler(type: InlineRouteHandler.self),
                 try? operations.handler(type: HTTPResponseEncoder.self),
                 try? operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self),
             ].compactMap({ $0 }) {

@@ -111,7 +111,7 @@ struct MarketBehavior: NamespaceBehavior {
         // socket's loop in one step, so the deltas that follow chain onto those snapshots.
         let promise = socket.eventLoop.makePromise(of: EventOutcome.self)
         let chosenCadence = cadence
-        market.withDepthSnapshots(symbols, cadence: chosenCadence, levels: levels, socketLoop: socket.eventLoop) { [self] depthSnapshots in
+        market.withDepthSnapshots(symbols, cadence: chosenCadence, levels: levels, socket: socket) { [self] depthSnapshots in
             let snapshots = depthSnapshots.map(\.json)
             guard socket.isConnected else {
                 return promise.succeed(.failure(ClientError(.invalidPayload, "The socket disconnected.")))
@@ -163,7 +163,7 @@ struct MarketBehavior: NamespaceBehavior {
         guard let market, case .depth(let symbol, let cadence, let levels)? = room else {
             return socket.session.endResync(key)
         }
-        market.withDepthSnapshots([symbol], cadence: cadence, levels: levels, socketLoop: socket.eventLoop) { snapshots in
+        market.withDepthSnapshots([symbol], cadence: cadence, levels: levels, socket: socket) { snapshots in
             socket.session.endResync(key)
             guard socket.isConnected, socket.isIn(.depth(symbol: symbol, cadence: cadence, levels: levels)) else { return }
             for snapshot in snapshots {

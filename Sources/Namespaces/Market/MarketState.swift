@@ -213,13 +213,13 @@ public final class MarketState: FeedSink, @unchecked Sendable {
     }
 
     /// Takes the books' snapshots (or depth-N views', `levels`) on the feed loop and runs `join`
-    /// on the socket's loop before any later delta reaches it, so the stream continues from
-    /// exactly those snapshots.
+    /// on the socket's loop after every earlier delta and before any later one (both travel
+    /// through the loop's inbox), so the stream continues from exactly those snapshots.
     ///
     /// For a conflated cadence, that cadence's pending deltas go out first (a little early), so
     /// its next delta chains onto the snapshot the new subscriber gets.
     func withDepthSnapshots(
-        _ symbols: [String], cadence: DepthCadence, levels: DepthLevels? = nil, socketLoop: any EventLoop,
+        _ symbols: [String], cadence: DepthCadence, levels: DepthLevels? = nil, socket: NamespaceSocket,
         join: @escaping @Sendable ([DepthSnapshot]) -> Void
     ) {
         feedLoop.execute { [self] in
@@ -236,7 +236,7 @@ public final class MarketState: FeedSink, @unchecked Sendable {
             } else {
                 snapshots = books.snapshots(symbols, ts: now)
             }
-            if socketLoop === feedLoop { join(snapshots) } else { socketLoop.execute { join(snapshots) } }
+            socket.afterQueuedBroadcasts { join(snapshots) }
         }
     }
 }

@@ -6,9 +6,10 @@ import NIOCore
 /// Where `/user` events enter (HTTP, the Redis stream) and connection state recovery lives.
 ///
 /// One lock orders everything: an event is logged and handed to every loop under it, and a
-/// recovering socket's missed events are read and its room joins queued under it too. Since
-/// each loop runs its tasks in the order they were queued, the socket either finds an event
-/// in the replay or receives it live after joining — never both, never neither.
+/// recovering socket's missed events are read and its room joins queued under it too. Both
+/// travel through the loop's inbox (``LoopContext/post(_:)``), which runs work in the order it
+/// was posted, so the socket either finds an event in the replay or receives it live after
+/// joining — never both, never neither.
 public final class UserEventHub: Sendable {
     private struct State {
         var log: UserEventLog
@@ -150,7 +151,7 @@ public final class UserEventHub: Sendable {
                 found += entries
             }  // else dropped in the instant since the check; nothing more to give
             let missed = found
-            socket.eventLoop.execute {
+            socket.afterQueuedBroadcasts {
                 UserBehavior.join(socket, userId: session.userId, channels: session.channels, offsets: true)
                 // Paced by the socket: a backlog many times slowConsumerBytes still arrives whole.
                 socket.replay(missed.lazy.map { entry in
