@@ -14,6 +14,7 @@
 #      only) on the internal port (`server.internalPort`, an event loop of its own);
 #   4. 10,000 clients × 5 of 100 symbols, 10,000 ticks/s offered (5 M deliveries/s);
 #   5. connect + join + subscribe of 10,000 clients (C ramp client), and RSS per connection.
+# BENCH_ONLY=probe runs only scenario 3.
 # OLD_GATEWAY=path/to/gateway adds that build as a third server, interleaved with the others:
 # the before/after of a change, measured in the same run.
 set -euo pipefail
@@ -88,6 +89,7 @@ ramp() { # server
     start "$1" "$SYMBOLS5" 0
     local before after
     before=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+    rm -f "$WORK/ramp.json"  # the last ramp's answer would end the wait below at once
     "$BIN/ramp-client" "$port" 10000 1000 3 > "$WORK/ramp.json" 2> /dev/null &
     local client=$!
     # The crowd is held for 3 s after the last ack: RSS is read while all are connected.
@@ -102,20 +104,24 @@ ramp() { # server
 echo "# $(date -u +%FT%TZ) $(nproc) cores; ${SERVERS[*]} with the C fan-out client, interleaved $ROUNDS times"
 for round in $(seq "$ROUNDS"); do
     for server in "${SERVERS[@]}"; do
-        for step in 5000:1M 12500:2.5M 25000:5M; do
-            fanout "$server" "default ${step#*:}/s" "$SYMBOLS5" 0 --subscribers 1000 --rate "${step%:*}" --seconds 3
-        done
-        for step in 10000:2M 15000:3M 20000:4M; do
-            fanout "$server" "one-loop ${step#*:}/s" "$SYMBOLS5" 1 --subscribers 1000 --rate "${step%:*}" --seconds 3
-        done
-        fanout "$server" "producer-probe" "$SYMBOLS5" 0 --subscribers 1000 --rate 5000 --probe-rate 2000 --seconds 3
-        # The gateway's internal port (server.internalPort): producers on an event loop of their own.
-        if [ "$server" = gateway ]; then
-            fanout "$server" "producer-probe-internal" "$SYMBOLS5" 0 --subscribers 1000 --rate 5000 \
-                --probe-rate 2000 --seconds 3 --ingest-port internal
+        if [ "${BENCH_ONLY:-}" != probe ]; then
+            for step in 5000:1M 12500:2.5M 25000:5M; do
+                fanout "$server" "default ${step#*:}/s" "$SYMBOLS5" 0 --subscribers 1000 --rate "${step%:*}" --seconds 3
+            done
+            for step in 10000:2M 15000:3M 20000:4M; do
+                fanout "$server" "one-loop ${step#*:}/s" "$SYMBOLS5" 1 --subscribers 1000 --rate "${step%:*}" --seconds 3
+            done
         fi
+        if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = probe ]; then
+            probe "$server" "producer-probe"
+            # The gateway's internal port (server.internalPort): producers on an event loop of their own.
+            if [ "$server" = gateway ]; then probe "$server" "producer-probe-internal" --ingest-port internal; fi
+        fi
+        [ "${BENCH_ONLY:-}" = probe ] && continue
         fanout "$server" "100-symbols" "$SYMBOLS100" 0 --subscribers 10000 --per-client 5 --rate 10000 --seconds 4
         ramp "$server"
     done
 done
 "$PY" Benchmarks/percore_report.py "$WORK/results.jsonl"
+# BENCH_RESULTS=path keeps the raw lines (one JSON object per measurement).
+if [ -n "${BENCH_RESULTS:-}" ]; then cp "$WORK/results.jsonl" "$BENCH_RESULTS"; fi

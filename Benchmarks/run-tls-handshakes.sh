@@ -49,23 +49,21 @@ for round in $(seq "$ROUNDS"); do
             start "$cert"
             flags=(--server-pid "$pid")
             [ "$mode" = resume ] && flags+=(--resume)
-            "$BIN/tls-ramp-client" "${flags[@]}" "$port" "$CLIENTS" 1000 2> /dev/null | "$PY" -c '
-import json, sys
-r = json.loads(sys.stdin.read())
-print(f"| {sys.argv[1]} | {sys.argv[2]} | {r[\"rate\"]:.0f} | {r[\"p99_ms\"]:.0f} | {r.get(\"server_cpu_us_per_conn\", 0):.0f} | {r[\"resumed\"]} | {r.get(\"server_rss_bytes_per_conn\", 0) / 1000:.1f} kB |")' \
-                "$([ "$cert" = rsa ] && echo RSA-2048 || echo 'ECDSA P-256')" "$mode" || echo "| $cert | $mode | failed | | | | |"
+            "$BIN/tls-ramp-client" "${flags[@]}" "$port" "$CLIENTS" 1000 2> /dev/null \
+                | "$PY" Benchmarks/tls_handshake_row.py tls "$([ "$cert" = rsa ] && echo RSA-2048 || echo 'ECDSA P-256')" "$mode" \
+                || echo "| $cert | $mode | failed | | | | |"
             stop
         done
     done
     # Plain WebSockets: RSS growth per connection over one wave of the C ramp client.
     start plain
     before=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+    rm -f "$WORK/plain.json"  # the last round's answer would end the wait below at once
     "$BIN/ramp-client" "$port" "$CLIENTS" 1000 3 > "$WORK/plain.json" 2> /dev/null &
     client=$!
     while kill -0 "$client" 2>/dev/null && ! [ -s "$WORK/plain.json" ]; do sleep 0.2; done
     after=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
     wait "$client" || true
-    "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"| plain | first wave | {r[\"rate_per_s\"]:.0f} | {r[\"latency_ms\"][\"p99\"]:.0f} | | | {(int(sys.argv[3])-int(sys.argv[2]))*1.024/int(sys.argv[4]):.1f} kB |")' \
-        "$WORK/plain.json" "$before" "$after" "$CLIENTS"
+    "$PY" Benchmarks/tls_handshake_row.py plain "$WORK/plain.json" "$before" "$after" "$CLIENTS"
     stop
 done
