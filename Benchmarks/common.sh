@@ -32,3 +32,17 @@ build_ceiling() {
     cc -O2 -o "$BIN/fanout-client" Benchmarks/ceiling/fanout_client.c
     cc -O2 -o "$BIN/tls-ramp-client" Benchmarks/ceiling/tls_ramp_client.c -lssl -lcrypto
 }
+
+# A test CA and two server certificates for 127.0.0.1 signed by it, in $WORK: ca.pem, rsa.pem +
+# rsa.key (RSA-2048) and ec.pem + ec.key (ECDSA P-256).
+bench_certificates() {
+    (
+        cd "$WORK"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Bench CA" 2>/dev/null
+        printf "subjectAltName=IP:127.0.0.1,DNS:localhost\n" > ext
+        openssl req -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.csr -subj "/CN=bench" 2>/dev/null
+        openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out rsa.pem -days 2 -extfile ext 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ec.key -out ec.csr -subj "/CN=bench" 2>/dev/null
+        openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out ec.pem -days 2 -extfile ext 2>/dev/null
+    )
+}

@@ -16,15 +16,7 @@ source Benchmarks/common.sh
 build_bench gateway
 build_ceiling
 bench_workspace
-(
-    cd "$WORK"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Bench CA" 2>/dev/null
-    printf "subjectAltName=IP:127.0.0.1,DNS:localhost\n" > ext
-    openssl req -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.csr -subj "/CN=bench" 2>/dev/null
-    openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out rsa.pem -days 2 -extfile ext 2>/dev/null
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ec.key -out ec.csr -subj "/CN=bench" 2>/dev/null
-    openssl x509 -req -in ec.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out ec.pem -days 2 -extfile ext 2>/dev/null
-)
+bench_certificates
 cat > "$WORK/gateway.yaml" <<YAML
 feed: { source: none }
 limits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }

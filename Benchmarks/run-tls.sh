@@ -15,13 +15,7 @@ source Benchmarks/common.sh
 build_bench gateway-bench gateway
 
 bench_workspace
-(
-    cd "$WORK"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Bench CA" 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=bench" 2>/dev/null
-    printf "subjectAltName=IP:127.0.0.1,DNS:localhost\n" > ext
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext 2>/dev/null
-)
+bench_certificates
 cat > "$WORK/gateway.yaml" <<YAML
 feed: { source: none }
 limits: { maxConnectionsPerIp: 100000, maxSessionsPerIp: 100000, handshakesPerSecond: 0, handshakesPerSecondPerIp: 0 }
@@ -30,7 +24,7 @@ YAML
 
 start() { # port, tls (yes/no)
     local env=(JWT_SECRET=bench-secret-0123456789abcdef)
-    [ "$2" = yes ] && env+=(TLS_CERT_FILE="$WORK/server.pem" TLS_KEY_FILE="$WORK/server.key")
+    [ "$2" = yes ] && env+=(TLS_CERT_FILE="$WORK/rsa.pem" TLS_KEY_FILE="$WORK/rsa.key")
     env "${env[@]}" "$BIN/gateway" serve --config "$WORK/gateway.yaml" --port "$1" > /dev/null 2>&1 &
     LAST=$!
     PIDS+=("$LAST")
