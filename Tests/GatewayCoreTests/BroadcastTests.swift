@@ -167,7 +167,7 @@ struct BroadcastTests {
         #expect(first + rest == 300)
     }
 
-    @Test("broadcasts posted from another thread arrive in order, in one pass")
+    @Test("broadcasts posted from another thread arrive in the order they were posted")
     func postedBroadcastsKeepOrder() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
@@ -181,5 +181,23 @@ struct BroadcastTests {
             waited += 1
         }
         #expect(seen.withLockedValue { $0 } == Array(0..<1_000))
+    }
+
+    @Test("work posted during a pass waits for the next pass, after the loop has polled its sockets")
+    func postedDuringAPassWaitsForTheNext() {
+        let loop = EmbeddedEventLoop()
+        let context = LoopContext(eventLoop: loop)
+        let order = NIOLockedValueBox<[String]>([])
+        context.post {
+            order.withLockedValue { $0.append("first") }
+            context.post { order.withLockedValue { $0.append("posted during the pass") } }
+        }
+        context.post { order.withLockedValue { $0.append("second") } }
+        loop.execute { order.withLockedValue { $0.append("a task queued meanwhile") } }
+        loop.run()
+        // One pass took both; what came during it is not run in the same loop tick.
+        #expect(order.withLockedValue { $0 } == ["first", "second", "a task queued meanwhile"])
+        loop.advanceTime(by: LoopContext.passGap)
+        #expect(order.withLockedValue { $0 } == ["first", "second", "a task queued meanwhile", "posted during the pass"])
     }
 }

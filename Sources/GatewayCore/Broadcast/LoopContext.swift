@@ -27,7 +27,7 @@ public final class LoopContext: @unchecked Sendable {
     /// coming. A task due later than the loop's current tick makes NIO poll its sockets before
     /// running it (see ``LoopInbox``); best effort: a tick whose other tasks outlast the gap runs
     /// the next pass without a poll.
-    static let passGap = TimeAmount.microseconds(50)
+    public static let passGap = TimeAmount.microseconds(50)
     /// Flush rounds on this loop are at least this far apart; see ``enqueueFlush(_:)``.
     let flushInterval: TimeAmount
 
