@@ -84,8 +84,7 @@ final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         let headers = HTTPHeaders([("connection", "close"), ("content-type", "application/json"), ("content-length", "\(body.readableBytes)")])
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlushThenClose(wrapOutboundOut(.end(nil)))
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

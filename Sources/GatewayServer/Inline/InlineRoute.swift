@@ -45,10 +45,13 @@ public struct InlineRoute: Sendable {
         return rest.isEmpty || rest.first == UInt8(ascii: "?")
     }
 
-    /// The body length the head declares (nil: chunked or none said).
+    /// The body length the head declares (nil: chunked, none said, or not a length: the router
+    /// and its parser deal with those). Never negative, never past `Int`: it sizes a buffer.
     static func declaredLength(_ head: HTTPRequest) -> Int? {
-        guard head.headerFields[.transferEncoding] == nil else { return nil }
-        return head.headerFields[.contentLength].flatMap(Int.init)
+        guard head.headerFields[.transferEncoding] == nil, let length = head.headerFields[.contentLength].flatMap(Int.init), length >= 0 else {
+            return nil
+        }
+        return length
     }
 }
 

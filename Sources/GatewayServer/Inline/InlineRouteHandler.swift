@@ -122,8 +122,7 @@ final class InlineRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponse(status: response.status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(response.body)), promise: nil)
         if close {
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlushThenClose(wrapOutboundOut(.end(nil)))
         } else {
             context.write(wrapOutboundOut(.end(nil)), promise: nil)
             needsFlush = true

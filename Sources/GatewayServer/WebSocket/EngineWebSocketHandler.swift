@@ -102,8 +102,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         closing = true
         session.flushWritesIfOnLoop()  // frames the session wrote go before the close frame
         let frame = WebSocketFrameHeader.closeFrame(code: code, allocator: context.channel.allocator)
-        let channel = context.channel
-        context.writeAndFlush(NIOAny(frame)).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlushThenClose(NIOAny(frame))
     }
 }
 

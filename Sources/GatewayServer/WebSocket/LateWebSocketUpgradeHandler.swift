@@ -148,7 +148,6 @@ final class LateWebSocketUpgradeHandler: ChannelDuplexHandler, RemovableChannelH
         let status = error.map { HTTPResponseStatus(statusCode: $0.status) } ?? .notFound
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlushThenClose(wrapOutboundOut(.end(nil)))
     }
 }
