@@ -33,6 +33,8 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+    .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
 ]
 
 var targets: [Target] = [
@@ -47,6 +49,17 @@ var targets: [Target] = [
     .target(
         name: "SocketIOCodec",
         dependencies: ["GatewayJSON", .product(name: "NIOCore", package: "swift-nio")],
+        swiftSettings: upcoming
+    ),
+    // permessage-deflate (negotiation, compress once, bounded inflate) and HTTP body
+    // compression, on zlib through compress-nio. Pure: bytes in, bytes out.
+    .target(
+        name: "WireCompression",
+        dependencies: [
+            .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ],
         swiftSettings: upcoming
     ),
     // SPEC §7 metric catalogue on swift-metrics, exposed through swift-prometheus.
@@ -67,8 +80,10 @@ var targets: [Target] = [
             "GatewayJSON",
             "SocketIOCodec",
             "GatewayMetrics",
+            "WireCompression",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Logging", package: "swift-log"),
         ],
@@ -85,6 +100,7 @@ var targets: [Target] = [
             "GatewayTLS",
             "SocketIOCodec",
             "GatewayMetrics",
+            "WireCompression",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -255,6 +271,11 @@ var targets: [Target] = [
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ],
+        swiftSettings: upcoming
+    ),
+    .testTarget(
+        name: "WireCompressionTests",
+        dependencies: ["WireCompression", .product(name: "NIOCore", package: "swift-nio"), .product(name: "CompressNIO", package: "compress-nio")],
         swiftSettings: upcoming
     ),
     .testTarget(

@@ -1,0 +1,77 @@
+import CompressNIO
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The content codings the gateway compresses HTTP bodies with (polling responses), chosen by
+/// the request's `Accept-Encoding` (RFC 9110 §12.5.3). `deflate` in HTTP is the zlib format.
+public enum HTTPContentCoding: String, Sendable, CaseIterable {
+    case gzip
+    case deflate
+
+    /// The coding to answer with, or nil for the body as it is. The highest `q` wins, gzip on a
+    /// tie; `q=0` refuses a coding, and `*` stands for any coding not named.
+    public static func preferred(acceptEncoding headerValues: [String]) -> HTTPContentCoding? {
+        var weights: [String: Double] = [:]
+        for item in headerValues.flatMap({ $0.split(separator: ",") }) {
+            let parts = item.split(separator: ";")
+            guard let name = parts.first.map({ trimmed($0).lowercased() }), !name.isEmpty else { continue }
+            var weight = 1.0
+            for parameter in parts.dropFirst() {
+                let pair = parameter.split(separator: "=", maxSplits: 1).map(trimmed)
+                if pair.count == 2, pair[0].lowercased() == "q" { weight = Double(pair[1]).map { min(1, max(0, $0)) } ?? 0 }
+            }
+            weights[name] = max(weights[name] ?? 0, weight)
+        }
+        let wildcard = weights["*"]
+        let choices = allCases.compactMap { coding -> (HTTPContentCoding, Double)? in
+            guard let weight = weights[coding.rawValue] ?? wildcard, weight > 0 else { return nil }
+            return (coding, weight)
+        }
+        return choices.max { $0.1 < $1.1 }?.0  // the first of equals: gzip
+    }
+
+    private static func trimmed(_ text: Substring) -> String {
+        String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
+
+/// Compresses whole HTTP bodies, reusing zlib streams across requests (a stream holds about
+/// 256 KiB; at most `capacity` idle ones are kept per coding).
+public final class HTTPBodyCompressor: Sendable {
+    private let gzip = NIOLockedValueBox<[ZlibCompressor]>([])
+    private let zlib = NIOLockedValueBox<[ZlibCompressor]>([])
+    private let level: Int32
+    private let capacity: Int
+
+    public init(level: Int, capacity: Int = 4) {
+        self.level = Int32(max(1, min(9, level)))
+        self.capacity = capacity
+    }
+
+    public func compress(_ body: ByteBuffer, as coding: HTTPContentCoding, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws(CompressionError) -> ByteBuffer {
+        let pool = coding == .gzip ? gzip : zlib
+        let compressor: ZlibCompressor
+        if let idle = pool.withLockedValue({ $0.popLast() }) {
+            compressor = idle
+        } else {
+            do {
+                compressor = try ZlibCompressor(algorithm: coding == .gzip ? .gzip : .zlib, configuration: ZlibConfiguration(windowSize: 15, compressionLevel: level, memoryLevel: 8))
+            } catch {
+                throw .unavailable
+            }
+        }
+        defer {
+            if (try? compressor.reset()) != nil { pool.withLockedValue { if $0.count < capacity { $0.append(compressor) } } }
+        }
+        var input = body
+        var output = allocator.buffer(capacity: compressor.maxSize(from: input))
+        do {
+            try compressor.deflate(from: &input, to: &output, flush: .finish)
+        } catch {
+            throw .unavailable
+        }
+        return output
+    }
+}
+
+extension ZlibCompressor: @retroactive @unchecked Sendable {}  // one user at a time: the pool's lock hands it over
