@@ -30,7 +30,10 @@ struct GatewayApplication {
         let feedGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         // The internal port's one loop: producers' POSTs and scrapes never wait behind fan-out.
         let internalGroup = configuration.server.internalPort != 0 ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
-        let broadcaster = Broadcaster(group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.server.flushIntervalMs)))
+        let broadcaster = Broadcaster(
+            group: group, metrics: metrics, flushInterval: .milliseconds(Int64(configuration.server.flushIntervalMs)),
+            compression: FrameCompression(settings: configuration.server.compression)
+        )
         let authenticator = DevelopmentMode.authenticator(for: configuration, logger: logger)
         let jwks: JWKSRefresher? =
             if let settings = configuration.jwt.jwks {

@@ -44,3 +44,5 @@ public final class MessageInflater {
         return output
     }
 }
+
+extension MessageInflater: @unchecked Sendable {}  // kept per thread (one user at a time)

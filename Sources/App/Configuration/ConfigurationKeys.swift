@@ -14,6 +14,7 @@ struct ConfigurationKey: Sendable {
 
     private static let engine = EngineConfiguration()
     private static let limits = NamespaceSettings()
+    private static let compression = CompressionSettings()
     private static func ms(_ time: TimeAmount) -> String { "\(time.nanoseconds / 1_000_000)" }
 
     static let all: [ConfigurationKey] = [
@@ -40,6 +41,10 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.dashboard.enabled", environment: "DASHBOARD_ENABLED", defaultValue: "true"),
         .init(path: "server.dashboard.directory", environment: "DASHBOARD_DIR", defaultValue: ""),
         .init(path: "server.internalPort", environment: "INTERNAL_PORT", defaultValue: "0"),
+        .init(path: "server.compression.webSocket", environment: "COMPRESSION_WEBSOCKET", defaultValue: "\(compression.webSocket)"),
+        .init(path: "server.compression.polling", environment: "COMPRESSION_POLLING", defaultValue: "\(compression.polling)"),
+        .init(path: "server.compression.threshold", environment: "COMPRESSION_THRESHOLD", defaultValue: "\(compression.threshold)"),
+        .init(path: "server.compression.level", environment: nil, defaultValue: "\(compression.level)"),
         .init(path: "server.internalHost", environment: "INTERNAL_HOST", defaultValue: "127.0.0.1"),
         .init(path: "server.tls.certificateFile", environment: "TLS_CERT_FILE", defaultValue: ""),
         .init(path: "server.tls.keyFile", environment: "TLS_KEY_FILE", defaultValue: ""),

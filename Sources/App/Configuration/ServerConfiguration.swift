@@ -14,6 +14,8 @@ struct ServerConfiguration: Sendable {
     /// 0: one per core.
     var eventLoopThreads: Int
     var flushIntervalMs: Int
+    /// `server.compression.*`: permessage-deflate, polling gzip, threshold and level.
+    var compression: CompressionSettings
     /// Connections the kernel queues before the gateway accepts them (capped by net.core.somaxconn).
     var listenBacklog: Int
     /// `server.tls.*`: nil for plain HTTP.
@@ -86,6 +88,12 @@ struct ServerConfiguration: Sendable {
         eventLoopThreads = reader.int("server.eventLoopThreads", in: 0...256)
         flushIntervalMs = reader.int("server.flushInterval", in: 0...1000)
         listenBacklog = reader.int("server.listenBacklog", in: 16...65_535)
+        compression = CompressionSettings(
+            webSocket: reader.bool("server.compression.webSocket"),
+            polling: reader.bool("server.compression.polling"),
+            threshold: reader.int("server.compression.threshold", in: 0...100_000_000),
+            level: reader.int("server.compression.level", in: 1...9)
+        )
         let directory = reader.string("server.dashboard.directory")
         dashboardDirectory = reader.bool("server.dashboard.enabled") ? directory : nil
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory + "/index.html") {

@@ -16,8 +16,10 @@ public final class Broadcaster: Publisher {
     }
 
     /// `flushInterval`: the least time between two flush rounds on one loop (0: every tick).
-    public convenience init(group: any EventLoopGroup, metrics: GatewayMetrics, flushInterval: TimeAmount = .zero) {
-        self.init(loops: LoopContexts(group: group, flushInterval: flushInterval), metrics: metrics)
+    public convenience init(
+        group: any EventLoopGroup, metrics: GatewayMetrics, flushInterval: TimeAmount = .zero, compression: FrameCompression = FrameCompression()
+    ) {
+        self.init(loops: LoopContexts(group: group, flushInterval: flushInterval, compression: compression), metrics: metrics)
     }
 
     /// Delivers `message` to the local members of `rooms` (all of one namespace).
@@ -25,6 +27,7 @@ public final class Broadcaster: Publisher {
     /// which callers (serialised by their own lock) made them on every loop alike.
     public func publish(_ message: OutboundMessage, to keys: [RoomKey], ordered: Bool) {
         guard let namespace = keys.first?.namespace else { return }
+        let message = loops.compression.prepare(message)
         let handles = metrics.namespace(namespace.value)
         let metrics = metrics
         let received = NIODeadline.now()
@@ -44,7 +47,10 @@ public final class Broadcaster: Publisher {
         guard !batch.isEmpty else { return }
         let received = NIODeadline.now()
         let metrics = metrics
-        let items = batch.compactMap { item in item.rooms.first.map { (item.message, item.rooms, metrics.namespace($0.namespace.value)) } }
+        let compression = loops.compression
+        let items = batch.compactMap { item in
+            item.rooms.first.map { (compression.prepare(item.message), item.rooms, metrics.namespace($0.namespace.value)) }
+        }
         for context in contexts {
             let deliverAll: @Sendable () -> Void = {
                 for (message, keys, handles) in items {

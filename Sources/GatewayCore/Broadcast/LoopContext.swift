@@ -31,9 +31,13 @@ public final class LoopContext: @unchecked Sendable {
     /// Flush rounds on this loop are at least this far apart; see ``enqueueFlush(_:)``.
     let flushInterval: TimeAmount
 
-    public init(eventLoop: any EventLoop, flushInterval: TimeAmount = .zero) {
+    /// The process's wire compression (the same for every loop).
+    public let compression: FrameCompression
+
+    public init(eventLoop: any EventLoop, flushInterval: TimeAmount = .zero, compression: FrameCompression = FrameCompression()) {
         self.eventLoop = eventLoop
         self.flushInterval = flushInterval
+        self.compression = compression
     }
 
     // MARK: Timers

@@ -5,9 +5,13 @@ import NIOCore
 public struct LoopContexts: Sendable {
     public let all: [LoopContext]
 
+    /// The process's wire compression, shared by every loop.
+    public let compression: FrameCompression
+
     /// `flushInterval`: the least time between two flush rounds on one loop (0: every tick).
-    public init(group: any EventLoopGroup, flushInterval: TimeAmount = .zero) {
-        all = group.makeIterator().map { LoopContext(eventLoop: $0, flushInterval: flushInterval) }
+    public init(group: any EventLoopGroup, flushInterval: TimeAmount = .zero, compression: FrameCompression = FrameCompression()) {
+        all = group.makeIterator().map { LoopContext(eventLoop: $0, flushInterval: flushInterval, compression: compression) }
+        self.compression = compression
     }
 
     /// The context of the loop that owns a channel or session.

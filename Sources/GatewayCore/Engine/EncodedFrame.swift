@@ -8,6 +8,9 @@ public struct EncodedFrame: Sendable {
     public let frame: ByteBuffer
     public let headerLength: Int
     public let isBinary: Bool
+    /// The same message as a permessage-deflate frame, made once per broadcast for the sockets
+    /// that negotiated it (``FrameCompression/prepare(_:)``); nil when not made.
+    public var deflated: ByteBuffer?
     /// Market data a lagging socket may conflate; nil for everything else.
     public var conflation: ConflationKey?
     /// The stream sequences this message carries (a trade's `seq`; a depth delta's
@@ -74,6 +77,8 @@ public struct EncodedFrame: Sendable {
 
     /// Bytes on the wire for a WebSocket; used for slow-consumer accounting.
     public var byteCount: Int { frame.readableBytes }
+
+    public var payloadLength: Int { frame.readableBytes - headerLength }
 
     /// The Engine.IO packet bytes without the WebSocket header.
     public var payload: ByteBuffer {

@@ -35,6 +35,9 @@ public final class EngineSession: @unchecked Sendable {
     var heldGet: EventLoopPromise<PollResponse>?
     /// WebSocket frames of this tick, joined for the writer (see ``PendingFrames``).
     var pending = PendingFrames()
+    /// Payloads from this size on go compressed to a socket that negotiated permessage-deflate
+    /// (`Int.max`: compression is off).
+    private let deflateThreshold: Int
 
     var pingTask: LoopTimer?
     var pongDeadline: LoopTimer?
@@ -66,6 +69,7 @@ public final class EngineSession: @unchecked Sendable {
         logger[metadataKey: "engine.sid.suffix"] = "\(sid.suffix(4))"
         self.logger = logger
         self.onClosed = onClosed
+        self.deflateThreshold = loopContext.compression.webSocketThreshold
     }
 
     public var transportName: String { machine.isPolling ? "polling" : "websocket" }
@@ -127,7 +131,7 @@ public final class EngineSession: @unchecked Sendable {
         }
         // An open, writable WebSocket with nothing queued: straight to it.
         if backlog.isEmpty, let writer = machine.webSocket, writer.isWritable {
-            if pending.append(frame.frame) { writer.write(pending.take()!) }
+            if pending.append(wireBytes(frame, for: writer)) { writer.write(pending.take()!) }
             scheduleFlush()
             return
         }
@@ -206,9 +210,18 @@ public final class EngineSession: @unchecked Sendable {
     /// Moves queued frames to a WebSocket while it accepts them.
     func drainBacklog(into writer: any FrameWriter) {
         while writer.isWritable, let frame = popBacklog() {
-            if pending.append(frame.frame) { writer.write(pending.take()!) }
+            if pending.append(wireBytes(frame, for: writer)) { writer.write(pending.take()!) }
         }
         flushWrites(to: writer)
+    }
+
+    /// The bytes `writer` gets for `frame`: compressed once per broadcast for deflate sockets
+    /// (``FrameCompression/prepare(_:)``), or here for a frame sent to this socket alone; the
+    /// plain frame to everyone else. One comparison for a small message.
+    @inline(__always)
+    private func wireBytes(_ frame: EncodedFrame, for writer: any FrameWriter) -> ByteBuffer {
+        guard frame.payloadLength >= deflateThreshold, writer.deflatesMessages else { return frame.frame }
+        return frame.deflated ?? loopContext.compression.deflatedFrame(for: frame) ?? frame.frame
     }
 
     /// Hands the joined frames to the writer and flushes it.

@@ -8,6 +8,8 @@ public protocol FrameWriter: AnyObject, Sendable {
     /// False while the socket's send buffer is above its high watermark; the session then
     /// queues, and drains when the edge reports the socket writable again.
     var isWritable: Bool { get }
+    /// The socket negotiated permessage-deflate: messages over the threshold go compressed.
+    var deflatesMessages: Bool { get }
     /// Queues complete frames (the session joins a tick's frames into one buffer); they are sent
     /// at the next ``flush()`` at the latest.
     func write(_ frames: ByteBuffer)
@@ -16,6 +18,10 @@ public protocol FrameWriter: AnyObject, Sendable {
     func closeGracefully()
     /// Closes the connection at once; what was not sent is dropped.
     func abort()
+}
+
+extension FrameWriter {
+    public var deflatesMessages: Bool { false }
 }
 
 /// The HTTP connection a long-polling GET arrived on, as the session sees it: an identity, and

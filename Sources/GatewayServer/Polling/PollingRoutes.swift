@@ -2,6 +2,7 @@ import GatewayCore
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import WireCompression
 
 /// HTTP long-polling on the Engine.IO path: handshake, GET (server → client), POST
 /// (client → server), and CORS preflight. Every answer carries the CORS headers in force.
@@ -60,15 +61,26 @@ public struct PollingRoutes: Sendable {
         case .success:
             answer = .error(.badRequest)
         }
-        return response(for: answer, origin: request.headers[.origin])
+        return response(for: answer, origin: request.headers[.origin], acceptEncoding: request.headers[values: .acceptEncoding])
     }
 
-    func response(for answer: PollResponse, origin: String?) -> Response {
+    func response(for answer: PollResponse, origin: String?, acceptEncoding: [String] = []) -> Response {
         var headers = cors.headers(origin: origin)
         switch answer {
-        case .payload(let body):
+        case .payload(var body):
             headers[.contentType] = "text/plain; charset=UTF-8"
             headers[.cacheControl] = "no-store"
+            let compression = engine.loops.compression
+            if compression.settings.polling {
+                headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+                // As Node's httpCompression: payloads from the threshold on, by Accept-Encoding.
+                if body.readableBytes >= compression.settings.threshold, let coding = HTTPContentCoding.preferred(acceptEncoding: acceptEncoding),
+                    let compressed = try? compression.bodies.compress(body, as: coding)
+                {
+                    body = compressed
+                    headers[.contentEncoding] = coding.rawValue
+                }
+            }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         case .ok:
             headers[.contentType] = "text/html"

@@ -12,8 +12,12 @@ public final class ChannelFrameWriter: FrameWriter, @unchecked Sendable {
     /// Writability as the handler last saw it; read instead of the channel's atomic on the
     /// broadcast path when the socket is on the session's loop.
     private var writable = true
-    public init(channel: any Channel) {
+    /// The socket negotiated permessage-deflate.
+    public let deflatesMessages: Bool
+
+    public init(channel: any Channel, deflatesMessages: Bool = false) {
         self.channel = channel
+        self.deflatesMessages = deflatesMessages
     }
 
     /// Called by the edge handler in `handlerAdded` (on the channel's loop). The context is

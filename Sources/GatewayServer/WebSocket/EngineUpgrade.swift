@@ -3,6 +3,7 @@ import HummingbirdCore
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import WireCompression
 
 /// The engine's side of a WebSocket upgrade, in two steps so that the 101 response can be
 /// written in between: `resolve` finds the session (a new WebSocket-only one, or the polling
@@ -19,9 +20,27 @@ struct EngineUpgrade {
     let writer: ChannelFrameWriter
     let engine: EngineServer
 
+    /// permessage-deflate is on and the client offered it in a form the gateway accepts
+    /// (``PerMessageDeflate``); the same answer for the 101's headers and for the pipeline.
+    static func negotiatesDeflate(_ head: HTTPRequestHead, engine: EngineServer) -> Bool {
+        engine.loops.compression.settings.webSocket && PerMessageDeflate.accepts(offers: head.headers[canonicalForm: "sec-websocket-extensions"].map(String.init))
+    }
+
+    /// The headers the 101 adds: the extension agreed, if any.
+    static func responseHeaders(_ head: HTTPRequestHead, engine: EngineServer) -> HTTPHeaders {
+        negotiatesDeflate(head, engine: engine) ? ["Sec-WebSocket-Extensions": PerMessageDeflate.response] : [:]
+    }
+
     /// On the channel's loop.
     static func resolve(channel: any Channel, head: HTTPRequestHead, intent: EngineRequest.Intent, engine: EngineServer) -> EventLoopFuture<EngineUpgrade> {
-        let writer = ChannelFrameWriter(channel: channel)
+        let deflates = negotiatesDeflate(head, engine: engine)
+        let writer = ChannelFrameWriter(channel: channel, deflatesMessages: deflates)
+        if deflates {
+            // Broadcasts are compressed in advance while any such socket is open.
+            let compression = engine.loops.compression
+            compression.deflateSocketOpened()
+            channel.closeFuture.whenComplete { _ in compression.deflateSocketClosed() }
+        }
         switch intent {
         case .webSocketUpgrade(let sid):
             return engine.attachProbe(sid: sid, writer: writer, from: channel.eventLoop).hop(to: channel.eventLoop).map { session in
@@ -43,7 +62,8 @@ struct EngineUpgrade {
         )
     }
 
-    /// Adds the frame aggregator (joins fragmented client messages up to maxPayload) and the
+    /// Adds the message assembler (joins fragmented client messages and inflates compressed
+    /// ones, up to maxPayload) and the
     /// Engine.IO handler at `position`, and starts a new session (`startNow`; else call
     /// ``start()`` once nothing but WebSocket handlers is left to write through). A refused
     /// upgrade closes.
@@ -53,11 +73,11 @@ struct EngineUpgrade {
             return
         }
         let maxPayload = engine.configuration.maxPayload
-        let aggregator = NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: maxPayload)
+        let assembler = WebSocketMessageAssembler(maxPayload: maxPayload, inflates: writer.deflatesMessages)
         let operations = channel.pipeline.syncOperations
         do {
-            try operations.addHandler(aggregator, position: position)
-            try operations.addHandler(EngineWebSocketHandler(session: session, writer: writer), position: .after(aggregator))
+            try operations.addHandler(assembler, position: position)
+            try operations.addHandler(EngineWebSocketHandler(session: session, writer: writer), position: .after(assembler))
         } catch {
             abandon()
             throw error

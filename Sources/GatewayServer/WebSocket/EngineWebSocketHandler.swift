@@ -83,18 +83,17 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let channel = writer
         let session = session
-        let tooLarge: Bool
+        let failure: WebSocketMessageAssembler.Failure
         switch error {
-        case NIOWebSocketError.invalidFrameLength, NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
-            tooLarge = true
-        default:
-            tooLarge = false
+        case NIOWebSocketError.invalidFrameLength: failure = .tooLarge
+        case let assembled as WebSocketMessageAssembler.Failure: failure = assembled
+        default: failure = .protocolError
         }
-        if tooLarge {
+        if failure == .tooLarge {
             session.execute { session.webSocketTooLarge(from: channel) }
         }
-        // 1009: message too big; 1002: protocol error.
-        close(context: context, code: tooLarge ? 1009 : 1002)
+        // 1009: message too big; 1007: a compressed message that does not inflate; 1002: protocol error.
+        close(context: context, code: failure.closeCode)
     }
 
     private func close(context: ChannelHandlerContext, code: UInt16) {

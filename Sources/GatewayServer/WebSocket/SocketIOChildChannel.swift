@@ -95,7 +95,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                     // Out before NIO removes the request decoder: bytes after the upgrade
                     // request are frames, which must not reach an HTTP-part handler.
                     HTTPRequestDeadlineHandler.remove(from: channel)
-                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    return channel.eventLoop.makeSucceededFuture(EngineUpgrade.responseHeaders(head, engine: engine))
                 case .failure(let error):
                     refusal.value = error
                     return channel.eventLoop.makeSucceededFuture(nil)

@@ -12,9 +12,10 @@ public enum WebSocketFrameHeader {
     }
 
     /// Writes the header for a payload of `length` bytes and returns the header's length.
+    /// `compressed`: RSV1, the payload is permessage-deflate compressed (RFC 7692 §6).
     @discardableResult
-    public static func write(_ opcode: Opcode, length: Int, into buffer: inout ByteBuffer) -> Int {
-        buffer.writeInteger(0x80 | opcode.rawValue)
+    public static func write(_ opcode: Opcode, length: Int, compressed: Bool = false, into buffer: inout ByteBuffer) -> Int {
+        buffer.writeInteger(0x80 | (compressed ? 0x40 : 0) | opcode.rawValue)
         if length < 126 {
             buffer.writeInteger(UInt8(length))
             return 2

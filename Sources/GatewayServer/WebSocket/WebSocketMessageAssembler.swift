@@ -1,0 +1,109 @@
+import NIOCore
+import NIOPosix
+import NIOWebSocket
+import WireCompression
+
+/// Joins a client's fragmented messages (RFC 6455 §5.4) and inflates compressed ones (RFC 7692),
+/// so the Engine.IO handler sees whole, plain messages. Both are bounded by `maxPayload`: the
+/// fragments' bytes as they arrive, and what a compressed message inflates to (a zip bomb stops
+/// there). NIO's aggregator drops RSV1 from fragmented messages, hence this handler.
+final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = WebSocketFrame
+
+    /// Why a connection is closed, with the close code it gets.
+    enum Failure: Error, Equatable {
+        /// 1009: the message (fragments together, or inflated) is larger than `maxPayload`.
+        case tooLarge
+        /// 1007: a compressed message that does not inflate.
+        case badCompressedData
+        /// 1002: RSV bits without a negotiated extension, a continuation without a start, a new
+        /// message before the last one ended, too many fragments.
+        case protocolError
+
+        var closeCode: UInt16 {
+            switch self {
+            case .tooLarge: 1009
+            case .badCompressedData: 1007
+            case .protocolError: 1002
+            }
+        }
+    }
+
+    static let maxFragments = 1024
+
+    private let maxPayload: Int
+    /// permessage-deflate was negotiated: RSV1 marks a compressed message.
+    private let inflates: Bool
+    private var message: (opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer, fragments: Int)?
+
+    init(maxPayload: Int, inflates: Bool) {
+        self.maxPayload = maxPayload
+        self.inflates = inflates
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        do {
+            if let whole = try assemble(frame) { context.fireChannelRead(wrapInboundOut(whole)) }
+        } catch {
+            message = nil
+            context.fireErrorCaught(error)
+        }
+    }
+
+    private func assemble(_ frame: WebSocketFrame) throws(Failure) -> WebSocketFrame? {
+        guard !frame.rsv2, !frame.rsv3 else { throw .protocolError }
+        switch frame.opcode {
+        case .text, .binary:
+            guard message == nil else { throw .protocolError }
+            guard !frame.rsv1 || inflates else { throw .protocolError }
+            if frame.fin { return try whole(frame.opcode, compressed: frame.rsv1, frame.unmaskedData) }
+            message = (frame.opcode, frame.rsv1, frame.unmaskedData, 1)
+            return nil
+        case .continuation:
+            guard var started = message, !frame.rsv1 else { throw .protocolError }
+            started.fragments += 1
+            guard started.fragments <= Self.maxFragments else { throw .protocolError }
+            guard started.data.readableBytes + frame.length <= maxPayload else { throw .tooLarge }
+            message = nil  // the buffer is uniquely referenced while it grows
+            var part = frame.unmaskedData
+            started.data.writeBuffer(&part)
+            guard frame.fin else {
+                message = started
+                return nil
+            }
+            return try whole(started.opcode, compressed: started.compressed, started.data)
+        default:
+            // Control frames (ping, pong, close) are never fragmented nor compressed (§5.5).
+            guard !frame.rsv1 else { throw .protocolError }
+            return frame
+        }
+    }
+
+    private func whole(_ opcode: WebSocketOpcode, compressed: Bool, _ data: ByteBuffer) throws(Failure) -> WebSocketFrame {
+        guard compressed else { return WebSocketFrame(fin: true, opcode: opcode, data: data) }
+        do {
+            let inflated = try Self.inflater().inflate(data, limit: maxPayload)
+            return WebSocketFrame(fin: true, opcode: opcode, data: inflated)
+        } catch .tooLarge {
+            throw .tooLarge
+        } catch {
+            throw .badCompressedData
+        }
+    }
+
+    /// One inflater per event-loop thread: messages carry no context from one to the next
+    /// (`client_no_context_takeover`), so connections share it and hold no zlib state.
+    private static let inflaters = ThreadSpecificVariable<MessageInflater>()
+
+    private static func inflater() throws(CompressionError) -> MessageInflater {
+        if let inflater = inflaters.currentValue { return inflater }
+        let inflater = try MessageInflater()
+        inflaters.currentValue = inflater
+        return inflater
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketMessageAssembler: Sendable {}
