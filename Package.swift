@@ -317,7 +317,7 @@ var targets: [Target] = [
     .testTarget(
         name: "GatewayCoreTests",
         dependencies: [
-            "GatewayCore", "GatewayServer", "GatewayMetrics", "GatewayJSON", "SocketIOCodec",
+            "GatewayCore", "GatewayServer", "GatewayMetrics", "GatewayJSON", "SocketIOCodec", "WireCompression",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -330,7 +330,7 @@ var targets: [Target] = [
     .testTarget(
         name: "GatewayServerTests",
         dependencies: [
-            "GatewayServer", "GatewayCore", "GatewayMetrics", "SocketIOCodec",
+            "GatewayServer", "GatewayCore", "GatewayMetrics", "SocketIOCodec", "WireCompression",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
