@@ -59,6 +59,7 @@ var targets: [Target] = [
             .product(name: "CompressNIO", package: "compress-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
         ],
         swiftSettings: upcoming
     ),
@@ -203,6 +204,7 @@ var targets: [Target] = [
             "GatewayJSON",
             "GatewayTLS",
             "MarketFeed",
+            "WireCompression",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             "SocketIOCodec",
@@ -275,7 +277,13 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "WireCompressionTests",
-        dependencies: ["WireCompression", .product(name: "NIOCore", package: "swift-nio"), .product(name: "CompressNIO", package: "compress-nio")],
+        dependencies: [
+            "WireCompression",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ],
         swiftSettings: upcoming
     ),
     .testTarget(

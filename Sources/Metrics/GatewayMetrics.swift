@@ -13,6 +13,8 @@ public final class GatewayMetrics: Sendable {
 
     public let engineConnectionsPolling: any MeterHandler
     public let engineConnectionsWebSocket: any MeterHandler
+    /// WebSocket connections that negotiated permessage-deflate (of those above).
+    public let deflateConnections: any MeterHandler
     public let slowConsumerDisconnects: any CounterHandler
     public let malformedPackets: any CounterHandler
     public let redisUp: any MeterHandler
@@ -76,6 +78,7 @@ public final class GatewayMetrics: Sendable {
         let engine = MetricName.engineConnections
         engineConnectionsPolling = registry.makeGauge(descriptor: engine, labels: [("transport", "polling")])
         engineConnectionsWebSocket = registry.makeGauge(descriptor: engine, labels: [("transport", "websocket")])
+        deflateConnections = registry.makeGauge(descriptor: MetricName.deflateConnections, labels: [])
         slowConsumerDisconnects = registry.makeCounter(descriptor: MetricName.slowConsumers, labels: [])
         malformedPackets = registry.makeCounter(descriptor: MetricName.malformed, labels: [])
         redisUp = registry.makeGauge(descriptor: MetricName.redisUp, labels: [])

@@ -8,6 +8,7 @@ enum MetricName {
 
     static var connections: MetricNameDescriptor { named("gateway_connections", "Sockets connected to each namespace.") }
     static var engineConnections: MetricNameDescriptor { named("gateway_engine_connections", "Engine.IO connections by transport.") }
+    static var deflateConnections: MetricNameDescriptor { named("gateway_websocket_deflate_connections", "WebSocket connections that negotiated permessage-deflate.") }
     static var connectionsTotal: MetricNameDescriptor { named("gateway_connections_total", "Namespace connections accepted.") }
     static var connectErrors: MetricNameDescriptor { named("gateway_connect_errors_total", "Namespace connections refused, by CONNECT_ERROR code.") }
     static var messagesReceived: MetricNameDescriptor { named("gateway_messages_received_total", "Client events received.") }

@@ -9,8 +9,12 @@ import NIOCore
 public final class MessageInflater {
     private let decompressor: ZlibDecompressor
     private static let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
+    /// The sender compresses with context takeover: the window carries from one message to the
+    /// next, so this inflater serves one connection and is not reset.
+    private let keepsContext: Bool
 
-    public init() throws(CompressionError) {
+    public init(keepsContext: Bool = false) throws(CompressionError) {
+        self.keepsContext = keepsContext
         do {
             decompressor = try ZlibDecompressor(algorithm: .deflate, windowSize: 15)
         } catch {
@@ -19,7 +23,7 @@ public final class MessageInflater {
     }
 
     public func inflate(_ message: ByteBuffer, limit: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws(CompressionError) -> ByteBuffer {
-        defer { try? decompressor.reset() }
+        defer { if !keepsContext { try? decompressor.reset() } }
         var input = allocator.buffer(capacity: message.readableBytes + Self.tail.count)
         input.writeImmutableBuffer(message)
         input.writeBytes(Self.tail)

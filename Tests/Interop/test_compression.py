@@ -14,7 +14,7 @@ import socketio
 
 import eio
 from book_helpers import ClientBook
-from conftest import configured_gateway
+from conftest import configured_gateway, wait_until
 from deflate_ws import BROWSER_OFFER, DeflateSocket, deflate
 from scrape import metric
 
@@ -49,10 +49,12 @@ def depth_snapshot(ws):
 
 
 def test_an_offer_is_accepted_and_large_messages_arrive_compressed_small_ones_plain(gateway):
+    deflating_before = metric(gateway, "gateway_websocket_deflate_connections")
     ws = market_socket(gateway)
     try:
         assert ws.status == 101
         assert ws.extensions == AGREED
+        assert metric(gateway, "gateway_websocket_deflate_connections") == deflating_before + 1
         message, book = depth_snapshot(ws)
         assert message.compressed, "a snapshot is over the threshold"
         assert len(message.payload) >= 2000
@@ -65,6 +67,7 @@ def test_an_offer_is_accepted_and_large_messages_arrive_compressed_small_ones_pl
         assert len(ack.payload) < 200 and not ack.compressed
     finally:
         ws.close()
+    wait_until(lambda: metric(gateway, "gateway_websocket_deflate_connections") == deflating_before, timeout=5)
 
 
 def test_without_an_offer_or_with_one_the_gateway_cannot_honour_frames_are_plain(gateway):

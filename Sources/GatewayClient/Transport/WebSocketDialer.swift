@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import WireCompression
 
 /// Opens an Engine.IO WebSocket (`?EIO=4&transport=websocket`) to a gateway.
 enum WebSocketDialer {
@@ -13,13 +14,16 @@ enum WebSocketDialer {
     }
 
     /// `headers`: extra request headers (e.g. `Authorization`). `maxFrameSize` bounds one
-    /// incoming frame (a book snapshot or a recovery replay can be large). `timeout` covers
-    /// the TCP connect, the TLS handshake and the 101 together.
+    /// incoming message (a book snapshot or a recovery replay can be large), inflated or not.
+    /// `timeout` covers the TCP connect, the TLS handshake and the 101 together. `deflate`:
+    /// offer permessage-deflate; when the server accepts, its compressed messages are inflated
+    /// here (the client sends its own small messages uncompressed, which the extension allows).
     static func connect(
         to endpoint: GatewayEndpoint,
         headers extra: [(String, String)] = [],
         maxFrameSize: Int = 1 << 24,
-        timeout: TimeAmount = .seconds(10)
+        timeout: TimeAmount = .seconds(10),
+        deflate: Bool = true
     ) async throws(GatewayClientError) -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
         let host = endpoint.host
         let tls = endpoint.tls
@@ -36,10 +40,14 @@ enum WebSocketDialer {
                     channel.closeFuture.whenComplete { _ in stall.cancel() }
                     return channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: tls, host: host)) }
-                        let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeResult>(maxFrameSize: maxFrameSize, upgradePipelineHandler: { channel, _ in
+                        let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeResult>(maxFrameSize: maxFrameSize, upgradePipelineHandler: { channel, response in
                             channel.eventLoop.makeCompletedFuture {
+                                let agreed = PerMessageDeflate.agreement(fromResponse: response.headers[canonicalForm: "sec-websocket-extensions"].map(String.init))
+                                // One inflater for this connection; it keeps the window only if
+                                // the server did not promise to start each message afresh.
+                                let inflater = try agreed.map { try MessageInflater(keepsContext: !$0.serverNoContextTakeover) }
                                 try channel.pipeline.syncOperations.addHandler(
-                                    NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: maxFrameSize)
+                                    WebSocketMessageAssembler(maxPayload: maxFrameSize, inflater: inflater)
                                 )
                                 return .websocket(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))
                             }
@@ -47,6 +55,7 @@ enum WebSocketDialer {
                         var headers = HTTPHeaders()
                         headers.add(name: "Host", value: host)
                         headers.add(name: "Content-Length", value: "0")
+                        if deflate { headers.add(name: "Sec-WebSocket-Extensions", value: PerMessageDeflate.clientOffer) }
                         for (name, value) in extra { headers.add(name: name, value: value) }
                         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
                         let configuration = NIOTypedHTTPClientUpgradeConfiguration(

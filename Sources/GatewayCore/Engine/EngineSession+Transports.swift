@@ -126,6 +126,12 @@ extension EngineSession {
     }
 
     /// A message bigger than maxPayload: the connection is closed (WebSocket code 1009).
+    /// A frame the edge refused below Engine.IO (bad RSV bits or fragments, a compressed message
+    /// that does not inflate): counted as malformed; the edge closes the connection itself.
+    package func webSocketFrameRefused() {
+        metrics.countMalformed()
+    }
+
     package func webSocketTooLarge(from writer: any FrameWriter) {
         perform(machine.receivedTooLarge(from: writer))
     }

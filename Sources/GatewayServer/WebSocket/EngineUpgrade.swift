@@ -38,8 +38,13 @@ struct EngineUpgrade {
         if deflates {
             // Broadcasts are compressed in advance while any such socket is open.
             let compression = engine.loops.compression
+            let gauge = engine.metrics.deflateConnections
             compression.deflateSocketOpened()
-            channel.closeFuture.whenComplete { _ in compression.deflateSocketClosed() }
+            gauge.increment(by: 1)
+            channel.closeFuture.whenComplete { _ in
+                compression.deflateSocketClosed()
+                gauge.decrement(by: 1)
+            }
         }
         switch intent {
         case .webSocketUpgrade(let sid):
@@ -73,7 +78,8 @@ struct EngineUpgrade {
             return
         }
         let maxPayload = engine.configuration.maxPayload
-        let assembler = WebSocketMessageAssembler(maxPayload: maxPayload, inflates: writer.deflatesMessages)
+        // On the channel's loop: that thread's inflater, for as long as the channel lives.
+        let assembler = WebSocketMessageAssembler(maxPayload: maxPayload, inflater: writer.deflatesMessages ? try ThreadInflaters.current() : nil)
         let operations = channel.pipeline.syncOperations
         do {
             try operations.addHandler(assembler, position: position)

@@ -2,6 +2,7 @@ import GatewayCore
 import NIOCore
 import NIOWebSocket
 import SocketIOCodec
+import WireCompression
 
 /// The last handler of an upgraded connection: turns WebSocket frames into Engine.IO packets
 /// for its session. Synchronous and loop-confined; outbound traffic does not pass through it:
@@ -91,6 +92,8 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         if failure == .tooLarge {
             session.execute { session.webSocketTooLarge(from: channel) }
+        } else {
+            session.execute { session.webSocketFrameRefused() }
         }
         // 1009: message too big; 1007: a compressed message that does not inflate; 1002: protocol error.
         close(context: context, code: failure.closeCode)

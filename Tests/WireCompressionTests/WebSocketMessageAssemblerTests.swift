@@ -4,14 +4,12 @@ import NIOWebSocket
 import Testing
 import WireCompression
 
-@testable import GatewayServer
-
 @Suite("Client messages assembled and inflated")
 struct WebSocketMessageAssemblerTests {
     static let hello: [UInt8] = [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00]  // RFC 7692's "Hello"
 
     func channel(maxPayload: Int = 1000, inflates: Bool = true) -> EmbeddedChannel {
-        EmbeddedChannel(handler: WebSocketMessageAssembler(maxPayload: maxPayload, inflates: inflates))
+        EmbeddedChannel(handler: WebSocketMessageAssembler(maxPayload: maxPayload, inflater: inflates ? try! MessageInflater() : nil))
     }
 
     func frame(_ bytes: [UInt8], opcode: WebSocketOpcode = .text, fin: Bool = true, rsv1: Bool = false) -> WebSocketFrame {

@@ -1,18 +1,17 @@
 import NIOCore
-import NIOPosix
 import NIOWebSocket
-import WireCompression
 
 /// Joins a client's fragmented messages (RFC 6455 §5.4) and inflates compressed ones (RFC 7692),
 /// so the Engine.IO handler sees whole, plain messages. Both are bounded by `maxPayload`: the
 /// fragments' bytes as they arrive, and what a compressed message inflates to (a zip bomb stops
-/// there). NIO's aggregator drops RSV1 from fragmented messages, hence this handler.
-final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias InboundOut = WebSocketFrame
+/// there). NIO's aggregator drops RSV1 from fragmented messages, hence this handler. Used by the
+/// gateway's edge and by the Swift client alike.
+public final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = WebSocketFrame
+    public typealias InboundOut = WebSocketFrame
 
     /// Why a connection is closed, with the close code it gets.
-    enum Failure: Error, Equatable {
+    public enum Failure: Error, Equatable {
         /// 1009: the message (fragments together, or inflated) is larger than `maxPayload`.
         case tooLarge
         /// 1007: a compressed message that does not inflate.
@@ -21,7 +20,7 @@ final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableChannelHa
         /// message before the last one ended, too many fragments.
         case protocolError
 
-        var closeCode: UInt16 {
+        public var closeCode: UInt16 {
             switch self {
             case .tooLarge: 1009
             case .badCompressedData: 1007
@@ -30,19 +29,23 @@ final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableChannelHa
         }
     }
 
-    static let maxFragments = 1024
+    public static let maxFragments = 1024
 
     private let maxPayload: Int
-    /// permessage-deflate was negotiated: RSV1 marks a compressed message.
-    private let inflates: Bool
+    /// Where compressed messages are inflated; nil when permessage-deflate was not negotiated
+    /// (RSV1 is then a protocol error). The gateway passes its event-loop thread's inflater,
+    /// shared by that thread's connections (no context takeover; a channel never changes
+    /// thread); a client passes one of its own.
+    private let inflater: MessageInflater?
+    private var inflates: Bool { inflater != nil }
     private var message: (opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer, fragments: Int)?
 
-    init(maxPayload: Int, inflates: Bool) {
+    public init(maxPayload: Int, inflater: MessageInflater?) {
         self.maxPayload = maxPayload
-        self.inflates = inflates
+        self.inflater = inflater
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         do {
             if let whole = try assemble(frame) { context.fireChannelRead(wrapInboundOut(whole)) }
@@ -84,24 +87,13 @@ final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableChannelHa
     private func whole(_ opcode: WebSocketOpcode, compressed: Bool, _ data: ByteBuffer) throws(Failure) -> WebSocketFrame {
         guard compressed else { return WebSocketFrame(fin: true, opcode: opcode, data: data) }
         do {
-            let inflated = try Self.inflater().inflate(data, limit: maxPayload)
+            let inflated = try inflater!.inflate(data, limit: maxPayload)
             return WebSocketFrame(fin: true, opcode: opcode, data: inflated)
         } catch .tooLarge {
             throw .tooLarge
         } catch {
             throw .badCompressedData
         }
-    }
-
-    /// One inflater per event-loop thread: messages carry no context from one to the next
-    /// (`client_no_context_takeover`), so connections share it and hold no zlib state.
-    private static let inflaters = ThreadSpecificVariable<MessageInflater>()
-
-    private static func inflater() throws(CompressionError) -> MessageInflater {
-        if let inflater = inflaters.currentValue { return inflater }
-        let inflater = try MessageInflater()
-        inflaters.currentValue = inflater
-        return inflater
     }
 }
 
