@@ -15,6 +15,7 @@ public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidPlaceholder = "invalid_placeholder"
         case unexpectedAttachment = "unexpected_attachment"
         case tooManyPackets = "too_many_packets"
+        case invalidMessagePack = "invalid_msgpack"
     }
 
     public let code: Code
