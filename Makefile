@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON ?= python3
 SYSTEM_PACKAGES := libhiredis-dev libjwt-dev libssl-dev zlib1g-dev pkg-config
 TEST_PACKAGES := redis-server redis-tools prometheus nginx openssl chromium chromium-driver tmux
-PY_PACKAGES := python-socketio[client]==5.18.1 python-engineio==4.15.1 websocket-client==1.9.2 requests==2.34.2 pytest==9.2.0 pyjwt[crypto]==2.10.1 cryptography==50.0.2 selenium==4.51.0 aiohttp==3.14.5 schemathesis==4.32.5
+PY_PACKAGES := python-socketio[client]==5.18.1 python-engineio==4.15.1 websocket-client==1.9.2 requests==2.34.2 pytest==9.2.0 pyjwt[crypto]==2.10.1 cryptography==50.0.2 selenium==4.51.0 aiohttp==3.14.5 schemathesis==4.32.5 msgpack==1.2.4
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: run build test unit-test interop-test screenshot bench fuzz sanitize system-deps test-deps venv clean

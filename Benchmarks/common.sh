@@ -28,9 +28,9 @@ bench_workspace() {
 build_ceiling() {
     mkdir -p "$BIN"
     cc -O2 -o "$BIN/ceiling-server" Benchmarks/ceiling/ceiling_server.c -lcrypto
-    cc -O2 -o "$BIN/ramp-client" Benchmarks/ceiling/ramp_client.c
-    cc -O2 -o "$BIN/fanout-client" Benchmarks/ceiling/fanout_client.c
-    cc -O2 -o "$BIN/tls-ramp-client" Benchmarks/ceiling/tls_ramp_client.c -lssl -lcrypto
+    cc -O2 -o "$BIN/ramp-client" Benchmarks/ceiling/ramp_client.c -lz
+    cc -O2 -o "$BIN/fanout-client" Benchmarks/ceiling/fanout_client.c -lz
+    cc -O2 -o "$BIN/tls-ramp-client" Benchmarks/ceiling/tls_ramp_client.c -lssl -lcrypto -lz
 }
 
 # A test CA and two server certificates for 127.0.0.1 signed by it, in $WORK: ca.pem, rsa.pem +

@@ -30,7 +30,20 @@
  * One thread, epoll, loopback only; no allocation per message: frames are parsed where they
  * were read, in one shared 64 KiB-chunk buffer; a connection keeps only a partial frame.
  *
- * Build: cc -O2 -o fanout-client fanout_client.c
+ * --deflate: every subscriber offers permessage-deflate (RFC 7692, as browsers do:
+ * `permessage-deflate; client_max_window_bits`) and a 101 without it is a connect error. The
+ * server's compressed frames (RSV1) are raw DEFLATE without context takeover, the sync-flush
+ * tail removed: one z_stream for the process, inflateReset per message, output bounded to
+ * 64 KiB. To keep the client's CPU per message below the server's, a subscribed socket inflates
+ * only 1 in --inflate-every N (8) of its compressed messages, for the latency sample; the others
+ * count as deliveries unread. Which of them are measured (sent after the warm-up): frames arrive
+ * in send order, so a socket inflates every compressed message from the window's start until
+ * one is a measured tick, and counts every later one. (Warm-up frames are not inflated at all;
+ * tiny compressed frames, never a price.update, are always inflated: a ping must be answered.)
+ * The JSON line then also shows compressed and plain frames received and the bytes read per
+ * delivery in the measured window (frame headers included: what the wire carried).
+ *
+ * Build: cc -O2 -o fanout-client fanout_client.c -lz
  * Run:   fanout-client --port PORT --token JWT --symbols A,B,C [--subscribers N] [--per-client K]
  *        [--rate R] [--seconds S] [--probe-rate R2] [--server-pid PID] ...   (--help lists all)
  *        → one JSON line on stdout; progress and errors on stderr. Exit 0 once it ran, 2 on a
@@ -54,6 +67,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define READ_CHUNK 65536
 #define MAX_FRAME (4u << 20)       /* a larger server frame closes the connection */
@@ -117,9 +131,17 @@ static int64_t measure_from_us = INT64_MAX; /* CLOCK_REALTIME: ticks sent from h
 static hist_t latency;
 static long received, delivered, expected, connect_errors, closed, subscribed, post_errors, reads;
 
+/* --deflate: the offer, what arrived compressed or plain, what was inflated, the bytes read. */
+static int deflate_on, inflate_every = 8;
+static long compressed_frames, plain_frames, inflated_frames, inflate_errors, deflate_refused, bytes_read;
+#define INFLATE_OUT 65536
+static z_stream zs; static int zs_ready;
+static char inflated[INFLATE_OUT];
+
 /* ---- subscribers ---- */
 
-typedef struct { int fd, state; char *carry; uint32_t have, cap; } sub_t;
+/* measured, skip: --deflate only (a measured tick was inflated; compressed frames since the last inflate). */
+typedef struct { int fd, state; char *carry; uint32_t have, cap; uint16_t skip; uint8_t measured; } sub_t;
 static sub_t *subs;
 static int handshaking;
 
@@ -228,6 +250,50 @@ static int on_text(int i, const char *p, size_t n, int64_t now) {
     return 0;
 }
 
+/* One permessage-deflate message (RFC 7692 §7.2.2): the tail 00 00 ff ff added back, inflated
+ * into `inflated` by the process's one raw inflater. Its length; -2 when it would not fit in
+ * INFLATE_OUT, -1 when the bytes do not inflate. */
+static long inflate_message(const char *p, size_t n) {
+    static const unsigned char tail[4] = { 0x00, 0x00, 0xff, 0xff };
+    if (!zs_ready) { if (inflateInit2(&zs, -15) != Z_OK) return -1; zs_ready = 1; } else inflateReset(&zs);
+    zs.next_out = (Bytef *)inflated; zs.avail_out = INFLATE_OUT;
+    zs.next_in = (Bytef *)(uintptr_t)p; zs.avail_in = (uInt)n;
+    int r = inflate(&zs, Z_SYNC_FLUSH);
+    if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return -1;
+    if (zs.avail_in) return zs.avail_out ? -1 : -2;
+    zs.next_in = (Bytef *)(uintptr_t)tail; zs.avail_in = 4;
+    r = inflate(&zs, Z_SYNC_FLUSH);
+    if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return -1;
+    if (zs.avail_out == 0) return -2; /* perhaps more to come: not a message of ours */
+    return (long)(INFLATE_OUT - zs.avail_out);
+}
+
+/* One compressed text message (RSV1); -1 ends the connection. A subscribed socket inflates 1 in
+ * inflate_every (all of them from the window's start until one is a measured tick; none during
+ * the warm-up, whose ticks are not measured); the others count as price.update deliveries. */
+static int on_compressed(int i, const char *p, size_t n, int64_t now) {
+    sub_t *s = &subs[i];
+    compressed_frames++;
+    int subscribed_socket = s->state == SUBSCRIBED, tiny = n < 16; /* a compressed price.update is larger */
+    if (subscribed_socket && !tiny) {
+        int sample = phase != WARMING && (!s->measured || ++s->skip >= inflate_every);
+        if (!sample) { received++; if (s->measured) delivered++; return 0; }
+        s->skip = 0;
+    }
+    long len = inflate_message(p, n);
+    if (len < 0) {
+        inflate_errors++;
+        if (len == -1 || !subscribed_socket) return -1;
+        received++; if (s->measured) delivered++; /* too large to sample: counted all the same */
+        return 0;
+    }
+    inflated_frames++;
+    long before = delivered;
+    int r = on_text(i, inflated, (size_t)len, now);
+    if (delivered > before) s->measured = 1;
+    return r;
+}
+
 /* Complete server frames in buf; returns the bytes consumed, or -1 to end the connection. */
 static long on_frames(int i, char *buf, size_t len, int64_t now) {
     size_t pos = 0;
@@ -239,8 +305,9 @@ static long on_frames(int i, char *buf, size_t len, int64_t now) {
         else if (n == 127) { if (avail < 10) break; n = 0; for (int k = 0; k < 8; k++) n = (n << 8) | d[2 + k]; off = 10; }
         if (n > MAX_FRAME) return -1;
         if (avail < off + n) break;
-        int opcode = d[0] & 0x0f; char *p = (char *)d + off;
-        if (opcode == 1 && on_text(i, p, n, now) < 0) return -1;
+        int opcode = d[0] & 0x0f, rsv1 = d[0] & 0x40; char *p = (char *)d + off;
+        if (opcode == 1 && rsv1) { if (on_compressed(i, p, n, now) < 0) return -1; } /* permessage-deflate */
+        else if (opcode == 1 || opcode == 2) { plain_frames++; if (opcode == 1 && on_text(i, p, n, now) < 0) return -1; }
         if (opcode == 8) return -1;
         if (opcode == 9) send_frame(subs[i].fd, 0x8a, p, n);
         pos += off + n;
@@ -269,7 +336,19 @@ static void start_subscriber(int i, const struct sockaddr_in *addr) {
     }
 }
 
-static char upgrade[512];
+static char upgrade[640];
+
+/* The 101's head (up to its blank line) has a Sec-WebSocket-Extensions header agreeing to
+ * permessage-deflate. */
+static int agrees_to_deflate(const char *head, const char *end) {
+    for (const char *line = head; line && line < end;) {
+        const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
+        size_t n = (size_t)((eol ? eol : end) - line);
+        if (n > 25 && strncasecmp(line, "Sec-WebSocket-Extensions:", 25) == 0 && memmem(line + 25, n - 25, "permessage-deflate", 18)) return 1;
+        line = eol ? eol + 2 : NULL;
+    }
+    return 0;
+}
 
 /* One read, the partial frame kept from the last read first; the bytes read, 0 if none. */
 static ssize_t read_subscriber(int i) {
@@ -279,12 +358,17 @@ static ssize_t read_subscriber(int i) {
     reads++;
     if (r < 0 && errno == EAGAIN) return 0;
     if (r <= 0) { drop_subscriber(i); return 0; }
+    bytes_read += r;
     int64_t now = real_us(); /* one clock read per read: its frames all arrived by now */
     size_t len = s->have + (size_t)r, start = 0;
     if (s->state == UPGRADING) {
         char *end = memmem(scratch, len, "\r\n\r\n", 4);
         if (!end) { if (len > 8192) { drop_subscriber(i); return 0; } goto keep; }
         if (len < 12 || memcmp(scratch + 9, "101", 3) != 0) { drop_subscriber(i); return 0; }
+        if (deflate_on && !agrees_to_deflate(scratch, end + 2)) { /* a connect error, as any other failed handshake */
+            if (!deflate_refused++) fprintf(stderr, "fanout-client: the 101 did not agree to permessage-deflate\n");
+            drop_subscriber(i); return 0;
+        }
         start = (size_t)(end + 4 - scratch);
         s->state = OPENING;
     }
@@ -554,7 +638,8 @@ static void usage(void) {
         "  --rate TICKS/S (5000)  --seconds S (3)  --warmup S (1)  --drain S (2)  --subscribe-timeout S (60)\n"
         "  --producers P (4)  --batch B (10)  --pipeline W (16)  --token JWT\n"
         "  --probe-rate TICKS/S (0: off)  --probe-pipeline W (16)  --server-pid PID  --label TEXT\n"
-        "  --ingest-port PORT (the producers post there; default: --port)\n");
+        "  --ingest-port PORT (the producers post there; default: --port)\n"
+        "  --deflate (offer permessage-deflate; off: plain)  --inflate-every N (8: inflate 1 in N compressed messages)\n");
 }
 
 static int parse_symbols(char *list) {
@@ -580,7 +665,8 @@ int main(int argc, char **argv) {
         {"per-client", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 't'}, {"warmup", 1, 0, 'w'},
         {"drain", 1, 0, 'd'}, {"producers", 1, 0, 'P'}, {"batch", 1, 0, 'b'}, {"pipeline", 1, 0, 'W'},
         {"probe-rate", 1, 0, 'R'}, {"probe-pipeline", 1, 0, 'X'}, {"token", 1, 0, 'T'}, {"server-pid", 1, 0, 'S'},
-        {"label", 1, 0, 'l'}, {"ingest-port", 1, 0, 'I'}, {"subscribe-timeout", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"label", 1, 0, 'l'}, {"ingest-port", 1, 0, 'I'}, {"subscribe-timeout", 1, 0, 'o'}, {"deflate", 0, 0, 'D'},
+        {"inflate-every", 1, 0, 'N'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     char default_symbols[] = "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT", *symbol_list = default_symbols;
     for (int o; (o = getopt_long(argc, argv, "", options, NULL)) != -1;) {
         switch (o) {
@@ -594,6 +680,7 @@ int main(int argc, char **argv) {
         case 'T': token = optarg; break;               case 'S': server_pid = atoi(optarg); break;
         case 'l': label = optarg; break;               case 'o': subscribe_timeout = atof(optarg); break;
         case 'I': ingest_port = atoi(optarg); break;
+        case 'D': deflate_on = 1; break;               case 'N': inflate_every = atoi(optarg); break;
         case 'h': usage(); return 0;
         default: usage(); return 2;
         }
@@ -601,7 +688,7 @@ int main(int argc, char **argv) {
     if (port <= 0 || port > 65535 || nsubs < 0 || in_flight < 1 || per_client < 1 || per_client > 100 || rate < 0 || probe_rate < 0
         || seconds <= 0 || seconds > 600 || warmup < 0 || warmup > 60 || drain < 0 || drain > 60 || subscribe_timeout <= 0
         || subscribe_timeout > 600 || nproducers < 1 || nproducers > 1024 || batch < 1 || batch > 1000 || pipeline < 1
-        || pipeline > MAX_WINDOW || probe_pipeline < 1 || probe_pipeline > MAX_WINDOW || strlen(token) > 4096 || optind < argc) {
+        || pipeline > MAX_WINDOW || probe_pipeline < 1 || probe_pipeline > MAX_WINDOW || strlen(token) > 4096 || inflate_every < 1 || inflate_every > 65535 || optind < argc) {
         usage(); return 2;
     }
     for (char *c = (char *)label; *c; c++) if (*c == '"' || *c == '\\' || (unsigned char)*c < ' ') *c = '\''; /* JSON-safe */
@@ -618,7 +705,8 @@ int main(int argc, char **argv) {
     subs = calloc((size_t)(nsubs ? nsubs : 1), sizeof *subs);
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     snprintf(upgrade, sizeof upgrade, "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", port);
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", port,
+             deflate_on ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "");
     long rss_start = server_pid ? server_rss_kb() : -1;
     struct epoll_event events[1024];
 
@@ -644,19 +732,19 @@ int main(int argc, char **argv) {
     if (probe_rate > 0 && open_group(&probe, "probe", probe_rate, 1, probe_pipeline, 1, &ingest) < 0) return 1;
     double t0 = mono_us(), measure_at = t0 + warmup * 1e6, stop_at = measure_at + seconds * 1e6, window_start = 0, window_end = 0;
     double cpu_start = 0, cpu_end = 0, server_start = -1, server_end = -1;
-    long received_start = 0, received_end = 0, reads_start = 0, reads_end = 0, rss_end = -1;
+    long received_start = 0, received_end = 0, reads_start = 0, reads_end = 0, rss_end = -1, bytes_start = 0, bytes_end = 0;
     for (;;) {
         dispatch(events, epoll_wait(epfd, events, 1024, phase == DRAINING ? 10 : 1));
         double now = mono_us();
         if (phase == WARMING && now >= measure_at) {
             phase = MEASURING; measure_from_us = real_us(); window_start = now;
-            cpu_start = cpu_seconds(); received_start = received; reads_start = reads;
+            cpu_start = cpu_seconds(); received_start = received; reads_start = reads; bytes_start = bytes_read;
             skip_backlog(&mainline, now - t0); skip_backlog(&probe, now - t0);
             if (server_pid) server_start = server_cpu();
         }
         if (phase == MEASURING && now >= stop_at) {
             phase = DRAINING; window_end = now;
-            cpu_end = cpu_seconds(); received_end = received; reads_end = reads;
+            cpu_end = cpu_seconds(); received_end = received; reads_end = reads; bytes_end = bytes_read;
             if (server_pid) { server_end = server_cpu(); rss_end = server_rss_kb(); }
         }
         if (phase != DRAINING) { pace(&mainline, now - t0); pace(&probe, now - t0); continue; }
@@ -668,7 +756,7 @@ int main(int argc, char **argv) {
     double window = (window_end - window_start) / 1e6, frames = (double)(received_end - received_start);
     double client_cpu = cpu_end - cpu_start, server_cpu_s = server_end - server_start;
     int have_server = server_pid && server_start >= 0 && server_end >= 0;
-    char cell[6][48];
+    char cell[7][48];
     printf("{\"label\":\"%s\",\"subscribers\":%d,\"subscribed\":%ld,\"symbols\":%d,\"per_client\":%d,\"producers\":%d,\"batch\":%d,"
            "\"pipeline\":%d,\"seconds\":%.3f,\"rate_offered\":%.0f,\"ticks_sent\":%ld,\"ticks_accepted\":%ld,\"ticks_rejected\":%ld,"
            "\"ticks_per_s\":%.0f,\"expected\":%ld,\"delivered\":%ld,\"delivered_ratio\":%.4f,\"deliveries_per_s\":%.0f,"
@@ -685,13 +773,17 @@ int main(int argc, char **argv) {
                hist_ms(&probe.round_trip, .99), probe.round_trip.max / 1e3);
     printf("\"connect_errors\":%ld,\"closed\":%ld,\"post_errors\":%ld,\"frames_in_window\":%.0f,\"frames_per_read\":%.1f,\"client_cpu_pct\":%.1f,"
            "\"server_cpu_pct\":%s,\"client_cpu_us_per_kdelivery\":%s,\"server_cpu_us_per_kdelivery\":%s,"
-           "\"server_rss_kb_start\":%s,\"server_rss_kb_subscribed\":%s,\"server_rss_kb_end\":%s,\"subscribe_seconds\":%.3f}\n",
+           "\"server_rss_kb_start\":%s,\"server_rss_kb_subscribed\":%s,\"server_rss_kb_end\":%s,\"subscribe_seconds\":%.3f,"
+           "\"deflate\":%s,\"inflate_every\":%d,\"compressed_frames\":%ld,\"plain_frames\":%ld,\"inflated_frames\":%ld,"
+           "\"inflate_errors\":%ld,\"bytes_read\":%ld,\"bytes_in_window\":%ld,\"wire_bytes_per_delivery\":%s}\n",
            connect_errors, closed, post_errors, frames, frames / (reads_end > reads_start ? reads_end - reads_start : 1),
            100 * client_cpu / window,
            number(cell[0], have_server, "%.1f", 100 * server_cpu_s / window),
            number(cell[1], frames > 0, "%.2f", client_cpu * 1e9 / (frames ? frames : 1)),
            number(cell[2], have_server && frames > 0, "%.2f", server_cpu_s * 1e9 / (frames ? frames : 1)),
            number(cell[3], rss_start >= 0, "%.0f", rss_start), number(cell[4], rss_subscribed >= 0, "%.0f", rss_subscribed),
-           number(cell[5], rss_end >= 0, "%.0f", rss_end), subscribe_seconds);
+           number(cell[5], rss_end >= 0, "%.0f", rss_end), subscribe_seconds,
+           deflate_on ? "true" : "false", inflate_every, compressed_frames, plain_frames, inflated_frames, inflate_errors, bytes_read,
+           bytes_end - bytes_start, number(cell[6], frames > 0, "%.1f", (double)(bytes_end - bytes_start) / (frames ? frames : 1)));
     return 0;
 }

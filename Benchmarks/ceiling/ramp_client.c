@@ -7,10 +7,15 @@
  * arrives (latency: connect start → ack). At most IN_FLIGHT handshakes at once; connections
  * stay open until all are done, then the process exits. One thread, epoll.
  *
- * Build: cc -O2 -o ramp-client ramp_client.c
- * Run:   ramp-client PORT CLIENTS IN_FLIGHT [HOLD_SECONDS]   → one JSON line: connected, errors, rate,
- *        p50/p90/p99/max; with HOLD_SECONDS the connections then stay open that long (a crowd
- *        already connected while a second ramp runs).
+ * --deflate: each client offers permessage-deflate (RFC 7692, as browsers do) and a 101 that
+ * does not agree to it is an error; to compare the server's memory per connection with and
+ * without it. The handshake's messages are small and arrive plain under the gateway's default
+ * threshold; a compressed one (RSV1) is inflated all the same (raw DEFLATE, tail added back).
+ *
+ * Build: cc -O2 -o ramp-client ramp_client.c -lz
+ * Run:   ramp-client [--deflate] PORT CLIENTS IN_FLIGHT [HOLD_SECONDS]   → one JSON line: connected,
+ *        errors, rate, p50/p90/p99/max, deflate; with HOLD_SECONDS the connections then stay open
+ *        that long (a crowd already connected while a second ramp runs).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,7 +28,9 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 enum { CONNECTING, UPGRADING, OPENING, JOINING, SUBSCRIBING, DONE };
 
@@ -40,29 +47,69 @@ static void send_text(int fd, const char *text) {
     if (write(fd, frame, 6 + len) < 0) { /* the read side notices */ }
 }
 
-/* The next complete server frame's payload in c->buf, consumed; 0 when none yet. */
+/* A permessage-deflate message (RSV1) inflated into out (at most cap - 1 bytes: the prefix is
+ * what is read); its length, or -1 when the bytes do not inflate. */
+static long inflate_message(const char *p, size_t n, char *out, size_t cap) {
+    static z_stream z; static int ready;
+    static const unsigned char tail[4] = { 0x00, 0x00, 0xff, 0xff };
+    if (!ready) { if (inflateInit2(&z, -15) != Z_OK) return -1; ready = 1; } else inflateReset(&z);
+    z.next_out = (Bytef *)out; z.avail_out = (uInt)(cap - 1);
+    z.next_in = (Bytef *)(uintptr_t)p; z.avail_in = (uInt)n;
+    int r = inflate(&z, Z_SYNC_FLUSH);
+    if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return -1;
+    if (!z.avail_in && z.avail_out) {
+        z.next_in = (Bytef *)(uintptr_t)tail; z.avail_in = 4;
+        r = inflate(&z, Z_SYNC_FLUSH);
+        if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return -1;
+    }
+    return (long)(cap - 1 - z.avail_out);
+}
+
+/* The 101's head agrees to permessage-deflate (its Sec-WebSocket-Extensions header). */
+static int agrees_to_deflate(const char *head, const char *end) {
+    for (const char *line = head; line && line < end;) {
+        const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
+        size_t n = (size_t)((eol ? eol : end) - line);
+        if (n > 25 && strncasecmp(line, "Sec-WebSocket-Extensions:", 25) == 0 && memmem(line + 25, n - 25, "permessage-deflate", 18)) return 1;
+        line = eol ? eol + 2 : NULL;
+    }
+    return 0;
+}
+
+/* The next complete server frame's payload in c->buf (inflated when RSV1 is set), consumed;
+ * 0 when none yet, -1 on a frame that cannot be read. */
 static int next_frame(client_t *c, char *out, size_t cap, size_t *len) {
     if (c->have < 2) return 0;
     unsigned char *d = (unsigned char *)c->buf; size_t n = d[1] & 0x7f, off = 2;
     if (n == 126) { if (c->have < 4) return 0; n = ((size_t)d[2] << 8) | d[3]; off = 4; }
     else if (n == 127) return -1;
     if (c->have < off + n) return 0;
-    size_t copy = n < cap - 1 ? n : cap - 1;
-    memcpy(out, c->buf + off, copy); out[copy] = 0; *len = copy;
+    if (d[0] & 0x40) { /* permessage-deflate */
+        long m = inflate_message(c->buf + off, n, out, cap);
+        if (m < 0) return -1;
+        out[m] = 0; *len = (size_t)m;
+    } else {
+        size_t copy = n < cap - 1 ? n : cap - 1;
+        memcpy(out, c->buf + off, copy); out[copy] = 0; *len = copy;
+    }
     memmove(c->buf, c->buf + off + n, c->have - off - n); c->have -= off + n;
     return 1;
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: ramp-client PORT CLIENTS IN_FLIGHT [HOLD_SECONDS]\n"); return 2; }
+    int deflate_on = 0; /* --deflate, wherever it stands */
+    for (int a = 1; a < argc; a++)
+        if (strcmp(argv[a], "--deflate") == 0) { deflate_on = 1; for (int b = a--; b < argc; b++) argv[b] = argv[b + 1]; argc--; }
+    if (argc < 4) { fprintf(stderr, "usage: ramp-client [--deflate] PORT CLIENTS IN_FLIGHT [HOLD_SECONDS]\n"); return 2; }
     int port = atoi(argv[1]), total = atoi(argv[2]), in_flight = atoi(argv[3]), hold = argc > 4 ? atoi(argv[4]) : 0;
     client_t *clients = calloc((size_t)total, sizeof *clients);
     double *latency = calloc((size_t)total, sizeof *latency);
     int started = 0, done = 0, errors = 0, active = 0, epfd = epoll_create1(0);
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    char request[512];
+    char request[640];
     snprintf(request, sizeof request, "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", port);
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", port,
+             deflate_on ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "");
     double begin = now_ms();
     struct epoll_event events[512];
     while (done + errors < total) {
@@ -96,6 +143,7 @@ int main(int argc, char **argv) {
                 char *end = memmem(c->buf, c->have, "\r\n\r\n", 4);
                 if (!end) continue;
                 if (memcmp(c->buf, "HTTP/1.1 101", 12) != 0) goto failed;
+                if (deflate_on && !agrees_to_deflate(c->buf, end + 2)) goto failed;
                 size_t head = (size_t)(end + 4 - c->buf);
                 memmove(c->buf, c->buf + head, c->have - head); c->have -= head;
                 c->state = OPENING;
@@ -123,8 +171,9 @@ int main(int argc, char **argv) {
     qsort(latency, (size_t)done, sizeof *latency, cmp);
 #define Q(q) (done ? latency[(size_t)((done - 1) * (q))] : 0)
     printf("{\"clients\":%d,\"connected\":%d,\"errors\":%d,\"seconds\":%.3f,\"rate_per_s\":%.0f,"
-           "\"latency_ms\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
-           total, done, errors + (total - done - errors), seconds, done / seconds, Q(0.5), Q(0.9), Q(0.99), done ? latency[done - 1] : 0);
+           "\"latency_ms\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"deflate\":%s}\n",
+           total, done, errors + (total - done - errors), seconds, done / seconds, Q(0.5), Q(0.9), Q(0.99), done ? latency[done - 1] : 0,
+           deflate_on ? "true" : "false");
     fflush(stdout);
     if (hold > 0) sleep((unsigned)hold);
     return 0;

@@ -15,8 +15,11 @@
  * the second wave. Certificates are not verified: a benchmark on loopback, where the cost under
  * test is the server's, and the client must not need the CA.
  *
- * Build: cc -O2 -o tls-ramp-client tls_ramp_client.c -lssl -lcrypto
+ * Build: cc -O2 -o tls-ramp-client tls_ramp_client.c -lssl -lcrypto -lz
  * Run:   tls-ramp-client [options] PORT CLIENTS IN_FLIGHT
+ *          --deflate          offer permessage-deflate (RFC 7692, as browsers do); a 101 that
+ *                             does not agree to it fails the client; a compressed (RSV1) message
+ *                             is inflated (the handshake's are small: plain at the default threshold)
  *          --resume           the second wave resumes the first wave's sessions
  *          --tls13-only       TLS 1.3 only (--tls12-only: TLS 1.2 only)
  *          --groups LIST      key-exchange groups, e.g. X25519 or P-256:X25519
@@ -27,7 +30,7 @@
  *        → one JSON line: clients, resume, connected, errors (timeouts included), resumed (handshakes
  *          SSL_session_reused), resumable_sessions (kept from wave 1), seconds, rate (connections/s),
  *          p50_ms, p90_ms, p99_ms, max_ms, version, cipher, group, server_key (of the last handshake),
- *          wave1_{connected,rate,p99_ms}, client_cpu_us_per_conn,
+ *          wave1_{connected,rate,p99_ms}, client_cpu_us_per_conn, deflate,
  *          and with --server-pid: server_cpu_s, server_user_s, server_sys_s, server_cpu_us_per_conn,
  *          server_rss_kb_{before,after_wave1,after_wave2}, server_rss_bytes_per_conn (wave 1).
  *        Each wave is bounded by 60 s; loopback only.
@@ -48,7 +51,9 @@
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 enum { CONNECTING, HANDSHAKING, UPGRADING, OPENING, JOINING, SUBSCRIBING, DONE };
 enum { PHASE_MS = 60000, IDLE_MS = 10000 };
@@ -63,7 +68,8 @@ typedef struct { int connected, errors, resumed; double seconds, *latency; } wav
 static client_t *clients;
 static int total, in_flight, epfd, port;
 static SSL_CTX *ctx;
-static char request[512];
+static char request[640];
+static int deflate_on;
 static char version[32] = "", cipher[64] = "", group[32] = "", server_key[16] = "";
 
 static double now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
@@ -125,15 +131,51 @@ static int send_text(client_t *c, uint32_t index, const char *text) {
     return flush(c, index);
 }
 
-/* The next complete server frame's payload in c->buf, consumed; 0 when none yet. */
+/* A permessage-deflate message (RSV1) inflated into out (at most cap - 1 bytes: the prefix is
+ * what is read); its length, or -1 when the bytes do not inflate. */
+static long inflate_message(const char *p, size_t n, char *out, size_t cap) {
+    static z_stream z; static int ready;
+    static const unsigned char tail[4] = { 0x00, 0x00, 0xff, 0xff };
+    if (!ready) { if (inflateInit2(&z, -15) != Z_OK) return -1; ready = 1; } else inflateReset(&z);
+    z.next_out = (Bytef *)out; z.avail_out = (uInt)(cap - 1);
+    z.next_in = (Bytef *)(uintptr_t)p; z.avail_in = (uInt)n;
+    int r = inflate(&z, Z_SYNC_FLUSH);
+    if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return -1;
+    if (!z.avail_in && z.avail_out) {
+        z.next_in = (Bytef *)(uintptr_t)tail; z.avail_in = 4;
+        r = inflate(&z, Z_SYNC_FLUSH);
+        if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return -1;
+    }
+    return (long)(cap - 1 - z.avail_out);
+}
+
+/* The 101's head agrees to permessage-deflate (its Sec-WebSocket-Extensions header). */
+static int agrees_to_deflate(const char *head, const char *end) {
+    for (const char *line = head; line && line < end;) {
+        const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
+        size_t n = (size_t)((eol ? eol : end) - line);
+        if (n > 25 && strncasecmp(line, "Sec-WebSocket-Extensions:", 25) == 0 && memmem(line + 25, n - 25, "permessage-deflate", 18)) return 1;
+        line = eol ? eol + 2 : NULL;
+    }
+    return 0;
+}
+
+/* The next complete server frame's payload in c->buf (inflated when RSV1 is set), consumed;
+ * 0 when none yet, -1 on a frame that cannot be read. */
 static int next_frame(client_t *c, char *out, size_t cap, size_t *len) {
     if (c->have < 2) return 0;
     unsigned char *d = (unsigned char *)c->buf; size_t n = d[1] & 0x7f, off = 2;
     if (n == 126) { if (c->have < 4) return 0; n = ((size_t)d[2] << 8) | d[3]; off = 4; }
     else if (n == 127) return -1;
     if (c->have < off + n) return 0;
-    size_t copy = n < cap - 1 ? n : cap - 1;
-    memcpy(out, c->buf + off, copy); out[copy] = 0; *len = copy;
+    if (d[0] & 0x40) { /* permessage-deflate */
+        long m = inflate_message(c->buf + off, n, out, cap);
+        if (m < 0) return -1;
+        out[m] = 0; *len = (size_t)m;
+    } else {
+        size_t copy = n < cap - 1 ? n : cap - 1;
+        memcpy(out, c->buf + off, copy); out[copy] = 0; *len = copy;
+    }
     memmove(c->buf, c->buf + off + n, c->have - off - n); c->have -= off + n;
     return 1;
 }
@@ -189,6 +231,7 @@ static int drive(client_t *c, uint32_t index, uint32_t events) {
             char *end = memmem(c->buf, c->have, "\r\n\r\n", 4);
             if (!end) { if (c->have == sizeof c->buf) return -1; continue; }
             if (memcmp(c->buf, "HTTP/1.1 101", 12) != 0) return -1;
+            if (deflate_on && !agrees_to_deflate(c->buf, end + 2)) return -1;
             size_t head = (size_t)(end + 4 - c->buf);
             memmove(c->buf, c->buf + head, c->have - head); c->have -= head;
             c->state = OPENING;
@@ -288,7 +331,7 @@ int main(int argc, char **argv) {
     static struct option options[] = {
         { "resume", no_argument, 0, 'r' }, { "tls13-only", no_argument, 0, '3' }, { "tls12-only", no_argument, 0, '2' },
         { "groups", required_argument, 0, 'g' }, { "server-pid", required_argument, 0, 'p' },
-        { "ciphersuites", required_argument, 0, 'c' }, { 0, 0, 0, 0 } };
+        { "ciphersuites", required_argument, 0, 'c' }, { "deflate", no_argument, 0, 'd' }, { 0, 0, 0, 0 } };
     for (int o; (o = getopt_long(argc, argv, "", options, NULL)) != -1;) {
         switch (o) {
         case 'r': resume = 1; break;
@@ -297,12 +340,13 @@ int main(int argc, char **argv) {
         case 'g': groups = optarg; break;
         case 'p': server_pid = atoi(optarg); break;
         case 'c': suites = optarg; break;
+        case 'd': deflate_on = 1; break;
         default: goto usage;
         }
     }
     if (argc - optind < 3) {
     usage:
-        fprintf(stderr, "usage: tls-ramp-client [--resume] [--tls13-only|--tls12-only] [--groups LIST] [--ciphersuites L] [--server-pid PID] PORT CLIENTS IN_FLIGHT\n");
+        fprintf(stderr, "usage: tls-ramp-client [--resume] [--tls13-only|--tls12-only] [--groups LIST] [--ciphersuites L] [--server-pid PID] [--deflate] PORT CLIENTS IN_FLIGHT\n");
         return 2;
     }
     port = atoi(argv[optind]); total = atoi(argv[optind + 1]); in_flight = atoi(argv[optind + 2]);
@@ -324,7 +368,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < total; i++) clients[i].fd = -1;
     epfd = epoll_create1(0);
     snprintf(request, sizeof request, "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", port);
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", port,
+             deflate_on ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "");
 
     long rss_before = server_pid ? proc_rss_kb(server_pid) : -1;
     wave_t first = ramp(0);
@@ -353,7 +398,7 @@ int main(int argc, char **argv) {
                "\"server_rss_kb_after_wave1\":%ld,\"server_rss_kb_after_wave2\":%ld,\"server_rss_bytes_per_conn\":%.0f",
                cpu, user1 - user0, sys1 - sys0, second.connected ? cpu * 1e6 / second.connected : 0, rss_before, rss_first, rss_second,
                first.connected ? (rss_first - rss_before) * 1024.0 / first.connected : 0);
-    printf("}\n");
+    printf(",\"deflate\":%s}\n", deflate_on ? "true" : "false");
     fflush(stdout);
     close_all(0);
     return 0;

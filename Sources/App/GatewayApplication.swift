@@ -175,7 +175,8 @@ struct GatewayApplication {
         let logger = logger
         let configuration = configuration
         let application = GatewayHTTPServer.makeListener(
-            mounts: [EngineMount(path: configuration.server.path, engine: engine)],
+            mounts: [EngineMount(path: configuration.server.path, engine: engine)]
+                + (configuration.server.msgpackPath.isEmpty ? [] : [EngineMount(path: configuration.server.msgpackPath, engine: engine, parser: .msgpack)]),
             router: router,
             inlineRoutes: [marketIngest.inlineRoute],
             host: configuration.server.host,

@@ -55,7 +55,10 @@ struct ConformanceServer: AsyncParsableCommand {
         let router = Router(context: GatewayRequestContext.self)
         router.get("health") { _, _ in "ok" }
         let listener = GatewayHTTPServer.makeListener(
-            mounts: [EngineMount(path: "/socket.io/", engine: socketIO), EngineMount(path: "/engine.io/", engine: engineIO)],
+            mounts: [
+                EngineMount(path: "/socket.io/", engine: socketIO), EngineMount(path: "/engine.io/", engine: engineIO),
+                EngineMount(path: "/socket.io-msgpack/", engine: socketIO, parser: .msgpack),
+            ],
             router: router,
             host: "127.0.0.1",
             port: port,

@@ -23,7 +23,7 @@ public enum GatewayHTTPServer {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> GatewayListener {
         for mount in mounts {
-            PollingRoutes(engine: mount.engine, cors: CORSPolicy(allowedOrigins: mount.engine.configuration.allowedOrigins))
+            PollingRoutes(engine: mount.engine, cors: CORSPolicy(allowedOrigins: mount.engine.configuration.allowedOrigins), parser: mount.parser)
                 .register(on: router, path: mount.path)
         }
         let childChannel = SocketIOChildChannel(
@@ -41,13 +41,17 @@ public enum GatewayHTTPServer {
 }
 
 /// An Engine.IO server served under a path prefix (`/socket.io/`).
+/// `parser`: how sessions opened under this path write Socket.IO packets (the msgpack path
+/// shares the engine, its sessions, rooms and bounds with the JSON one).
 public struct EngineMount: Sendable {
     public let path: String
     public let engine: EngineServer
+    public let parser: SocketIOParser
 
-    public init(path: String, engine: EngineServer) {
+    public init(path: String, engine: EngineServer, parser: SocketIOParser = .json) {
         self.path = path.hasSuffix("/") ? path : path + "/"
         self.engine = engine
+        self.parser = parser
     }
 
     /// True for `/socket.io/…` and for `/socket.io` itself.

@@ -203,6 +203,39 @@ def test_python_socketio_over_aiohttp_with_deflate_gets_a_verified_book(gateway)
     asyncio.run(run())
 
 
+def test_msgpack_and_deflate_together_a_snapshot_arrives_as_compressed_msgpack(gateway):
+    """The msgpack path with permessage-deflate: binary frames, compressed once per broadcast too."""
+    import msgpack
+    ws = DeflateSocket(gateway, path="/socket.io-msgpack/")
+    try:
+        assert ws.extensions == AGREED
+        assert ws.message().text.startswith("0{")
+        ws.send_frame(msgpack.packb({"type": 0, "data": None, "nsp": "/market"}), opcode=0x2)
+        connected = msgpack.unpackb(ws.message().payload)
+        assert connected["type"] == 0 and connected["nsp"] == "/market" and "sid" in connected["data"]
+        ws.send_frame(msgpack.packb({"type": 2, "nsp": "/market", "id": 1,
+                                     "data": ["subscribe", {"channels": ["depth"], "symbols": ["BTC/USDT"], "cadence": "raw"}]}), opcode=0x2)
+        while True:
+            message = ws.message()
+            packet = msgpack.unpackb(message.payload)
+            if packet["type"] == 3:
+                break
+        assert message.opcode == 0x2 and message.compressed
+        assert packet["id"] == 1 and packet["data"][0]["ok"] is True
+        ClientBook(packet["data"][0]["snapshots"][0])
+        # Deltas, a broadcast, arrive compressed msgpack as well (threshold 200 here).
+        for _ in range(50):
+            message = ws.message()
+            packet = msgpack.unpackb(message.payload)
+            if packet["type"] == 2 and packet["data"][0] == "market.depth" and len(message.payload) >= 200:
+                assert message.compressed
+                break
+        else:
+            pytest.fail("no depth delta over the threshold")
+    finally:
+        ws.close()
+
+
 def test_polling_responses_are_gzipped_by_accept_encoding_from_the_threshold(gateway):
     handshake = eio.handshake(gateway.base, "/socket.io/")
     sid = handshake["sid"]

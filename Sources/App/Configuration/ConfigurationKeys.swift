@@ -21,6 +21,7 @@ struct ConfigurationKey: Sendable {
         .init(path: "server.host", environment: "WS_HOST", defaultValue: "0.0.0.0"),
         .init(path: "server.port", environment: "WS_PORT", defaultValue: "3000"),
         .init(path: "server.path", environment: nil, defaultValue: "/socket.io/"),
+        .init(path: "server.msgpackPath", environment: "WS_MSGPACK_PATH", defaultValue: "/socket.io-msgpack/"),
         .init(path: "server.corsOrigin", environment: "WS_CORS_ORIGIN", defaultValue: "*"),
         .init(path: "server.pingInterval", environment: "WS_PING_INTERVAL", defaultValue: ms(engine.pingInterval)),
         .init(path: "server.pingTimeout", environment: "WS_PING_TIMEOUT", defaultValue: ms(engine.pingTimeout)),

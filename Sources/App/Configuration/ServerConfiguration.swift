@@ -7,6 +7,8 @@ struct ServerConfiguration: Sendable {
     var host: String
     var port: Int
     var path: String
+    /// The msgpack parser's path ("" = none).
+    var msgpackPath: String
     /// nil: any origin (`*`).
     var allowedOrigins: [String]?
     var engine: EngineConfiguration
@@ -56,6 +58,7 @@ struct ServerConfiguration: Sendable {
         host = reader.string("server.host")
         port = reader.int("server.port", in: 1...65535)
         path = reader.string("server.path")
+        msgpackPath = reader.string("server.msgpackPath")
         let cors = reader.list("server.corsOrigin")
         allowedOrigins = cors.contains("*") ? nil : cors
         var engine = EngineConfiguration(
@@ -117,6 +120,13 @@ struct ServerConfiguration: Sendable {
         if let problem = plainPortProblem { reader.problem("server.tls.plainPort", problem) }
         if let problem = internalPortProblem { reader.problem("server.internalPort", problem) }
         if !path.hasPrefix("/") { reader.problem("server.path", "must start with /") }
+        if !msgpackPath.isEmpty, !msgpackPath.hasPrefix("/") { reader.problem("server.msgpackPath", "must start with / (or be empty for none)") }
+        func trimmed(_ text: String) -> Substring { text.hasSuffix("/") ? text.dropLast() : Substring(text) }
+        if !msgpackPath.isEmpty, trimmed(msgpackPath).hasPrefix(trimmed(path) + "/") || trimmed(path).hasPrefix(trimmed(msgpackPath) + "/")
+            || trimmed(msgpackPath) == trimmed(path)
+        {
+            reader.problem("server.msgpackPath", "must not lie under server.path (\(path)) nor contain it")
+        }
         if cors.isEmpty { reader.problem("server.corsOrigin", "must be * or a comma-separated list of origins") }
     }
 }

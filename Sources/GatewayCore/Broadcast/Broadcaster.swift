@@ -27,7 +27,7 @@ public final class Broadcaster: Publisher {
     /// which callers (serialised by their own lock) made them on every loop alike.
     public func publish(_ message: OutboundMessage, to keys: [RoomKey], ordered: Bool) {
         guard let namespace = keys.first?.namespace else { return }
-        let message = loops.compression.prepare(message)
+        let message = loops.prepare(message)
         let handles = metrics.namespace(namespace.value)
         let metrics = metrics
         let received = NIODeadline.now()
@@ -47,9 +47,9 @@ public final class Broadcaster: Publisher {
         guard !batch.isEmpty else { return }
         let received = NIODeadline.now()
         let metrics = metrics
-        let compression = loops.compression
+        let loops = loops
         let items = batch.compactMap { item in
-            item.rooms.first.map { (compression.prepare(item.message), item.rooms, metrics.namespace($0.namespace.value)) }
+            item.rooms.first.map { (loops.prepare(item.message), item.rooms, metrics.namespace($0.namespace.value)) }
         }
         for context in contexts {
             let deliverAll: @Sendable () -> Void = {

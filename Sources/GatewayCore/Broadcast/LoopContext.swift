@@ -31,13 +31,18 @@ public final class LoopContext: @unchecked Sendable {
     /// Flush rounds on this loop are at least this far apart; see ``enqueueFlush(_:)``.
     let flushInterval: TimeAmount
 
-    /// The process's wire compression (the same for every loop).
+    /// The process's wire compression and msgpack sessions (the same for every loop).
     public let compression: FrameCompression
+    public let messagePack: MessagePackEncoding
 
-    public init(eventLoop: any EventLoop, flushInterval: TimeAmount = .zero, compression: FrameCompression = FrameCompression()) {
+    public init(
+        eventLoop: any EventLoop, flushInterval: TimeAmount = .zero, compression: FrameCompression = FrameCompression(),
+        messagePack: MessagePackEncoding = MessagePackEncoding()
+    ) {
         self.eventLoop = eventLoop
         self.flushInterval = flushInterval
         self.compression = compression
+        self.messagePack = messagePack
     }
 
     // MARK: Timers

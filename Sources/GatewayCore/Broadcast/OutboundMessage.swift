@@ -32,6 +32,10 @@ public struct OutboundMessage: Sendable {
 
 extension EngineSession {
     public func send(_ message: OutboundMessage) {
+        // A binary message is one MessagePack frame: its attachments travel inside it.
+        if parser == .msgpack, !message.attachments.isEmpty {
+            return send(message.header.messagePack?.frame ?? MessagePackEncoding.frame(for: message) ?? message.header)
+        }
         send(message.header)
         for attachment in message.attachments { send(attachment) }
     }

@@ -11,6 +11,9 @@ public struct EncodedFrame: Sendable {
     /// The same message as a permessage-deflate frame, made once per broadcast for the sockets
     /// that negotiated it (``FrameCompression/prepare(_:)``); nil when not made.
     public var deflated: ByteBuffer?
+    /// The same message in the msgpack parser's form, made once per broadcast while msgpack
+    /// sessions are open (``MessagePackEncoding/prepare(_:)``); nil when not made.
+    public var messagePack: MessagePackVariant?
     /// Market data a lagging socket may conflate; nil for everything else.
     public var conflation: ConflationKey?
     /// The stream sequences this message carries (a trade's `seq`; a depth delta's

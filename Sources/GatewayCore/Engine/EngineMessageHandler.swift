@@ -31,13 +31,16 @@ public struct HandshakeInfo: Sendable {
     /// are the client's to size).
     public var authorization: String?
     public var remoteAddress: String?
+    /// The parser of the path the client connected to.
+    public var parser: SocketIOParser
 
     /// Authorization values longer than this are not kept (tokens are at most 8 KiB).
     public static let maximumAuthorizationBytes = 8 * 1024 + 16
 
-    public init(authorization: String? = nil, remoteAddress: String? = nil) {
+    public init(authorization: String? = nil, remoteAddress: String? = nil, parser: SocketIOParser = .json) {
         self.authorization = authorization.flatMap { $0.utf8.count <= Self.maximumAuthorizationBytes ? $0 : nil }
         self.remoteAddress = remoteAddress
+        self.parser = parser
     }
 
     /// The client's address: the connection's peer, or, when the peer is one of the `trusted`

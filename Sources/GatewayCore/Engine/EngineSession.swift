@@ -38,6 +38,8 @@ public final class EngineSession: @unchecked Sendable {
     /// Payloads from this size on go compressed to a socket that negotiated permessage-deflate
     /// (`Int.max`: compression is off).
     private let deflateThreshold: Int
+    /// socket.io-parser text, or msgpack (translated as frames are written, ``wireForm(_:)``).
+    public let parser: SocketIOParser
 
     var pingTask: LoopTimer?
     var pongDeadline: LoopTimer?
@@ -70,6 +72,8 @@ public final class EngineSession: @unchecked Sendable {
         self.logger = logger
         self.onClosed = onClosed
         self.deflateThreshold = loopContext.compression.webSocketThreshold
+        self.parser = handshake.parser
+        if parser == .msgpack { loopContext.messagePack.sessionOpened() }
     }
 
     public var transportName: String { machine.isPolling ? "polling" : "websocket" }
@@ -220,6 +224,7 @@ public final class EngineSession: @unchecked Sendable {
     /// plain frame to everyone else. One comparison for a small message.
     @inline(__always)
     private func wireBytes(_ frame: EncodedFrame, for writer: any FrameWriter) -> ByteBuffer {
+        let frame = parser == .json ? frame : wireForm(frame)
         guard frame.payloadLength >= deflateThreshold, writer.deflatesMessages else { return frame.frame }
         return frame.deflated ?? loopContext.compression.deflatedFrame(for: frame) ?? frame.frame
     }
@@ -237,13 +242,21 @@ public final class EngineSession: @unchecked Sendable {
         flushWrites(to: writer)
     }
 
+    /// `frame` as this session's parser writes it: a msgpack session gets the MessagePack form
+    /// (made once per broadcast, or here for a frame of its own); Engine.IO's own packets and
+    /// frames already translated pass as they are.
+    func wireForm(_ frame: EncodedFrame) -> EncodedFrame {
+        guard parser == .msgpack else { return frame }
+        return frame.messagePack?.frame ?? MessagePackEncoding.frame(for: frame) ?? frame
+    }
+
     /// Up to `maxPacketsPerPoll` records and about `maxPayload` bytes (always at least one).
     func takePollingBatch() -> ByteBuffer {
         var body = ByteBufferAllocator().buffer(capacity: min(backlog.bytes, configuration.maxPayload) + 16)
         var count = 0
         while count < configuration.maxPacketsPerPoll, let next = backlog.peek() {
             if count > 0 && body.readableBytes + next.byteCount - next.headerLength > configuration.maxPayload { break }
-            guard let frame = popBacklog() else { break }
+            guard let frame = popBacklog().map(wireForm) else { break }
             let payload = frame.payload
             if count > 0 { body.writeInteger(PollingPayload.recordSeparator) }
             if frame.isBinary {
@@ -293,6 +306,7 @@ public final class EngineSession: @unchecked Sendable {
         closing.probe?.abort()
         _ = pending.take()
         backlog.removeAll()
+        if parser == .msgpack { loopContext.messagePack.sessionClosed() }
         logger.debug("Engine.IO session closed", metadata: ["close.reason": "\(closing.reason.rawValue)"])
         onClosed(self)
     }

@@ -51,11 +51,18 @@ public final class FrameCompression: Sendable {
     public func prepare(_ message: OutboundMessage) -> OutboundMessage {
         guard settings.webSocket, deflatingSockets.load(ordering: .relaxed) > 0 else { return message }
         let threshold = webSocketThreshold
-        guard message.header.payloadLength >= threshold || message.attachments.contains(where: { $0.payloadLength >= threshold }) else {
+        guard message.header.payloadLength >= threshold || message.attachments.contains(where: { $0.payloadLength >= threshold })
+            || (message.header.messagePack?.frame.payloadLength ?? 0) >= threshold
+        else {
             return message
         }
         var header = message.header
         header.deflated = deflatedFrame(for: header)
+        if let variant = header.messagePack, variant.frame.payloadLength >= threshold {
+            var frame = variant.frame
+            frame.deflated = deflatedFrame(for: frame)
+            header.messagePack = MessagePackVariant(frame: frame)
+        }
         return OutboundMessage(header: header, attachments: message.attachments.map { attachment in
             var attachment = attachment
             attachment.deflated = deflatedFrame(for: attachment)

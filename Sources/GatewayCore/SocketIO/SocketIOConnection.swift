@@ -53,6 +53,9 @@ public final class SocketIOConnection: EngineMessageHandler {
     }
 
     public func received(text: String, on session: EngineSession) {
+        guard session.parser == .json else {
+            return violation(session, "text packet on the msgpack path (packets are MessagePack binary messages there)")
+        }
         guard assembler == nil else {
             return violation(session, "text packet while binary attachments were expected")
         }
@@ -77,6 +80,13 @@ public final class SocketIOConnection: EngineMessageHandler {
     }
 
     public func received(binary: ByteBuffer, on session: EngineSession) {
+        if session.parser == .msgpack {
+            do {
+                return handle(try SocketPacket.decode(messagePack: binary), on: session)
+            } catch {
+                return malformed(session, error)
+            }
+        }
         guard var pending = assembler else {
             return violation(session, "binary message without a binary packet header")
         }

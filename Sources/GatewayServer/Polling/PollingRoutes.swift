@@ -9,10 +9,12 @@ import WireCompression
 public struct PollingRoutes: Sendable {
     let engine: EngineServer
     let cors: CORSPolicy
+    let parser: SocketIOParser
 
-    public init(engine: EngineServer, cors: CORSPolicy) {
+    public init(engine: EngineServer, cors: CORSPolicy, parser: SocketIOParser = .json) {
         self.engine = engine
         self.cors = cors
+        self.parser = parser
     }
 
     public func register(on router: Router<GatewayRequestContext>, path: String) {
@@ -45,7 +47,7 @@ public struct PollingRoutes: Sendable {
                 peer: context.channel.remoteAddress?.ipAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!],
                 trusted: engine.configuration.trustedProxies
             )
-            let handshake = HandshakeInfo(authorization: request.headers[.authorization], remoteAddress: client)
+            let handshake = HandshakeInfo(authorization: request.headers[.authorization], remoteAddress: client, parser: parser)
             answer = try await engine.openPollingSession(on: context.channel.eventLoop, handshake: handshake).get()
         case .success(.poll(let sid)):
             answer = try await engine.poll(sid: sid, connection: ChannelPollingConnection(channel: context.channel))?.get() ?? .error(.unknownSession)

@@ -32,7 +32,10 @@ struct EngineUpgrade {
     }
 
     /// On the channel's loop.
-    static func resolve(channel: any Channel, head: HTTPRequestHead, intent: EngineRequest.Intent, engine: EngineServer) -> EventLoopFuture<EngineUpgrade> {
+    /// `parser`: that of the path, for a new session (a probe keeps its polling session's).
+    static func resolve(
+        channel: any Channel, head: HTTPRequestHead, intent: EngineRequest.Intent, engine: EngineServer, parser: SocketIOParser = .json
+    ) -> EventLoopFuture<EngineUpgrade> {
         let deflates = negotiatesDeflate(head, engine: engine)
         let writer = ChannelFrameWriter(channel: channel, deflatesMessages: deflates)
         if deflates {
@@ -52,7 +55,9 @@ struct EngineUpgrade {
                 EngineUpgrade(resolved: session.map { Resolved.session($0, isNew: false) } ?? .refused, writer: writer, engine: engine)
             }
         default:
-            let handshake = HandshakeInfo(authorization: head.headers.first(name: "authorization"), remoteAddress: clientAddress(channel, head, engine))
+            let handshake = HandshakeInfo(
+                authorization: head.headers.first(name: "authorization"), remoteAddress: clientAddress(channel, head, engine), parser: parser
+            )
             let session = engine.makeWebSocketSession(writer: writer, on: channel.eventLoop, handshake: handshake)
             return channel.eventLoop.makeSucceededFuture(
                 EngineUpgrade(resolved: session.map { Resolved.session($0, isNew: true) } ?? .refused, writer: writer, engine: engine)

@@ -69,7 +69,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
             // HTTP on this port) fails the handshake and is closed, nothing more.
             if let tls { try channel.pipeline.syncOperations.addHandler(tls.makeHandler()) }
             let refusal = NIOLoopBoundBox<EngineRequestError?>(nil, eventLoop: channel.eventLoop)
-            let intent = NIOLoopBoundBox<(EngineRequest.Intent, EngineServer)?>(nil, eventLoop: channel.eventLoop)
+            let intent = NIOLoopBoundBox<(EngineRequest.Intent, EngineMount)?>(nil, eventLoop: channel.eventLoop)
             let mounts = mounts
             let inlineRoutes = inlineRoutes
             let tls = tls
@@ -80,9 +80,10 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                 guard LateWebSocketUpgradeHandler.asksForWebSocket(head) else { return channel.eventLoop.makeSucceededFuture(nil) }
                 let uri = URI(head.uri)
                 let (target, query) = (uri.path, uri.queryDictionary)
-                guard let engine = mounts.first(where: { $0.matches(target) })?.engine else {
+                guard let mount = mounts.first(where: { $0.matches(target) }) else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
+                let engine = mount.engine
                 let request = EngineRequest(method: .get, query: query, origin: head.headers.first(name: "origin"), isWebSocketUpgrade: true)
                 switch request.validate(engine.configuration) {
                 case .success(let validated):
@@ -91,7 +92,7 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                         refusal.value = busy
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
-                    intent.value = (validated, engine)
+                    intent.value = (validated, mount)
                     // Out before NIO removes the request decoder: bytes after the upgrade
                     // request are frames, which must not reach an HTTP-part handler.
                     HTTPRequestDeadlineHandler.remove(from: channel)
@@ -102,10 +103,10 @@ public struct SocketIOChildChannel: ServerChildChannel, HTTPChannelHandler {
                 }
             }
             let resolve: @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<EngineUpgrade> = { channel, head in
-                guard let (validated, engine) = intent.value else {
+                guard let (validated, mount) = intent.value else {
                     return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
                 }
-                return EngineUpgrade.resolve(channel: channel, head: head, intent: validated, engine: engine)
+                return EngineUpgrade.resolve(channel: channel, head: head, intent: validated, engine: mount.engine, parser: mount.parser)
             }
             let upgrader = EngineWebSocketUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrameSize,
