@@ -34,9 +34,7 @@ import importlib.util
 import json
 import os
 import random
-import socket
 import statistics
-import struct
 import sys
 import time
 import zlib
@@ -141,7 +139,9 @@ def sample(message, level):
     payload = message.payload
     threshold0, threshold0_compressed = compressed_wire(payload, level)
     return {"payload": len(payload), "plain": plain_wire(len(payload)), "deflate": message.wire_bytes,
-            "compressed": message.compressed, "threshold0": threshold0, "threshold0_compressed": threshold0_compressed}
+            "compressed": message.compressed, "threshold0": threshold0, "threshold0_compressed": threshold0_compressed,
+            # A compressed frame is what the model above computes: then its threshold-0 figures are the gateway's.
+            "model_match": message.compressed and message.wire_bytes == threshold0}
 
 
 def post_deep_book(port, token, symbol, levels, timeout):
@@ -225,7 +225,7 @@ def summarize(name, got, plain_got, extra):
     row = {"case": name, "samples": len(got), "payload_bytes": median("payload"), "wire_plain": median("plain"),
            "wire_deflate": median("deflate"), "compressed": sum(s["compressed"] for s in got),
            "wire_deflate_threshold0": median("threshold0"), "threshold0_compressed": sum(s["threshold0_compressed"] for s in got),
-           "msgpack_wire": None, **extra}
+           "model_matches": sum(s["model_match"] for s in got), "msgpack_wire": None, **extra}
     row["ratio"] = round(row["wire_deflate"] / row["wire_plain"], 4)
     row["ratio_threshold0"] = round(row["wire_deflate_threshold0"] / row["wire_plain"], 4)
     # The socket that did not offer: plain frames, header + payload, as computed above.

@@ -20,6 +20,7 @@ from auth_helpers import Conn, token
 from book_helpers import ClientBook
 from browser_helpers import browser, dataset, text
 from conftest import configured_gateway, wait_until
+from scrape import metric
 
 SOURCES = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "App", "Dashboard")
 # "" = the copy SwiftPM builds next to the binary, which is what ships.
@@ -121,8 +122,10 @@ def watch_book(page, seconds):
     return seen
 
 
-def test_book_renders_and_its_checksum_holds(page):
+def test_book_renders_and_its_checksum_holds(gateway, page):
     until(page, lambda: dataset(page, "#book").get("checksumOk") == "true", message="the book never checked out")
+    # Chromium offers permessage-deflate: the page's books and snapshots arrive compressed.
+    assert metric(gateway, "gateway_websocket_deflate_connections") >= 1
     start = int(dataset(page, "#book")["verified"])
     seen = watch_book(page, 4)
     assert all(state["checksumOk"] == "true" for state in seen), [s for s in seen if s["checksumOk"] != "true"][:3]
