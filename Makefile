@@ -70,6 +70,7 @@ bench: test-deps venv
 	Benchmarks/run-market-data.sh
 	Benchmarks/run-ceiling.sh
 	Benchmarks/run-percore.sh
+	Benchmarks/run-compression.sh
 	Benchmarks/run-attacks.sh
 
 fuzz: system-deps venv

@@ -82,6 +82,24 @@ def test_without_an_offer_or_with_one_the_gateway_cannot_honour_frames_are_plain
             ws.close()
 
 
+def test_websocket_client_which_offers_nothing_reads_the_same_stream_uncompressed(gateway):
+    """websocket-client (python-socketio's default transport) has no permessage-deflate."""
+    ws = eio.ws_connect(gateway.ws_base, "/socket.io/")
+    try:
+        assert "sec-websocket-extensions" not in {k.lower() for k in ws.getheaders()}
+        assert eio.recv_skipping_pings(ws).startswith("0{")
+        ws.send("40/market,")
+        assert eio.recv_skipping_pings(ws).startswith("40/market,")
+        ws.send(SUBSCRIBE_DEPTH)
+        while True:
+            frame = eio.recv_skipping_pings(ws)
+            if frame.startswith("43/market,1"):
+                break
+        ClientBook(json.loads(frame[len("43/market,1"):])[0]["snapshots"][0])
+    finally:
+        ws.close()
+
+
 def test_one_broadcast_reaches_deflate_and_plain_sockets_alike(gateway):
     deflating, plain = market_socket(gateway), market_socket(gateway, offer=None)
     try:
