@@ -12,12 +12,12 @@ public enum HTTPContentCoding: String, Sendable, CaseIterable {
     /// tie; `q=0` refuses a coding, and `*` stands for any coding not named.
     public static func preferred(acceptEncoding headerValues: [String]) -> HTTPContentCoding? {
         var weights: [String: Double] = [:]
-        for item in headerValues.flatMap({ $0.split(separator: ",") }) {
+        for item in HeaderLists.items(headerValues) {
             let parts = item.split(separator: ";")
-            guard let name = parts.first.map({ trimmed($0).lowercased() }), !name.isEmpty else { continue }
+            guard let name = parts.first.map({ HeaderLists.trimmed($0).lowercased() }), !name.isEmpty else { continue }
             var weight = 1.0
             for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map(trimmed)
+                let pair = parameter.split(separator: "=", maxSplits: 1).map(HeaderLists.trimmed)
                 if pair.count == 2, pair[0].lowercased() == "q" { weight = Double(pair[1]).map { min(1, max(0, $0)) } ?? 0 }
             }
             weights[name] = max(weights[name] ?? 0, weight)
@@ -28,10 +28,6 @@ public enum HTTPContentCoding: String, Sendable, CaseIterable {
             return (coding, weight)
         }
         return choices.max { $0.1 < $1.1 }?.0  // the first of equals: gzip
-    }
-
-    private static func trimmed(_ text: Substring) -> String {
-        String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }
 

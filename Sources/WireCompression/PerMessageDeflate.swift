@@ -12,8 +12,8 @@ public enum PerMessageDeflate {
     /// The `Sec-WebSocket-Extensions` value of the 101 response when an offer is accepted.
     public static let response = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
 
-    /// What a client offers: no context takeover either way, any window (a client that
-    /// compresses anyway keeps it small).
+    /// What a client offers, as browsers do: the extension, and that the server may cap the
+    /// client's window. (The gateway answers with no context takeover both ways.)
     public static let clientOffer = "permessage-deflate; client_max_window_bits"
 
     /// True when one of the offers in the `Sec-WebSocket-Extensions` header values (the header
@@ -50,14 +50,14 @@ public enum PerMessageDeflate {
     /// skipped. (Quoted values containing commas or semicolons are not needed by any parameter
     /// of this extension.)
     static func extensions(in headerValues: [String]) -> [Extension] {
-        headerValues.flatMap { $0.split(separator: ",") }.compactMap { item in
-            let parts = item.split(separator: ";").map { $0.trimmingWhitespace() }
+        HeaderLists.items(headerValues).compactMap { item in
+            let parts = item.split(separator: ";").map(HeaderLists.trimmed)
             guard let first = parts.first, !first.isEmpty else { return nil }
             let parameters = parts.dropFirst().filter { !$0.isEmpty }.map { part -> (name: String, value: String?) in
                 guard let equals = part.firstIndex(of: "=") else { return (part.lowercased(), nil) }
-                var value = part[part.index(after: equals)...].trimmingWhitespace()
+                var value = HeaderLists.trimmed(part[part.index(after: equals)...])
                 if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
-                return (part[..<equals].trimmingWhitespace().lowercased(), value)
+                return (HeaderLists.trimmed(part[..<equals]).lowercased(), value)
             }
             return Extension(name: first.lowercased(), parameters: parameters)
         }
@@ -86,12 +86,6 @@ public enum PerMessageDeflate {
     private static func windowBits(_ text: String) -> Int? {
         guard text.count <= 2, text.allSatisfy(\.isASCIIDigit), let bits = Int(text), (8...15).contains(bits) else { return nil }
         return bits
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingWhitespace() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }
 

@@ -19,12 +19,15 @@ public final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableCh
         /// 1002: RSV bits without a negotiated extension, a continuation without a start, a new
         /// message before the last one ended, too many fragments.
         case protocolError
+        /// 1011: zlib could not run here (out of memory); not the peer's fault.
+        case unavailable
 
         public var closeCode: UInt16 {
             switch self {
             case .tooLarge: 1009
             case .badCompressedData: 1007
             case .protocolError: 1002
+            case .unavailable: 1011
             }
         }
     }
@@ -39,6 +42,8 @@ public final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableCh
     private let inflater: MessageInflater?
     private var inflates: Bool { inflater != nil }
     private var message: (opcode: WebSocketOpcode, compressed: Bool, data: ByteBuffer, fragments: Int)?
+    /// After the first failure the connection is closing: nothing more is read or reported.
+    private var failed = false
 
     public init(maxPayload: Int, inflater: MessageInflater?) {
         self.maxPayload = maxPayload
@@ -46,11 +51,13 @@ public final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableCh
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
         let frame = unwrapInboundIn(data)
         do {
             if let whole = try assemble(frame) { context.fireChannelRead(wrapInboundOut(whole)) }
         } catch {
             message = nil
+            failed = true
             context.fireErrorCaught(error)
         }
     }
@@ -91,6 +98,8 @@ public final class WebSocketMessageAssembler: ChannelInboundHandler, RemovableCh
             return WebSocketFrame(fin: true, opcode: opcode, data: inflated)
         } catch .tooLarge {
             throw .tooLarge
+        } catch .unavailable {
+            throw .unavailable
         } catch {
             throw .badCompressedData
         }

@@ -77,6 +77,25 @@ struct MessagePackTests {
         #expect(throws: CodecError.self) { try MessagePackReader.read(ByteBuffer(bytes: input)) }
     }
 
+    @Test("more than 100,000 values is refused: a one-byte nil must not cost forty bytes a million times")
+    func valueBudget() throws {
+        var many = ByteBuffer(bytes: [0xDD])
+        many.writeInteger(UInt32(200_000))
+        many.writeRepeatingByte(0xC0, count: 200_000)
+        #expect(throws: CodecError.self) { try MessagePackReader.read(many) }
+        var enough = ByteBuffer(bytes: [0xDC])
+        enough.writeInteger(UInt16(50_000))
+        enough.writeRepeatingByte(0xC0, count: 50_000)
+        #expect(try MessagePackReader.read(enough).arrayValue?.count == 50_000)
+    }
+
+    @Test("a namespace the text form could not carry (a comma ends it there) is refused")
+    func namespaceWithComma() throws {
+        var buffer = ByteBuffer()
+        try MessagePackWriter.write(.object([JSONMember("type", .number("0")), JSONMember("nsp", .string("/a,b"))]), into: &buffer)
+        #expect(throws: CodecError.self) { try SocketPacket.decode(messagePack: buffer) }
+    }
+
     @Test("nesting past 64 levels is refused")
     func depth() {
         #expect(throws: CodecError.self) { try MessagePackReader.read(ByteBuffer(bytes: Array(repeating: 0x91, count: 100) + [0xC0])) }

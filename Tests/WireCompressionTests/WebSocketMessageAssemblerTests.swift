@@ -85,6 +85,15 @@ struct WebSocketMessageAssemblerTests {
         #expect(failure(channel(inflates: inflates), frames) == .protocolError, "\(what)")
     }
 
+    @Test("after the first failure nothing more is read or reported (the connection is closing)")
+    func stopsAfterFailure() throws {
+        let channel = channel()
+        #expect(failure(channel, [frame([0x34], opcode: .continuation)]) == .protocolError)
+        try channel.writeInbound(frame(Array("4hello".utf8)))
+        try channel.writeInbound(frame([0x35], opcode: .continuation))
+        #expect(try channel.readInbound(as: WebSocketFrame.self) == nil)
+    }
+
     @Test("more than 1024 fragments is a protocol error")
     func tooManyFragments() {
         let frames = [frame([0x34], fin: false)] + Array(repeating: frame([], opcode: .continuation, fin: false), count: WebSocketMessageAssembler.maxFragments)

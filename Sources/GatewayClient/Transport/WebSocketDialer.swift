@@ -42,7 +42,8 @@ enum WebSocketDialer {
                         if let tls { try channel.pipeline.syncOperations.addHandler(ClientTLS.handler(context: tls, host: host)) }
                         let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeResult>(maxFrameSize: maxFrameSize, upgradePipelineHandler: { channel, response in
                             channel.eventLoop.makeCompletedFuture {
-                                let agreed = PerMessageDeflate.agreement(fromResponse: response.headers[canonicalForm: "sec-websocket-extensions"].map(String.init))
+                                // An extension the client did not offer is not agreed: RSV1 then closes.
+                                let agreed = deflate ? PerMessageDeflate.agreement(fromResponse: response.headers[canonicalForm: "sec-websocket-extensions"].map(String.init)) : nil
                                 // One inflater for this connection; it keeps the window only if
                                 // the server did not promise to start each message afresh.
                                 let inflater = try agreed.map { try MessageInflater(keepsContext: !$0.serverNoContextTakeover) }

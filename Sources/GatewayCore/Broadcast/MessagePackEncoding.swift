@@ -33,6 +33,13 @@ public final class MessagePackEncoding: Sendable {
         return OutboundMessage(header: header, attachments: message.attachments)
     }
 
+    /// A text Engine.IO message (`4…`), which carries a Socket.IO packet; not an Engine.IO packet
+    /// of its own (the open packet, a ping, a noop).
+    static func isSocketIOMessage(_ frame: EncodedFrame) -> Bool {
+        guard !frame.isBinary, frame.payloadLength >= 2 else { return false }
+        return frame.frame.getInteger(at: frame.frame.readerIndex + frame.headerLength, as: UInt8.self) == UInt8(ascii: "4")
+    }
+
     /// A whole message (its text header and binary attachments) as one MessagePack frame; nil
     /// for what is not a Socket.IO packet.
     public static func frame(for message: OutboundMessage) -> EncodedFrame? {
@@ -42,9 +49,8 @@ public final class MessagePackEncoding: Sendable {
     /// One text Socket.IO message (`4` + packet text) as a MessagePack frame; nil for Engine.IO
     /// packets of its own (pings, the open packet), binary frames and markers.
     static func frame(for header: EncodedFrame, attachments: [EncodedFrame] = []) -> EncodedFrame? {
-        guard !header.isBinary, header.payloadLength >= 2 else { return nil }
+        guard isSocketIOMessage(header) else { return nil }
         let payload = header.payload
-        guard payload.getInteger(at: payload.readerIndex, as: UInt8.self) == UInt8(ascii: "4") else { return nil }
         do {
             var packet = try payload.withUnsafeReadableBytes { raw throws(CodecError) in
                 try SocketPacket.decode(utf8: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self).dropFirst()))

@@ -4,7 +4,7 @@ import SocketIOCodec
 /// A Socket.IO packet encoded once: the Engine.IO message frame and, for binary packets, the
 /// attachment frames that follow it.
 public struct OutboundMessage: Sendable {
-    public let header: EncodedFrame
+    public var header: EncodedFrame
     public let attachments: [EncodedFrame]
 
     public init(header: EncodedFrame, attachments: [EncodedFrame] = []) {
@@ -34,7 +34,8 @@ extension EngineSession {
     public func send(_ message: OutboundMessage) {
         // A binary message is one MessagePack frame: its attachments travel inside it.
         if parser == .msgpack, !message.attachments.isEmpty {
-            return send(message.header.messagePack?.frame ?? MessagePackEncoding.frame(for: message) ?? message.header)
+            if let whole = message.header.messagePack?.frame ?? MessagePackEncoding.frame(for: message) { send(whole) }
+            return
         }
         send(message.header)
         for attachment in message.attachments { send(attachment) }

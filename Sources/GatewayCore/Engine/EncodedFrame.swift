@@ -8,8 +8,9 @@ public struct EncodedFrame: Sendable {
     public let frame: ByteBuffer
     public let headerLength: Int
     public let isBinary: Bool
-    /// The same message as a permessage-deflate frame, made once per broadcast for the sockets
-    /// that negotiated it (``FrameCompression/prepare(_:)``); nil when not made.
+    /// What a socket that negotiated permessage-deflate writes for this message (the frame
+    /// compressed, RSV1 set; or the plain frame when compressing did not shrink it), made once
+    /// per broadcast (``FrameCompression/prepare(_:)``); nil when not made.
     public var deflated: ByteBuffer?
     /// The same message in the msgpack parser's form, made once per broadcast while msgpack
     /// sessions are open (``MessagePackEncoding/prepare(_:)``); nil when not made.

@@ -125,13 +125,13 @@ extension EngineSession {
         perform(machine.socketWritable(writer))
     }
 
-    /// A message bigger than maxPayload: the connection is closed (WebSocket code 1009).
     /// A frame the edge refused below Engine.IO (bad RSV bits or fragments, a compressed message
     /// that does not inflate): counted as malformed; the edge closes the connection itself.
     package func webSocketFrameRefused() {
         metrics.countMalformed()
     }
 
+    /// A message bigger than maxPayload: the connection is closed (WebSocket code 1009).
     package func webSocketTooLarge(from writer: any FrameWriter) {
         perform(machine.receivedTooLarge(from: writer))
     }

@@ -135,7 +135,7 @@ public final class EngineSession: @unchecked Sendable {
         }
         // An open, writable WebSocket with nothing queued: straight to it.
         if backlog.isEmpty, let writer = machine.webSocket, writer.isWritable {
-            if pending.append(wireBytes(frame, for: writer)) { writer.write(pending.take()!) }
+            if let bytes = wireBytes(frame, for: writer), pending.append(bytes) { writer.write(pending.take()!) }
             scheduleFlush()
             return
         }
@@ -214,17 +214,23 @@ public final class EngineSession: @unchecked Sendable {
     /// Moves queued frames to a WebSocket while it accepts them.
     func drainBacklog(into writer: any FrameWriter) {
         while writer.isWritable, let frame = popBacklog() {
-            if pending.append(wireBytes(frame, for: writer)) { writer.write(pending.take()!) }
+            if let bytes = wireBytes(frame, for: writer), pending.append(bytes) { writer.write(pending.take()!) }
         }
         flushWrites(to: writer)
     }
 
-    /// The bytes `writer` gets for `frame`: compressed once per broadcast for deflate sockets
-    /// (``FrameCompression/prepare(_:)``), or here for a frame sent to this socket alone; the
-    /// plain frame to everyone else. One comparison for a small message.
+    /// The bytes `writer` gets for `frame`: in this session's parser's form (``wireForm(_:)``;
+    /// nil: nothing to send), compressed for a deflate socket, once per broadcast
+    /// (``FrameCompression/prepare(_:)``) or here for a frame sent to this socket alone; the plain
+    /// frame to everyone else. For a JSON socket and a small message: two comparisons.
     @inline(__always)
-    private func wireBytes(_ frame: EncodedFrame, for writer: any FrameWriter) -> ByteBuffer {
-        let frame = parser == .json ? frame : wireForm(frame)
+    private func wireBytes(_ frame: EncodedFrame, for writer: any FrameWriter) -> ByteBuffer? {
+        if parser == .json { return deflateChoice(frame, for: writer) }
+        return wireForm(frame).map { deflateChoice($0, for: writer) }
+    }
+
+    @inline(__always)
+    private func deflateChoice(_ frame: EncodedFrame, for writer: any FrameWriter) -> ByteBuffer {
         guard frame.payloadLength >= deflateThreshold, writer.deflatesMessages else { return frame.frame }
         return frame.deflated ?? loopContext.compression.deflatedFrame(for: frame) ?? frame.frame
     }
@@ -244,10 +250,16 @@ public final class EngineSession: @unchecked Sendable {
 
     /// `frame` as this session's parser writes it: a msgpack session gets the MessagePack form
     /// (made once per broadcast, or here for a frame of its own); Engine.IO's own packets and
-    /// frames already translated pass as they are.
-    func wireForm(_ frame: EncodedFrame) -> EncodedFrame {
-        guard parser == .msgpack else { return frame }
-        return frame.messagePack?.frame ?? MessagePackEncoding.frame(for: frame) ?? frame
+    /// binary frames (already MessagePack) pass as they are. A Socket.IO message MessagePack
+    /// cannot carry (a number past float64) is dropped for this socket, never sent as text the
+    /// client's parser would choke on: nil.
+    func wireForm(_ frame: EncodedFrame) -> EncodedFrame? {
+        guard parser == .msgpack, !frame.isBinary else { return frame }
+        if let variant = frame.messagePack { return variant.frame }
+        guard MessagePackEncoding.isSocketIOMessage(frame) else { return frame }
+        if let translated = MessagePackEncoding.frame(for: frame) { return translated }
+        BadInputLog.shared.log(logger, "A message could not be written as MessagePack; not sent to this msgpack socket", metadata: [:])
+        return nil
     }
 
     /// Up to `maxPacketsPerPoll` records and about `maxPayload` bytes (always at least one).
@@ -256,7 +268,8 @@ public final class EngineSession: @unchecked Sendable {
         var count = 0
         while count < configuration.maxPacketsPerPoll, let next = backlog.peek() {
             if count > 0 && body.readableBytes + next.byteCount - next.headerLength > configuration.maxPayload { break }
-            guard let frame = popBacklog().map(wireForm) else { break }
+            guard let popped = popBacklog() else { break }
+            guard let frame = wireForm(popped) else { continue }
             let payload = frame.payload
             if count > 0 { body.writeInteger(PollingPayload.recordSeparator) }
             if frame.isBinary {

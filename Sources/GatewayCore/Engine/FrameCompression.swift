@@ -8,13 +8,13 @@ import WireCompression
 /// keeps a zlib context (docs/performance.md has the costs).
 public struct CompressionSettings: Sendable, Equatable {
     /// permessage-deflate for WebSocket clients that offer it.
-    public var webSocket = true
+    public var webSocket: Bool
     /// gzip/deflate polling responses, by Accept-Encoding.
-    public var polling = true
+    public var polling: Bool
     /// Messages and bodies smaller than this many bytes go uncompressed (Node's default).
-    public var threshold = 1024
+    public var threshold: Int
     /// zlib's level, 1 (fastest) … 9 (smallest).
-    public var level = 6
+    public var level: Int
 
     public init(webSocket: Bool = true, polling: Bool = true, threshold: Int = 1024, level: Int = 6) {
         self.webSocket = webSocket
@@ -30,7 +30,10 @@ public final class FrameCompression: Sendable {
     public let settings: CompressionSettings
     private let deflaters: DeflaterPool
     public let bodies: HTTPBodyCompressor
-    private let deflatingSockets = ManagedAtomic<Int>(0)
+    /// Sockets that negotiated deflate, by parser: a form is compressed in advance only while
+    /// some socket will write it.
+    private let deflatingJSON = ManagedAtomic<Int>(0)
+    private let deflatingMessagePack = ManagedAtomic<Int>(0)
 
     public init(settings: CompressionSettings = CompressionSettings()) {
         self.settings = settings
@@ -42,37 +45,42 @@ public final class FrameCompression: Sendable {
     var webSocketThreshold: Int { settings.webSocket ? max(settings.threshold, 1) : .max }
 
     /// A socket that negotiated permessage-deflate opened (and, below, closed).
-    public func deflateSocketOpened() { deflatingSockets.wrappingIncrement(ordering: .relaxed) }
-    public func deflateSocketClosed() { deflatingSockets.wrappingDecrement(ordering: .relaxed) }
-    public var deflateSocketCount: Int { deflatingSockets.load(ordering: .relaxed) }
+    public func deflateSocketOpened(parser: SocketIOParser = .json) { counter(parser).wrappingIncrement(ordering: .relaxed) }
+    public func deflateSocketClosed(parser: SocketIOParser = .json) { counter(parser).wrappingDecrement(ordering: .relaxed) }
+    public var deflateSocketCount: Int { deflatingJSON.load(ordering: .relaxed) + deflatingMessagePack.load(ordering: .relaxed) }
+
+    private func counter(_ parser: SocketIOParser) -> ManagedAtomic<Int> {
+        parser == .json ? deflatingJSON : deflatingMessagePack
+    }
 
     /// `message` with its compressed frames made, when some socket will want them: done once
     /// per broadcast, before the fan-out, so every deflate socket writes the same bytes.
     public func prepare(_ message: OutboundMessage) -> OutboundMessage {
-        guard settings.webSocket, deflatingSockets.load(ordering: .relaxed) > 0 else { return message }
+        guard settings.webSocket else { return message }
         let threshold = webSocketThreshold
-        guard message.header.payloadLength >= threshold || message.attachments.contains(where: { $0.payloadLength >= threshold })
-            || (message.header.messagePack?.frame.payloadLength ?? 0) >= threshold
-        else {
-            return message
+        var prepared = message
+        if deflatingJSON.load(ordering: .relaxed) > 0,
+            message.header.payloadLength >= threshold || message.attachments.contains(where: { $0.payloadLength >= threshold })
+        {
+            prepared = OutboundMessage(header: message.header, attachments: message.attachments.map { attachment in
+                var attachment = attachment
+                attachment.deflated = deflatedFrame(for: attachment)
+                return attachment
+            })
+            prepared.header.deflated = deflatedFrame(for: message.header)
         }
-        var header = message.header
-        header.deflated = deflatedFrame(for: header)
-        if let variant = header.messagePack, variant.frame.payloadLength >= threshold {
+        if deflatingMessagePack.load(ordering: .relaxed) > 0, let variant = message.header.messagePack, variant.frame.payloadLength >= threshold {
             var frame = variant.frame
             frame.deflated = deflatedFrame(for: frame)
-            header.messagePack = MessagePackVariant(frame: frame)
+            prepared.header.messagePack = MessagePackVariant(frame: frame)
         }
-        return OutboundMessage(header: header, attachments: message.attachments.map { attachment in
-            var attachment = attachment
-            attachment.deflated = deflatedFrame(for: attachment)
-            return attachment
-        })
+        return prepared
     }
 
     /// The complete WebSocket frame (RSV1 set) carrying `frame`'s payload compressed; nil when
-    /// the payload is under the threshold. Compression that does not shrink the payload sends the
-    /// plain frame (RFC 7692 lets every message choose).
+    /// the payload is under the threshold. When compression does not shrink the payload (or
+    /// zlib fails), the plain frame itself: RFC 7692 lets every message choose, and what a
+    /// deflate socket should write is decided once.
     public func deflatedFrame(for frame: EncodedFrame) -> ByteBuffer? {
         guard frame.payloadLength >= webSocketThreshold else { return nil }
         let payload = frame.payload

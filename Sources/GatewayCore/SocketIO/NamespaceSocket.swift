@@ -78,7 +78,12 @@ public final class NamespaceSocket: @unchecked Sendable {
     public func replay<Messages: Sequence & Sendable>(_ messages: Messages) where Messages.Element == OutboundMessage {
         guard isConnected else { return }
         session.metrics.countSent(messages.underestimatedCount, handle: metrics.messagesSent)
-        let frames = messages.lazy.flatMap { [$0.header] + $0.attachments }
+        // A msgpack socket gets a binary message as one frame (its attachments inside).
+        let messagePack = session.parser == .msgpack
+        let frames = messages.lazy.flatMap { message -> [EncodedFrame] in
+            guard messagePack, !message.attachments.isEmpty else { return [message.header] + message.attachments }
+            return MessagePackEncoding.frame(for: message).map { [$0] } ?? []
+        }
         session.startReplay(AnyIterator(frames.makeIterator()))
     }
 

@@ -42,10 +42,10 @@ struct EngineUpgrade {
             // Broadcasts are compressed in advance while any such socket is open.
             let compression = engine.loops.compression
             let gauge = engine.metrics.deflateConnections
-            compression.deflateSocketOpened()
+            compression.deflateSocketOpened(parser: parser)
             gauge.increment(by: 1)
             channel.closeFuture.whenComplete { _ in
-                compression.deflateSocketClosed()
+                compression.deflateSocketClosed(parser: parser)
                 gauge.decrement(by: 1)
             }
         }
@@ -83,10 +83,10 @@ struct EngineUpgrade {
             return
         }
         let maxPayload = engine.configuration.maxPayload
-        // On the channel's loop: that thread's inflater, for as long as the channel lives.
-        let assembler = WebSocketMessageAssembler(maxPayload: maxPayload, inflater: writer.deflatesMessages ? try ThreadInflaters.current() : nil)
         let operations = channel.pipeline.syncOperations
         do {
+            // On the channel's loop: that thread's inflater, for as long as the channel lives.
+            let assembler = WebSocketMessageAssembler(maxPayload: maxPayload, inflater: writer.deflatesMessages ? try ThreadInflaters.current() : nil)
             try operations.addHandler(assembler, position: position)
             try operations.addHandler(EngineWebSocketHandler(session: session, writer: writer), position: .after(assembler))
         } catch {

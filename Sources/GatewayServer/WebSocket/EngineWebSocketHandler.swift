@@ -84,19 +84,24 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let channel = writer
         let session = session
-        let failure: WebSocketMessageAssembler.Failure
+        let code: UInt16
         switch error {
-        case NIOWebSocketError.invalidFrameLength: failure = .tooLarge
-        case let assembled as WebSocketMessageAssembler.Failure: failure = assembled
-        default: failure = .protocolError
-        }
-        if failure == .tooLarge {
+        case NIOWebSocketError.invalidFrameLength:
+            code = 1009
             session.execute { session.webSocketTooLarge(from: channel) }
-        } else {
-            session.execute { session.webSocketFrameRefused() }
+        case let failure as WebSocketMessageAssembler.Failure:
+            code = failure.closeCode
+            if failure == .tooLarge {
+                session.execute { session.webSocketTooLarge(from: channel) }
+            } else if failure != .unavailable {
+                session.execute { session.webSocketFrameRefused() }
+            }
+        default:
+            code = 1002  // a frame the decoder refused, a reset, a TLS error: not counted as the client's packet
         }
-        // 1009: message too big; 1007: a compressed message that does not inflate; 1002: protocol error.
-        close(context: context, code: failure.closeCode)
+        // 1009: message too big; 1007: a compressed message that does not inflate; 1002: protocol
+        // error; 1011: the gateway could not inflate (zlib unavailable).
+        close(context: context, code: code)
     }
 
     private func close(context: ChannelHandlerContext, code: UInt16) {

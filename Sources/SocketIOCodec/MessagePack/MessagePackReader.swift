@@ -2,29 +2,34 @@ import GatewayJSON
 import NIOCore
 
 /// Reads MessagePack into a ``JSONValue``: integers and floats become number text, bin becomes
-/// `.binary`, maps need string keys. Bounded like the JSON parser: 64 levels deep, and no length
-/// is believed past the bytes that are actually there (a 4-byte header cannot ask for 4 GB).
+/// `.binary`, maps need string keys. Bounded like the JSON parser: 64 levels deep, no length is
+/// believed past the bytes that are actually there (a 4-byte header cannot ask for 4 GB), and at
+/// most 100,000 values a message (a one-byte `nil` must not cost forty bytes a million times).
 /// Extension types (timestamps, …) are refused: nothing in Socket.IO uses them. Pure.
 public enum MessagePackReader {
     public static let maximumDepth = 64
+    public static let maximumValues = 100_000
 
     /// The one value `bytes` holds, all of it.
     public static func read(_ bytes: ByteBuffer) throws(CodecError) -> JSONValue {
         var input = bytes
-        let value = try readValue(&input, depth: 0)
+        var budget = maximumValues
+        let value = try readValue(&input, depth: 0, budget: &budget)
         guard input.readableBytes == 0 else { throw failure("\(input.readableBytes) bytes after the value") }
         return value
     }
 
     static func failure(_ detail: String) -> CodecError { CodecError(.invalidMessagePack, detail) }
 
-    private static func readValue(_ input: inout ByteBuffer, depth: Int) throws(CodecError) -> JSONValue {
+    private static func readValue(_ input: inout ByteBuffer, depth: Int, budget: inout Int) throws(CodecError) -> JSONValue {
         guard depth < maximumDepth else { throw failure("nesting deeper than \(maximumDepth)") }
+        budget -= 1
+        guard budget >= 0 else { throw failure("more than \(maximumValues) values") }
         guard let code = input.readInteger(as: UInt8.self) else { throw failure("the data ends early") }
         switch code {
         case 0x00...0x7F: return .number(String(code))
-        case 0x80...0x8F: return try readMap(&input, count: Int(code & 0x0F), depth: depth)
-        case 0x90...0x9F: return try readArray(&input, count: Int(code & 0x0F), depth: depth)
+        case 0x80...0x8F: return try readMap(&input, count: Int(code & 0x0F), depth: depth, budget: &budget)
+        case 0x90...0x9F: return try readArray(&input, count: Int(code & 0x0F), depth: depth, budget: &budget)
         case 0xA0...0xBF: return .string(try readString(&input, length: Int(code & 0x1F)))
         case 0xC0: return .null
         case 0xC2: return .bool(false)
@@ -45,10 +50,10 @@ public enum MessagePackReader {
         case 0xD9: return .string(try readString(&input, length: Int(try integer(&input, as: UInt8.self))))
         case 0xDA: return .string(try readString(&input, length: Int(try integer(&input, as: UInt16.self))))
         case 0xDB: return .string(try readString(&input, length: Int(try integer(&input, as: UInt32.self))))
-        case 0xDC: return try readArray(&input, count: Int(try integer(&input, as: UInt16.self)), depth: depth)
-        case 0xDD: return try readArray(&input, count: Int(try integer(&input, as: UInt32.self)), depth: depth)
-        case 0xDE: return try readMap(&input, count: Int(try integer(&input, as: UInt16.self)), depth: depth)
-        case 0xDF: return try readMap(&input, count: Int(try integer(&input, as: UInt32.self)), depth: depth)
+        case 0xDC: return try readArray(&input, count: Int(try integer(&input, as: UInt16.self)), depth: depth, budget: &budget)
+        case 0xDD: return try readArray(&input, count: Int(try integer(&input, as: UInt32.self)), depth: depth, budget: &budget)
+        case 0xDE: return try readMap(&input, count: Int(try integer(&input, as: UInt16.self)), depth: depth, budget: &budget)
+        case 0xDF: return try readMap(&input, count: Int(try integer(&input, as: UInt32.self)), depth: depth, budget: &budget)
         case 0xE0...0xFF: return .number(String(Int8(bitPattern: code)))
         case 0xC1: throw failure("0xc1 is never used")
         default: throw failure("extension type 0x\(String(code, radix: 16)) is not supported")
@@ -79,22 +84,22 @@ public enum MessagePackReader {
         return text
     }
 
-    private static func readArray(_ input: inout ByteBuffer, count: Int, depth: Int) throws(CodecError) -> JSONValue {
+    private static func readArray(_ input: inout ByteBuffer, count: Int, depth: Int, budget: inout Int) throws(CodecError) -> JSONValue {
         // Every element takes at least one byte: a count past the bytes left is a lie.
         guard count <= input.readableBytes else { throw failure("an array of \(count) runs past the data") }
         var items: [JSONValue] = []
-        items.reserveCapacity(count)
-        for _ in 0..<count { items.append(try readValue(&input, depth: depth + 1)) }
+        items.reserveCapacity(min(count, 1024))
+        for _ in 0..<count { items.append(try readValue(&input, depth: depth + 1, budget: &budget)) }
         return .array(items)
     }
 
-    private static func readMap(_ input: inout ByteBuffer, count: Int, depth: Int) throws(CodecError) -> JSONValue {
+    private static func readMap(_ input: inout ByteBuffer, count: Int, depth: Int, budget: inout Int) throws(CodecError) -> JSONValue {
         guard count * 2 <= input.readableBytes else { throw failure("a map of \(count) runs past the data") }
         var members: [JSONMember] = []
-        members.reserveCapacity(count)
+        members.reserveCapacity(min(count, 1024))
         for _ in 0..<count {
-            guard case .string(let key) = try readValue(&input, depth: depth + 1) else { throw failure("map keys must be strings") }
-            members.append(JSONMember(key, try readValue(&input, depth: depth + 1)))
+            guard case .string(let key) = try readValue(&input, depth: depth + 1, budget: &budget) else { throw failure("map keys must be strings") }
+            members.append(JSONMember(key, try readValue(&input, depth: depth + 1, budget: &budget)))
         }
         return .object(members)
     }

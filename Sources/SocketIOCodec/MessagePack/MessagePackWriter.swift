@@ -74,6 +74,12 @@ public enum MessagePackWriter {
         }
     }
 
+    static func writeUnsigned(_ value: UInt64, into buffer: inout ByteBuffer) {
+        if value <= UInt64(Int64.max) { return writeInteger(Int64(value), into: &buffer) }
+        buffer.writeInteger(UInt8(0xCF))
+        buffer.writeInteger(value)
+    }
+
     static func writeInteger(_ value: Int64, into buffer: inout ByteBuffer) {
         switch value {
         case 0...0x7F: buffer.writeInteger(UInt8(value))

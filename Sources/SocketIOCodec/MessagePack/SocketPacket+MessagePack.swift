@@ -7,12 +7,7 @@ import NIOCore
 /// no BINARY_EVENT/BINARY_ACK on the way out (they are read as EVENT/ACK on the way in).
 extension SocketPacket {
     public func encodeMessagePack(into buffer: inout ByteBuffer) throws(CodecError) {
-        let wireType: PacketType =
-            switch type {
-            case .binaryEvent: .event
-            case .binaryAck: .ack
-            default: type
-            }
+        let wireType = type.withoutAttachments
         buffer.writeInteger(UInt8(0x80 | (2 + (data == nil ? 0 : 1) + (ackID == nil ? 0 : 1))))
         MessagePackWriter.writeString("type", into: &buffer)
         MessagePackWriter.writeInteger(Int64(wireType.rawValue), into: &buffer)
@@ -24,7 +19,7 @@ extension SocketPacket {
         MessagePackWriter.writeString(namespace, into: &buffer)
         if let ackID {
             MessagePackWriter.writeString("id", into: &buffer)
-            MessagePackWriter.writeInteger(Int64(ackID), into: &buffer)
+            MessagePackWriter.writeUnsigned(ackID, into: &buffer)
         }
     }
 
@@ -42,8 +37,11 @@ extension SocketPacket {
             throw CodecError(.unknownSocketPacketType, "packet type must be an integer 0-6")
         }
         guard case .string(let namespace)? = map["nsp"] else { throw CodecError(.invalidNamespace, "nsp must be a string") }
-        guard namespace.hasPrefix("/"), namespace.utf8.count <= maximumNamespaceLength, !namespace.utf8.contains(where: { $0 < 0x20 }) else {
-            throw CodecError(.invalidNamespace, "nsp must start with / and hold at most \(maximumNamespaceLength) printable bytes")
+        // The text parser's rules, so that every namespace has a text form too (it ends at a comma).
+        guard namespace.hasPrefix("/"), namespace.utf8.count <= maximumNamespaceLength,
+            !namespace.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: ",") })
+        else {
+            throw CodecError(.invalidNamespace, "nsp must start with / and hold at most \(maximumNamespaceLength) printable bytes, no comma")
         }
         var ackID: UInt64?
         if let id = map["id"], id != .null {
@@ -52,16 +50,22 @@ extension SocketPacket {
             }
             ackID = value
         }
-        let type: PacketType =
-            switch decodedType {
-            case .binaryEvent: .event
-            case .binaryAck: .ack
-            default: decodedType
-            }
+        let type = decodedType.withoutAttachments
         var data = map["data"]
         if case .null? = data { data = nil }  // python-socketio writes `data: None` for a CONNECT without auth
         let packet = SocketPacket(type: type, namespace: namespace, ackID: ackID, data: data)
         try packet.validatePayload()
         return packet
+    }
+}
+
+extension SocketPacket.PacketType {
+    /// BINARY_EVENT and BINARY_ACK as EVENT and ACK: in MessagePack binary values are inline.
+    var withoutAttachments: Self {
+        switch self {
+        case .binaryEvent: .event
+        case .binaryAck: .ack
+        default: self
+        }
     }
 }
