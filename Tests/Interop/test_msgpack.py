@@ -192,3 +192,83 @@ def test_malformed_msgpack_closes_only_that_connection(gateway):
     count = len(watcher.all("price.update"))
     watcher.wait_for("price.update", count=count + 3)
     watcher.close()
+
+
+class MsgpackSocket:
+    """A raw msgpack-parser Socket.IO client over websocket-client: what python-socketio does not
+    expose (the CONNECT reply's `pid`, event offsets, an abrupt drop)."""
+
+    def __init__(self, server, namespace, auth):
+        import msgpack
+        import websocket
+        self.msgpack = msgpack
+        self.namespace = namespace
+        self.ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/{MSGPACK_PATH}/?EIO=4&transport=websocket", timeout=5)
+        assert self.ws.recv().startswith("0{")
+        self.ws.send_binary(msgpack.packb({"type": 0, "data": auth, "nsp": namespace}))
+        reply = self.packet()
+        assert reply["type"] == 0 and reply["nsp"] == namespace, reply
+        self.connect_data = reply["data"]
+
+    def packet(self, timeout=5):
+        """The next Socket.IO packet (a MessagePack map), answering Engine.IO pings on the way."""
+        self.ws.settimeout(timeout)
+        while True:
+            frame = self.ws.recv()
+            if frame == "2":
+                self.ws.send("3")
+                continue
+            assert isinstance(frame, bytes), f"a msgpack socket got text: {frame!r}"
+            return self.msgpack.unpackb(frame)
+
+    def events(self, count, timeout=5):
+        found = []
+        while len(found) < count:
+            packet = self.packet(timeout)
+            if packet["type"] == 2:
+                found.append((packet["data"][0], packet["data"][1:]))
+        return found
+
+    def drop(self):
+        import socket
+        self.ws.sock.shutdown(socket.SHUT_RDWR)
+        self.ws.sock.close()
+
+    def close(self):
+        try:
+            self.ws.close()
+        except Exception:
+            pass
+
+
+def test_recovery_over_msgpack_replays_every_missed_event_with_its_offset(gateway):
+    """The same connection state recovery as on the JSON path (test_recovery.py): pid in the
+    CONNECT reply, the offset as the last argument, every missed event replayed in order."""
+    from conftest import wait_until
+    user = "mp-recovering"
+    headers = {"Authorization": f"Bearer {token('producer', role='service')}"}
+
+    def publish(n):
+        r = requests.post(f"{gateway.base}/api/v1/users/{user}/events", json={"event": "order.update", "data": {"n": n}},
+                          headers=headers, timeout=5)
+        assert r.status_code == 202, r.text
+
+    first = MsgpackSocket(gateway, "/user", {"token": token(user), "recovery": True})
+    pid, sid = first.connect_data["pid"], first.connect_data["sid"]
+    assert first.connect_data["recovered"] is False and pid
+    publish(0)
+    [(name, args)] = first.events(1)
+    assert name == "order.update" and args[0] == {"n": 0} and isinstance(args[1], str)
+    offset = args[1]
+    connected = metric(gateway, "gateway_connections", '{namespace="/user"}')
+    first.drop()
+    wait_until(lambda: metric(gateway, "gateway_connections", '{namespace="/user"}') < connected, timeout=10)
+    for n in range(1, 4):
+        publish(n)
+    again = MsgpackSocket(gateway, "/user", {"token": token(user), "pid": pid, "offset": offset})
+    assert again.connect_data == {"sid": sid, "pid": pid, "recovered": True}
+    missed = again.events(3)
+    assert [args[0] for _, args in missed] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    offsets = [int(args[1]) for _, args in missed]
+    assert offsets == sorted(offsets) and offsets[0] > int(offset)
+    again.close()
