@@ -68,6 +68,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "ws_deflate.h"
 
 #define READ_CHUNK 65536
 #define MAX_FRAME (4u << 20)       /* a larger server frame closes the connection */
@@ -253,7 +254,7 @@ static int on_text(int i, const char *p, size_t n, int64_t now) {
 /* One permessage-deflate message (RFC 7692 §7.2.2): the tail 00 00 ff ff added back, inflated
  * into `inflated` by the process's one raw inflater. Its length; -2 when it would not fit in
  * INFLATE_OUT, -1 when the bytes do not inflate. */
-static long inflate_message(const char *p, size_t n) {
+static long inflate_tick(const char *p, size_t n) {
     static const unsigned char tail[4] = { 0x00, 0x00, 0xff, 0xff };
     if (!zs_ready) { if (inflateInit2(&zs, -15) != Z_OK) return -1; zs_ready = 1; } else inflateReset(&zs);
     zs.next_out = (Bytef *)inflated; zs.avail_out = INFLATE_OUT;
@@ -280,7 +281,7 @@ static int on_compressed(int i, const char *p, size_t n, int64_t now) {
         if (!sample) { received++; if (s->measured) delivered++; return 0; }
         s->skip = 0;
     }
-    long len = inflate_message(p, n);
+    long len = inflate_tick(p, n);
     if (len < 0) {
         inflate_errors++;
         if (len == -1 || !subscribed_socket) return -1;
@@ -337,18 +338,6 @@ static void start_subscriber(int i, const struct sockaddr_in *addr) {
 }
 
 static char upgrade[640];
-
-/* The 101's head (up to its blank line) has a Sec-WebSocket-Extensions header agreeing to
- * permessage-deflate. */
-static int agrees_to_deflate(const char *head, const char *end) {
-    for (const char *line = head; line && line < end;) {
-        const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
-        size_t n = (size_t)((eol ? eol : end) - line);
-        if (n > 25 && strncasecmp(line, "Sec-WebSocket-Extensions:", 25) == 0 && memmem(line + 25, n - 25, "permessage-deflate", 18)) return 1;
-        line = eol ? eol + 2 : NULL;
-    }
-    return 0;
-}
 
 /* One read, the partial frame kept from the last read first; the bytes read, 0 if none. */
 static ssize_t read_subscriber(int i) {

@@ -54,6 +54,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "ws_deflate.h"
 
 enum { CONNECTING, HANDSHAKING, UPGRADING, OPENING, JOINING, SUBSCRIBING, DONE };
 enum { PHASE_MS = 60000, IDLE_MS = 10000 };
@@ -129,35 +130,6 @@ static int send_text(client_t *c, uint32_t index, const char *text) {
     c->out[0] = (char)0x81; c->out[1] = (char)(0x80 | len); memset(c->out + 2, 0, 4); memcpy(c->out + 6, text, len);
     c->out_len = 6 + len;
     return flush(c, index);
-}
-
-/* A permessage-deflate message (RSV1) inflated into out (at most cap - 1 bytes: the prefix is
- * what is read); its length, or -1 when the bytes do not inflate. */
-static long inflate_message(const char *p, size_t n, char *out, size_t cap) {
-    static z_stream z; static int ready;
-    static const unsigned char tail[4] = { 0x00, 0x00, 0xff, 0xff };
-    if (!ready) { if (inflateInit2(&z, -15) != Z_OK) return -1; ready = 1; } else inflateReset(&z);
-    z.next_out = (Bytef *)out; z.avail_out = (uInt)(cap - 1);
-    z.next_in = (Bytef *)(uintptr_t)p; z.avail_in = (uInt)n;
-    int r = inflate(&z, Z_SYNC_FLUSH);
-    if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return -1;
-    if (!z.avail_in && z.avail_out) {
-        z.next_in = (Bytef *)(uintptr_t)tail; z.avail_in = 4;
-        r = inflate(&z, Z_SYNC_FLUSH);
-        if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) return -1;
-    }
-    return (long)(cap - 1 - z.avail_out);
-}
-
-/* The 101's head agrees to permessage-deflate (its Sec-WebSocket-Extensions header). */
-static int agrees_to_deflate(const char *head, const char *end) {
-    for (const char *line = head; line && line < end;) {
-        const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
-        size_t n = (size_t)((eol ? eol : end) - line);
-        if (n > 25 && strncasecmp(line, "Sec-WebSocket-Extensions:", 25) == 0 && memmem(line + 25, n - 25, "permessage-deflate", 18)) return 1;
-        line = eol ? eol + 2 : NULL;
-    }
-    return 0;
 }
 
 /* The next complete server frame's payload in c->buf (inflated when RSV1 is set), consumed;
