@@ -8,13 +8,24 @@ public struct EncodedFrame: Sendable {
     public let frame: ByteBuffer
     public let headerLength: Int
     public let isBinary: Bool
+    /// The message's other wire forms, when made; one reference, so that the frame every
+    /// backlog entry copies stays as small as it was without them.
+    private var variants: FrameVariants?
+
     /// What a socket that negotiated permessage-deflate writes for this message (the frame
     /// compressed, RSV1 set; or the plain frame when compressing did not shrink it), made once
     /// per broadcast (``FrameCompression/prepare(_:)``); nil when not made.
-    public var deflated: ByteBuffer?
+    public var deflated: ByteBuffer? {
+        get { variants?.deflated }
+        set { variants = FrameVariants(deflated: newValue, messagePack: variants?.messagePack) }
+    }
+
     /// The same message in the msgpack parser's form, made once per broadcast while msgpack
     /// sessions are open (``MessagePackEncoding/prepare(_:)``); nil when not made.
-    public var messagePack: MessagePackVariant?
+    public var messagePack: MessagePackVariant? {
+        get { variants?.messagePack }
+        set { variants = FrameVariants(deflated: variants?.deflated, messagePack: newValue) }
+    }
     /// Market data a lagging socket may conflate; nil for everything else.
     public var conflation: ConflationKey?
     /// The stream sequences this message carries (a trade's `seq`; a depth delta's
@@ -87,5 +98,17 @@ public struct EncodedFrame: Sendable {
     /// The Engine.IO packet bytes without the WebSocket header.
     public var payload: ByteBuffer {
         frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength)!
+    }
+}
+
+/// An encoded message's other wire forms (``EncodedFrame/deflated``,
+/// ``EncodedFrame/messagePack``), made once per broadcast and shared by every copy of the frame.
+public final class FrameVariants: Sendable {
+    let deflated: ByteBuffer?
+    let messagePack: MessagePackVariant?
+
+    init(deflated: ByteBuffer?, messagePack: MessagePackVariant?) {
+        self.deflated = deflated
+        self.messagePack = messagePack
     }
 }

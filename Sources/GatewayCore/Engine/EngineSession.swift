@@ -225,11 +225,18 @@ public final class EngineSession: @unchecked Sendable {
     /// frame to everyone else. For a JSON socket and a small message: two comparisons.
     @inline(__always)
     private func wireBytes(_ frame: EncodedFrame, for writer: any FrameWriter) -> ByteBuffer? {
+        // The broadcast path's common case, kept to what it was before compression and msgpack:
+        // a JSON socket and a message under the threshold.
+        if parser == .json, frame.payloadLength < deflateThreshold { return frame.frame }
+        return otherWireBytes(frame, for: writer)
+    }
+
+    @inline(never)
+    private func otherWireBytes(_ frame: EncodedFrame, for writer: any FrameWriter) -> ByteBuffer? {
         if parser == .json { return deflateChoice(frame, for: writer) }
         return wireForm(frame).map { deflateChoice($0, for: writer) }
     }
 
-    @inline(__always)
     private func deflateChoice(_ frame: EncodedFrame, for writer: any FrameWriter) -> ByteBuffer {
         guard frame.payloadLength >= deflateThreshold, writer.deflatesMessages else { return frame.frame }
         return frame.deflated ?? loopContext.compression.deflatedFrame(for: frame) ?? frame.frame
