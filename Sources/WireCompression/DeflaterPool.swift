@@ -1,30 +1,14 @@
-import NIOConcurrencyHelpers
-import NIOCore
-
 /// Deflaters to borrow from any thread: a broadcast is compressed on whichever thread publishes
-/// it. Holds at most `capacity` idle deflaters (a deflate stream holds about 256 KiB), so the
-/// memory is bounded by the threads that compress at once, not by connections.
+/// it (a ``ZlibPool`` of ``MessageDeflater``s).
 public final class DeflaterPool: Sendable {
-    private let idleDeflaters = NIOLockedValueBox<[MessageDeflater]>([])
-    private let level: Int
-    private let capacity: Int
+    private let pool: ZlibPool<MessageDeflater>
 
     public init(level: Int, capacity: Int = 8) {
-        self.level = level
-        self.capacity = capacity
+        pool = ZlibPool(capacity: capacity) { () throws(CompressionError) in try MessageDeflater(level: level) }
     }
 
     /// Runs `body` with a deflater of the pool (a new one when all are busy).
     public func withDeflater<T>(_ body: (MessageDeflater) throws(CompressionError) -> T) throws(CompressionError) -> T {
-        let deflater: MessageDeflater
-        if let idle = idleDeflaters.withLockedValue({ $0.popLast() }) {
-            deflater = idle
-        } else {
-            deflater = try MessageDeflater(level: level)
-        }
-        defer { idleDeflaters.withLockedValue { if $0.count < capacity { $0.append(deflater) } } }
-        return try body(deflater)
+        try pool.withStream(body)
     }
 }
-
-extension MessageDeflater: @unchecked Sendable {}  // used by one thread at a time (the pool's lock hands it over)

@@ -1,5 +1,4 @@
 import CompressNIO
-import NIOConcurrencyHelpers
 import NIOCore
 
 /// The content codings the gateway compresses HTTP bodies with (polling responses), chosen by
@@ -31,42 +30,39 @@ public enum HTTPContentCoding: String, Sendable, CaseIterable {
     }
 }
 
-/// Compresses whole HTTP bodies, reusing zlib streams across requests (a stream holds about
-/// 256 KiB; at most `capacity` idle ones are kept per coding).
+/// Compresses whole HTTP bodies, reusing zlib streams across requests (a ``ZlibPool`` per
+/// coding, at most `capacity` idle streams each).
 public final class HTTPBodyCompressor: Sendable {
-    private let gzip = NIOLockedValueBox<[ZlibCompressor]>([])
-    private let zlib = NIOLockedValueBox<[ZlibCompressor]>([])
-    private let level: Int32
-    private let capacity: Int
+    private let gzip: ZlibPool<ZlibCompressor>
+    private let zlib: ZlibPool<ZlibCompressor>
 
     public init(level: Int, capacity: Int = 4) {
-        self.level = Int32(max(1, min(9, level)))
-        self.capacity = capacity
+        let configuration = ZlibConfiguration(windowSize: 15, compressionLevel: Int32(max(1, min(9, level))), memoryLevel: 8)
+        func pool(_ algorithm: ZlibAlgorithm) -> ZlibPool<ZlibCompressor> {
+            ZlibPool(capacity: capacity) { () throws(CompressionError) in
+                do {
+                    return try ZlibCompressor(algorithm: algorithm, configuration: configuration)
+                } catch {
+                    throw .unavailable
+                }
+            }
+        }
+        gzip = pool(.gzip)
+        zlib = pool(.zlib)
     }
 
     public func compress(_ body: ByteBuffer, as coding: HTTPContentCoding, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws(CompressionError) -> ByteBuffer {
-        let pool = coding == .gzip ? gzip : zlib
-        let compressor: ZlibCompressor
-        if let idle = pool.withLockedValue({ $0.popLast() }) {
-            compressor = idle
-        } else {
+        try (coding == .gzip ? gzip : zlib).withStream { compressor throws(CompressionError) in
+            defer { try? compressor.reset() }
+            var input = body
+            var output = allocator.buffer(capacity: compressor.maxSize(from: input))
             do {
-                compressor = try ZlibCompressor(algorithm: coding == .gzip ? .gzip : .zlib, configuration: ZlibConfiguration(windowSize: 15, compressionLevel: level, memoryLevel: 8))
+                try compressor.deflate(from: &input, to: &output, flush: .finish)
             } catch {
                 throw .unavailable
             }
+            return output
         }
-        defer {
-            if (try? compressor.reset()) != nil { pool.withLockedValue { if $0.count < capacity { $0.append(compressor) } } }
-        }
-        var input = body
-        var output = allocator.buffer(capacity: compressor.maxSize(from: input))
-        do {
-            try compressor.deflate(from: &input, to: &output, flush: .finish)
-        } catch {
-            throw .unavailable
-        }
-        return output
     }
 }
 

@@ -56,10 +56,12 @@ public final class FrameCompression: Sendable {
     /// `message` with its compressed frames made, when some socket will want them: done once
     /// per broadcast, before the fan-out, so every deflate socket writes the same bytes.
     public func prepare(_ message: OutboundMessage) -> OutboundMessage {
-        guard settings.webSocket else { return message }
+        let deflatingJSON = deflatingJSON.load(ordering: .relaxed) > 0
+        let deflatingMessagePack = deflatingMessagePack.load(ordering: .relaxed) > 0
+        guard settings.webSocket, deflatingJSON || deflatingMessagePack else { return message }
         let threshold = webSocketThreshold
         var prepared = message
-        if deflatingJSON.load(ordering: .relaxed) > 0,
+        if deflatingJSON,
             message.header.payloadLength >= threshold || message.attachments.contains(where: { $0.payloadLength >= threshold })
         {
             prepared = OutboundMessage(header: message.header, attachments: message.attachments.map { attachment in
@@ -69,7 +71,7 @@ public final class FrameCompression: Sendable {
             })
             prepared.header.deflated = deflatedFrame(for: message.header)
         }
-        if deflatingMessagePack.load(ordering: .relaxed) > 0, let variant = message.header.messagePack, variant.frame.payloadLength >= threshold {
+        if deflatingMessagePack, let variant = message.header.messagePack, variant.frame.payloadLength >= threshold {
             var frame = variant.frame
             frame.deflated = deflatedFrame(for: frame)
             prepared.header.messagePack = MessagePackVariant(frame: frame)
